@@ -1,0 +1,21 @@
+//! anomalab's learning core: the model roles (classifier, detector, clusterer), the typed
+//! hyper-parameter schema every algorithm declares, a portable seeded RNG, the native
+//! learners, and the evaluation metrics.
+//!
+//! This crate knows nothing about specs, files, polars or reports: it takes dense
+//! `f64` matrices (`ndarray` views) and integer class labels, and returns fitted models,
+//! predictions and numbers. Everything here is deterministic for a given seed, whatever
+//! the number of threads.
+
+pub mod error;
+pub mod params;
+pub mod rng;
+pub mod traits;
+
+pub use error::LearnError;
+pub use params::{ParamKind, ParamMap, ParamSpec, ParamValue};
+pub use rng::Rng;
+pub use traits::{
+    Classifier, ClassifierParams, Clusterer, ClustererParams, Clustering, DataCache, Detector,
+    DetectorParams, FitContext, TrainSet,
+};

@@ -1,0 +1,370 @@
+//! The typed hyper-parameter schema.
+//!
+//! Every algorithm declares its parameters as a list of [`ParamSpec`] (name, kind, default,
+//! one line of documentation). The spec validator checks each grid value against the kind
+//! and fills in defaults, so an algorithm's `from_params` only ever sees a complete,
+//! well-typed [`ParamMap`]. `anomalab models` prints the same list.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::LearnError;
+
+/// One hyper-parameter value as written in a spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Map(BTreeMap<String, ParamValue>),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Null => write!(f, "null"),
+            ParamValue::Bool(b) => write!(f, "{b}"),
+            ParamValue::Int(i) => write!(f, "{i}"),
+            ParamValue::Float(x) => write!(f, "{x}"),
+            ParamValue::Str(s) => write!(f, "{s}"),
+            ParamValue::Map(m) => {
+                write!(f, "{{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                write!(f, "}}")
+            }
+        }
+    }
+}
+
+impl ParamValue {
+    fn type_name(&self) -> &'static str {
+        match self {
+            ParamValue::Null => "null",
+            ParamValue::Bool(_) => "a boolean",
+            ParamValue::Int(_) => "an integer",
+            ParamValue::Float(_) => "a number",
+            ParamValue::Str(_) => "a string",
+            ParamValue::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// What values a parameter accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamKind {
+    /// An integer in `[min, max]`.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// A number in `[min, max]` (integers are accepted and widened).
+    Float {
+        min: f64,
+        max: f64,
+    },
+    /// A number in `(min, max]`: for rates and fractions that must be positive.
+    FloatOpenMin {
+        min: f64,
+        max: f64,
+    },
+    Bool,
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
+    /// A mapping from class name to a positive weight.
+    ClassWeights,
+    /// `null`, meaning "not set" (e.g. unlimited depth).
+    Null,
+    /// Any of several kinds (e.g. `max_features`: "sqrt" | fraction | count).
+    OneOf(Vec<ParamKind>),
+}
+
+impl fmt::Display for ParamKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamKind::Int { min, max } if *max == i64::MAX => write!(f, "an integer >= {min}"),
+            ParamKind::Int { min, max } => write!(f, "an integer in [{min}, {max}]"),
+            ParamKind::Float { min, max } => write!(f, "a number in [{min}, {max}]"),
+            ParamKind::FloatOpenMin { min, max } if max.is_infinite() => {
+                write!(f, "a number > {min}")
+            }
+            ParamKind::FloatOpenMin { min, max } => write!(f, "a number in ({min}, {max}]"),
+            ParamKind::Bool => write!(f, "true or false"),
+            ParamKind::Choice(c) => {
+                let quoted: Vec<String> = c.iter().map(|w| format!("\"{w}\"")).collect();
+                write!(f, "one of {}", quoted.join(", "))
+            }
+            ParamKind::ClassWeights => write!(f, "a mapping of class name to positive weight"),
+            ParamKind::Null => write!(f, "null"),
+            ParamKind::OneOf(kinds) => {
+                let parts: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+                write!(f, "{}", parts.join(", or "))
+            }
+        }
+    }
+}
+
+impl ParamKind {
+    /// Check `v` against this kind; on success return the value in canonical form
+    /// (integers widened to floats for float kinds).
+    pub fn check(&self, v: &ParamValue) -> Result<ParamValue, String> {
+        let fail = || Err(format!("expected {self}, found {} `{v}`", v.type_name()));
+        match (self, v) {
+            (ParamKind::Int { min, max }, ParamValue::Int(i)) => {
+                if i < min || i > max {
+                    Err(format!("{i} is out of range: expected {self}"))
+                } else {
+                    Ok(v.clone())
+                }
+            }
+            (ParamKind::Float { min, max }, ParamValue::Int(_) | ParamValue::Float(_)) => {
+                let x = as_f64(v);
+                if !x.is_finite() || x < *min || x > *max {
+                    Err(format!("{x} is out of range: expected {self}"))
+                } else {
+                    Ok(ParamValue::Float(x))
+                }
+            }
+            (ParamKind::FloatOpenMin { min, max }, ParamValue::Int(_) | ParamValue::Float(_)) => {
+                let x = as_f64(v);
+                if !x.is_finite() || x <= *min || x > *max {
+                    Err(format!("{x} is out of range: expected {self}"))
+                } else {
+                    Ok(ParamValue::Float(x))
+                }
+            }
+            (ParamKind::Bool, ParamValue::Bool(_)) => Ok(v.clone()),
+            (ParamKind::Choice(words), ParamValue::Str(s)) => {
+                if words.contains(&s.as_str()) {
+                    Ok(v.clone())
+                } else {
+                    fail()
+                }
+            }
+            (ParamKind::ClassWeights, ParamValue::Map(m)) => {
+                for (k, w) in m {
+                    match w {
+                        ParamValue::Int(_) | ParamValue::Float(_) if as_f64(w) > 0.0 => {}
+                        _ => return Err(format!("class `{k}`: weight must be a positive number")),
+                    }
+                }
+                Ok(v.clone())
+            }
+            (ParamKind::Null, ParamValue::Null) => Ok(ParamValue::Null),
+            (ParamKind::OneOf(kinds), _) => {
+                // Prefer a kind of the same shape so that range errors are specific.
+                let mut range_err = None;
+                for k in kinds {
+                    match k.check(v) {
+                        Ok(c) => return Ok(c),
+                        Err(e) if e.contains("out of range") => range_err = Some(e),
+                        Err(_) => {}
+                    }
+                }
+                match range_err {
+                    Some(e) => Err(e),
+                    None => fail(),
+                }
+            }
+            _ => fail(),
+        }
+    }
+}
+
+fn as_f64(v: &ParamValue) -> f64 {
+    match v {
+        ParamValue::Int(i) => *i as f64,
+        ParamValue::Float(x) => *x,
+        _ => f64::NAN,
+    }
+}
+
+/// Declaration of one hyper-parameter.
+#[derive(Debug, Clone)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub default: ParamValue,
+    pub doc: &'static str,
+}
+
+impl ParamSpec {
+    pub fn new(
+        name: &'static str,
+        kind: ParamKind,
+        default: ParamValue,
+        doc: &'static str,
+    ) -> Self {
+        ParamSpec {
+            name,
+            kind,
+            default,
+            doc,
+        }
+    }
+}
+
+/// A complete set of parameter values (after validation and defaults).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParamMap(pub BTreeMap<String, ParamValue>);
+
+impl ParamMap {
+    /// Validate `given` against `specs`: unknown names, wrong kinds and ranges are errors
+    /// (all of them, as `(name, message)`); missing names take their defaults.
+    pub fn resolve(
+        specs: &[ParamSpec],
+        given: &BTreeMap<String, ParamValue>,
+    ) -> Result<ParamMap, Vec<(String, String)>> {
+        let mut errors = Vec::new();
+        let mut out = BTreeMap::new();
+        for (name, value) in given {
+            match specs.iter().find(|s| s.name == name) {
+                None => errors.push((name.clone(), "unknown parameter".to_string())),
+                Some(spec) => match spec.kind.check(value) {
+                    Ok(v) => {
+                        out.insert(name.clone(), v);
+                    }
+                    Err(e) => errors.push((name.clone(), e)),
+                },
+            }
+        }
+        for spec in specs {
+            out.entry(spec.name.to_string())
+                .or_insert_with(|| spec.default.clone());
+        }
+        if errors.is_empty() {
+            Ok(ParamMap(out))
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Result<&ParamValue, LearnError> {
+        self.0
+            .get(name)
+            .ok_or_else(|| LearnError::param(name, "missing (not declared by the model)"))
+    }
+
+    pub fn usize(&self, name: &str) -> Result<usize, LearnError> {
+        match self.get(name)? {
+            ParamValue::Int(i) if *i >= 0 => Ok(*i as usize),
+            v => Err(LearnError::param(
+                name,
+                format!("expected a count, found `{v}`"),
+            )),
+        }
+    }
+
+    /// `null` -> None, integer -> Some.
+    pub fn opt_usize(&self, name: &str) -> Result<Option<usize>, LearnError> {
+        match self.get(name)? {
+            ParamValue::Null => Ok(None),
+            _ => self.usize(name).map(Some),
+        }
+    }
+
+    pub fn f64(&self, name: &str) -> Result<f64, LearnError> {
+        match self.get(name)? {
+            ParamValue::Int(i) => Ok(*i as f64),
+            ParamValue::Float(x) => Ok(*x),
+            v => Err(LearnError::param(
+                name,
+                format!("expected a number, found `{v}`"),
+            )),
+        }
+    }
+
+    pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, LearnError> {
+        match self.get(name)? {
+            ParamValue::Null => Ok(None),
+            _ => self.f64(name).map(Some),
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Result<bool, LearnError> {
+        match self.get(name)? {
+            ParamValue::Bool(b) => Ok(*b),
+            v => Err(LearnError::param(
+                name,
+                format!("expected a boolean, found `{v}`"),
+            )),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> Result<&str, LearnError> {
+        match self.get(name)? {
+            ParamValue::Str(s) => Ok(s),
+            v => Err(LearnError::param(
+                name,
+                format!("expected a string, found `{v}`"),
+            )),
+        }
+    }
+
+    /// Short `k=v, k=v` form used in trial labels.
+    pub fn label(&self, only: &[String]) -> String {
+        self.0
+            .iter()
+            .filter(|(k, _)| only.is_empty() || only.contains(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::new(
+                "max_depth",
+                ParamKind::OneOf(vec![ParamKind::Int { min: 1, max: 1000 }, ParamKind::Null]),
+                ParamValue::Null,
+                "maximum depth (null = unlimited)",
+            ),
+            ParamSpec::new(
+                "learning_rate",
+                ParamKind::FloatOpenMin { min: 0.0, max: 1.0 },
+                ParamValue::Float(0.1),
+                "shrinkage",
+            ),
+        ]
+    }
+
+    #[test]
+    fn resolve_fills_defaults_and_widens_ints() {
+        let mut given = BTreeMap::new();
+        given.insert("learning_rate".to_string(), ParamValue::Int(1));
+        let m = ParamMap::resolve(&specs(), &given).unwrap();
+        assert_eq!(m.f64("learning_rate").unwrap(), 1.0);
+        assert_eq!(m.opt_usize("max_depth").unwrap(), None);
+    }
+
+    #[test]
+    fn resolve_reports_every_problem() {
+        let mut given = BTreeMap::new();
+        given.insert("learning_rate".to_string(), ParamValue::Float(0.0));
+        given.insert("max_depth".to_string(), ParamValue::Str("deep".into()));
+        given.insert("n_tree".to_string(), ParamValue::Int(3));
+        let errs = ParamMap::resolve(&specs(), &given).unwrap_err();
+        assert_eq!(errs.len(), 3);
+        let lr = errs.iter().find(|(n, _)| n == "learning_rate").unwrap();
+        assert_eq!(lr.1, "0 is out of range: expected a number in (0, 1]");
+        let md = errs.iter().find(|(n, _)| n == "max_depth").unwrap();
+        assert_eq!(
+            md.1,
+            "expected an integer in [1, 1000], or null, found a string `deep`"
+        );
+    }
+}

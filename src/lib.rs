@@ -1,0 +1,13 @@
+//! anomalab: reproducible machine-learning network anomaly detection.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! spec (YAML) -> data (catalog, loaders, splits) -> preprocess (fitted on train only)
+//!             -> models (registry of learners; anomalab-learn) -> eval (metrics)
+//!             -> runner (trials in parallel, results.json) -> report (Markdown, HTML)
+//! ```
+//!
+//! `flow` (packet captures to flow features, crate `anomalab-flow`) feeds `data`.
+
+pub mod data;
