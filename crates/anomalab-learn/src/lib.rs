@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod params;
+pub mod registry;
 pub mod rng;
 pub mod traits;
 

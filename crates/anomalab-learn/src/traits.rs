@@ -95,6 +95,8 @@ pub struct TrainSet<'a> {
     /// Class index of each row, in `0..n_classes`.
     pub y: &'a [u32],
     pub n_classes: usize,
+    /// Class names in index order (for `class_weight` maps and messages).
+    pub class_names: &'a [String],
     /// Column names, for feature importances and error messages.
     pub feature_names: &'a [String],
     /// Derived data shared across trials on this same training matrix.
