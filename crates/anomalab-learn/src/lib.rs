@@ -7,6 +7,7 @@
 //! predictions and numbers. Everything here is deterministic for a given seed, whatever
 //! the number of threads.
 
+pub mod dummy;
 pub mod error;
 pub mod params;
 pub mod registry;

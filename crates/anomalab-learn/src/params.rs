@@ -91,7 +91,10 @@ pub enum ParamKind {
     ClassWeights,
     /// A non-empty list of integers in `[min, max]` (e.g. hidden layer sizes). In a spec, a
     /// flat list is one value; a list of lists is a grid.
-    IntList { min: i64, max: i64 },
+    IntList {
+        min: i64,
+        max: i64,
+    },
     /// `null`, meaning "not set" (e.g. unlimited depth).
     Null,
     /// Any of several kinds (e.g. `max_features`: "sqrt" | fraction | count).
@@ -354,10 +357,16 @@ impl ParamMap {
                 .iter()
                 .map(|v| match v {
                     ParamValue::Int(i) if *i >= 0 => Ok(*i as usize),
-                    v => Err(LearnError::param(name, format!("expected a count, found `{v}`"))),
+                    v => Err(LearnError::param(
+                        name,
+                        format!("expected a count, found `{v}`"),
+                    )),
                 })
                 .collect(),
-            v => Err(LearnError::param(name, format!("expected a list, found `{v}`"))),
+            v => Err(LearnError::param(
+                name,
+                format!("expected a list, found `{v}`"),
+            )),
         }
     }
 
