@@ -376,10 +376,10 @@ impl Validator {
             Some(v) => self.section(key("split"), &v),
             None => Some(SplitSpec::default()),
         };
-        if let Some(ds) = &dataset {
-            for (path, msg) in ds.problems(split.as_ref()) {
-                let p = dotted_path(&path);
-                self.report(&p, false, msg, None);
+        if let (Some(ds), Some(sp)) = (&dataset, &split) {
+            for problem in crate::data::spec::validate(ds, sp) {
+                let p = dotted_path(&problem.path);
+                self.report(&p, false, problem.message, None);
             }
         }
 
