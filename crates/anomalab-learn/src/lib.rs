@@ -8,6 +8,8 @@
 //! the number of threads.
 
 pub mod error;
+pub mod eval;
+pub mod knn;
 pub mod params;
 pub mod registry;
 pub mod rng;
