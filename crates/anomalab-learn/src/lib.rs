@@ -9,6 +9,8 @@
 
 pub mod dummy;
 pub mod error;
+pub mod eval;
+pub mod knn;
 pub mod params;
 pub mod registry;
 pub mod rng;
