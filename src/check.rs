@@ -77,7 +77,8 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, CheckError> {
         message,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let node = crate::spec::yaml::Node::parse(&text).map_err(|e| err(format!("line {}:{}: {}", e.pos.line, e.pos.col, e.message)))?;
+    let node = crate::spec::yaml::Node::parse(&text)
+        .map_err(|e| err(format!("line {}:{}: {}", e.pos.line, e.pos.col, e.message)))?;
     let json = node.to_json();
     let b: Baseline = serde_path_to_error::deserialize(&json).map_err(|e| {
         let at = e.path().to_string();
@@ -86,7 +87,11 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, CheckError> {
     for (i, r) in b.rules.iter().enumerate() {
         match (r.minimum, r.baseline, r.max_drop) {
             (Some(_), None, None) | (None, Some(_), Some(_)) => {}
-            (None, Some(_), None) => return Err(err(format!("rules[{i}]: `baseline` needs `max_drop` (use 0 for no drop)"))),
+            (None, Some(_), None) => {
+                return Err(err(format!(
+                    "rules[{i}]: `baseline` needs `max_drop` (use 0 for no drop)"
+                )));
+            }
             _ => {
                 return Err(err(format!(
                     "rules[{i}]: give either `minimum`, or `baseline` with `max_drop`"
@@ -107,7 +112,11 @@ pub fn read_results(path: &Path) -> Result<RunResults, CheckError> {
     })?;
     serde_json::from_str(&text).map_err(|e| CheckError::Input {
         path: path.display().to_string(),
-        message: format!("not a results.json (line {}, column {}): {e}", e.line(), e.column()),
+        message: format!(
+            "not a results.json (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ),
     })
 }
 
@@ -123,7 +132,10 @@ pub fn check(results: &RunResults, baseline: &Baseline) -> Result<Vec<RuleOutcom
     for r in &baseline.rules {
         let higher = crate::eval::higher_is_better(&r.metric);
         let trial = if r.model == "best" {
-            results.best.as_ref().and_then(|b| results.trials.iter().find(|t| t.id == b.trial_id))
+            results
+                .best
+                .as_ref()
+                .and_then(|b| results.trials.iter().find(|t| t.id == b.trial_id))
         } else {
             // The model's best trial by this rule's metric.
             results
@@ -133,7 +145,11 @@ pub fn check(results: &RunResults, baseline: &Baseline) -> Result<Vec<RuleOutcom
                 .filter(|t| t.mean.contains_key(&r.metric))
                 .max_by(|a, b| {
                     let (x, y) = (a.mean[&r.metric], b.mean[&r.metric]);
-                    let o = if higher { x.total_cmp(&y) } else { y.total_cmp(&x) };
+                    let o = if higher {
+                        x.total_cmp(&y)
+                    } else {
+                        y.total_cmp(&x)
+                    };
                     o.then(b.id.cmp(&a.id))
                 })
         };
@@ -163,7 +179,10 @@ pub fn check(results: &RunResults, baseline: &Baseline) -> Result<Vec<RuleOutcom
             (Some(_), Some(v)) => {
                 let cmp = if higher { ">=" } else { "<=" };
                 match r.baseline {
-                    Some(b) => format!("{v:.4} {cmp} {threshold:.4} (baseline {b:.4}, change {:+.4})", v - b),
+                    Some(b) => format!(
+                        "{v:.4} {cmp} {threshold:.4} (baseline {b:.4}, change {:+.4})",
+                        v - b
+                    ),
                     None => format!("{v:.4} {cmp} {threshold:.4}"),
                 }
             }
@@ -204,7 +223,15 @@ pub fn baseline_from(results: &RunResults, max_drop: f64) -> Baseline {
             .iter()
             .filter(|t| t.model == m && t.status == TrialStatus::Ok)
             .filter_map(|t| t.mean.get(&metric).copied())
-            .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| if results.selection.higher_is_better { a.max(v) } else { a.min(v) })));
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| {
+                    if results.selection.higher_is_better {
+                        a.max(v)
+                    } else {
+                        a.min(v)
+                    }
+                }))
+            });
         if let Some(v) = bestv {
             rules.push(Rule {
                 model: m.to_string(),
@@ -233,7 +260,10 @@ pub fn baseline_yaml(b: &Baseline) -> String {
         b.experiment
     );
     for r in &b.rules {
-        s.push_str(&format!("  - model: {}\n    metric: {}\n", r.model, r.metric));
+        s.push_str(&format!(
+            "  - model: {}\n    metric: {}\n",
+            r.model, r.metric
+        ));
         if let Some(m) = r.minimum {
             s.push_str(&format!("    minimum: {m}\n"));
         }
@@ -256,7 +286,11 @@ pub fn markdown(results: &RunResults, outcomes: &[RuleOutcome]) -> String {
     let mut s = format!(
         "### anomalab check: {} — {}\n\n| | model | trial | metric | value | threshold | detail |\n|---|---|---|---|---|---|---|\n",
         results.experiment,
-        if failed == 0 { "passed".to_string() } else { format!("{failed} regression(s)") }
+        if failed == 0 {
+            "passed".to_string()
+        } else {
+            format!("{failed} regression(s)")
+        }
     );
     for o in outcomes {
         s.push_str(&format!(

@@ -128,12 +128,19 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32> {
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::ERROR } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return Ok(code);
         }
     };
-    let command_line: Vec<String> = args.iter().map(|a| a.to_string_lossy().to_string()).collect();
+    let command_line: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().to_string())
+        .collect();
     match cli.command {
         Command::Run {
             spec,
@@ -161,16 +168,32 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32> {
             markdown,
             write_baseline,
             max_drop,
-        } => cmd_check(&results, &baseline, junit.as_deref(), markdown.as_deref(), write_baseline, max_drop),
+        } => cmd_check(
+            &results,
+            &baseline,
+            junit.as_deref(),
+            markdown.as_deref(),
+            write_baseline,
+            max_drop,
+        ),
         Command::Report { results, out } => cmd_report(&results, out),
     }
 }
 
 fn data_dir(d: &DataArgs) -> PathBuf {
-    d.data_dir.clone().unwrap_or_else(crate::data::loader::default_data_dir)
+    d.data_dir
+        .clone()
+        .unwrap_or_else(crate::data::loader::default_data_dir)
 }
 
-fn cmd_run(spec: &Path, data: DataArgs, jobs: Option<usize>, project_dir: PathBuf, quiet: bool, command_line: Vec<String>) -> Result<i32> {
+fn cmd_run(
+    spec: &Path,
+    data: DataArgs,
+    jobs: Option<usize>,
+    project_dir: PathBuf,
+    quiet: bool,
+    command_line: Vec<String>,
+) -> Result<i32> {
     let exp = match crate::spec::load(spec) {
         Ok(e) => e,
         Err(e) => {
@@ -203,10 +226,16 @@ fn cmd_run(spec: &Path, data: DataArgs, jobs: Option<usize>, project_dir: PathBu
             return Ok(exit::ERROR);
         }
     };
-    let report_dir = outcome.results_path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let report_dir = outcome
+        .results_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut written = vec![outcome.results_path.clone()];
     if exp.outputs.report {
-        written.extend(crate::report::render(&outcome.results, &report_dir).context("rendering the report")?);
+        written.extend(
+            crate::report::render(&outcome.results, &report_dir).context("rendering the report")?,
+        );
     }
     if !quiet {
         let r = &outcome.results;
@@ -250,12 +279,21 @@ fn cmd_validate(specs: &[PathBuf]) -> Result<i32> {
 
 fn cmd_models(name: Option<&str>) -> Result<i32> {
     let all = crate::models::algorithms();
-    let shown: Vec<_> = all.iter().filter(|a| name.is_none_or(|n| a.name == n)).collect();
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|a| name.is_none_or(|n| a.name == n))
+        .collect();
     if shown.is_empty() {
         let n = name.unwrap_or_default();
         match crate::models::find(n, None) {
             Err(e) => {
-                eprintln!("error: {}{}", e.message, e.help.map(|h| format!("\n  = help: {h}")).unwrap_or_default());
+                eprintln!(
+                    "error: {}{}",
+                    e.message,
+                    e.help
+                        .map(|h| format!("\n  = help: {h}"))
+                        .unwrap_or_default()
+                );
             }
             Ok(_) => eprintln!("error: no algorithm `{n}`"),
         }
@@ -267,11 +305,21 @@ fn cmd_models(name: Option<&str>) -> Result<i32> {
             a.name,
             a.backend,
             a.role,
-            if a.can_predict { "" } else { ", cannot score new data" },
+            if a.can_predict {
+                ""
+            } else {
+                ", cannot score new data"
+            },
             a.summary
         );
         for p in &a.params {
-            println!("    {:<22} {:<10} {}  [{}]", p.name, p.default.to_string(), p.doc, p.kind);
+            println!(
+                "    {:<22} {:<10} {}  [{}]",
+                p.name,
+                p.default.to_string(),
+                p.doc,
+                p.kind
+            );
         }
         println!();
     }
@@ -280,9 +328,14 @@ fn cmd_models(name: Option<&str>) -> Result<i32> {
 
 fn cmd_verify(data: DataArgs) -> Result<i32> {
     let dir = data_dir(&data);
-    let report = crate::data::verify::verify_catalog(&dir, data.strict).with_context(|| format!("verifying {}", dir.display()))?;
+    let report = crate::data::verify::verify_catalog(&dir, data.strict)
+        .with_context(|| format!("verifying {}", dir.display()))?;
     print!("{report}");
-    Ok(if report.all_ok() { exit::OK } else { exit::FINDINGS })
+    Ok(if report.all_ok() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }
 
 fn cmd_list() -> Result<i32> {
@@ -335,13 +388,18 @@ fn cmd_check(
     let md = check::markdown(&res, &outcomes);
     print!("{md}");
     if let Some(p) = markdown {
-        crate::fsutil::write_atomic(p, md.as_bytes()).with_context(|| format!("writing {}", p.display()))?;
+        crate::fsutil::write_atomic(p, md.as_bytes())
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     if let Some(p) = junit {
         crate::fsutil::write_atomic(p, check::junit(&res, &outcomes).as_bytes())
             .with_context(|| format!("writing {}", p.display()))?;
     }
-    Ok(if outcomes.iter().all(|o| o.passed) { exit::OK } else { exit::FINDINGS })
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }
 
 fn cmd_report(results: &Path, out: Option<PathBuf>) -> Result<i32> {

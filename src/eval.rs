@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use anomalab_learn::eval as m;
 use anomalab_learn::LearnError;
+use anomalab_learn::eval as m;
 use anomalab_report::model::{ClassCurves, ClassMetrics, Diagnostics, FoldResult};
 use ndarray::ArrayView2;
 
@@ -28,11 +28,31 @@ pub const DEFAULT_LEADERBOARD: &[&str] = &[
 
 /// Metrics that only detectors and clusterers have.
 pub const UNSUPERVISED_METRICS: &[(&str, bool, &str)] = &[
-    ("detection_rate", true, "detectors: fraction of attack rows flagged (recall of the attack class)"),
-    ("false_alarm_rate", false, "detectors: fraction of normal rows flagged (lower is better)"),
-    ("silhouette", true, "clusterers: mean silhouette coefficient of the test rows (seeded sample)"),
-    ("adjusted_rand", true, "clusterers: adjusted Rand index of clusters vs true classes"),
-    ("purity", true, "clusterers: fraction of rows in their cluster's majority class"),
+    (
+        "detection_rate",
+        true,
+        "detectors: fraction of attack rows flagged (recall of the attack class)",
+    ),
+    (
+        "false_alarm_rate",
+        false,
+        "detectors: fraction of normal rows flagged (lower is better)",
+    ),
+    (
+        "silhouette",
+        true,
+        "clusterers: mean silhouette coefficient of the test rows (seeded sample)",
+    ),
+    (
+        "adjusted_rand",
+        true,
+        "clusterers: adjusted Rand index of clusters vs true classes",
+    ),
+    (
+        "purity",
+        true,
+        "clusterers: fraction of rows in their cluster's majority class",
+    ),
 ];
 
 /// Every metric name a spec may use, in display order.
@@ -48,7 +68,12 @@ pub fn higher_is_better(name: &str) -> bool {
         .iter()
         .find(|i| i.name == name)
         .map(|i| i.higher_is_better)
-        .or_else(|| UNSUPERVISED_METRICS.iter().find(|(n, _, _)| *n == name).map(|(_, h, _)| *h))
+        .or_else(|| {
+            UNSUPERVISED_METRICS
+                .iter()
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, h, _)| *h)
+        })
         .unwrap_or(true)
 }
 
@@ -74,7 +99,10 @@ pub fn classification_fold(
         .per_class
         .iter()
         .map(|c| ClassMetrics {
-            class: class_names.get(c.class).cloned().unwrap_or_else(|| c.class.to_string()),
+            class: class_names
+                .get(c.class)
+                .cloned()
+                .unwrap_or_else(|| c.class.to_string()),
             precision: c.precision,
             recall: c.recall,
             f1: c.f1,
@@ -97,8 +125,16 @@ pub fn classification_fold(
 }
 
 /// ROC and PR curves: binary -> the positive class (index 1); multiclass -> one per class.
-pub fn curves_for(class_names: &[String], y_true: &[u32], scores: ArrayView2<'_, f64>) -> Vec<ClassCurves> {
-    let classes: Vec<usize> = if class_names.len() == 2 { vec![1] } else { (0..class_names.len()).collect() };
+pub fn curves_for(
+    class_names: &[String],
+    y_true: &[u32],
+    scores: ArrayView2<'_, f64>,
+) -> Vec<ClassCurves> {
+    let classes: Vec<usize> = if class_names.len() == 2 {
+        vec![1]
+    } else {
+        (0..class_names.len()).collect()
+    };
     classes
         .into_iter()
         .filter_map(|c| {
@@ -110,8 +146,14 @@ pub fn curves_for(class_names: &[String], y_true: &[u32], scores: ArrayView2<'_,
                 class: class_names[c].clone(),
                 roc_auc: m::roc_auc(&truth, &s),
                 average_precision: m::average_precision(&truth, &s),
-                roc: m::downsample_curve(&roc, CURVE_POINTS).iter().map(|p| (p.x, p.y)).collect(),
-                pr: m::downsample_curve(&pr, CURVE_POINTS).iter().map(|p| (p.x, p.y)).collect(),
+                roc: m::downsample_curve(&roc, CURVE_POINTS)
+                    .iter()
+                    .map(|p| (p.x, p.y))
+                    .collect(),
+                pr: m::downsample_curve(&pr, CURVE_POINTS)
+                    .iter()
+                    .map(|p| (p.x, p.y))
+                    .collect(),
             })
         })
         .collect()
@@ -125,7 +167,10 @@ pub fn aggregate(folds: &[FoldResult]) -> (BTreeMap<String, f64>, BTreeMap<Strin
         return (mean, std);
     };
     for name in first.metrics.keys() {
-        let vals: Vec<f64> = folds.iter().filter_map(|f| f.metrics.get(name).copied()).collect();
+        let vals: Vec<f64> = folds
+            .iter()
+            .filter_map(|f| f.metrics.get(name).copied())
+            .collect();
         if vals.len() != folds.len() {
             continue;
         }

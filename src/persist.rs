@@ -28,8 +28,14 @@ pub const MODEL_FORMAT_VERSION: u32 = 1;
 pub enum PersistError {
     #[error("{path}: not an anomalab model file (it does not start with the ANOMALAB signature)")]
     NotAModel { path: String },
-    #[error("{path}: model format version {found} is newer than this tool supports ({supported}); upgrade anomalab")]
-    TooNew { path: String, found: u32, supported: u32 },
+    #[error(
+        "{path}: model format version {found} is newer than this tool supports ({supported}); upgrade anomalab"
+    )]
+    TooNew {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
     #[error("{path}: the model file is damaged ({what})")]
     Damaged { path: String, what: String },
     #[error("{path}: {source}")]
@@ -85,8 +91,13 @@ pub struct SavedModel {
 }
 
 /// Encode a model file.
-pub fn encode(header: &ModelHeader, pipeline: &FittedPipeline, model: &Fitted) -> Result<Vec<u8>, anomalab_learn::LearnError> {
-    let header_json = serde_json::to_vec(header).map_err(|e| anomalab_learn::LearnError::Codec(e.to_string()))?;
+pub fn encode(
+    header: &ModelHeader,
+    pipeline: &FittedPipeline,
+    model: &Fitted,
+) -> Result<Vec<u8>, anomalab_learn::LearnError> {
+    let header_json =
+        serde_json::to_vec(header).map_err(|e| anomalab_learn::LearnError::Codec(e.to_string()))?;
     let pipe = postcard::to_allocvec(pipeline)?;
     let body = model.save()?;
     let mut out = Vec::with_capacity(64 + header_json.len() + pipe.len() + body.len());
@@ -106,7 +117,10 @@ pub fn encode(header: &ModelHeader, pipeline: &FittedPipeline, model: &Fitted) -
 /// Read and decode a model file.
 pub fn load(path: &Path) -> Result<SavedModel, PersistError> {
     let p = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| PersistError::Io { path: p.clone(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| PersistError::Io {
+        path: p.clone(),
+        source,
+    })?;
     decode(&bytes, &p)
 }
 
@@ -116,7 +130,9 @@ pub fn decode(bytes: &[u8], p: &str) -> Result<SavedModel, PersistError> {
         what: what.to_string(),
     };
     if bytes.len() < 8 || &bytes[..8] != MAGIC {
-        return Err(PersistError::NotAModel { path: p.to_string() });
+        return Err(PersistError::NotAModel {
+            path: p.to_string(),
+        });
     }
     if bytes.len() < 16 + 32 {
         return Err(damaged("truncated"));
@@ -135,20 +151,32 @@ pub fn decode(bytes: &[u8], p: &str) -> Result<SavedModel, PersistError> {
     }
     let mut at = 12usize;
     let mut take = |len: usize| -> Result<&[u8], PersistError> {
-        let end = at.checked_add(len).filter(|&e| e <= content.len()).ok_or_else(|| damaged("a length field points past the end"))?;
+        let end = at
+            .checked_add(len)
+            .filter(|&e| e <= content.len())
+            .ok_or_else(|| damaged("a length field points past the end"))?;
         let s = &content[at..end];
         at = end;
         Ok(s)
     };
     let hlen = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
-    let header: ModelHeader = serde_json::from_slice(take(hlen)?).map_err(|e| damaged(&format!("header: {e}")))?;
+    let header: ModelHeader =
+        serde_json::from_slice(take(hlen)?).map_err(|e| damaged(&format!("header: {e}")))?;
     let plen = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes")) as usize;
-    let pipeline: FittedPipeline = postcard::from_bytes(take(plen)?).map_err(|e| damaged(&format!("preprocessing: {e}")))?;
+    let pipeline: FittedPipeline =
+        postcard::from_bytes(take(plen)?).map_err(|e| damaged(&format!("preprocessing: {e}")))?;
     let mlen = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes")) as usize;
     let body = take(mlen)?;
-    let model = models::load(header.role, &header.algorithm, &header.backend, body).map_err(|source| PersistError::Model {
-        path: p.to_string(),
-        source,
-    })?;
-    Ok(SavedModel { header, pipeline, model })
+    let model =
+        models::load(header.role, &header.algorithm, &header.backend, body).map_err(|source| {
+            PersistError::Model {
+                path: p.to_string(),
+                source,
+            }
+        })?;
+    Ok(SavedModel {
+        header,
+        pipeline,
+        model,
+    })
 }

@@ -4,8 +4,8 @@
 
 use anomalab_learn::registry::{self, ClassifierEntry, ClustererEntry, DetectorEntry};
 use anomalab_learn::{
-    Classifier, ClassifierParams, Clusterer, ClustererParams, Detector, DetectorParams, LearnError, ParamMap,
-    ParamSpec,
+    Classifier, ClassifierParams, Clusterer, ClustererParams, Detector, DetectorParams, LearnError,
+    ParamMap, ParamSpec,
 };
 
 pub use anomalab_report::model::Role;
@@ -118,14 +118,18 @@ pub fn find(name: &str, backend: Option<&str>) -> Result<AlgorithmInfo, Lookup> 
     }
     match backend {
         None => Ok(same[0].clone()),
-        Some(b) => same.iter().find(|a| a.backend == b).map(|a| (*a).clone()).ok_or_else(|| {
-            let backends: Vec<&str> = same.iter().map(|a| a.backend).collect();
-            Lookup {
-                message: format!("`{name}` has no backend `{b}`"),
-                help: Some(format!("backends of {name}: {}", backends.join(", "))),
-                backend_problem: true,
-            }
-        }),
+        Some(b) => same
+            .iter()
+            .find(|a| a.backend == b)
+            .map(|a| (*a).clone())
+            .ok_or_else(|| {
+                let backends: Vec<&str> = same.iter().map(|a| a.backend).collect();
+                Lookup {
+                    message: format!("`{name}` has no backend `{b}`"),
+                    help: Some(format!("backends of {name}: {}", backends.join(", "))),
+                    backend_problem: true,
+                }
+            }),
     }
 }
 
@@ -150,11 +154,18 @@ fn clusterer_entry(name: &str, backend: &str) -> Option<ClustererEntry> {
 /// Build unfitted parameters (this is also where an algorithm checks combinations of
 /// values, e.g. `min_samples_split < 2 * min_samples_leaf`).
 pub fn build(info: &AlgorithmInfo, params: &ParamMap) -> Result<Built, LearnError> {
-    let missing = || LearnError::InvalidInput(format!("no algorithm {} ({})", info.name, info.backend));
+    let missing =
+        || LearnError::InvalidInput(format!("no algorithm {} ({})", info.name, info.backend));
     Ok(match info.role {
-        Role::Classifier => Built::Classifier((classifier_entry(info.name, info.backend).ok_or_else(missing)?.build)(params)?),
-        Role::Detector => Built::Detector((detector_entry(info.name, info.backend).ok_or_else(missing)?.build)(params)?),
-        Role::Clusterer => Built::Clusterer((clusterer_entry(info.name, info.backend).ok_or_else(missing)?.build)(params)?),
+        Role::Classifier => Built::Classifier((classifier_entry(info.name, info.backend)
+            .ok_or_else(missing)?
+            .build)(params)?),
+        Role::Detector => Built::Detector((detector_entry(info.name, info.backend)
+            .ok_or_else(missing)?
+            .build)(params)?),
+        Role::Clusterer => Built::Clusterer((clusterer_entry(info.name, info.backend)
+            .ok_or_else(missing)?
+            .build)(params)?),
     })
 }
 
@@ -171,8 +182,12 @@ pub fn load(role: Role, name: &str, backend: &str, bytes: &[u8]) -> Result<Fitte
         ))
     };
     Ok(match role {
-        Role::Classifier => Fitted::Classifier((classifier_entry(name, backend).ok_or_else(unknown)?.load)(bytes)?),
-        Role::Detector => Fitted::Detector((detector_entry(name, backend).ok_or_else(unknown)?.load)(bytes)?),
+        Role::Classifier => Fitted::Classifier((classifier_entry(name, backend)
+            .ok_or_else(unknown)?
+            .load)(bytes)?),
+        Role::Detector => Fitted::Detector((detector_entry(name, backend)
+            .ok_or_else(unknown)?
+            .load)(bytes)?),
         Role::Clusterer => {
             let entry = clusterer_entry(name, backend).ok_or_else(unknown)?;
             let load = entry.load.ok_or_else(|| {

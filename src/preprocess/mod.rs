@@ -41,8 +41,14 @@ pub enum PreprocessError {
         kind: String,
         row: usize,
     },
-    #[error("column `{column}`: category `{value}` (data row {row}) was not seen in training, and `encode.unseen` is `error`")]
-    UnseenCategory { column: String, value: String, row: usize },
+    #[error(
+        "column `{column}`: category `{value}` (data row {row}) was not seen in training, and `encode.unseen` is `error`"
+    )]
+    UnseenCategory {
+        column: String,
+        value: String,
+        row: usize,
+    },
     #[error("the input has no column `{0}`, which the model was trained with")]
     MissingColumn(String),
     #[error("column `{column}` is {found} here but was {expected} in training")]
@@ -82,7 +88,10 @@ pub enum FittedStep {
         other: BTreeMap<String, bool>,
     },
     /// `(x - center) / scale` per output column.
-    Scale { center: Vec<f64>, scale: Vec<f64> },
+    Scale {
+        center: Vec<f64>,
+        scale: Vec<f64>,
+    },
     Pca(pca::Pca),
 }
 
@@ -160,10 +169,16 @@ impl Pipeline {
                 StepSpec::DropColumns(names) => {
                     for n in names {
                         if table.position(n).is_none() {
-                            let hint = crate::spec::diag::did_you_mean(n, table.columns.iter().map(|c| c.name.as_str()))
-                                .map(|s| format!(" (did you mean `{s}`?)"))
-                                .unwrap_or_default();
-                            return Err(PreprocessError::UnknownColumn { name: n.clone(), hint });
+                            let hint = crate::spec::diag::did_you_mean(
+                                n,
+                                table.columns.iter().map(|c| c.name.as_str()),
+                            )
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default();
+                            return Err(PreprocessError::UnknownColumn {
+                                name: n.clone(),
+                                hint,
+                            });
                         }
                     }
                     table.columns.retain(|c| !names.contains(&c.name));
@@ -212,10 +227,13 @@ impl Pipeline {
                     let mut fill = BTreeMap::new();
                     for col in &table.columns {
                         if let ColumnData::Numeric(v) = &col.data {
-                            let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+                            let finite: Vec<f64> =
+                                v.iter().copied().filter(|x| x.is_finite()).collect();
                             let value = match c.non_finite {
                                 NonFinite::Zero => 0.0,
-                                NonFinite::Mean if !finite.is_empty() => finite.iter().sum::<f64>() / finite.len() as f64,
+                                NonFinite::Mean if !finite.is_empty() => {
+                                    finite.iter().sum::<f64>() / finite.len() as f64
+                                }
                                 _ => median(finite),
                             };
                             fill.insert(col.name.clone(), value);
@@ -256,7 +274,8 @@ impl Pipeline {
                                 }
                                 _ => false,
                             };
-                            let mut names: Vec<String> = present.into_iter().map(|(l, _)| l).collect();
+                            let mut names: Vec<String> =
+                                present.into_iter().map(|(l, _)| l).collect();
                             names.sort();
                             levels.insert(col.name.clone(), names);
                             other.insert(col.name.clone(), folded);
@@ -301,7 +320,11 @@ impl Pipeline {
                 StepSpec::Balance(b) => {
                     let n_classes = train.class_names.len();
                     let idx = balance_indices(&y, n_classes, b, seed);
-                    notes.push(format!("balance: {} training rows -> {}", y.len(), idx.len()));
+                    notes.push(format!(
+                        "balance: {} training rows -> {}",
+                        y.len(),
+                        idx.len()
+                    ));
                     match &mut matrix {
                         Some((x, _)) => *x = x.select(ndarray::Axis(0), &idx),
                         None => table = table.take_rows(&idx),
@@ -337,7 +360,10 @@ impl FittedPipeline {
     /// Transform new data exactly as the training data was (no statistic is refitted).
     /// Columns are matched by name; extra columns are ignored here (the `predict` command
     /// checks them before) and a missing one is an error.
-    pub fn transform(&self, features: &Table) -> Result<(Array2<f64>, TransformStats), PreprocessError> {
+    pub fn transform(
+        &self,
+        features: &Table,
+    ) -> Result<(Array2<f64>, TransformStats), PreprocessError> {
         let mut table = Table::default();
         for col in &self.input {
             let c = features
@@ -422,7 +448,11 @@ fn ensure_matrix<'a>(
     Ok((x, n))
 }
 
-fn apply_table_step(step: &FittedStep, table: &mut Table, stats: &mut TransformStats) -> Result<(), PreprocessError> {
+fn apply_table_step(
+    step: &FittedStep,
+    table: &mut Table,
+    stats: &mut TransformStats,
+) -> Result<(), PreprocessError> {
     match step {
         FittedStep::DropColumns(names) => table.columns.retain(|c| !names.contains(&c.name)),
         FittedStep::Impute(fill) => {
@@ -457,15 +487,30 @@ fn apply_table_step(step: &FittedStep, table: &mut Table, stats: &mut TransformS
                     continue;
                 };
                 let folded = other.get(&col.name).copied().unwrap_or(false);
-                let pos: HashMap<&str, usize> =
-                    train_levels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+                let pos: HashMap<&str, usize> = train_levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.as_str(), i))
+                    .collect();
                 // Map this table's codes to training positions once.
-                let map: Vec<Option<usize>> = lv.iter().map(|l| pos.get(l.as_str()).copied()).collect();
+                let map: Vec<Option<usize>> =
+                    lv.iter().map(|l| pos.get(l.as_str()).copied()).collect();
                 let missing_pos = pos.get("").copied();
-                let lookup = |row: usize, c: u32, stats: &mut TransformStats| -> Result<Option<usize>, PreprocessError> {
-                    let p = if c == MISSING { missing_pos } else { map[c as usize] };
+                let lookup = |row: usize,
+                              c: u32,
+                              stats: &mut TransformStats|
+                 -> Result<Option<usize>, PreprocessError> {
+                    let p = if c == MISSING {
+                        missing_pos
+                    } else {
+                        map[c as usize]
+                    };
                     if p.is_none() && !folded {
-                        let value = if c == MISSING { String::new() } else { lv[c as usize].clone() };
+                        let value = if c == MISSING {
+                            String::new()
+                        } else {
+                            lv[c as usize].clone()
+                        };
                         if *unseen == Unseen::Error {
                             return Err(PreprocessError::UnseenCategory {
                                 column: col.name.clone(),
@@ -505,7 +550,13 @@ fn apply_table_step(step: &FittedStep, table: &mut Table, stats: &mut TransformS
                         }
                         let mut names: Vec<String> = train_levels
                             .iter()
-                            .map(|l| format!("{}={}", col.name, if l.is_empty() { "<missing>" } else { l }))
+                            .map(|l| {
+                                format!(
+                                    "{}={}",
+                                    col.name,
+                                    if l.is_empty() { "<missing>" } else { l }
+                                )
+                            })
                             .collect();
                         if folded {
                             names.push(format!("{}={OTHER}", col.name));
@@ -521,7 +572,9 @@ fn apply_table_step(step: &FittedStep, table: &mut Table, stats: &mut TransformS
             }
             table.columns = out;
         }
-        FittedStep::Scale { .. } | FittedStep::Pca(_) => unreachable!("matrix steps are applied to matrices"),
+        FittedStep::Scale { .. } | FittedStep::Pca(_) => {
+            unreachable!("matrix steps are applied to matrices")
+        }
     }
     Ok(())
 }

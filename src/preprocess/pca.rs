@@ -19,7 +19,9 @@ impl Pca {
     /// Fit on `x` and keep `k` components (`k` from `choose` given the variance ratios).
     pub fn fit(x: ArrayView2<f64>, choose: impl Fn(&[f64]) -> usize) -> Pca {
         let n = x.nrows().max(2);
-        let mean: Array1<f64> = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
+        let mean: Array1<f64> = x
+            .mean_axis(Axis(0))
+            .unwrap_or_else(|| Array1::zeros(x.ncols()));
         let centered = &x - &mean;
         let cov = centered.t().dot(&centered) / (n as f64 - 1.0);
         let (values, vectors) = symmetric_eigen(cov);
@@ -28,14 +30,23 @@ impl Pca {
         let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
         let ratios: Vec<f64> = order
             .iter()
-            .map(|&i| if total > 0.0 { values[i].max(0.0) / total } else { 0.0 })
+            .map(|&i| {
+                if total > 0.0 {
+                    values[i].max(0.0) / total
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let k = choose(&ratios).clamp(1, values.len().max(1));
         let mut components = Vec::with_capacity(k);
         for &i in order.iter().take(k) {
             let mut v: Vec<f64> = vectors.column(i).to_vec();
             // Sign convention: the largest-magnitude entry is positive (deterministic output).
-            let big = v.iter().copied().fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
+            let big = v
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
             if big < 0.0 {
                 v.iter_mut().for_each(|a| *a = -*a);
             }
@@ -90,7 +101,10 @@ pub fn symmetric_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
                 off += a[[p, q]] * a[[p, q]];
             }
         }
-        let scale: f64 = (0..n).map(|i| a[[i, i]] * a[[i, i]]).sum::<f64>().max(1e-300);
+        let scale: f64 = (0..n)
+            .map(|i| a[[i, i]] * a[[i, i]])
+            .sum::<f64>()
+            .max(1e-300);
         if off <= 1e-30 * scale {
             break;
         }

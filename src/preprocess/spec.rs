@@ -148,16 +148,27 @@ impl StepSpec {
             StepSpec::Clean(c) => format!(
                 "non-finite cells: {:?}{}",
                 c.non_finite,
-                if c.drop_duplicates { "; drop duplicate rows" } else { "" }
+                if c.drop_duplicates {
+                    "; drop duplicate rows"
+                } else {
+                    ""
+                }
             )
             .to_lowercase(),
-            StepSpec::Encode(e) => format!("{:?} encoding, unseen categories: {:?}", e.method, e.unseen).to_lowercase(),
+            StepSpec::Encode(e) => {
+                format!("{:?} encoding, unseen categories: {:?}", e.method, e.unseen).to_lowercase()
+            }
             StepSpec::Scale(s) => format!("{:?} scaling", s.method).to_lowercase(),
             StepSpec::Pca(p) => match (p.components, p.variance) {
                 (Some(k), _) => format!("PCA, {k} components"),
-                (None, v) => format!("PCA keeping {:.0}% of the variance", v.unwrap_or(0.95) * 100.0),
+                (None, v) => format!(
+                    "PCA keeping {:.0}% of the variance",
+                    v.unwrap_or(0.95) * 100.0
+                ),
             },
-            StepSpec::Balance(b) => format!("{:?} classes (training rows only)", b.method).to_lowercase(),
+            StepSpec::Balance(b) => {
+                format!("{:?} classes (training rows only)", b.method).to_lowercase()
+            }
         }
     }
 
@@ -165,12 +176,17 @@ impl StepSpec {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         match self {
-            StepSpec::DropColumns(c) if c.is_empty() => out.push("drop_columns: the list is empty".into()),
+            StepSpec::DropColumns(c) if c.is_empty() => {
+                out.push("drop_columns: the list is empty".into())
+            }
             StepSpec::Encode(EncodeSpec {
-                max_categories: Some(0), ..
+                max_categories: Some(0),
+                ..
             }) => out.push("encode.max_categories must be at least 1".into()),
             StepSpec::Pca(p) => match (p.variance, p.components) {
-                (Some(_), Some(_)) => out.push("pca: give `variance` or `components`, not both".into()),
+                (Some(_), Some(_)) => {
+                    out.push("pca: give `variance` or `components`, not both".into())
+                }
                 (Some(v), None) if !(v > 0.0 && v <= 1.0) => {
                     out.push(format!("pca.variance must be in (0, 1], found {v}"))
                 }
@@ -187,6 +203,9 @@ impl StepSpec {
 
     /// Steps that work on named table columns (before everything is numeric).
     pub fn is_table_step(&self) -> bool {
-        matches!(self, StepSpec::DropColumns(_) | StepSpec::Clean(_) | StepSpec::Encode(_))
+        matches!(
+            self,
+            StepSpec::DropColumns(_) | StepSpec::Clean(_) | StepSpec::Encode(_)
+        )
     }
 }

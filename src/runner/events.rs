@@ -7,10 +7,17 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub enum RunEvent {
     /// Data loading and preprocessing are done; `trials` will run.
-    Planned { trials: usize, folds: usize, jobs: usize },
+    Planned {
+        trials: usize,
+        folds: usize,
+        jobs: usize,
+    },
     /// A stage of the run before trials start (loading, preprocessing).
     Stage(String),
-    TrialStarted { id: usize, label: String },
+    TrialStarted {
+        id: usize,
+        label: String,
+    },
     TrialFinished {
         id: usize,
         label: String,
@@ -18,7 +25,11 @@ pub enum RunEvent {
         outcome: Result<String, String>,
         elapsed: Duration,
     },
-    Finished { ok: usize, failed: usize, elapsed: Duration },
+    Finished {
+        ok: usize,
+        failed: usize,
+        elapsed: Duration,
+    },
 }
 
 pub trait Observer: Send + Sync {
@@ -56,7 +67,11 @@ impl Default for PlainLines {
 impl Observer for PlainLines {
     fn on_event(&self, event: &RunEvent) {
         match event {
-            RunEvent::Planned { trials, folds, jobs } => {
+            RunEvent::Planned {
+                trials,
+                folds,
+                jobs,
+            } => {
                 *self.total.lock().unwrap_or_else(|p| p.into_inner()) = *trials;
                 eprintln!("running {trials} trial(s) x {folds} fold(s) on {jobs} thread(s)");
             }
@@ -72,12 +87,22 @@ impl Observer for PlainLines {
                 *done += 1;
                 let total = *self.total.lock().unwrap_or_else(|p| p.into_inner());
                 match outcome {
-                    Ok(summary) => eprintln!("[{done}/{total}] {label}: {summary} ({:.2}s)", elapsed.as_secs_f64()),
+                    Ok(summary) => eprintln!(
+                        "[{done}/{total}] {label}: {summary} ({:.2}s)",
+                        elapsed.as_secs_f64()
+                    ),
                     Err(e) => eprintln!("[{done}/{total}] {label}: FAILED: {e}"),
                 }
             }
-            RunEvent::Finished { ok, failed, elapsed } => {
-                eprintln!("finished: {ok} ok, {failed} failed in {:.1}s", elapsed.as_secs_f64())
+            RunEvent::Finished {
+                ok,
+                failed,
+                elapsed,
+            } => {
+                eprintln!(
+                    "finished: {ok} ok, {failed} failed in {:.1}s",
+                    elapsed.as_secs_f64()
+                )
             }
         }
     }

@@ -21,8 +21,9 @@ use std::time::Instant;
 
 use anomalab_learn::DataCache;
 use anomalab_report::model::{
-    BestModel, DatasetSummary, FileSummary, FoldSummary, HostInfo, Projection2d, RunManifest, RunResults,
-    RunStatus, Selection, SplitSummary, TrialResult, TrialStatus, RESULTS_FORMAT_VERSION,
+    BestModel, DatasetSummary, FileSummary, FoldSummary, HostInfo, Projection2d,
+    RESULTS_FORMAT_VERSION, RunManifest, RunResults, RunStatus, Selection, SplitSummary,
+    TrialResult, TrialStatus,
 };
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -108,7 +109,11 @@ pub fn models_dir(project: &Path, experiment: &str) -> PathBuf {
 }
 
 /// Run an experiment end to end.
-pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) -> Result<RunOutcome, RunError> {
+pub fn run(
+    exp: &Experiment,
+    settings: &RunSettings,
+    observer: &dyn Observer,
+) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
     let started_at = now_rfc3339();
     let jobs = settings.jobs.max(1);
@@ -117,7 +122,10 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
         .build()
         .map_err(|e| RunError::Threads(jobs, e.to_string()))?;
 
-    observer.on_event(&RunEvent::Stage(format!("loading dataset `{}`", exp.dataset.source.as_str())));
+    observer.on_event(&RunEvent::Stage(format!(
+        "loading dataset `{}`",
+        exp.dataset.source.as_str()
+    )));
     let ctx = LoadContext {
         data_dir: settings.data_dir.clone(),
         base_dir: exp.source.path.parent().map(Path::to_path_buf),
@@ -125,22 +133,27 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
         strict: settings.strict,
     };
     let loaded = crate::data::loader::load(&exp.dataset, &exp.split, &ctx)?;
-    let folds = crate::data::split::make_folds(&loaded, &exp.split, &exp.dataset, exp.seed)?;
+    let kind = exp.split.kind_for(&exp.dataset);
+    let folds = crate::data::split::make_splits(&loaded, kind, &exp.split, exp.seed)?
+        .iter()
+        .map(|f| f.materialise(&loaded))
+        .collect::<Result<Vec<_>, _>>()?;
 
-    observer.on_event(&RunEvent::Stage(format!("preprocessing {} fold(s)", folds.len())));
+    observer.on_event(&RunEvent::Stage(format!(
+        "preprocessing {} fold(s)",
+        folds.len()
+    )));
     let pipeline = Pipeline::new(exp.preprocessing.clone());
     let mut notes = Vec::new();
     let prepared: Vec<PreparedFold> = pool.install(|| {
         folds
             .par_iter()
             .enumerate()
-            .map(|(i, (name, train, test))| prepare_fold(&pipeline, name, train, test, exp.seed ^ i as u64))
+            .map(|(i, f)| prepare_fold(&pipeline, &f.name, &f.train, &f.test, exp.seed ^ i as u64))
             .collect::<Result<Vec<_>, RunError>>()
     })?;
-    for (i, f) in prepared.iter().enumerate() {
-        if i == 0 {
-            notes.extend(f.1.iter().cloned());
-        }
+    if let Some((_, first_notes)) = prepared.first() {
+        notes.extend(first_notes.iter().cloned());
     }
     let prepared: Vec<PreparedFold> = prepared.into_iter().map(|(f, _)| f).collect();
 
@@ -201,7 +214,11 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
             };
             let seed = anomalab_learn::rng::derive_seed(
                 exp.seed,
-                fnv1a(&format!("{}|{}", model.name, serde_json::to_string(params).unwrap_or_default())),
+                fnv1a(&format!(
+                    "{}|{}",
+                    model.name,
+                    serde_json::to_string(params).unwrap_or_default()
+                )),
             );
             plans.push(TrialPlan {
                 id,
@@ -272,12 +289,22 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
         return Err(e);
     }
     let mut results = store.into_inner().unwrap_or_else(|p| p.into_inner());
-    let failed = results.trials.iter().filter(|t| t.status == TrialStatus::Failed).count();
+    let failed = results
+        .trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Failed)
+        .count();
 
     // Select the best trial deterministically (ties go to the lower trial id).
     let mut best: Option<&TrialResult> = None;
-    for t in results.trials.iter().filter(|t| t.status == TrialStatus::Ok) {
-        let Some(&v) = t.mean.get(&selection) else { continue };
+    for t in results
+        .trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Ok)
+    {
+        let Some(&v) = t.mean.get(&selection) else {
+            continue;
+        };
         if best.is_none_or(|b| is_better(v, t.id, b.mean[&selection], b.id, higher)) {
             best = Some(t);
         }
@@ -302,11 +329,17 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
                     _ => return Err(RunError::Save("the best trial's model was not kept".into())),
                 }
             } else {
-                observer.on_event(&RunEvent::Stage(format!("refitting {} on all training rows", b.label)));
+                observer.on_event(&RunEvent::Stage(format!(
+                    "refitting {} on all training rows",
+                    b.label
+                )));
                 let all = prepare_fold(&pipeline, "all", &loaded.train, &loaded.train, exp.seed)?.0;
-                let (refit, model) = trial::run_trial(plan, std::slice::from_ref(&all), &class_names, exp);
+                let (refit, model) =
+                    trial::run_trial(plan, std::slice::from_ref(&all), &class_names, exp);
                 let Some(model) = model else {
-                    return Err(RunError::Save(refit.error.unwrap_or_else(|| "refit failed".into())));
+                    return Err(RunError::Save(
+                        refit.error.unwrap_or_else(|| "refit failed".into()),
+                    ));
                 };
                 (all.pipeline.clone(), model)
             };
@@ -319,7 +352,10 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
                 algorithm: plan.model.algorithm.clone(),
                 backend: plan.model.backend.clone(),
                 params: b.params.clone(),
-                class_names: trained.class_names.clone().unwrap_or_else(|| class_names.clone()),
+                class_names: trained
+                    .class_names
+                    .clone()
+                    .unwrap_or_else(|| class_names.clone()),
                 label_column: crate::data::loader::label_column(&exp.dataset),
                 input_columns: pipeline.input.clone(),
                 feature_names: pipeline.output_names.clone(),
@@ -328,14 +364,20 @@ pub fn run(exp: &Experiment, settings: &RunSettings, observer: &dyn Observer) ->
                     .dataset
                     .files
                     .iter()
-                    .map(|f| (f.path.clone(), Some(f.sha256.clone()).filter(|s| !s.is_empty())))
+                    .map(|f| {
+                        (
+                            f.path.clone(),
+                            Some(f.sha256.clone()).filter(|s| !s.is_empty()),
+                        )
+                    })
                     .collect(),
                 metrics: b.mean.clone(),
                 selection_metric: selection.clone(),
                 threshold: trained.threshold,
                 cluster_classes: trained.cluster_classes.clone(),
             };
-            let bytes = persist::encode(&header, &pipeline, &trained.fitted).map_err(|e| RunError::Save(e.to_string()))?;
+            let bytes = persist::encode(&header, &pipeline, &trained.fitted)
+                .map_err(|e| RunError::Save(e.to_string()))?;
             let dir = models_dir(&settings.project_dir, &exp.name);
             let path = dir.join("best.model");
             write_atomic(&path, &bytes).map_err(|source| RunError::Io {
@@ -381,7 +423,13 @@ fn is_better(v: f64, id: usize, best_v: f64, best_id: usize, higher: bool) -> bo
 
 type Prepared = (PreparedFold, Vec<String>);
 
-fn prepare_fold(pipeline: &Pipeline, name: &str, train: &Dataset, test: &Dataset, seed: u64) -> Result<Prepared, RunError> {
+fn prepare_fold(
+    pipeline: &Pipeline,
+    name: &str,
+    train: &Dataset,
+    test: &Dataset,
+    seed: u64,
+) -> Result<Prepared, RunError> {
     let wrap = |source| RunError::Preprocess {
         fold: name.to_string(),
         source,
@@ -395,7 +443,10 @@ fn prepare_fold(pipeline: &Pipeline, name: &str, train: &Dataset, test: &Dataset
         ));
     }
     if stats.imputed_cells > 0 {
-        notes.push(format!("{} non-finite test cell(s) replaced by training statistics", stats.imputed_cells));
+        notes.push(format!(
+            "{} non-finite test cell(s) replaced by training statistics",
+            stats.imputed_cells
+        ));
     }
     let mut counts = vec![0; train.class_names.len()];
     for &y in &fitted.y {
@@ -416,7 +467,12 @@ fn prepare_fold(pipeline: &Pipeline, name: &str, train: &Dataset, test: &Dataset
     ))
 }
 
-fn dataset_summary(exp: &Experiment, loaded: &LoadedData, prepared: &[PreparedFold], notes: Vec<String>) -> DatasetSummary {
+fn dataset_summary(
+    exp: &Experiment,
+    loaded: &LoadedData,
+    prepared: &[PreparedFold],
+    notes: Vec<String>,
+) -> DatasetSummary {
     let mut warnings = loaded.warnings.clone();
     warnings.extend(notes);
     DatasetSummary {
@@ -442,7 +498,10 @@ fn dataset_summary(exp: &Experiment, loaded: &LoadedData, prepared: &[PreparedFo
         class_counts_after_preprocessing: prepared.first().map(|f| f.train_class_counts.clone()),
         n_features_raw: loaded.train.features.n_cols(),
         n_features_model: prepared.first().map_or(0, |f| f.x_train.ncols()),
-        feature_names: prepared.first().map(|f| f.pipeline.output_names.clone()).unwrap_or_default(),
+        feature_names: prepared
+            .first()
+            .map(|f| f.pipeline.output_names.clone())
+            .unwrap_or_default(),
         preprocessing: exp.preprocessing.iter().map(|s| s.describe()).collect(),
         warnings,
     }
@@ -469,7 +528,10 @@ fn projection(fold: &PreparedFold, seed: u64) -> Option<Projection2d> {
     let fit_rows = rng.sample_indices(fold.x_train.nrows(), 20_000.min(fold.x_train.nrows()));
     let xs = fold.x_train.select(ndarray::Axis(0), &fit_rows);
     let pca = crate::preprocess::pca::Pca::fit(xs.view(), |_| 2);
-    let mut show = rng.sample_indices(fold.x_test.nrows(), PROJECTION_POINTS.min(fold.x_test.nrows()));
+    let mut show = rng.sample_indices(
+        fold.x_test.nrows(),
+        PROJECTION_POINTS.min(fold.x_test.nrows()),
+    );
     show.sort_unstable();
     let xt = fold.x_test.select(ndarray::Axis(0), &show);
     let p = pca.transform(xt.view());
@@ -482,7 +544,13 @@ fn projection(fold: &PreparedFold, seed: u64) -> Option<Projection2d> {
         points: show
             .iter()
             .enumerate()
-            .map(|(i, &r)| (p[[i, 0]], p.get([i, 1]).copied().unwrap_or(0.0), fold.y_test[r]))
+            .map(|(i, &r)| {
+                (
+                    p[[i, 0]],
+                    p.get([i, 1]).copied().unwrap_or(0.0),
+                    fold.y_test[r],
+                )
+            })
             .collect(),
     })
 }
@@ -494,7 +562,10 @@ pub const PROJECTION_POINTS: usize = 2_000;
 pub(crate) fn projection_rows(fold: &PreparedFold, seed: u64) -> Vec<usize> {
     let mut rng = anomalab_learn::Rng::new(anomalab_learn::rng::derive_seed(seed, 0x2D));
     let _ = rng.sample_indices(fold.x_train.nrows(), 20_000.min(fold.x_train.nrows()));
-    let mut show = rng.sample_indices(fold.x_test.nrows(), PROJECTION_POINTS.min(fold.x_test.nrows()));
+    let mut show = rng.sample_indices(
+        fold.x_test.nrows(),
+        PROJECTION_POINTS.min(fold.x_test.nrows()),
+    );
     show.sort_unstable();
     show
 }
@@ -526,7 +597,9 @@ fn host_info() -> HostInfo {
         os: std::env::consts::OS.to_string(),
         arch: std::env::consts::ARCH.to_string(),
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        hostname: std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()),
+        hostname: std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|s| s.trim().to_string()),
         memory_bytes: std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
             m.lines()
                 .find(|l| l.starts_with("MemTotal:"))

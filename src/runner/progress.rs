@@ -36,7 +36,11 @@ impl Observer for Bars {
             RunEvent::Stage(s) => {
                 let _ = self.multi.println(s);
             }
-            RunEvent::Planned { trials, folds, jobs } => {
+            RunEvent::Planned {
+                trials,
+                folds,
+                jobs,
+            } => {
                 let bar = self.multi.add(ProgressBar::new(*trials as u64));
                 bar.set_style(
                     ProgressStyle::with_template("{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} trials  {elapsed_precise} (eta {eta})")
@@ -49,33 +53,57 @@ impl Observer for Bars {
             RunEvent::TrialStarted { id, label } => {
                 let sp = self.multi.add(ProgressBar::new_spinner());
                 sp.set_style(
-                    ProgressStyle::with_template("  {spinner} {msg} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template("  {spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 sp.set_message(label.clone());
                 sp.enable_steady_tick(Duration::from_millis(120));
-                self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(*id, sp);
+                self.running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(*id, sp);
             }
             RunEvent::TrialFinished {
                 id, label, outcome, ..
             } => {
-                if let Some(sp) = self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(id) {
+                if let Some(sp) = self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(id)
+                {
                     sp.finish_and_clear();
                     self.multi.remove(&sp);
                 }
                 if let Err(e) = outcome {
                     let _ = self.multi.println(format!("  {label}: FAILED: {e}"));
                 }
-                if let Some(b) = self.overall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                if let Some(b) = self
+                    .overall
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                {
                     b.inc(1);
                 }
             }
-            RunEvent::Finished { ok, failed, elapsed } => {
-                if let Some(b) = self.overall.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            RunEvent::Finished {
+                ok,
+                failed,
+                elapsed,
+            } => {
+                if let Some(b) = self
+                    .overall
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                {
                     b.finish_and_clear();
                 }
-                let _ = self
-                    .multi
-                    .println(format!("finished: {ok} ok, {failed} failed in {:.1}s", elapsed.as_secs_f64()));
+                let _ = self.multi.println(format!(
+                    "finished: {ok} ok, {failed} failed in {:.1}s",
+                    elapsed.as_secs_f64()
+                ));
             }
         }
     }

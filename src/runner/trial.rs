@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use anomalab_learn::{FitContext, LearnError, TrainSet};
 use anomalab_report::model::{
-    ClusterProfile, Diagnostics, FoldResult, ScoreHistogram, Threshold, TrialResult, TrialStatus, TrialTiming,
+    ClusterProfile, Diagnostics, FoldResult, ScoreHistogram, Threshold, TrialResult, TrialStatus,
+    TrialTiming,
 };
 use ndarray::{Array2, Axis};
 
@@ -70,8 +71,22 @@ pub(crate) fn run_trial(
         };
         let outcome = match &built {
             Built::Classifier(p) => classifier_fold(p.as_ref(), fold, class_names, &ctx),
-            Built::Detector(p) => detector_fold(p.as_ref(), fold, class_names, &ctx, model.training, &model.threshold),
-            Built::Clusterer(p) => clusterer_fold(p.as_ref(), fold, class_names, &ctx, model.training, exp.seed),
+            Built::Detector(p) => detector_fold(
+                p.as_ref(),
+                fold,
+                class_names,
+                &ctx,
+                model.training,
+                &model.threshold,
+            ),
+            Built::Clusterer(p) => clusterer_fold(
+                p.as_ref(),
+                fold,
+                class_names,
+                &ctx,
+                model.training,
+                exp.seed,
+            ),
         };
         match outcome {
             Ok((fold_result, fit_s, predict_s, trained)) => {
@@ -83,7 +98,11 @@ pub(crate) fn run_trial(
                 }
             }
             Err(e) => {
-                let msg = if folds.len() > 1 { format!("{}: {e}", fold.name) } else { e.to_string() };
+                let msg = if folds.len() > 1 {
+                    format!("{}: {e}", fold.name)
+                } else {
+                    e.to_string()
+                };
                 return (failed(result, msg), None);
             }
         }
@@ -128,9 +147,21 @@ fn classifier_fold(
     let scores = model.scores(fold.x_test.view());
     let pred = anomalab_learn::traits::argmax_rows(&scores);
     let predict_s = t1.elapsed().as_secs_f64();
-    let mut fr = eval::classification_fold(&fold.name, class_names, &fold.y_test, &pred, Some(scores.view()))?;
+    let mut fr = eval::classification_fold(
+        &fold.name,
+        class_names,
+        &fold.y_test,
+        &pred,
+        Some(scores.view()),
+    )?;
     if let Some(imp) = model.feature_importances() {
-        let mut named: Vec<(String, f64)> = fold.pipeline.output_names.iter().cloned().zip(imp).collect();
+        let mut named: Vec<(String, f64)> = fold
+            .pipeline
+            .output_names
+            .iter()
+            .cloned()
+            .zip(imp)
+            .collect();
         named.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         named.truncate(50);
         fr.feature_importances = Some(named);
@@ -156,7 +187,11 @@ fn check_training_classes(y: &[u32], class_names: &[String], fold: &str) -> Resu
     }
     let n = present.iter().filter(|&&p| p).count();
     if n < 2 {
-        let only = present.iter().position(|&p| p).map(|i| class_names[i].clone()).unwrap_or_default();
+        let only = present
+            .iter()
+            .position(|&p| p)
+            .map(|i| class_names[i].clone())
+            .unwrap_or_default();
         return Err(LearnError::InvalidInput(format!(
             "the training rows of {fold} contain only the class `{only}`; a classifier needs at least two classes"
         )));
@@ -207,16 +242,26 @@ fn detector_fold(
     let all: Vec<usize> = (0..fold.y_train.len()).collect();
     let (fit_pool, val) = match threshold {
         ThresholdSpec::Contamination { .. } => (all, Vec::new()),
-        ThresholdSpec::Percentile { validation_fraction, .. } | ThresholdSpec::BestF1 { validation_fraction } => {
-            split_validation(fold.y_train.len(), *validation_fraction, ctx.seed)
+        ThresholdSpec::Percentile {
+            validation_fraction,
+            ..
         }
+        | ThresholdSpec::BestF1 {
+            validation_fraction,
+        } => split_validation(fold.y_train.len(), *validation_fraction, ctx.seed),
     };
     let fit_rows: Vec<usize> = match training {
         TrainingMode::All => fit_pool,
-        TrainingMode::NormalOnly => fit_pool.into_iter().filter(|&i| fold.y_train[i] == normal).collect(),
+        TrainingMode::NormalOnly => fit_pool
+            .into_iter()
+            .filter(|&i| fold.y_train[i] == normal)
+            .collect(),
     };
     if fit_rows.is_empty() {
-        return Err(LearnError::InvalidInput(format!("{}: no training rows left to fit the detector on", fold.name)));
+        return Err(LearnError::InvalidInput(format!(
+            "{}: no training rows left to fit the detector on",
+            fold.name
+        )));
     }
     let x_fit = rows(&fold.x_train, &fit_rows);
     let t0 = Instant::now();
@@ -228,9 +273,15 @@ fn detector_fold(
             crate::preprocess::quantile(&s, 1.0 - rate)
         }
         ThresholdSpec::Percentile { percentile, .. } => {
-            let normal_val: Vec<usize> = val.iter().copied().filter(|&i| fold.y_train[i] == normal).collect();
+            let normal_val: Vec<usize> = val
+                .iter()
+                .copied()
+                .filter(|&i| fold.y_train[i] == normal)
+                .collect();
             if normal_val.is_empty() {
-                return Err(LearnError::InvalidInput("the validation rows contain no normal row".into()));
+                return Err(LearnError::InvalidInput(
+                    "the validation rows contain no normal row".into(),
+                ));
             }
             let mut s = det.score(rows(&fold.x_train, &normal_val).view());
             s.sort_by(f64::total_cmp);
@@ -248,18 +299,25 @@ fn detector_fold(
     let predict_s = t1.elapsed().as_secs_f64();
 
     let bin_names = vec!["normal".to_string(), "attack".to_string()];
-    let y_bin: Vec<u32> = fold.y_test.iter().map(|&y| u32::from(y != normal)).collect();
+    let y_bin: Vec<u32> = fold
+        .y_test
+        .iter()
+        .map(|&y| u32::from(y != normal))
+        .collect();
     let pred: Vec<u32> = s.iter().map(|&v| u32::from(v > thr)).collect();
     let mut scores = Array2::zeros((s.len(), 2));
     for (i, &v) in s.iter().enumerate() {
         scores[[i, 0]] = -v;
         scores[[i, 1]] = v;
     }
-    let mut fr = eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, Some(scores.view()))?;
+    let mut fr =
+        eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, Some(scores.view()))?;
     let truth: Vec<bool> = y_bin.iter().map(|&y| y == 1).collect();
     let dm = anomalab_learn::eval::detector_metrics(&truth, &s, thr)?;
-    fr.metrics.insert("detection_rate".into(), dm.detection_rate);
-    fr.metrics.insert("false_alarm_rate".into(), dm.false_alarm_rate);
+    fr.metrics
+        .insert("detection_rate".into(), dm.detection_rate);
+    fr.metrics
+        .insert("false_alarm_rate".into(), dm.false_alarm_rate);
     let mut diag = model_diagnostics(det.diagnostics());
     diag.threshold = Some(Threshold {
         value: thr,
@@ -272,7 +330,10 @@ fn detector_fold(
     });
     diag.score_histogram = Some(score_histogram(&s, &fold.y_test, class_names, thr));
     if training == TrainingMode::NormalOnly {
-        diag.notes.push(format!("fitted on the {} normal training rows only", fit_rows.len()));
+        diag.notes.push(format!(
+            "fitted on the {} normal training rows only",
+            fit_rows.len()
+        ));
     }
     fr.diagnostics = diag;
     Ok((
@@ -306,7 +367,11 @@ pub(crate) fn best_f1_threshold(scores: &[f64], truth: &[bool]) -> f64 {
         if next == Some(scores[i]) {
             continue;
         }
-        let f1 = if tp > 0.0 { 2.0 * tp / (2.0 * tp + fp + (positives - tp)) } else { 0.0 };
+        let f1 = if tp > 0.0 {
+            2.0 * tp / (2.0 * tp + fp + (positives - tp))
+        } else {
+            0.0
+        };
         if f1 > best.0 {
             let thr = match next {
                 Some(n) => (scores[i] + n) / 2.0,
@@ -322,9 +387,15 @@ fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> Sc
     let finite = s.iter().copied().filter(|v| v.is_finite());
     let lo = finite.clone().fold(f64::INFINITY, f64::min).min(thr);
     let hi = finite.fold(f64::NEG_INFINITY, f64::max).max(thr);
-    let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (0.0, 1.0) };
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let width = (hi - lo) / HISTOGRAM_BINS as f64;
-    let edges: Vec<f64> = (0..=HISTOGRAM_BINS).map(|i| lo + width * i as f64).collect();
+    let edges: Vec<f64> = (0..=HISTOGRAM_BINS)
+        .map(|i| lo + width * i as f64)
+        .collect();
     let mut counts = vec![vec![0u64; HISTOGRAM_BINS]; class_names.len()];
     for (&v, &c) in s.iter().zip(y) {
         if v.is_finite() {
@@ -364,7 +435,10 @@ fn model_diagnostics(v: serde_json::Value) -> Diagnostics {
         d.k_distance = Some(x);
     }
     if let Some(serde_json::Value::Array(notes)) = get("notes") {
-        d.notes = notes.iter().filter_map(|n| n.as_str().map(str::to_string)).collect();
+        d.notes = notes
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_string))
+            .collect();
     }
     d
 }
@@ -379,7 +453,9 @@ fn clusterer_fold(
 ) -> FoldOutcome {
     let normal = normal_class(class_names).ok();
     let fit_rows: Vec<usize> = match (training, normal) {
-        (TrainingMode::NormalOnly, Some(n)) => (0..fold.y_train.len()).filter(|&i| fold.y_train[i] == n).collect(),
+        (TrainingMode::NormalOnly, Some(n)) => (0..fold.y_train.len())
+            .filter(|&i| fold.y_train[i] == n)
+            .collect(),
         _ => (0..fold.y_train.len()).collect(),
     };
     let x_fit = rows(&fold.x_train, &fit_rows);
@@ -402,13 +478,22 @@ fn clusterer_fold(
     }
     let majority: Vec<u32> = comp
         .iter()
-        .map(|counts| counts.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0))).map_or(0, |(i, _)| i as u32))
+        .map(|counts| {
+            counts
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+                .map_or(0, |(i, _)| i as u32)
+        })
         .collect();
     let t1 = Instant::now();
     let assigned = model.assign(fold.x_test.view());
     let s = model.score(fold.x_test.view());
     let predict_s = t1.elapsed().as_secs_f64();
-    let pred: Vec<u32> = assigned.iter().map(|&c| majority.get(c).copied().unwrap_or(0)).collect();
+    let pred: Vec<u32> = assigned
+        .iter()
+        .map(|&c| majority.get(c).copied().unwrap_or(0))
+        .collect();
     let mut fr = eval::classification_fold(&fold.name, class_names, &fold.y_test, &pred, None)?;
     if class_names.len() == 2 {
         // ROC/PR of the anomaly score (distance / negative log-likelihood) for the attack class.
@@ -443,7 +528,13 @@ fn clusterer_fold(
         fr.metrics.insert("silhouette".into(), sil);
     }
     let mut diag = model_diagnostics(clustering.diagnostics);
-    diag.cluster_profile = Some(profile(&comp, class_names, &x_fit, &clustering.labels, &fold.pipeline.output_names));
+    diag.cluster_profile = Some(profile(
+        &comp,
+        class_names,
+        &x_fit,
+        &clustering.labels,
+        &fold.pipeline.output_names,
+    ));
     let show = super::projection_rows(fold, seed);
     diag.projection_clusters = Some(show.iter().map(|&r| Some(assigned[r])).collect());
     fr.diagnostics = diag;
@@ -468,20 +559,33 @@ fn profile(
     names: &[String],
 ) -> Vec<ClusterProfile> {
     let d = x.ncols();
-    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(d));
+    let mean = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| ndarray::Array1::zeros(d));
     let std = x.std_axis(Axis(0), 0.0);
     comp.iter()
         .enumerate()
         .map(|(c, counts)| {
-            let members: Vec<usize> = labels.iter().enumerate().filter(|(_, l)| **l == Some(c)).map(|(i, _)| i).collect();
+            let members: Vec<usize> = labels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l == Some(c))
+                .map(|(i, _)| i)
+                .collect();
             let top = if members.is_empty() {
                 Vec::new()
             } else {
-                let m = x.select(Axis(0), &members).mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(d));
+                let m = x
+                    .select(Axis(0), &members)
+                    .mean_axis(Axis(0))
+                    .unwrap_or_else(|| ndarray::Array1::zeros(d));
                 let mut z: Vec<(String, f64)> = (0..d)
                     .map(|j| {
                         let s = if std[j] > 0.0 { std[j] } else { 1.0 };
-                        (names.get(j).cloned().unwrap_or_default(), (m[j] - mean[j]) / s)
+                        (
+                            names.get(j).cloned().unwrap_or_default(),
+                            (m[j] - mean[j]) / s,
+                        )
                     })
                     .collect();
                 z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
@@ -491,7 +595,12 @@ fn profile(
             ClusterProfile {
                 cluster: Some(c),
                 size: members.len(),
-                composition: class_names.iter().cloned().zip(counts.iter().copied()).filter(|(_, n)| *n > 0).collect(),
+                composition: class_names
+                    .iter()
+                    .cloned()
+                    .zip(counts.iter().copied())
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
                 top_features: top,
             }
         })

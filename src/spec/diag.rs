@@ -37,7 +37,13 @@ impl fmt::Display for SpecError {
         let lines: Vec<&str> = self.source.lines().collect();
         for d in &self.diagnostics {
             writeln!(f)?;
-            writeln!(f, "  --> {}:{}:{}", self.file.display(), d.pos.line, d.pos.col)?;
+            writeln!(
+                f,
+                "  --> {}:{}:{}",
+                self.file.display(),
+                d.pos.line,
+                d.pos.col
+            )?;
             let label = if d.path.is_empty() {
                 d.message.clone()
             } else {
@@ -91,7 +97,10 @@ fn token_width(rest: &str) -> usize {
 }
 
 /// The closest candidate to `word`, if any is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(&str, f64)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase());

@@ -277,7 +277,13 @@ struct Validator {
 }
 
 impl Validator {
-    fn report(&mut self, path: &[Seg], key: bool, message: impl Into<String>, help: Option<String>) {
+    fn report(
+        &mut self,
+        path: &[Seg],
+        key: bool,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         let pos = self
             .root
             .as_ref()
@@ -293,16 +299,26 @@ impl Validator {
 
     /// Deserialise the section at `path` into `T`, reporting a problem (with position and
     /// suggestion) on failure.
-    fn section<T: serde::de::DeserializeOwned>(&mut self, path: Vec<Seg>, value: &serde_json::Value) -> Option<T> {
+    fn section<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: Vec<Seg>,
+        value: &serde_json::Value,
+    ) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(t) => Some(t),
             Err(err) => {
                 let mut full = path.clone();
                 for seg in err.path().iter() {
                     match seg {
-                        serde_path_to_error::Segment::Seq { index } => full.push(Seg::Index(*index)),
-                        serde_path_to_error::Segment::Map { key } => full.push(Seg::Key(key.clone())),
-                        serde_path_to_error::Segment::Enum { variant } => full.push(Seg::Key(variant.clone())),
+                        serde_path_to_error::Segment::Seq { index } => {
+                            full.push(Seg::Index(*index))
+                        }
+                        serde_path_to_error::Segment::Map { key } => {
+                            full.push(Seg::Key(key.clone()))
+                        }
+                        serde_path_to_error::Segment::Enum { variant } => {
+                            full.push(Seg::Key(variant.clone()))
+                        }
                         serde_path_to_error::Segment::Unknown => {}
                     }
                 }
@@ -332,7 +348,12 @@ impl Validator {
         };
         let Some(entries) = root.as_map().map(|m| m.to_vec()) else {
             self.root = Some(root);
-            self.report(&[], false, "expected a mapping of experiment fields (name, dataset, models, ...)", None);
+            self.report(
+                &[],
+                false,
+                "expected a mapping of experiment fields (name, dataset, models, ...)",
+                None,
+            );
             return None;
         };
         self.root = Some(root.clone());
@@ -343,7 +364,12 @@ impl Validator {
                 let help = diag::did_you_mean(key, TOP_LEVEL.iter().copied())
                     .map(|s| format!("did you mean `{s}`? Fields: {}", TOP_LEVEL.join(", ")))
                     .or_else(|| Some(format!("fields: {}", TOP_LEVEL.join(", "))));
-                self.report(&[Seg::Key(key.clone())], true, format!("unknown field `{key}`"), help);
+                self.report(
+                    &[Seg::Key(key.clone())],
+                    true,
+                    format!("unknown field `{key}`"),
+                    help,
+                );
             }
         }
         for required in ["name", "dataset", "models"] {
@@ -357,7 +383,10 @@ impl Validator {
 
         let name: Option<String> = get("name").and_then(|v| self.section(key("name"), &v));
         if let Some(n) = &name
-            && (n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            && (n.is_empty()
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
         {
             self.report(
                 &key("name"),
@@ -366,12 +395,14 @@ impl Validator {
                 Some("use letters, digits, `-`, `_` and `.` only".into()),
             );
         }
-        let description: Option<String> = get("description").and_then(|v| self.section(key("description"), &v));
+        let description: Option<String> =
+            get("description").and_then(|v| self.section(key("description"), &v));
         let seed: Option<u64> = match get("seed") {
             Some(v) => self.section(key("seed"), &v),
             None => Some(42),
         };
-        let dataset: Option<DatasetSpec> = get("dataset").and_then(|v| self.section(key("dataset"), &v));
+        let dataset: Option<DatasetSpec> =
+            get("dataset").and_then(|v| self.section(key("dataset"), &v));
         let split: Option<SplitSpec> = match get("split") {
             Some(v) => self.section(key("split"), &v),
             None => Some(SplitSpec::default()),
@@ -397,7 +428,12 @@ impl Validator {
                 }
             }
             Some(serde_json::Value::Null) | None => {}
-            Some(_) => self.report(&key("preprocessing"), false, "expected a list of steps", None),
+            Some(_) => self.report(
+                &key("preprocessing"),
+                false,
+                "expected a list of steps",
+                None,
+            ),
         }
 
         let mut plans = Vec::new();
@@ -424,21 +460,34 @@ impl Validator {
                     }
                 }
             }
-            Some(_) => self.report(&key("models"), false, "expected a non-empty list of models", None),
+            Some(_) => self.report(
+                &key("models"),
+                false,
+                "expected a non-empty list of models",
+                None,
+            ),
             None => {}
         }
 
         let metric_names = eval::metric_names();
         let metrics: Vec<String> = match get("metrics") {
             Some(v) => self.section(key("metrics"), &v).unwrap_or_default(),
-            None => eval::DEFAULT_LEADERBOARD.iter().map(|s| s.to_string()).collect(),
+            None => eval::DEFAULT_LEADERBOARD
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         };
         for (i, m) in metrics.iter().enumerate() {
             if !metric_names.contains(&m.as_str()) {
                 let help = diag::did_you_mean(m, metric_names.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("metrics: {}", metric_names.join(", "))));
-                self.report(&[Seg::Key("metrics".into()), Seg::Index(i)], false, format!("unknown metric `{m}`"), help);
+                self.report(
+                    &[Seg::Key("metrics".into()), Seg::Index(i)],
+                    false,
+                    format!("unknown metric `{m}`"),
+                    help,
+                );
             }
         }
         let selection: Option<SelectionSpec> = match get("selection") {
@@ -487,17 +536,28 @@ impl Validator {
         let info: AlgorithmInfo = match models::find(&spec.algorithm, spec.backend.as_deref()) {
             Ok(info) => info,
             Err(lookup) => {
-                let field = if lookup.backend_problem { "backend" } else { "algorithm" };
+                let field = if lookup.backend_problem {
+                    "backend"
+                } else {
+                    "algorithm"
+                };
                 self.report(&at(field), false, lookup.message, lookup.help);
                 return None;
             }
         };
         if info.role == Role::Classifier && (spec.training.is_some() || spec.threshold.is_some()) {
-            let field = if spec.training.is_some() { "training" } else { "threshold" };
+            let field = if spec.training.is_some() {
+                "training"
+            } else {
+                "threshold"
+            };
             self.report(
                 &at(field),
                 true,
-                format!("`{field}` applies to detectors and clusterers, not to the classifier `{}`", info.name),
+                format!(
+                    "`{field}` applies to detectors and clusterers, not to the classifier `{}`",
+                    info.name
+                ),
                 None,
             );
         }
@@ -527,22 +587,43 @@ impl Validator {
             };
             let Some(pspec) = info.params.iter().find(|p| p.name == pname) else {
                 let help = diag::did_you_mean(pname, param_names.iter().copied())
-                    .map(|s| format!("did you mean `{s}`? Parameters of {}: {}", info.name, param_names.join(", ")))
-                    .or_else(|| Some(format!("parameters of {}: {}", info.name, param_names.join(", "))));
-                self.report(&ppath, true, format!("unknown parameter `{pname}` for {}", info.name), help);
+                    .map(|s| {
+                        format!(
+                            "did you mean `{s}`? Parameters of {}: {}",
+                            info.name,
+                            param_names.join(", ")
+                        )
+                    })
+                    .or_else(|| {
+                        Some(format!(
+                            "parameters of {}: {}",
+                            info.name,
+                            param_names.join(", ")
+                        ))
+                    });
+                self.report(
+                    &ppath,
+                    true,
+                    format!("unknown parameter `{pname}` for {}", info.name),
+                    help,
+                );
                 ok = false;
                 continue;
             };
             let values: Vec<(Vec<Seg>, &serde_json::Value)> = match raw {
-                serde_json::Value::Array(items) if !pspec.kind.accepts_list() || items.iter().all(|i| i.is_array()) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(j, v)| {
-                        let mut p = ppath.clone();
-                        p.push(Seg::Index(j));
-                        (p, v)
-                    })
-                    .collect(),
+                serde_json::Value::Array(items)
+                    if !pspec.kind.accepts_list() || items.iter().all(|i| i.is_array()) =>
+                {
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(j, v)| {
+                            let mut p = ppath.clone();
+                            p.push(Seg::Index(j));
+                            (p, v)
+                        })
+                        .collect()
+                }
                 v => vec![(ppath.clone(), v)],
             };
             if values.is_empty() {
@@ -552,10 +633,18 @@ impl Validator {
             }
             let mut checked = Vec::new();
             for (vpath, v) in values {
-                match json_to_param(v).map_err(|e| e.to_string()).and_then(|pv| pspec.kind.check(&pv)) {
+                match json_to_param(v)
+                    .map_err(|e| e.to_string())
+                    .and_then(|pv| pspec.kind.check(&pv))
+                {
                     Ok(pv) => checked.push(pv),
                     Err(e) => {
-                        self.report(&vpath, false, e, Some(format!("{}: {}", pspec.name, pspec.doc)));
+                        self.report(
+                            &vpath,
+                            false,
+                            e,
+                            Some(format!("{}: {}", pspec.name, pspec.doc)),
+                        );
                         ok = false;
                     }
                 }
@@ -575,7 +664,11 @@ impl Validator {
             );
             return None;
         }
-        let varied: Vec<String> = axes.iter().filter(|(_, v)| v.len() > 1).map(|(k, _)| k.clone()).collect();
+        let varied: Vec<String> = axes
+            .iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(k, _)| k.clone())
+            .collect();
         let mut grid = Vec::with_capacity(points);
         for combo in cartesian(&axes) {
             match ParamMap::resolve(&info.params, &combo) {
@@ -593,7 +686,12 @@ impl Validator {
         // Let the algorithm check combinations (e.g. min > max) on every grid point.
         for m in &grid {
             if let Err(e) = models::check_params(&info, m) {
-                self.report(&at("params"), false, format!("{e} (grid point: {})", m.label(&varied)), None);
+                self.report(
+                    &at("params"),
+                    false,
+                    format!("{e} (grid point: {})", m.label(&varied)),
+                    None,
+                );
                 return None;
             }
         }
@@ -628,11 +726,15 @@ fn threshold_problems(t: &ThresholdSpec) -> Vec<String> {
             validation_fraction,
         } => {
             if !(*percentile > 0.0 && *percentile < 100.0) {
-                out.push(format!("`percentile` must be in (0, 100), found {percentile}"));
+                out.push(format!(
+                    "`percentile` must be in (0, 100), found {percentile}"
+                ));
             }
             frac(*validation_fraction, "validation_fraction", &mut out);
         }
-        ThresholdSpec::BestF1 { validation_fraction } => frac(*validation_fraction, "validation_fraction", &mut out),
+        ThresholdSpec::BestF1 {
+            validation_fraction,
+        } => frac(*validation_fraction, "validation_fraction", &mut out),
     }
     out
 }
@@ -665,7 +767,9 @@ pub fn json_to_param(v: &serde_json::Value) -> Result<ParamValue, String> {
             None => ParamValue::Float(n.as_f64().ok_or("number out of range")?),
         },
         Value::String(s) => ParamValue::Str(s.clone()),
-        Value::Array(items) => ParamValue::List(items.iter().map(json_to_param).collect::<Result<_, _>>()?),
+        Value::Array(items) => {
+            ParamValue::List(items.iter().map(json_to_param).collect::<Result<_, _>>()?)
+        }
         Value::Object(m) => ParamValue::Map(
             m.iter()
                 .map(|(k, v)| Ok((k.clone(), json_to_param(v)?)))
@@ -725,8 +829,22 @@ fn explain_serde_error(msg: &str) -> (String, Option<String>, Option<String>) {
         .replace("floating point `", "found `");
     // "found \"deep\", expected u64" -> "expected an unsigned integer, found \"deep\""
     let cleaned = match cleaned.split_once(", expected ") {
-        Some((found, expected)) if found.starts_with("found") || found.starts_with("map") || found.starts_with("sequence") || found.starts_with("boolean") || found.starts_with("null") => {
-            format!("expected {}, {}", humanize(expected), if found.starts_with("found") { found.to_string() } else { format!("found {found}") })
+        Some((found, expected))
+            if found.starts_with("found")
+                || found.starts_with("map")
+                || found.starts_with("sequence")
+                || found.starts_with("boolean")
+                || found.starts_with("null") =>
+        {
+            format!(
+                "expected {}, {}",
+                humanize(expected),
+                if found.starts_with("found") {
+                    found.to_string()
+                } else {
+                    format!("found {found}")
+                }
+            )
         }
         _ => cleaned,
     };

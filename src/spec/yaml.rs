@@ -19,7 +19,10 @@ pub struct Pos {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
     /// A scalar with its text and whether it was quoted (quoted scalars are always strings).
-    Scalar { text: String, quoted: bool },
+    Scalar {
+        text: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     /// Entries in document order: (key text, key position, value).
     Map(Vec<(String, Pos, Node)>),
@@ -168,8 +171,13 @@ fn parse_yaml_float(t: &str) -> Option<f64> {
         _ => {
             // YAML floats need a digit; refuse Rust-only spellings like "inf" or "nan".
             let ok = t.bytes().any(|b| b.is_ascii_digit())
-                && t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b));
-            if ok { t.replace('_', "").parse().ok() } else { None }
+                && t.bytes()
+                    .all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b));
+            if ok {
+                t.replace('_', "").parse().ok()
+            } else {
+                None
+            }
         }
     }
 }
@@ -306,7 +314,11 @@ mod tests {
         assert_eq!(root.pos_for(&path, true), Pos { line: 5, col: 7 });
         assert_eq!(root.pos_for(&path, false), Pos { line: 5, col: 10 });
         // a missing key falls back to its parent
-        let missing = vec![Seg::Key("models".into()), Seg::Index(0), Seg::Key("nope".into())];
+        let missing = vec![
+            Seg::Key("models".into()),
+            Seg::Index(0),
+            Seg::Key("nope".into()),
+        ];
         assert_eq!(root.pos_for(&missing, false), Pos { line: 3, col: 5 });
         assert_eq!(
             root.to_json(),
