@@ -7,7 +7,9 @@
 //! predictions and numbers. Everything here is deterministic for a given seed, whatever
 //! the number of threads.
 
+pub mod cluster;
 pub mod error;
+pub mod iforest;
 pub mod params;
 pub mod registry;
 pub mod rng;
