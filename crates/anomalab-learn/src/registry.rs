@@ -66,10 +66,14 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
 
 /// Every anomaly detector.
 pub fn detectors() -> Vec<DetectorEntry> {
-    vec![]
+    vec![crate::iforest::detector_entry()]
 }
 
 /// Every clusterer.
 pub fn clusterers() -> Vec<ClustererEntry> {
-    vec![]
+    vec![
+        crate::cluster::kmeans::clusterer_entry(),
+        crate::cluster::gmm::clusterer_entry(),
+        crate::cluster::dbscan::clusterer_entry(),
+    ]
 }
