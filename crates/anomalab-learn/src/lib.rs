@@ -10,6 +10,7 @@
 pub mod error;
 pub mod eval;
 pub mod knn;
+pub mod linear;
 pub mod params;
 pub mod registry;
 pub mod rng;

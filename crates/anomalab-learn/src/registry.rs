@@ -45,7 +45,30 @@ pub struct ClustererEntry {
 /// Every supervised learner. Add new entries here (one line each).
 pub fn classifiers() -> Vec<ClassifierEntry> {
     vec![
-        ClassifierEntry { name: crate::knn::NAME, backend: "native", summary: "exact k-nearest neighbours (brute force, parallel, blocked distances); probabilities = vote fractions", params: crate::knn::params, build: crate::knn::build, load: crate::knn::load },
+        ClassifierEntry {
+            name: crate::knn::NAME,
+            backend: "native",
+            summary: "exact k-nearest neighbours (brute force, parallel, blocked distances); probabilities = vote fractions",
+            params: crate::knn::params,
+            build: crate::knn::build,
+            load: crate::knn::load,
+        },
+        ClassifierEntry {
+            name: crate::linear::svm::NAME,
+            backend: "native",
+            summary: "linear SVM (LIBLINEAR dual coordinate descent, as scikit-learn LinearSVC), one-vs-rest; scores are decision values",
+            params: crate::linear::svm::params,
+            build: crate::linear::svm::build,
+            load: crate::linear::svm::load,
+        },
+        ClassifierEntry {
+            name: crate::linear::logistic::NAME,
+            backend: "native",
+            summary: "L2 logistic regression (L-BFGS on scikit-learn's objective), binary or multinomial; probabilities",
+            params: crate::linear::logistic::params,
+            build: crate::linear::logistic::build,
+            load: crate::linear::logistic::load,
+        },
     ]
 }
 
