@@ -7,6 +7,7 @@
 //! predictions and numbers. Everything here is deterministic for a given seed, whatever
 //! the number of threads.
 
+pub mod adapters;
 pub mod error;
 pub mod eval;
 pub mod knn;

@@ -69,6 +69,46 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             build: crate::linear::logistic::build,
             load: crate::linear::logistic::load,
         },
+        ClassifierEntry {
+            name: crate::adapters::linfa::GAUSSIAN_NB,
+            backend: "linfa",
+            summary: "Gaussian naive Bayes (linfa-bayes; var_smoothing as scikit-learn); probabilities",
+            params: crate::adapters::linfa::gaussian_nb_params,
+            build: crate::adapters::linfa::gaussian_nb_build,
+            load: crate::adapters::linfa::gaussian_nb_load,
+        },
+        ClassifierEntry {
+            name: crate::adapters::smartcore::SVC_NAME,
+            backend: "smartcore",
+            summary: "RBF-kernel SVM (smartcore), one-vs-rest; decision values; only tractable up to a few thousand rows (refuses more than max_train_rows; use linear_svm)",
+            params: crate::adapters::smartcore::svc_params,
+            build: crate::adapters::smartcore::svc_build,
+            load: crate::adapters::smartcore::svc_load,
+        },
+        ClassifierEntry {
+            name: crate::adapters::smartcore::DECISION_TREE,
+            backend: "smartcore",
+            summary: "CART decision tree (smartcore), for comparison; labels only: scores are one-hot predictions, not probabilities",
+            params: crate::adapters::smartcore::decision_tree_params,
+            build: crate::adapters::smartcore::decision_tree_build,
+            load: crate::adapters::smartcore::decision_tree_load,
+        },
+        ClassifierEntry {
+            name: crate::adapters::linfa::DECISION_TREE,
+            backend: "linfa",
+            summary: "CART decision tree (linfa-trees), for comparison; labels only: scores are one-hot predictions, not probabilities",
+            params: crate::adapters::linfa::decision_tree_params,
+            build: crate::adapters::linfa::decision_tree_build,
+            load: crate::adapters::linfa::decision_tree_load,
+        },
+        ClassifierEntry {
+            name: crate::adapters::smartcore::RANDOM_FOREST,
+            backend: "smartcore",
+            summary: "random forest (smartcore), for comparison; majority vote only: scores are one-hot predictions, not probabilities",
+            params: crate::adapters::smartcore::random_forest_params,
+            build: crate::adapters::smartcore::random_forest_build,
+            load: crate::adapters::smartcore::random_forest_load,
+        },
     ]
 }
 
