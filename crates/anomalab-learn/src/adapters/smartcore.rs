@@ -605,3 +605,93 @@ impl Classifier for SmartcoreForest {
         Ok(postcard::to_allocvec(self)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traits::DataCache;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn svc_refuses_large_training_sets_and_suggests_linear_svm() {
+        let x = Array2::from_shape_fn((30, 2), |(i, j)| (i * 2 + j) as f64);
+        let y: Vec<u32> = (0..30).map(|i| (i % 2) as u32).collect();
+        let mut g = BTreeMap::new();
+        g.insert("max_train_rows".to_string(), ParamValue::Int(20));
+        let p = ParamMap::resolve(&svc_params(), &g).unwrap();
+        let cache = DataCache::new();
+        let names = vec!["a".to_string(), "b".to_string()];
+        let train = TrainSet {
+            x: x.view(),
+            y: &y,
+            n_classes: 2,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let e = svc_build(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("30 rows") && e.contains("linear_svm"), "{e}");
+    }
+
+    #[test]
+    fn svc_decision_values_equal_smartcore_predictions_and_gamma_scale() {
+        // Two blobs; our evaluation of the extracted support vectors must give the same
+        // signs as smartcore's own predict on the same fitted binary SVC.
+        let mut r = crate::rng::Rng::new(5);
+        let n = 60;
+        let x = Array2::from_shape_fn((n, 2), |(i, _)| {
+            r.normal() + if i < n / 2 { -1.5 } else { 1.5 }
+        });
+        let y: Vec<u32> = (0..n).map(|i| u32::from(i >= n / 2)).collect();
+        let p = SvcParams {
+            c: 1.0,
+            gamma: Gamma::Scale,
+            tol: 1e-3,
+            epoch: 2,
+            max_train_rows: 10_000,
+        };
+        // gamma "scale" by hand: 1 / (n_features * variance of all entries).
+        let all: Vec<f64> = x.iter().copied().collect();
+        let mean = all.iter().sum::<f64>() / all.len() as f64;
+        let var = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / all.len() as f64;
+        let gamma = 1.0 / (2.0 * var);
+        assert!((p.gamma_value(x.view()) - gamma).abs() < 1e-12);
+
+        let cache = DataCache::new();
+        let names = vec!["a".to_string(), "b".to_string()];
+        let train = TrainSet {
+            x: x.view(),
+            y: &y,
+            n_classes: 2,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let ctx = FitContext::default();
+        let ours = p.fit(&train, &ctx).unwrap().predict(x.view());
+
+        let xm = matrix(x.view()).unwrap();
+        let yi: Vec<i32> = y.iter().map(|&c| c as i32).collect();
+        let params: SVCParameters<f64, i32, Matrix, Vec<i32>> = SVCParameters::default()
+            .with_c(1.0)
+            .with_tol(1e-3)
+            .with_epoch(2)
+            .with_kernel(Kernels::rbf().with_gamma(gamma))
+            .with_seed(Some(derive_seed(ctx.seed, 0)));
+        let svc = SVC::fit(&xm, &yi, &params).unwrap();
+        let theirs: Vec<u32> = svc
+            .predict(&xm)
+            .unwrap()
+            .iter()
+            .map(|&v| v as u32)
+            .collect();
+        assert_eq!(ours, theirs);
+        let acc = ours.iter().zip(&y).filter(|(a, b)| a == b).count();
+        assert!(acc >= n * 9 / 10, "{acc}/{n}");
+    }
+}

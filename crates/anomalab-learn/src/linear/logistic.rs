@@ -484,4 +484,42 @@ mod tests {
         assert_eq!(back.scores(x.view()), m.scores(x.view()));
         assert_eq!(back.kind(), NAME);
     }
+
+    #[test]
+    fn multinomial_with_an_absent_class_and_balanced_weights() {
+        // Four declared classes, class 2 absent: a 3-class multinomial over 0, 1, 3.
+        let x = array![
+            [0.0, 0.0],
+            [0.3, 0.1],
+            [4.0, 0.0],
+            [4.2, 0.3],
+            [4.1, 0.2],
+            [0.0, 4.0],
+            [0.2, 4.1]
+        ];
+        let y = [0, 0, 1, 1, 1, 3, 3];
+        let mut g = BTreeMap::new();
+        g.insert("class_weight".into(), ParamValue::Str("balanced".into()));
+        let p = ParamMap::resolve(&params(), &g).unwrap();
+        let cache = DataCache::new();
+        let names: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+        let train = TrainSet {
+            x: x.view(),
+            y: &y,
+            n_classes: 4,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let m = build(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .unwrap();
+        let s = m.scores(x.view());
+        for r in s.rows() {
+            assert_eq!(r[2], 0.0);
+            assert!((r.sum() - 1.0).abs() < 1e-12);
+        }
+        assert_eq!(m.predict(x.view()), y.to_vec());
+    }
 }

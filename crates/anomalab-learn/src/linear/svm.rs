@@ -469,4 +469,64 @@ mod tests {
         assert_eq!(back.scores(x.view()), m.scores(x.view()));
         assert!(!back.scores_are_probabilities());
     }
+
+    #[test]
+    fn absent_class_gets_the_lowest_score_and_unknown_weights_are_errors() {
+        // Three declared classes, class 1 has no training rows: a binary problem 2 vs 0.
+        let x = array![[0.0], [0.1], [3.0], [3.1]];
+        let y = [0, 0, 2, 2];
+        let m = fit_with(&x, &y, 3, BTreeMap::new());
+        let s = m.scores(array![[0.0], [3.0]].view());
+        assert_eq!(s[[0, 1]], f64::MIN);
+        assert_eq!(m.predict(array![[0.0], [3.0]].view()), vec![0, 2]);
+        assert!((s[[0, 0]] + s[[0, 2]]).abs() < 1e-12);
+
+        let mut g = BTreeMap::new();
+        let mut w = BTreeMap::new();
+        w.insert("nope".to_string(), ParamValue::Float(2.0));
+        g.insert("class_weight".into(), ParamValue::Map(w));
+        let p = ParamMap::resolve(&params(), &g).unwrap();
+        let cache = DataCache::new();
+        let names: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+        let train = TrainSet {
+            x: x.view(),
+            y: &y,
+            n_classes: 3,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let e = build(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("unknown class `nope`") && e.contains("c0, c1, c2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn one_class_is_an_error_not_a_panic() {
+        let x = array![[0.0], [1.0]];
+        let cache = DataCache::new();
+        let names = vec!["a".to_string(), "b".to_string()];
+        let train = TrainSet {
+            x: x.view(),
+            y: &[1, 1],
+            n_classes: 2,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let p = ParamMap::resolve(&params(), &BTreeMap::new()).unwrap();
+        assert!(
+            build(&p)
+                .unwrap()
+                .fit(&train, &FitContext::default())
+                .is_err()
+        );
+    }
 }
