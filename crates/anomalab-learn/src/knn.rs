@@ -475,4 +475,55 @@ mod tests {
         }
         assert_eq!(t.items, vec![(1.0, 1), (1.0, 2)]);
     }
+
+    #[test]
+    fn same_result_with_one_or_two_threads_and_many_blocks() {
+        // More rows than one training block and one query chunk, with exact duplicates.
+        let mut r = crate::rng::Rng::new(3);
+        let n = TRAIN_BLOCK + 300;
+        let mut x = Array2::zeros((n, 4));
+        for v in x.iter_mut() {
+            *v = (r.next_f64() * 8.0).floor();
+        }
+        let y: Vec<u32> = (0..n).map(|i| (i % 2) as u32).collect();
+        let m = fit(&x, &y, 7, "distance", "euclidean");
+        let q = x.slice(s![..QUERY_CHUNK + 50, ..]).to_owned();
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| m.scores(q.view()))
+        };
+        assert_eq!(run(1), run(2));
+        // Brute-force check of the neighbour sets by a plain sort (ties: lower index).
+        let knn = Knn {
+            params: KnnSaved {
+                n_neighbors: 7,
+                weights: Weights::Uniform,
+                metric: Metric::Euclidean,
+            },
+            n_classes: 2,
+            norms: x.rows().into_iter().map(|r| r.dot(&r)).collect(),
+            x: x.clone(),
+            y: y.clone(),
+        };
+        let got = knn.kneighbors(q.view());
+        for (i, nb) in got.iter().enumerate() {
+            let mut all: Vec<(f64, usize)> = (0..n)
+                .map(|j| {
+                    let d: f64 = q
+                        .row(i)
+                        .iter()
+                        .zip(x.row(j).iter())
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum();
+                    (d, j)
+                })
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let want: Vec<u32> = all[..7].iter().map(|p| p.1 as u32).collect();
+            assert_eq!(nb, &want, "query {i}");
+        }
+    }
 }

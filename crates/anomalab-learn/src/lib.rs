@@ -7,12 +7,14 @@
 //! predictions and numbers. Everything here is deterministic for a given seed, whatever
 //! the number of threads.
 
+pub mod adapters;
 pub mod cluster;
 pub mod dummy;
 pub mod error;
 pub mod eval;
 pub mod iforest;
 pub mod knn;
+pub mod linear;
 pub mod params;
 pub mod registry;
 pub mod rng;

@@ -17,7 +17,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::curves::{average_precision, mean_defined, ovr_per_class, roc_auc};
+use super::curves::{mean_defined, ovr_auc_pairs};
 use crate::LearnError;
 
 /// Metrics of one class (one-vs-rest).
@@ -184,8 +184,9 @@ pub fn classification_metrics(
 
     let (class_auc, class_ap, roc, pr) = match scores {
         Some(s) => {
-            let ra = ovr_per_class(y_true, s, roc_auc);
-            let ap = ovr_per_class(y_true, s, average_precision);
+            let pairs = ovr_auc_pairs(y_true, s);
+            let ra: Vec<Option<f64>> = pairs.iter().map(|p| p.0).collect();
+            let ap: Vec<Option<f64>> = pairs.iter().map(|p| p.1).collect();
             let (roc, pr) = if n_classes == 2 {
                 (ra[1], ap[1])
             } else {

@@ -83,9 +83,10 @@ fn both_classes(c: &ClfCurve) -> bool {
 /// threshold `None` (scikit-learn's `inf`) is added. `None` unless both classes are present.
 pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<CurvePoint>> {
     let c = binary_clf_curve(truth, scores)?;
-    if !both_classes(&c) {
-        return None;
-    }
+    both_classes(&c).then(|| roc_points(&c))
+}
+
+fn roc_points(c: &ClfCurve) -> Vec<CurvePoint> {
     let n = c.fps.len();
     // Keep the first and last points and every point where the second difference of fps
     // or tps is non-zero (a change of slope).
@@ -115,7 +116,7 @@ pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<CurvePoint>> {
             threshold: Some(c.thresholds[i]),
         });
     }
-    Some(pts)
+    pts
 }
 
 /// Area under a curve by the trapezoidal rule (scikit-learn's `auc` on an increasing x).
@@ -138,10 +139,11 @@ pub fn roc_auc(truth: &[bool], scores: &[f64]) -> Option<f64> {
 /// `None`. `x` is recall, `y` precision. `None` unless both classes are present.
 pub fn precision_recall_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<CurvePoint>> {
     let c = binary_clf_curve(truth, scores)?;
-    if !both_classes(&c) {
-        return None;
-    }
-    let tp_all = *c.tps.last()?;
+    both_classes(&c).then(|| pr_points(&c))
+}
+
+fn pr_points(c: &ClfCurve) -> Vec<CurvePoint> {
+    let tp_all = c.tps[c.tps.len() - 1];
     let mut pts: Vec<CurvePoint> = (0..c.tps.len())
         .rev()
         .map(|i| {
@@ -162,7 +164,7 @@ pub fn precision_recall_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<Curv
         y: 1.0,
         threshold: None,
     });
-    Some(pts)
+    pts
 }
 
 /// Average precision, scikit-learn's `average_precision_score(y_true, y_score)`:
@@ -170,12 +172,45 @@ pub fn precision_recall_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<Curv
 /// reported everywhere in anomalab. `None` unless both classes are present.
 pub fn average_precision(truth: &[bool], scores: &[f64]) -> Option<f64> {
     let pts = precision_recall_curve(truth, scores)?;
-    // scikit-learn: -sum(diff(recall) * precision[:-1]).
-    Some(
-        -pts.windows(2)
-            .map(|w| (w[1].x - w[0].x) * w[0].y)
-            .sum::<f64>(),
-    )
+    Some(ap_of_points(&pts))
+}
+
+/// scikit-learn: `-sum(diff(recall) * precision[:-1])`.
+fn ap_of_points(pts: &[CurvePoint]) -> f64 {
+    -pts.windows(2)
+        .map(|w| (w[1].x - w[0].x) * w[0].y)
+        .sum::<f64>()
+}
+
+/// ROC-AUC and average precision from one sort of the scores (both `None` when
+/// undefined).
+pub(crate) fn roc_auc_and_ap(truth: &[bool], scores: &[f64]) -> (Option<f64>, Option<f64>) {
+    match binary_clf_curve(truth, scores) {
+        Some(c) if both_classes(&c) => (
+            Some(trapezoid(&roc_points(&c))),
+            Some(ap_of_points(&pr_points(&c))),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// Per-class one-vs-rest `(ROC-AUC, average precision)`, classes in parallel.
+pub(crate) fn ovr_auc_pairs(
+    y_true: &[u32],
+    scores: ArrayView2<'_, f64>,
+) -> Vec<(Option<f64>, Option<f64>)> {
+    use rayon::prelude::*;
+    if scores.nrows() != y_true.len() {
+        return vec![(None, None); scores.ncols()];
+    }
+    (0..scores.ncols())
+        .into_par_iter()
+        .map(|k| {
+            let truth: Vec<bool> = y_true.iter().map(|&y| y as usize == k).collect();
+            let col: Vec<f64> = scores.column(k).to_vec();
+            roc_auc_and_ap(&truth, &col)
+        })
+        .collect()
 }
 
 /// Per-class one-vs-rest values of `f` (class `k` positive, all others negative, scores

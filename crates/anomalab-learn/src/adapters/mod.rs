@@ -1,0 +1,140 @@
+//! Learners backed by other Rust ML libraries, behind anomalab's own traits.
+//!
+//! * [`linfa`]: `gaussian_nb` (linfa-bayes; the default backend of that name) and the
+//!   `decision_tree` comparison backend `linfa` (linfa-trees).
+//! * [`smartcore`]: `svc` (RBF-kernel SVM, one-vs-rest) and the comparison backends
+//!   `decision_tree`/`smartcore` and `random_forest`/`smartcore`.
+//!
+//! The tree and forest backends exist to benchmark the native learners against other
+//! implementations, so they favour correctness over speed. Data crosses into each library
+//! through plain `Vec<f64>` (smartcore has its own `DenseMatrix`; linfa uses ndarray 0.16
+//! like this crate), and every random choice inside a library is seeded from the fit seed
+//! through [`crate::rng::derive_seed`], so a seed gives the same model every time.
+//! Parameter names are scikit-learn's wherever the library supports the setting, and only
+//! those settings are offered.
+
+pub mod linfa;
+pub mod smartcore;
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::LearnError;
+use crate::params::{ParamKind, ParamSpec, ParamValue};
+use crate::traits::TrainSet;
+
+/// Finite features and a valid training set, with at least two classes present.
+pub(crate) fn check_train(train: &TrainSet<'_>, lib: &str) -> Result<(), LearnError> {
+    train.validate()?;
+    if train.x.iter().any(|v| !v.is_finite()) {
+        return Err(LearnError::InvalidInput(format!(
+            "{lib} needs finite feature values (found NaN or infinity)"
+        )));
+    }
+    if train.x.ncols() == 0 {
+        return Err(LearnError::InvalidInput(
+            "the training set has no feature columns".into(),
+        ));
+    }
+    let present = train.class_counts().iter().filter(|&&c| c > 0).count();
+    if present < 2 {
+        return Err(LearnError::InvalidInput(format!(
+            "a classifier needs at least two classes in the training set, found {present}"
+        )));
+    }
+    Ok(())
+}
+
+/// Row-major copy of a matrix.
+pub(crate) fn row_major(x: ArrayView2<'_, f64>) -> Vec<f64> {
+    x.as_standard_layout().iter().copied().collect()
+}
+
+/// One-hot rows of predicted classes (for libraries that only give labels). Labels out of
+/// range leave their row at zero.
+pub(crate) fn one_hot(pred: &[usize], n_classes: usize) -> Array2<f64> {
+    let mut out = Array2::zeros((pred.len(), n_classes));
+    for (i, &c) in pred.iter().enumerate() {
+        if c < n_classes {
+            out[[i, c]] = 1.0;
+        }
+    }
+    out
+}
+
+/// A library error, as a fit error naming the library.
+pub(crate) fn lib_error(lib: &str, e: impl std::fmt::Display) -> LearnError {
+    LearnError::Fit(format!("{lib}: {e}"))
+}
+
+/// The tree parameters shared by the tree backends (scikit-learn names).
+pub(crate) fn tree_param_specs() -> Vec<ParamSpec> {
+    vec![
+        ParamSpec::new(
+            "criterion",
+            ParamKind::Choice(&["gini", "entropy"]),
+            ParamValue::Str("gini".into()),
+            "split quality: \"gini\" or \"entropy\" (default gini)",
+        ),
+        ParamSpec::new(
+            "max_depth",
+            ParamKind::OneOf(vec![ParamKind::Int { min: 1, max: 1000 }, ParamKind::Null]),
+            ParamValue::Null,
+            "maximum depth; null = grow until leaves are pure (default null)",
+        ),
+        ParamSpec::new(
+            "min_samples_split",
+            ParamKind::Int {
+                min: 2,
+                max: i64::MAX,
+            },
+            ParamValue::Int(2),
+            "fewest rows a node needs to be split (default 2)",
+        ),
+        ParamSpec::new(
+            "min_samples_leaf",
+            ParamKind::Int {
+                min: 1,
+                max: i64::MAX,
+            },
+            ParamValue::Int(1),
+            "fewest rows in a leaf (default 1)",
+        ),
+    ]
+}
+
+/// Tree settings read from a resolved map.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TreeSettings {
+    pub entropy: bool,
+    pub max_depth: Option<usize>,
+    pub min_samples_split: usize,
+    pub min_samples_leaf: usize,
+}
+
+impl TreeSettings {
+    pub(crate) fn from_params(p: &crate::params::ParamMap) -> Result<Self, LearnError> {
+        let entropy = match p.str("criterion")? {
+            "gini" => false,
+            "entropy" => true,
+            c => return Err(LearnError::param("criterion", format!("unknown `{c}`"))),
+        };
+        let max_depth = p.opt_usize("max_depth")?;
+        if max_depth == Some(0) {
+            return Err(LearnError::param("max_depth", "must be at least 1"));
+        }
+        let min_samples_split = p.usize("min_samples_split")?;
+        if min_samples_split < 2 {
+            return Err(LearnError::param("min_samples_split", "must be at least 2"));
+        }
+        let min_samples_leaf = p.usize("min_samples_leaf")?;
+        if min_samples_leaf < 1 {
+            return Err(LearnError::param("min_samples_leaf", "must be at least 1"));
+        }
+        Ok(TreeSettings {
+            entropy,
+            max_depth,
+            min_samples_split,
+            min_samples_leaf,
+        })
+    }
+}

@@ -1,0 +1,532 @@
+//! `linear_svm`: L2-regularised linear SVM trained by dual coordinate descent, the algorithm
+//! of LIBLINEAR (C.-J. Hsieh, K.-W. Chang, C.-J. Lin, S. S. Keerthi, S. Sundararajan,
+//! "A Dual Coordinate Descent Method for Large-scale Linear SVM", ICML 2008), which is what
+//! scikit-learn's `LinearSVC` runs.
+//!
+//! Primal problem per binary sub-problem, with the intercept as an extra constant feature
+//! of value 1 that is regularised too (LIBLINEAR's bias, scikit-learn's
+//! `intercept_scaling=1`):
+//! `min_w 1/2 |w|^2 + sum_i C_i loss(y_i w.x_i)`, loss = hinge or squared hinge.
+//! The solver follows LIBLINEAR's `solve_l2r_l1l2_svc` (random order each pass, shrinking,
+//! stop when the spread of projected gradients is at most `tol`). Multiclass is
+//! one-vs-rest over the present classes; as in LIBLINEAR, class weights scale `C` for the
+//! positive rows of each one-vs-rest problem (negatives keep `C`), and for two classes each
+//! row gets its own class's weight. `scores()` are decision values `w.x + b`, not
+//! probabilities.
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{ClassWeight, check_train, class_weight_spec, present_classes};
+use crate::LearnError;
+use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
+use crate::rng::{Rng, derive_seed};
+use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
+
+/// Registry name.
+pub const NAME: &str = "linear_svm";
+
+/// Score given to classes that had no training rows.
+const ABSENT_SCORE: f64 = f64::MIN;
+
+/// Loss of the SVM.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Loss {
+    /// `max(0, 1 - y f(x))` (L1-loss SVM).
+    Hinge,
+    /// `max(0, 1 - y f(x))^2` (L2-loss SVM; scikit-learn's default).
+    SquaredHinge,
+}
+
+/// Validated hyper-parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearSvmParams {
+    pub c: f64,
+    pub loss: Loss,
+    pub tol: f64,
+    pub max_iter: usize,
+    pub fit_intercept: bool,
+    pub(crate) class_weight: ClassWeight,
+}
+
+/// Parameter schema (names and defaults as scikit-learn's `LinearSVC`).
+pub fn params() -> Vec<ParamSpec> {
+    vec![
+        ParamSpec::new(
+            "C",
+            ParamKind::FloatOpenMin {
+                min: 0.0,
+                max: f64::INFINITY,
+            },
+            ParamValue::Float(1.0),
+            "inverse regularisation strength (default 1.0)",
+        ),
+        ParamSpec::new(
+            "loss",
+            ParamKind::Choice(&["squared_hinge", "hinge"]),
+            ParamValue::Str("squared_hinge".into()),
+            "\"squared_hinge\" (L2-loss) or \"hinge\" (L1-loss) (default squared_hinge)",
+        ),
+        ParamSpec::new(
+            "tol",
+            ParamKind::FloatOpenMin {
+                min: 0.0,
+                max: f64::INFINITY,
+            },
+            ParamValue::Float(1e-4),
+            "stop when the projected-gradient spread is at most this (default 1e-4)",
+        ),
+        ParamSpec::new(
+            "max_iter",
+            ParamKind::Int {
+                min: 1,
+                max: 10_000_000,
+            },
+            ParamValue::Int(1000),
+            "maximum passes over the data per binary problem (default 1000)",
+        ),
+        ParamSpec::new(
+            "fit_intercept",
+            ParamKind::Bool,
+            ParamValue::Bool(true),
+            "learn a (regularised) intercept as LIBLINEAR's bias feature (default true)",
+        ),
+        class_weight_spec(),
+    ]
+}
+
+/// Build from a resolved parameter map.
+pub fn build(p: &ParamMap) -> Result<Box<dyn ClassifierParams>, LearnError> {
+    Ok(Box::new(LinearSvmParams::from_params(p)?))
+}
+
+impl LinearSvmParams {
+    /// Read and check the parameters.
+    pub fn from_params(p: &ParamMap) -> Result<Self, LearnError> {
+        let c = p.f64("C")?;
+        if !(c > 0.0 && c.is_finite()) {
+            return Err(LearnError::param("C", "must be a positive number"));
+        }
+        let tol = p.f64("tol")?;
+        if tol.is_nan() || tol <= 0.0 {
+            return Err(LearnError::param("tol", "must be positive"));
+        }
+        let loss = match p.str("loss")? {
+            "hinge" => Loss::Hinge,
+            "squared_hinge" => Loss::SquaredHinge,
+            l => return Err(LearnError::param("loss", format!("unknown loss `{l}`"))),
+        };
+        Ok(LinearSvmParams {
+            c,
+            loss,
+            tol,
+            max_iter: p.usize("max_iter")?.max(1),
+            fit_intercept: p.bool("fit_intercept")?,
+            class_weight: ClassWeight::from_params(p)?,
+        })
+    }
+}
+
+/// One binary problem's solution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Binary {
+    /// Weights, then the intercept (0 without `fit_intercept`).
+    w: Vec<f64>,
+    /// Passes over the data used.
+    n_iter: usize,
+    /// Whether the stopping rule was met before `max_iter`.
+    converged: bool,
+}
+
+/// Dual coordinate descent of LIBLINEAR's `solve_l2r_l1l2_svc`.
+/// `x` is row-major `n x d`; `y` is +1/-1; `cost[i]` the per-row C; `bias` is the value of
+/// the constant feature (0 for no intercept).
+#[allow(clippy::too_many_arguments)]
+fn solve(
+    x: &[f64],
+    d: usize,
+    y: &[f64],
+    cost: &[f64],
+    bias: f64,
+    loss: Loss,
+    tol: f64,
+    max_iter: usize,
+    seed: u64,
+) -> Binary {
+    let l = y.len();
+    let mut w = vec![0.0; d + 1];
+    let mut alpha = vec![0.0; l];
+    let (diag, upper): (Vec<f64>, Vec<f64>) = match loss {
+        Loss::Hinge => (vec![0.0; l], cost.to_vec()),
+        Loss::SquaredHinge => (
+            cost.iter().map(|c| 0.5 / c).collect(),
+            vec![f64::INFINITY; l],
+        ),
+    };
+    let row = |i: usize| &x[i * d..(i + 1) * d];
+    let qd: Vec<f64> = (0..l)
+        .map(|i| diag[i] + row(i).iter().map(|v| v * v).sum::<f64>() + bias * bias)
+        .collect();
+    let mut index: Vec<usize> = (0..l).collect();
+    let mut active = l;
+    let (mut pg_max_old, mut pg_min_old) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut rng = Rng::new(seed);
+    let mut iter = 0;
+    let mut converged = false;
+    while iter < max_iter {
+        let (mut pg_max_new, mut pg_min_new) = (f64::NEG_INFINITY, f64::INFINITY);
+        rng.shuffle(&mut index[..active]);
+        let mut s = 0;
+        while s < active {
+            let i = index[s];
+            let xi = row(i);
+            let yi = y[i];
+            let wx: f64 = xi.iter().zip(&w[..d]).map(|(a, b)| a * b).sum::<f64>() + w[d] * bias;
+            let g = yi * wx - 1.0 + alpha[i] * diag[i];
+            let mut pg = 0.0;
+            if alpha[i] == 0.0 {
+                if g > pg_max_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g < 0.0 {
+                    pg = g;
+                }
+            } else if alpha[i] == upper[i] {
+                if g < pg_min_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g > 0.0 {
+                    pg = g;
+                }
+            } else {
+                pg = g;
+            }
+            pg_max_new = pg_max_new.max(pg);
+            pg_min_new = pg_min_new.min(pg);
+            if pg.abs() > 1e-12 {
+                let old = alpha[i];
+                alpha[i] = (alpha[i] - g / qd[i]).max(0.0).min(upper[i]);
+                let step = (alpha[i] - old) * yi;
+                for (wj, xj) in w[..d].iter_mut().zip(xi) {
+                    *wj += step * xj;
+                }
+                w[d] += step * bias;
+            }
+            s += 1;
+        }
+        iter += 1;
+        if pg_max_new - pg_min_new <= tol {
+            if active == l {
+                converged = true;
+                break;
+            }
+            active = l;
+            pg_max_old = f64::INFINITY;
+            pg_min_old = f64::NEG_INFINITY;
+            continue;
+        }
+        pg_max_old = if pg_max_new <= 0.0 {
+            f64::INFINITY
+        } else {
+            pg_max_new
+        };
+        pg_min_old = if pg_min_new >= 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            pg_min_new
+        };
+    }
+    // The model's intercept is w[d] * bias (bias is 1 or 0).
+    w[d] *= bias;
+    Binary {
+        w,
+        n_iter: iter,
+        converged,
+    }
+}
+
+impl ClassifierParams for LinearSvmParams {
+    fn fit(
+        &self,
+        train: &TrainSet<'_>,
+        ctx: &FitContext,
+    ) -> Result<Box<dyn Classifier>, LearnError> {
+        check_train(train)?;
+        let present = present_classes(train)?;
+        let weights = self.class_weight.resolve(train)?;
+        let d = train.x.ncols();
+        let x: Vec<f64> = train.x.as_standard_layout().iter().copied().collect();
+        let bias = if self.fit_intercept { 1.0 } else { 0.0 };
+        // Sub-problems: (positive class, negative class or None for "all others").
+        let problems: Vec<usize> = if present.len() == 2 {
+            vec![present[1]]
+        } else {
+            present.clone()
+        };
+        let binaries: Vec<Binary> = problems
+            .par_iter()
+            .enumerate()
+            .map(|(p, &pos)| {
+                let y: Vec<f64> = train
+                    .y
+                    .iter()
+                    .map(|&c| if c as usize == pos { 1.0 } else { -1.0 })
+                    .collect();
+                let cost: Vec<f64> = train
+                    .y
+                    .iter()
+                    .map(|&c| {
+                        let c = c as usize;
+                        if present.len() == 2 || c == pos {
+                            self.c * weights[c]
+                        } else {
+                            self.c
+                        }
+                    })
+                    .collect();
+                solve(
+                    &x,
+                    d,
+                    &y,
+                    &cost,
+                    bias,
+                    self.loss,
+                    self.tol,
+                    self.max_iter,
+                    derive_seed(ctx.seed, p as u64),
+                )
+            })
+            .collect();
+        Ok(Box::new(LinearSvm {
+            n_classes: train.n_classes,
+            n_features: d,
+            present,
+            problems,
+            binaries,
+        }))
+    }
+}
+
+/// A fitted linear SVM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinearSvm {
+    n_classes: usize,
+    n_features: usize,
+    /// Classes that had training rows.
+    present: Vec<usize>,
+    /// Positive class of each binary problem.
+    problems: Vec<usize>,
+    binaries: Vec<Binary>,
+}
+
+impl LinearSvm {
+    /// Passes used by each binary problem and whether it met the stopping rule (a problem
+    /// that did not is what scikit-learn reports as a `ConvergenceWarning`).
+    pub fn convergence(&self) -> Vec<(usize, bool)> {
+        self.binaries
+            .iter()
+            .map(|b| (b.n_iter, b.converged))
+            .collect()
+    }
+
+    /// Weights (then intercept) of the binary problem whose positive class is `class`.
+    pub fn coefficients(&self, class: usize) -> Option<&[f64]> {
+        let p = self.problems.iter().position(|&c| c == class)?;
+        Some(&self.binaries[p].w)
+    }
+}
+
+/// Load a model saved by [`Classifier::save`].
+pub fn load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
+    let m: LinearSvm = postcard::from_bytes(bytes)?;
+    if m.problems.len() != m.binaries.len()
+        || m.binaries.iter().any(|b| b.w.len() != m.n_features + 1)
+        || m.present
+            .iter()
+            .chain(&m.problems)
+            .any(|&c| c >= m.n_classes)
+    {
+        return Err(LearnError::Codec("linear_svm model is inconsistent".into()));
+    }
+    Ok(Box::new(m))
+}
+
+impl Classifier for LinearSvm {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Decision values `w.x + b` per one-vs-rest problem; with two classes, column of the
+    /// second class = `f(x)` and of the first = `-f(x)`. Classes without training rows get
+    /// `f64::MIN`; rows of the wrong width get NaN.
+    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut out = Array2::from_elem((x.nrows(), self.n_classes), ABSENT_SCORE);
+        if x.ncols() != self.n_features {
+            out.fill(f64::NAN);
+            return out;
+        }
+        let d = self.n_features;
+        for (r, row) in x.rows().into_iter().enumerate() {
+            for (b, &pos) in self.binaries.iter().zip(&self.problems) {
+                let f = row.iter().zip(&b.w[..d]).map(|(a, w)| a * w).sum::<f64>() + b.w[d];
+                out[[r, pos]] = f;
+                if self.present.len() == 2 {
+                    out[[r, self.present[0]]] = -f;
+                }
+            }
+        }
+        out
+    }
+
+    fn scores_are_probabilities(&self) -> bool {
+        false
+    }
+
+    fn save(&self) -> Result<Vec<u8>, LearnError> {
+        Ok(postcard::to_allocvec(self)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traits::DataCache;
+    use ndarray::array;
+    use std::collections::BTreeMap;
+
+    fn fit_with(
+        x: &Array2<f64>,
+        y: &[u32],
+        k: usize,
+        given: BTreeMap<String, ParamValue>,
+    ) -> Box<dyn Classifier> {
+        let p = ParamMap::resolve(&params(), &given).unwrap();
+        let cache = DataCache::new();
+        let names: Vec<String> = (0..k).map(|i| format!("c{i}")).collect();
+        let train = TrainSet {
+            x: x.view(),
+            y,
+            n_classes: k,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        build(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn two_points_hinge_solution_by_hand() {
+        // x = -1 (class 0) and x = +1 (class 1), hinge loss, no intercept, C = 10.
+        // Primal: min 1/2 w^2 + C (max(0, 1 - w) * 2): optimum w = 1 (margin exactly 1,
+        // since below 1 the loss slope 2C > w). Decision values are then -1 and +1.
+        let x = array![[-1.0], [1.0]];
+        let mut g = BTreeMap::new();
+        g.insert("loss".into(), ParamValue::Str("hinge".into()));
+        g.insert("C".into(), ParamValue::Float(10.0));
+        g.insert("fit_intercept".into(), ParamValue::Bool(false));
+        g.insert("tol".into(), ParamValue::Float(1e-10));
+        let m = fit_with(&x, &[0, 1], 2, g);
+        let s = m.scores(array![[-1.0], [1.0], [0.5]].view());
+        assert!((s[[1, 1]] - 1.0).abs() < 1e-9, "{s}");
+        assert!((s[[0, 1]] + 1.0).abs() < 1e-9, "{s}");
+        assert!((s[[2, 1]] - 0.5).abs() < 1e-9, "{s}");
+        assert_eq!(m.predict(array![[-3.0], [0.2]].view()), vec![0, 1]);
+    }
+
+    #[test]
+    fn separable_three_classes_and_round_trip() {
+        // Three well separated groups along two axes.
+        let x = array![
+            [0.0, 0.0],
+            [0.2, 0.1],
+            [0.1, 0.3],
+            [5.0, 0.0],
+            [5.2, 0.3],
+            [4.9, 0.1],
+            [0.0, 5.0],
+            [0.3, 5.1],
+            [0.2, 4.8]
+        ];
+        let y = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+        let m = fit_with(&x, &y, 3, BTreeMap::new());
+        assert_eq!(m.predict(x.view()), y.to_vec());
+        let back = load(&m.save().unwrap()).unwrap();
+        assert_eq!(back.kind(), NAME);
+        assert_eq!(back.scores(x.view()), m.scores(x.view()));
+        assert!(!back.scores_are_probabilities());
+    }
+
+    #[test]
+    fn absent_class_gets_the_lowest_score_and_unknown_weights_are_errors() {
+        // Three declared classes, class 1 has no training rows: a binary problem 2 vs 0.
+        let x = array![[0.0], [0.1], [3.0], [3.1]];
+        let y = [0, 0, 2, 2];
+        let m = fit_with(&x, &y, 3, BTreeMap::new());
+        let s = m.scores(array![[0.0], [3.0]].view());
+        assert_eq!(s[[0, 1]], f64::MIN);
+        assert_eq!(m.predict(array![[0.0], [3.0]].view()), vec![0, 2]);
+        assert!((s[[0, 0]] + s[[0, 2]]).abs() < 1e-12);
+
+        let mut g = BTreeMap::new();
+        let mut w = BTreeMap::new();
+        w.insert("nope".to_string(), ParamValue::Float(2.0));
+        g.insert("class_weight".into(), ParamValue::Map(w));
+        let p = ParamMap::resolve(&params(), &g).unwrap();
+        let cache = DataCache::new();
+        let names: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+        let train = TrainSet {
+            x: x.view(),
+            y: &y,
+            n_classes: 3,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let e = build(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("unknown class `nope`") && e.contains("c0, c1, c2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn one_class_is_an_error_not_a_panic() {
+        let x = array![[0.0], [1.0]];
+        let cache = DataCache::new();
+        let names = vec!["a".to_string(), "b".to_string()];
+        let train = TrainSet {
+            x: x.view(),
+            y: &[1, 1],
+            n_classes: 2,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let p = ParamMap::resolve(&params(), &BTreeMap::new()).unwrap();
+        assert!(
+            build(&p)
+                .unwrap()
+                .fit(&train, &FitContext::default())
+                .is_err()
+        );
+    }
+}
