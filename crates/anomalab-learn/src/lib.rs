@@ -11,8 +11,10 @@ pub mod cluster;
 pub mod error;
 pub mod iforest;
 pub mod params;
+pub mod pca_detector;
 pub mod registry;
 pub mod rng;
+pub mod som;
 pub mod traits;
 
 pub use error::LearnError;

@@ -49,7 +49,11 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
 
 /// Every anomaly detector.
 pub fn detectors() -> Vec<DetectorEntry> {
-    vec![crate::iforest::detector_entry()]
+    vec![
+        crate::iforest::detector_entry(),
+        crate::som::detector_entry(),
+        crate::pca_detector::detector_entry(),
+    ]
 }
 
 /// Every clusterer.
