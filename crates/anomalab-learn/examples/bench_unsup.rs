@@ -23,7 +23,8 @@ use ndarray::Array2;
 fn read_amx(path: &str) -> Result<Array2<f64>, String> {
     let mut f = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
     let mut buf = Vec::new();
-    f.read_to_end(&mut buf).map_err(|e| format!("{path}: {e}"))?;
+    f.read_to_end(&mut buf)
+        .map_err(|e| format!("{path}: {e}"))?;
     if buf.len() < 20 || &buf[..4] != b"AMX1" {
         return Err(format!("{path}: not an AMX1 matrix file"));
     }
@@ -76,7 +77,9 @@ fn run() -> Result<(), String> {
                 };
                 let ctx = FitContext { seed, threads };
                 let t0 = Instant::now();
-                let m = p.fit_forest(train.view(), &ctx).map_err(|e| e.to_string())?;
+                let m = p
+                    .fit_forest(train.view(), &ctx)
+                    .map_err(|e| e.to_string())?;
                 let t1 = Instant::now();
                 let sc = m.score(test.view());
                 let t2 = Instant::now();
@@ -120,7 +123,11 @@ fn run() -> Result<(), String> {
                 .fit(x.view(), &FitContext { seed: 0, threads })
                 .map_err(|e| e.to_string())?;
             let dt = t0.elapsed().as_secs_f64();
-            let lab: Vec<i64> = c.labels.iter().map(|l| l.map_or(-1, |v| v as i64)).collect();
+            let lab: Vec<i64> = c
+                .labels
+                .iter()
+                .map(|l| l.map_or(-1, |v| v as i64))
+                .collect();
             write_raw(&a[5], &lab, i64::to_le_bytes)?;
             println!(
                 "{}",
@@ -128,7 +135,9 @@ fn run() -> Result<(), String> {
                 "n_noise": lab.iter().filter(|&&l| l < 0).count()})
             );
         }
-        _ => return Err("usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into()),
+        _ => {
+            return Err("usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into());
+        }
     }
     Ok(())
 }
