@@ -8,8 +8,11 @@
 //! the number of threads.
 
 pub mod cluster;
+pub mod dummy;
 pub mod error;
+pub mod eval;
 pub mod iforest;
+pub mod knn;
 pub mod params;
 pub mod pca_detector;
 pub mod registry;

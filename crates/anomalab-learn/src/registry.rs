@@ -44,7 +44,24 @@ pub struct ClustererEntry {
 
 /// Every supervised learner. Add new entries here (one line each).
 pub fn classifiers() -> Vec<ClassifierEntry> {
-    vec![]
+    vec![
+        ClassifierEntry {
+            name: crate::dummy::NAME,
+            backend: "native",
+            summary: "prior baseline: predicts the most frequent training class (scikit-learn DummyClassifier)",
+            params: crate::dummy::param_specs,
+            build: crate::dummy::build,
+            load: crate::dummy::load,
+        },
+        ClassifierEntry {
+            name: crate::knn::NAME,
+            backend: "native",
+            summary: "exact k-nearest neighbours (brute force, parallel, blocked distances); probabilities = vote fractions",
+            params: crate::knn::params,
+            build: crate::knn::build,
+            load: crate::knn::load,
+        },
+    ]
 }
 
 /// Every anomaly detector.

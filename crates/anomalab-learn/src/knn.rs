@@ -1,0 +1,478 @@
+//! `knn`: exact brute-force k-nearest-neighbour classifier (scikit-learn's
+//! `KNeighborsClassifier(algorithm="brute")`).
+//!
+//! Exact, with no approximate index: every query is compared with every training row. The
+//! speed comes from the inner loop. For euclidean distance, squared distances are computed
+//! block by block as `|q|^2 + |t|^2 - 2 q.t` with one matrix product per (query chunk,
+//! training block) pair, and each query keeps its `k` best candidates in a small sorted
+//! buffer (partial selection, no full sort). Query chunks of a fixed size run in parallel
+//! with rayon and are collected in order, so results do not depend on the thread count.
+//! The distances of the `k` chosen neighbours are then recomputed directly, so
+//! `weights="distance"` and exact matches (distance 0) are not affected by the rounding of
+//! the dot-product form.
+//!
+//! Ties between equally distant training rows go to the lower row index. Probabilities are
+//! scikit-learn's `predict_proba`: vote fractions (uniform) or normalised `1/d` weights
+//! (distance; a query that coincides with training rows takes only those rows, weight 1).
+
+use ndarray::{Array2, ArrayView2, Axis, s};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::LearnError;
+use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
+use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
+
+/// Registry name.
+pub const NAME: &str = "knn";
+
+/// Query rows per parallel task.
+const QUERY_CHUNK: usize = 128;
+/// Training rows per matrix-product block.
+const TRAIN_BLOCK: usize = 2048;
+
+/// How neighbours vote.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Weights {
+    /// Every neighbour counts 1.
+    Uniform,
+    /// A neighbour counts `1 / distance`.
+    Distance,
+}
+
+/// Distance between rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Metric {
+    /// L2 (Minkowski p = 2).
+    Euclidean,
+    /// L1 (Minkowski p = 1).
+    Manhattan,
+    /// `(sum |a - b|^p)^(1/p)` for another `p >= 1`.
+    Minkowski(f64),
+}
+
+/// Validated hyper-parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnnParams {
+    pub n_neighbors: usize,
+    pub weights: Weights,
+    pub metric: Metric,
+}
+
+/// Parameter schema (names and defaults as scikit-learn's `KNeighborsClassifier`).
+pub fn params() -> Vec<ParamSpec> {
+    vec![
+        ParamSpec::new(
+            "n_neighbors",
+            ParamKind::Int {
+                min: 1,
+                max: 100_000,
+            },
+            ParamValue::Int(5),
+            "number of neighbours that vote (default 5)",
+        ),
+        ParamSpec::new(
+            "weights",
+            ParamKind::Choice(&["uniform", "distance"]),
+            ParamValue::Str("uniform".into()),
+            "\"uniform\": one vote each; \"distance\": votes weighted by 1/distance (default uniform)",
+        ),
+        ParamSpec::new(
+            "metric",
+            ParamKind::Choice(&["minkowski", "euclidean", "manhattan"]),
+            ParamValue::Str("minkowski".into()),
+            "distance; \"minkowski\" uses `p` (default minkowski, which with p=2 is euclidean)",
+        ),
+        ParamSpec::new(
+            "p",
+            ParamKind::Float { min: 1.0, max: 1e6 },
+            ParamValue::Float(2.0),
+            "power of the minkowski metric: 1 = manhattan, 2 = euclidean (default 2)",
+        ),
+    ]
+}
+
+/// Build from a resolved parameter map.
+pub fn build(p: &ParamMap) -> Result<Box<dyn ClassifierParams>, LearnError> {
+    Ok(Box::new(KnnParams::from_params(p)?))
+}
+
+impl KnnParams {
+    /// Read and check the parameters.
+    pub fn from_params(p: &ParamMap) -> Result<Self, LearnError> {
+        let n_neighbors = p.usize("n_neighbors")?;
+        if n_neighbors == 0 {
+            return Err(LearnError::param("n_neighbors", "must be at least 1"));
+        }
+        let weights = match p.str("weights")? {
+            "uniform" => Weights::Uniform,
+            "distance" => Weights::Distance,
+            w => return Err(LearnError::param("weights", format!("unknown value `{w}`"))),
+        };
+        let pw = p.f64("p")?;
+        if !(pw >= 1.0 && pw.is_finite()) {
+            return Err(LearnError::param("p", "must be a number >= 1"));
+        }
+        let metric = match p.str("metric")? {
+            "euclidean" => Metric::Euclidean,
+            "manhattan" => Metric::Manhattan,
+            "minkowski" if pw == 2.0 => Metric::Euclidean,
+            "minkowski" if pw == 1.0 => Metric::Manhattan,
+            "minkowski" => Metric::Minkowski(pw),
+            m => return Err(LearnError::param("metric", format!("unknown value `{m}`"))),
+        };
+        Ok(KnnParams {
+            n_neighbors,
+            weights,
+            metric,
+        })
+    }
+}
+
+impl ClassifierParams for KnnParams {
+    fn fit(
+        &self,
+        train: &TrainSet<'_>,
+        _ctx: &FitContext,
+    ) -> Result<Box<dyn Classifier>, LearnError> {
+        train.validate()?;
+        if self.n_neighbors > train.x.nrows() {
+            return Err(LearnError::param(
+                "n_neighbors",
+                format!(
+                    "{} neighbours requested but the training set has only {} rows",
+                    self.n_neighbors,
+                    train.x.nrows()
+                ),
+            ));
+        }
+        if train.x.iter().any(|v| !v.is_finite()) {
+            return Err(LearnError::InvalidInput(
+                "knn needs finite feature values (found NaN or infinity)".into(),
+            ));
+        }
+        let x = train.x.as_standard_layout().into_owned();
+        let norms = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        Ok(Box::new(Knn {
+            params: KnnSaved {
+                n_neighbors: self.n_neighbors,
+                weights: self.weights,
+                metric: self.metric,
+            },
+            n_classes: train.n_classes,
+            x,
+            y: train.y.to_vec(),
+            norms,
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct KnnSaved {
+    n_neighbors: usize,
+    weights: Weights,
+    metric: Metric,
+}
+
+/// A fitted k-NN model: the training set itself.
+#[derive(Debug, Clone)]
+pub struct Knn {
+    params: KnnSaved,
+    n_classes: usize,
+    x: Array2<f64>,
+    y: Vec<u32>,
+    /// Squared L2 norm of each training row.
+    norms: Vec<f64>,
+}
+
+/// What a saved model holds (plain vectors, so the file format does not depend on
+/// ndarray's serde support).
+#[derive(Serialize, Deserialize)]
+struct KnnFile {
+    params: KnnSaved,
+    n_classes: usize,
+    n_features: usize,
+    x: Vec<f64>,
+    y: Vec<u32>,
+}
+
+/// Load a model saved by [`Classifier::save`].
+pub fn load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
+    let f: KnnFile = postcard::from_bytes(bytes)?;
+    let x = Array2::from_shape_vec((f.y.len(), f.n_features), f.x)
+        .map_err(|e| LearnError::Codec(format!("knn training matrix: {e}")))?;
+    let norms = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+    Ok(Box::new(Knn {
+        params: f.params,
+        n_classes: f.n_classes,
+        x,
+        y: f.y,
+        norms,
+    }))
+}
+
+/// The `k` best `(distance-like key, row)` pairs seen so far, sorted ascending.
+struct TopK {
+    k: usize,
+    items: Vec<(f64, u32)>,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        TopK {
+            k,
+            items: Vec::with_capacity(k + 1),
+        }
+    }
+
+    #[inline]
+    fn worst(&self) -> f64 {
+        if self.items.len() < self.k {
+            f64::INFINITY
+        } else {
+            self.items[self.k - 1].0
+        }
+    }
+
+    /// Rows are offered in increasing index order, so a strict `<` keeps the lower index
+    /// among equal keys.
+    #[inline]
+    fn offer(&mut self, d: f64, i: u32) {
+        if self.items.len() == self.k && d >= self.worst() {
+            return;
+        }
+        let pos = self.items.partition_point(|&(e, _)| e <= d);
+        self.items.insert(pos, (d, i));
+        self.items.truncate(self.k);
+    }
+}
+
+impl Knn {
+    fn exact_distance(&self, q: &[f64], row: usize) -> f64 {
+        let t = self.x.row(row);
+        let t = t.as_slice().unwrap_or(&[]);
+        match self.params.metric {
+            Metric::Euclidean => q
+                .iter()
+                .zip(t)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt(),
+            Metric::Manhattan => q.iter().zip(t).map(|(a, b)| (a - b).abs()).sum(),
+            Metric::Minkowski(p) => q
+                .iter()
+                .zip(t)
+                .map(|(a, b)| (a - b).abs().powf(p))
+                .sum::<f64>()
+                .powf(1.0 / p),
+        }
+    }
+
+    /// Neighbours (row indices, nearest first) of each row of a query chunk.
+    fn neighbours_chunk(&self, q: ArrayView2<'_, f64>) -> Vec<Vec<u32>> {
+        let k = self.params.n_neighbors;
+        let n = self.x.nrows();
+        let mut tops: Vec<TopK> = (0..q.nrows()).map(|_| TopK::new(k)).collect();
+        match self.params.metric {
+            Metric::Euclidean => {
+                let qn: Vec<f64> = q.rows().into_iter().map(|r| r.dot(&r)).collect();
+                let mut start = 0;
+                while start < n {
+                    let end = (start + TRAIN_BLOCK).min(n);
+                    let block = self.x.slice(s![start..end, ..]);
+                    let dots = q.dot(&block.t());
+                    for (qi, top) in tops.iter_mut().enumerate() {
+                        let drow = dots.row(qi);
+                        let base = qn[qi];
+                        for (j, &dot) in drow.iter().enumerate() {
+                            let d2 = (base + self.norms[start + j] - 2.0 * dot).max(0.0);
+                            if d2 < top.worst() {
+                                top.offer(d2, (start + j) as u32);
+                            }
+                        }
+                    }
+                    start = end;
+                }
+            }
+            Metric::Manhattan | Metric::Minkowski(_) => {
+                let p = match self.params.metric {
+                    Metric::Minkowski(p) => p,
+                    _ => 1.0,
+                };
+                for (qi, top) in tops.iter_mut().enumerate() {
+                    let qr = q.row(qi);
+                    for (j, t) in self.x.rows().into_iter().enumerate() {
+                        let worst = top.worst();
+                        let mut acc = 0.0;
+                        for (a, b) in qr.iter().zip(t.iter()) {
+                            let diff = (a - b).abs();
+                            acc += if p == 1.0 { diff } else { diff.powf(p) };
+                        }
+                        if acc < worst {
+                            top.offer(acc, j as u32);
+                        }
+                    }
+                }
+            }
+        }
+        tops.into_iter()
+            .map(|t| t.items.into_iter().map(|(_, i)| i).collect())
+            .collect()
+    }
+
+    /// The `k` nearest training rows of every query row, nearest first (ties: lower row
+    /// index first). Parallel over fixed-size query chunks; deterministic.
+    pub fn kneighbors(&self, q: ArrayView2<'_, f64>) -> Vec<Vec<u32>> {
+        let q = q.as_standard_layout();
+        let chunks: Vec<Vec<Vec<u32>>> = q
+            .axis_chunks_iter(Axis(0), QUERY_CHUNK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|c| self.neighbours_chunk(c))
+            .collect();
+        chunks.into_iter().flatten().collect()
+    }
+}
+
+impl Classifier for Knn {
+    fn kind(&self) -> &'static str {
+        NAME
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.x.ncols()
+    }
+
+    /// Vote fractions (scikit-learn's `predict_proba`). A query of the wrong width gets a
+    /// row of NaN (the runner checks widths before scoring).
+    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        let nq = x.nrows();
+        let mut out = Array2::zeros((nq, self.n_classes));
+        if x.ncols() != self.x.ncols() {
+            out.fill(f64::NAN);
+            return out;
+        }
+        let q = x.as_standard_layout();
+        let neigh = self.kneighbors(q.view());
+        for (i, nb) in neigh.iter().enumerate() {
+            let mut row = out.row_mut(i);
+            match self.params.weights {
+                Weights::Uniform => {
+                    for &j in nb {
+                        row[self.y[j as usize] as usize] += 1.0;
+                    }
+                }
+                Weights::Distance => {
+                    let qr = q.row(i);
+                    let qs = qr.as_slice().unwrap_or(&[]);
+                    let d: Vec<f64> = nb
+                        .iter()
+                        .map(|&j| self.exact_distance(qs, j as usize))
+                        .collect();
+                    let exact = d.contains(&0.0);
+                    for (&j, &dj) in nb.iter().zip(&d) {
+                        let w = if exact {
+                            if dj == 0.0 { 1.0 } else { 0.0 }
+                        } else {
+                            1.0 / dj
+                        };
+                        row[self.y[j as usize] as usize] += w;
+                    }
+                }
+            }
+            let total: f64 = row.sum();
+            if total > 0.0 {
+                row.mapv_inplace(|v| v / total);
+            }
+        }
+        out
+    }
+
+    fn save(&self) -> Result<Vec<u8>, LearnError> {
+        let f = KnnFile {
+            params: self.params,
+            n_classes: self.n_classes,
+            n_features: self.x.ncols(),
+            x: self.x.iter().copied().collect(),
+            y: self.y.clone(),
+        };
+        Ok(postcard::to_allocvec(&f)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traits::DataCache;
+    use ndarray::array;
+
+    fn fit(
+        x: &Array2<f64>,
+        y: &[u32],
+        k: usize,
+        weights: &str,
+        metric: &str,
+    ) -> Box<dyn Classifier> {
+        let mut given = std::collections::BTreeMap::new();
+        given.insert("n_neighbors".into(), ParamValue::Int(k as i64));
+        given.insert("weights".into(), ParamValue::Str(weights.into()));
+        given.insert("metric".into(), ParamValue::Str(metric.into()));
+        let p = ParamMap::resolve(&params(), &given).unwrap();
+        let cache = DataCache::new();
+        let names = vec!["a".to_string(), "b".to_string()];
+        let train = TrainSet {
+            x: x.view(),
+            y,
+            n_classes: 2,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        build(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn hand_computed_votes() {
+        // 1-D: class 0 at 0, 1, 2; class 1 at 10, 11. Query 4: nearest 3 are 2 (d=2),
+        // 1 (d=3), 0 (d=4) -> all class 0. Query 8: 10 (2), 11 (3), 2 (6) -> 2/3 class 1.
+        let x = array![[0.0], [1.0], [2.0], [10.0], [11.0]];
+        let y = [0, 0, 0, 1, 1];
+        let m = fit(&x, &y, 3, "uniform", "euclidean");
+        let s = m.scores(array![[4.0], [8.0]].view());
+        assert_eq!(s, array![[1.0, 0.0], [1.0 / 3.0, 2.0 / 3.0]]);
+        // Distance weights for query 8: class 1: 1/2 + 1/3 = 5/6, class 0: 1/6 -> 5/6 / 1.
+        let m = fit(&x, &y, 3, "distance", "manhattan");
+        let s = m.scores(array![[8.0], [10.0]].view());
+        assert!((s[[0, 1]] - 5.0 / 6.0).abs() < 1e-12);
+        // An exact match takes all the weight.
+        assert_eq!(s.row(1).to_vec(), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn save_load_round_trip() {
+        let x = array![[0.0, 1.0], [1.0, 0.0], [5.0, 5.0], [6.0, 5.0]];
+        let y = [0, 0, 1, 1];
+        let m = fit(&x, &y, 3, "distance", "minkowski");
+        let bytes = m.save().unwrap();
+        let back = load(&bytes).unwrap();
+        assert_eq!(back.kind(), NAME);
+        let q = array![[0.5, 0.5], [5.5, 4.0], [3.0, 3.0]];
+        assert_eq!(m.scores(q.view()), back.scores(q.view()));
+    }
+
+    #[test]
+    fn ties_go_to_the_lower_index() {
+        let mut t = TopK::new(2);
+        for (i, d) in [3.0, 1.0, 1.0, 1.0].iter().enumerate() {
+            t.offer(*d, i as u32);
+        }
+        assert_eq!(t.items, vec![(1.0, 1), (1.0, 2)]);
+    }
+}
