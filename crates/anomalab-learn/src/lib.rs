@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod iforest;
 pub mod knn;
+pub mod mlp;
 pub mod params;
 pub mod pca_detector;
 pub mod registry;

@@ -61,6 +61,7 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             build: crate::knn::build,
             load: crate::knn::load,
         },
+        crate::mlp::classifier_entry(),
     ]
 }
 
@@ -70,6 +71,7 @@ pub fn detectors() -> Vec<DetectorEntry> {
         crate::iforest::detector_entry(),
         crate::som::detector_entry(),
         crate::pca_detector::detector_entry(),
+        crate::mlp::detector_entry(),
     ]
 }
 
