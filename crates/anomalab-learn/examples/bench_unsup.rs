@@ -136,7 +136,9 @@ fn run() -> Result<(), String> {
             );
         }
         _ => {
-            return Err("usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into());
+            return Err(
+                "usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into(),
+            );
         }
     }
     Ok(())
