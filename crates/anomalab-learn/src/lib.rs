@@ -15,9 +15,12 @@ pub mod eval;
 pub mod iforest;
 pub mod knn;
 pub mod linear;
+pub mod mlp;
 pub mod params;
+pub mod pca_detector;
 pub mod registry;
 pub mod rng;
+pub mod som;
 pub mod traits;
 
 pub use error::LearnError;

@@ -117,12 +117,18 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             build: crate::adapters::smartcore::random_forest_build,
             load: crate::adapters::smartcore::random_forest_load,
         },
+        crate::mlp::classifier_entry(),
     ]
 }
 
 /// Every anomaly detector.
 pub fn detectors() -> Vec<DetectorEntry> {
-    vec![crate::iforest::detector_entry()]
+    vec![
+        crate::iforest::detector_entry(),
+        crate::som::detector_entry(),
+        crate::pca_detector::detector_entry(),
+        crate::mlp::detector_entry(),
+    ]
 }
 
 /// Every clusterer.
