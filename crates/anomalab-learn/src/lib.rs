@@ -8,6 +8,7 @@
 //! the number of threads.
 
 pub mod error;
+pub mod gbdt;
 pub mod params;
 pub mod registry;
 pub mod rng;

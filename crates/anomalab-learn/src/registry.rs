@@ -44,7 +44,14 @@ pub struct ClustererEntry {
 
 /// Every supervised learner. Add new entries here (one line each).
 pub fn classifiers() -> Vec<ClassifierEntry> {
-    vec![]
+    vec![ClassifierEntry {
+        name: crate::gbdt::KIND,
+        backend: "native",
+        summary: "histogram gradient boosting, XGBoost-style second order (logistic / softmax)",
+        params: crate::gbdt::param_specs,
+        build: crate::gbdt::build,
+        load: crate::gbdt::load,
+    }]
 }
 
 /// Every anomaly detector.
