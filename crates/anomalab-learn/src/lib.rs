@@ -7,12 +7,14 @@
 //! predictions and numbers. Everything here is deterministic for a given seed, whatever
 //! the number of threads.
 
+pub mod binning;
 pub mod error;
 pub mod params;
 pub mod registry;
 pub mod rng;
 pub mod traits;
 
+pub use binning::BinnedMatrix;
 pub use error::LearnError;
 pub use params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 pub use rng::Rng;
