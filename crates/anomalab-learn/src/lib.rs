@@ -7,6 +7,7 @@
 //! predictions and numbers. Everything here is deterministic for a given seed, whatever
 //! the number of threads.
 
+pub mod binning;
 pub mod error;
 pub mod gbdt;
 pub mod params;
@@ -14,6 +15,7 @@ pub mod registry;
 pub mod rng;
 pub mod traits;
 
+pub use binning::BinnedMatrix;
 pub use error::LearnError;
 pub use params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 pub use rng::Rng;
