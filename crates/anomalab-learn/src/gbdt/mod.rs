@@ -34,6 +34,9 @@ use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
 
 use tree::{BinNode, BinnedRows, GradPair, GrowParams};
 
+#[cfg(test)]
+use binning_bridge::from_binned;
+
 /// Registry name of this algorithm.
 pub const KIND: &str = "gradient_boosting";
 
@@ -603,11 +606,6 @@ impl GradientBoostingParams {
                 "gradient boosting needs at least two classes".into(),
             ));
         }
-        if train.x.iter().any(|v| v.is_infinite()) {
-            return Err(LearnError::InvalidInput(
-                "the training features contain an infinite value".into(),
-            ));
-        }
         let prep = binning_bridge::prepare(train, self.max_bins)?;
         self.fit_prepared(&prep, train.y, train.n_classes, ctx)
     }
@@ -803,7 +801,7 @@ fn update_margins(data: &BinnedRows, nodes: &[BinNode], margin: &mut [f64], k: u
         .for_each(|(ci, m)| {
             let r0 = ci * CHUNK;
             for i in 0..m.len() / k {
-                m[i * k + c] += tree::leaf_value_binned(nodes, data.row(r0 + i));
+                m[i * k + c] += tree::leaf_value_binned(nodes, data, r0 + i);
             }
         });
 }
@@ -868,11 +866,40 @@ fn stratified_split(y: &[u32], n_classes: usize, fraction: f64, seed: u64) -> (V
     (tr, va)
 }
 
-/// Bridge between the shared quantile bins and the booster's row-major view.
+/// Bridge between the shared quantile bins ([`crate::binning::BinnedMatrix`], column-major)
+/// and the booster's row-major view. This is a thin extension of the binning module: the
+/// row-major copy of the codes is built once per training matrix and shared through the
+/// same [`crate::DataCache`] under `"gbdt-rows:<max_bins>"`.
 mod binning_bridge {
-    use super::*;
+    use std::sync::Arc;
 
-    pub(crate) fn prepare(_train: &TrainSet<'_>, _max_bins: usize) -> Result<Prepared, LearnError> {
-        Err(LearnError::Fit("binning not yet available".into()))
+    use super::*;
+    use crate::binning::BinnedMatrix;
+
+    pub(crate) fn prepare(
+        train: &TrainSet<'_>,
+        max_bins: usize,
+    ) -> Result<Arc<Prepared>, LearnError> {
+        let key = format!("gbdt-rows:{max_bins}");
+        Ok(train.cache.get_or_build(&key, || {
+            from_binned(BinnedMatrix::for_train(train, max_bins))
+        }))
+    }
+
+    /// Bundled row-major codes and raw thresholds of a [`BinnedMatrix`].
+    pub(crate) fn from_binned(bins: Arc<BinnedMatrix>) -> Prepared {
+        // NaN is binned into the last bin, so it never goes left of a split (`NaN <= t` is
+        // false, too).
+        let nan_bin = (0..bins.n_features)
+            .map(|f| Some(bins.n_bins(f) as u16 - 1))
+            .collect();
+        let edges = BinEdges {
+            upper: bins.thresholds.clone(),
+            nan_bin,
+        };
+        Prepared {
+            rows: BinnedRows::new(bins),
+            edges,
+        }
     }
 }

@@ -3,32 +3,12 @@
 use super::*;
 use ndarray::{Array2, array};
 
-/// Test fixture: one bin per distinct value (exact splits), for tiny matrices. The real
-/// fits use the shared quantile bins; this only lets the boosting math be checked on
-/// data whose candidate splits are known.
+/// The shared bins of a small matrix: with at most 255 distinct values per feature every
+/// distinct value has its own bin, and the cut points are the midpoints between them.
 fn exact_prepared(x: ArrayView2<'_, f64>) -> Prepared {
-    let (n, nf) = x.dim();
-    let mut n_bins = Vec::new();
-    let mut cols = vec![0u8; n * nf];
-    let mut upper = Vec::new();
-    for f in 0..nf {
-        let mut u: Vec<f64> = x.column(f).iter().copied().collect();
-        u.sort_by(|a, b| a.total_cmp(b));
-        u.dedup();
-        assert!(u.len() <= 255);
-        for r in 0..n {
-            cols[f * n + r] = u.iter().position(|&v| v == x[[r, f]]).unwrap() as u8;
-        }
-        n_bins.push(u.len() as u16);
-        upper.push(u);
-    }
-    Prepared {
-        rows: BinnedRows::from_columns(n, n_bins, &cols),
-        edges: BinEdges {
-            nan_bin: vec![None; nf],
-            upper,
-        },
-    }
+    from_binned(std::sync::Arc::new(crate::binning::BinnedMatrix::build(
+        x, 255,
+    )))
 }
 
 fn fit_exact(
@@ -73,7 +53,7 @@ fn stump_gradients_gain_and_leaves_by_hand() {
     let nodes = &m.trees()[0].nodes;
     assert_eq!(nodes.len(), 3);
     assert_eq!(nodes[0].feature, 0);
-    assert_eq!(nodes[0].value, 2.0);
+    assert_eq!(nodes[0].value, 2.5);
     assert!(
         (nodes[1].value - (-1.0 / 1.5)).abs() < 1e-7,
         "{:?}",
@@ -125,7 +105,7 @@ fn min_child_weight_blocks_small_children() {
     let m = fit_exact(&p, x.view(), &y, 2);
     let nodes = &m.trees()[0].nodes;
     assert_eq!(nodes.len(), 3);
-    assert_eq!(nodes[0].value, 3.0);
+    assert_eq!(nodes[0].value, 3.5);
     assert!((m.gain[0] - 2.0 * 0.25 / 1.75).abs() < 1e-7);
 }
 
@@ -181,8 +161,8 @@ fn check_case(case: &str, yname: &str, tol: f64) {
         let n = &t.nodes;
         assert_eq!(n.len(), 3, "{case}: {n:?}");
         assert_eq!(n[0].feature as u64, rt["split_feature"].as_u64().unwrap());
-        // XGBoost sends `x < split_condition` left; our threshold is the largest value
-        // still on the left, the distinct value just below the condition.
+        // XGBoost sends `x < split_condition` left; our threshold is the midpoint between
+        // the largest value on the left and the condition.
         assert!(n[0].value < rt["split_condition"].as_f64().unwrap());
         let l = rt["left_leaf"].as_f64().unwrap();
         let rr = rt["right_leaf"].as_f64().unwrap();

@@ -20,62 +20,226 @@ pub struct GradPair {
     pub h: f32,
 }
 
-/// Row-major bin codes of the training matrix, as the tree grower reads them.
+/// How one feature's bins sit in its group's histogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// The feature is alone in its group: group code = feature bin.
+    Alone,
+    /// The feature shares its group with other features that are never off their default
+    /// bin in the same row. Group code 0 means "every feature of the group is on its
+    /// default bin"; feature bin `b != default` is group code `base + b` (if `b < default`)
+    /// or `base + b - 1` (if `b > default`).
+    Bundled { base: u16, default: u16 },
+}
+
+/// Row-major, bundled bin codes of the training matrix, as the histogram builder reads
+/// them, plus the column-major per-feature codes used to partition rows.
+///
+/// Sparse features that are mutually exclusive (one-hot columns: in every row at most one
+/// of them is off its most frequent bin) are bundled into one byte column, as LightGBM's
+/// exclusive feature bundling does, but only with zero conflicts, so the bundled
+/// histograms give exactly the per-feature sums: a bundled feature's default-bin sums are
+/// the node totals minus its other bins. This is an extension of [`crate::binning`]: the
+/// per-feature bins are the shared ones.
 #[derive(Debug, Clone)]
 pub struct BinnedRows {
     pub n_rows: usize,
     pub n_features: usize,
-    /// `codes[r * n_features + f]` is the bin of row `r`, feature `f`.
-    pub codes: Vec<u8>,
+    /// Per-feature bin codes, column-major (`cols[f * n_rows + r]`): the shared bins.
+    pub cols: std::sync::Arc<crate::binning::BinnedMatrix>,
     /// Number of bins of each feature (at least 1).
     pub n_bins: Vec<u16>,
-    /// Start of each feature's bins in a histogram (`offsets[n_features]` = total bins).
+    /// Number of groups (byte columns of `codes`).
+    pub n_groups: usize,
+    /// `codes[r * n_groups + g]` is the code of row `r` in group `g`.
+    pub codes: Vec<u8>,
+    /// Group of each feature and where its bins are.
+    pub group: Vec<(u32, Slot)>,
+    /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins).
     pub offsets: Vec<usize>,
 }
 
+/// Features with at most this fraction of rows off their default bin may be bundled.
+const SPARSE_FRACTION: f64 = 0.2;
+/// How many open bundles a sparse feature tries before it starts a new one.
+const MAX_BUNDLE_TRIES: usize = 32;
+
 impl BinnedRows {
-    /// Build from column-major codes (`col_codes[f * n_rows + r]`) and per-feature bin counts.
-    pub fn from_columns(n_rows: usize, n_bins: Vec<u16>, col_codes: &[u8]) -> Self {
-        let n_features = n_bins.len();
-        let mut codes = vec![0u8; n_rows * n_features];
-        // Transpose in row blocks so that both sides stay in cache.
+    /// Bundle the features of `bins` and lay their codes out row-major.
+    pub fn new(bins: std::sync::Arc<crate::binning::BinnedMatrix>) -> Self {
+        let n = bins.n_rows;
+        let nf = bins.n_features;
+        let n_bins: Vec<u16> = (0..nf).map(|f| bins.n_bins(f) as u16).collect();
+        // Default (most frequent) bin and number of rows off it, per feature.
+        let stats: Vec<(u16, usize)> = (0..nf)
+            .into_par_iter()
+            .map(|f| {
+                let mut cnt = vec![0usize; n_bins[f] as usize];
+                for &c in bins.column(f) {
+                    cnt[c as usize] += 1;
+                }
+                let (d, &m) = cnt
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+                    .expect("at least one bin");
+                (d as u16, n - m)
+            })
+            .collect();
+        // Greedy exclusive bundling of the sparse features, densest first.
+        let mut sparse: Vec<usize> = (0..nf)
+            .filter(|&f| n_bins[f] >= 2 && (stats[f].1 as f64) <= SPARSE_FRACTION * n as f64)
+            .collect();
+        sparse.sort_by(|&a, &b| stats[b].1.cmp(&stats[a].1).then(a.cmp(&b)));
+        struct Bundle {
+            feats: Vec<usize>,
+            used: Vec<u64>,
+            codes: usize, // group codes used so far, including code 0
+        }
+        let words = n.div_ceil(64);
+        let mut bundles: Vec<Bundle> = Vec::new();
+        let mut bundle_of = vec![usize::MAX; nf];
+        for &f in &sparse {
+            let d = stats[f].0 as u8;
+            // Rows off the default bin (few: the feature is sparse).
+            let nz: Vec<u32> = bins
+                .column(f)
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c != d)
+                .map(|(r, _)| r as u32)
+                .collect();
+            let extra = n_bins[f] as usize - 1;
+            let mut placed = false;
+            for (bi, b) in bundles.iter_mut().enumerate().take(MAX_BUNDLE_TRIES) {
+                if b.codes + extra > 256 {
+                    continue;
+                }
+                let conflict = nz
+                    .iter()
+                    .any(|&r| b.used[r as usize / 64] >> (r % 64) & 1 == 1);
+                if conflict {
+                    continue;
+                }
+                for &r in &nz {
+                    b.used[r as usize / 64] |= 1 << (r % 64);
+                }
+                b.feats.push(f);
+                b.codes += extra;
+                bundle_of[f] = bi;
+                placed = true;
+                break;
+            }
+            if !placed {
+                let mut used = vec![0u64; words];
+                for &r in &nz {
+                    used[r as usize / 64] |= 1 << (r % 64);
+                }
+                bundle_of[f] = bundles.len();
+                bundles.push(Bundle {
+                    feats: vec![f],
+                    used,
+                    codes: 1 + extra,
+                });
+            }
+        }
+        // Groups in feature order of their first member: a bundle of one is `Alone`.
+        let mut group = vec![(0u32, Slot::Alone); nf];
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut group_of_bundle = vec![usize::MAX; bundles.len()];
+        for f in 0..nf {
+            let bi = bundle_of[f];
+            if bi == usize::MAX || bundles[bi].feats.len() == 1 {
+                group[f] = (members.len() as u32, Slot::Alone);
+                members.push(vec![f]);
+            } else if group_of_bundle[bi] == usize::MAX {
+                group_of_bundle[bi] = members.len();
+                let mut fs = bundles[bi].feats.clone();
+                fs.sort_unstable();
+                members.push(fs);
+            }
+        }
+        let mut offsets = Vec::with_capacity(members.len() + 1);
+        let mut acc = 0usize;
+        for (g, fs) in members.iter().enumerate() {
+            offsets.push(acc);
+            if fs.len() == 1 {
+                acc += n_bins[fs[0]] as usize;
+            } else {
+                let mut base = 1u16;
+                for &f in fs {
+                    group[f] = (
+                        g as u32,
+                        Slot::Bundled {
+                            base,
+                            default: stats[f].0,
+                        },
+                    );
+                    base += n_bins[f] - 1;
+                }
+                acc += base as usize;
+            }
+        }
+        offsets.push(acc);
+        let ng = members.len();
+        let mut codes = vec![0u8; n * ng];
         const BLOCK: usize = 4096;
         codes
-            .par_chunks_mut(BLOCK * n_features.max(1))
+            .par_chunks_mut(BLOCK * ng.max(1))
             .enumerate()
             .for_each(|(bi, out)| {
                 let r0 = bi * BLOCK;
-                let nr = out.len() / n_features.max(1);
-                for f in 0..n_features {
-                    let col = &col_codes[f * n_rows + r0..f * n_rows + r0 + nr];
-                    for (i, &c) in col.iter().enumerate() {
-                        out[i * n_features + f] = c;
+                let nr = out.len() / ng.max(1);
+                for (g, fs) in members.iter().enumerate() {
+                    for &f in fs {
+                        let col = &bins.column(f)[r0..r0 + nr];
+                        match group[f].1 {
+                            Slot::Alone => {
+                                for (i, &c) in col.iter().enumerate() {
+                                    out[i * ng + g] = c;
+                                }
+                            }
+                            Slot::Bundled { base, default } => {
+                                for (i, &c) in col.iter().enumerate() {
+                                    let c = c as u16;
+                                    if c != default {
+                                        let k = if c < default { c } else { c - 1 };
+                                        out[i * ng + g] = (base + k) as u8;
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             });
-        let mut offsets = Vec::with_capacity(n_features + 1);
-        let mut acc = 0usize;
-        for &b in &n_bins {
-            offsets.push(acc);
-            acc += b as usize;
-        }
-        offsets.push(acc);
         BinnedRows {
-            n_rows,
-            n_features,
-            codes,
+            n_rows: n,
+            n_features: nf,
+            cols: bins,
             n_bins,
+            n_groups: ng,
+            codes,
+            group,
             offsets,
         }
     }
 
+    /// Bin of row `r`, feature `f`.
     #[inline]
-    pub fn row(&self, r: usize) -> &[u8] {
-        &self.codes[r * self.n_features..(r + 1) * self.n_features]
+    pub fn code(&self, r: usize, f: usize) -> u8 {
+        self.cols.codes[f * self.n_rows + r]
     }
 
     pub fn total_bins(&self) -> usize {
-        self.offsets[self.n_features]
+        self.offsets[self.n_groups]
+    }
+
+    /// Sorted groups holding the features `feats`.
+    pub fn groups_of(&self, feats: &[u32]) -> Vec<u32> {
+        let mut g: Vec<u32> = feats.iter().map(|&f| self.group[f as usize].0).collect();
+        g.sort_unstable();
+        g.dedup();
+        g
     }
 }
 
@@ -140,14 +304,14 @@ struct Pending {
 
 /// Below this many rows a node's histogram is built in the calling thread.
 const PAR_MIN_ROWS: usize = 4096;
-/// Features per parallel histogram task (fixed, so the work split never depends on threads).
-const FEATURE_BLOCK: usize = 8;
+/// Groups per parallel histogram task (fixed, so the work split never depends on threads).
+const GROUP_BLOCK: usize = 8;
 
-/// Build the histogram of `rows` over the features in `feats` (sorted). Bins of other
-/// features are left at zero.
-pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], feats: &[u32]) -> Hist {
+/// Build the histogram of `rows` over the groups `groups` (sorted). Bins of other groups
+/// are left at zero.
+pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], groups: &[u32]) -> Hist {
     let mut hist = vec![[0.0f64; 2]; data.total_bins()];
-    let blocks: Vec<&[u32]> = feats.chunks(FEATURE_BLOCK).collect();
+    let blocks: Vec<&[u32]> = groups.chunks(GROUP_BLOCK).collect();
     // Split the histogram into the disjoint ranges each block writes.
     let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
     let mut rest: &mut [[f64; 2]] = &mut hist;
@@ -177,25 +341,25 @@ fn hist_block(
     data: &BinnedRows,
     gh: &[GradPair],
     rows: &[u32],
-    feats: &[u32],
+    groups: &[u32],
     out: &mut [[f64; 2]],
     base: usize,
 ) {
-    let nf = data.n_features;
-    let f0 = feats[0] as usize;
-    let f1 = *feats.last().expect("non-empty block") as usize + 1;
-    let contiguous = f1 - f0 == feats.len();
-    // Offset of each feature of the block inside `out`.
-    let local: Vec<usize> = feats
+    let ng = data.n_groups;
+    let g0 = groups[0] as usize;
+    let g1 = *groups.last().expect("non-empty block") as usize + 1;
+    let contiguous = g1 - g0 == groups.len();
+    // Offset of each group of the block inside `out`.
+    let local: Vec<usize> = groups
         .iter()
-        .map(|&f| data.offsets[f as usize] - base)
+        .map(|&g| data.offsets[g as usize] - base)
         .collect();
     if contiguous {
         for &r in rows {
             let r = r as usize;
             let p = gh[r];
             let (g, h) = (p.g as f64, p.h as f64);
-            let codes = &data.codes[r * nf + f0..r * nf + f1];
+            let codes = &data.codes[r * ng + g0..r * ng + g1];
             for (&off, &c) in local.iter().zip(codes) {
                 let b = &mut out[off + c as usize];
                 b[0] += g;
@@ -207,9 +371,9 @@ fn hist_block(
             let r = r as usize;
             let p = gh[r];
             let (g, h) = (p.g as f64, p.h as f64);
-            let row = &data.codes[r * nf..(r + 1) * nf];
-            for (&off, &f) in local.iter().zip(feats) {
-                let b = &mut out[off + row[f as usize] as usize];
+            let row = &data.codes[r * ng..(r + 1) * ng];
+            for (&off, &gi) in local.iter().zip(groups) {
+                let b = &mut out[off + row[gi as usize] as usize];
                 b[0] += g;
                 b[1] += h;
             }
@@ -234,13 +398,33 @@ fn best_split(
 ) -> Option<Best> {
     let parent = score(g, h, p.lambda);
     let mut best: Option<Best> = None;
+    let mut scratch: Vec<[f64; 2]> = Vec::with_capacity(256);
     for &f in feats {
         let fi = f as usize;
         let nb = data.n_bins[fi] as usize;
         if nb < 2 {
             continue;
         }
-        let bins = &hist[data.offsets[fi]..data.offsets[fi] + nb];
+        let (grp, slot) = data.group[fi];
+        let goff = data.offsets[grp as usize];
+        let bins: &[[f64; 2]] = match slot {
+            Slot::Alone => &hist[goff..goff + nb],
+            Slot::Bundled { base, default } => {
+                // Non-default bins are stored; the default bin is the rest of the node.
+                let (base, d) = (base as usize, default as usize);
+                let stored = &hist[goff + base..goff + base + nb - 1];
+                scratch.clear();
+                let (mut sg, mut sh) = (0.0, 0.0);
+                for b in stored {
+                    sg += b[0];
+                    sh += b[1];
+                }
+                scratch.extend_from_slice(&stored[..d]);
+                scratch.push([g - sg, h - sh]);
+                scratch.extend_from_slice(&stored[d..]);
+                &scratch
+            }
+        };
         let (mut gl, mut hl) = (0.0f64, 0.0f64);
         for (b, bin) in bins[..nb - 1].iter().enumerate() {
             gl += bin[0];
@@ -261,8 +445,8 @@ fn best_split(
             }
         }
     }
-    // XGBoost's validity rule: the loss change must exceed a small epsilon and gamma.
-    best.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma && b.gain > 0.0)
+    // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
+    best.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
 }
 
 /// Stable in-place partition of `rows` by `code <= bin` (left first); returns the left size.
@@ -274,11 +458,11 @@ fn partition(
     buf: &mut Vec<u32>,
 ) -> usize {
     buf.clear();
-    let nf = data.n_features;
+    let col = data.cols.column(feature);
     let mut nl = 0;
     for i in 0..rows.len() {
         let r = rows[i];
-        if (data.codes[r as usize * nf + feature] as u16) <= bin {
+        if (col[r as usize] as u16) <= bin {
             rows[nl] = r;
             nl += 1;
         } else {
@@ -311,7 +495,8 @@ pub fn grow(
         return nodes;
     }
     let depth_ok = |d: usize| p.max_depth.is_none_or(|m| d < m);
-    let hist = build_hist(data, gh, rows, feats);
+    let groups = data.groups_of(feats);
+    let hist = build_hist(data, gh, rows, &groups);
     let best = if depth_ok(0) {
         best_split(data, &hist, feats, g, h, p)
     } else {
@@ -409,7 +594,7 @@ pub fn grow(
             let mut parent = item.hist;
             let small_left = nl <= (item.end - item.start) - nl;
             let (s0, s1) = if small_left { (ls, le) } else { (rs, re) };
-            let small = build_hist(data, gh, &rows[s0..s1], feats);
+            let small = build_hist(data, gh, &rows[s0..s1], &groups);
             for (pb, sb) in parent.iter_mut().zip(&small) {
                 pb[0] -= sb[0];
                 pb[1] -= sb[1];
@@ -453,9 +638,9 @@ pub fn grow(
     nodes
 }
 
-/// Leaf reached by a row of bin codes.
+/// Leaf reached by row `r` of the binned training matrix.
 #[inline]
-pub fn leaf_value_binned(nodes: &[BinNode], codes: &[u8]) -> f64 {
+pub fn leaf_value_binned(nodes: &[BinNode], data: &BinnedRows, r: usize) -> f64 {
     let mut i = 0usize;
     loop {
         match &nodes[i] {
@@ -466,7 +651,7 @@ pub fn leaf_value_binned(nodes: &[BinNode], codes: &[u8]) -> f64 {
                 right,
                 ..
             } => {
-                i = if (codes[*feature as usize] as u16) <= *bin {
+                i = if (data.code(r, *feature as usize) as u16) <= *bin {
                     *left as usize
                 } else {
                     *right as usize
