@@ -8,10 +8,12 @@
 //! the number of threads.
 
 pub mod adapters;
+pub mod binning;
 pub mod cluster;
 pub mod dummy;
 pub mod error;
 pub mod eval;
+pub mod gbdt;
 pub mod iforest;
 pub mod knn;
 pub mod linear;
@@ -23,6 +25,7 @@ pub mod rng;
 pub mod som;
 pub mod traits;
 
+pub use binning::BinnedMatrix;
 pub use error::LearnError;
 pub use params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 pub use rng::Rng;

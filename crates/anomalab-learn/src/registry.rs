@@ -118,6 +118,14 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             load: crate::adapters::smartcore::random_forest_load,
         },
         crate::mlp::classifier_entry(),
+        ClassifierEntry {
+            name: crate::gbdt::KIND,
+            backend: "native",
+            summary: "histogram gradient boosting, XGBoost-style second order (logistic / softmax)",
+            params: crate::gbdt::param_specs,
+            build: crate::gbdt::build,
+            load: crate::gbdt::load,
+        },
     ]
 }
 
