@@ -8,10 +8,11 @@
 //!
 //! Documented choices where the reference behaviour was not observed:
 //! - ICMP errors (types 3, 4, 5, 11, 12) quoting an IPv4 UDP header become a UDP record with
-//!   the outer addresses, the quoted ports, header 8 and payload 0 (observed for 3/3, §2.3);
-//!   quoting a complete TCP header they become a TCP record (flags, window and header
-//!   length from the quote, payload 0); a quote cut before the full transport header gives a
-//!   plain protocol-0 record.
+//!   the outer addresses, the quoted ports, header 8, and as payload the bytes after the
+//!   quoted UDP header inside the outer datagram (observed for 3/3, §2.3, on both reference
+//!   captures); quoting a complete TCP header they become a TCP record (flags, window and
+//!   header length from the quote, payload likewise); a quote cut before the full transport
+//!   header gives a plain protocol-0 record.
 //! - IPv4 fragments: the first fragment (offset 0) is decoded normally, its payload bounded
 //!   by its own IP length; later fragments have no transport header and become protocol-0
 //!   records with ports 0.
@@ -289,7 +290,7 @@ fn decode_v4(ip: &[u8], ts_us: i64, opts: DecodeOptions) -> Result<PacketInfo, S
     match proto {
         6 | 17 => transport(&mut p, proto, l4, present.saturating_sub(ihl)),
         1 => {
-            icmp_error(&mut p, l4);
+            icmp_error(&mut p, l4, present.saturating_sub(ihl));
             Ok(p)
         }
         _ => Ok(p),
@@ -330,8 +331,11 @@ fn transport(p: &mut PacketInfo, proto: u8, l4: &[u8], present: usize) -> Result
     Ok(*p)
 }
 
-/// ICMP error messages quoting a TCP/UDP header are misread as that protocol (§2.3).
-fn icmp_error(p: &mut PacketInfo, icmp: &[u8]) {
+/// ICMP error messages quoting a TCP/UDP header are misread as that protocol (§2.3). The
+/// payload is what follows the quoted transport header inside the outer datagram (bounded
+/// like any payload), as the reference does: on `honeynet-fc4-voip.pcap` two
+/// port-unreachables quoting a 172-byte RTP payload carry 120 of its bytes and count 120.
+fn icmp_error(p: &mut PacketInfo, icmp: &[u8], present: usize) {
     if icmp.len() < 8 || !matches!(icmp[0], 3 | 4 | 5 | 11 | 12) {
         return;
     }
@@ -345,8 +349,7 @@ fn icmp_error(p: &mut PacketInfo, icmp: &[u8]) {
     }
     let ql4 = &q[qihl..];
     let mut tmp = *p;
-    if transport(&mut tmp, q[9], ql4, 0).is_ok() && matches!(q[9], 6 | 17) {
-        tmp.payload_len = 0;
+    if matches!(q[9], 6 | 17) && transport(&mut tmp, q[9], ql4, present.saturating_sub(8 + qihl)).is_ok() {
         *p = tmp;
     }
 }
