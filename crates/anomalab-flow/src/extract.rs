@@ -537,7 +537,6 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
         let mut lo = i64::MAX;
         let mut hi = i64::MIN;
         let mut result = Ok(());
-        let start_offset = rd.offset();
         loop {
             let ev = match rd.next_event() {
                 Ok(ev) => ev,
@@ -570,7 +569,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                 }
             }
         }
-        self.summary.bytes_read += rd.offset() - start_offset;
+        self.summary.bytes_read += rd.offset();
         if lo <= hi {
             self.summary.time_range_us = Some(match self.summary.time_range_us {
                 Some((a, b)) => (a.min(lo), b.max(hi)),

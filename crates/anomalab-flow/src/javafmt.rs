@@ -6,6 +6,26 @@
 
 use std::fmt::Write;
 
+/// A fixed stack buffer for the scientific rendering (at most 17 digits, sign, point,
+/// exponent: well under 40 bytes).
+struct StackBuf {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let b = s.as_bytes();
+        let end = self.len + b.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(b);
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Appends `x` formatted like Java's `Double.toString(x)` to `out`.
 pub fn push_java_double(out: &mut String, x: f64) {
     if x.is_nan() {
@@ -20,21 +40,44 @@ pub fn push_java_double(out: &mut String, x: f64) {
         out.push_str(if x.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
+    let a = x.abs();
+    // Fast path: integral values in the plain-decimal range print as `<int>.0`.
+    if a < 1e7 && a.fract() == 0.0 {
+        let _ = write!(out, "{}.0", x as i64);
+        return;
+    }
     // Shortest round-trip digits and decimal exponent from Rust's formatter.
-    let mut sci = String::with_capacity(32);
-    let _ = write!(sci, "{:e}", x.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let mut sb = StackBuf {
+        buf: [0; 40],
+        len: 0,
+    };
+    if write!(sb, "{a:e}").is_err() {
+        let _ = write!(out, "{x}");
+        return;
+    }
+    let sci = &sb.buf[..sb.len];
+    let epos = sci.iter().position(|c| *c == b'e').unwrap_or(sci.len());
+    let exp: i32 = std::str::from_utf8(&sci[(epos + 1).min(sci.len())..])
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    let mut dbuf = [0u8; 40];
+    let mut nd = 0;
+    for c in &sci[..epos] {
+        if *c != b'.' {
+            dbuf[nd] = *c;
+            nd += 1;
+        }
+    }
+    let digits = std::str::from_utf8(&dbuf[..nd]).unwrap_or("0");
     if x < 0.0 {
         out.push('-');
     }
-    let a = x.abs();
     if (1e-3..1e7).contains(&a) {
         if exp >= 0 {
             let int_len = exp as usize + 1;
             if digits.len() <= int_len {
-                out.push_str(&digits);
+                out.push_str(digits);
                 for _ in digits.len()..int_len {
                     out.push('0');
                 }
@@ -49,7 +92,7 @@ pub fn push_java_double(out: &mut String, x: f64) {
             for _ in 0..(-exp - 1) {
                 out.push('0');
             }
-            out.push_str(&digits);
+            out.push_str(digits);
         }
     } else {
         out.push_str(&digits[..1]);
