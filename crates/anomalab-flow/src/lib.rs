@@ -58,6 +58,7 @@ pub mod javafmt;
 pub mod labels;
 pub mod reader;
 pub mod stats;
+pub mod zeek;
 
 pub use crate::csv::{CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, write_csv};
 pub use crate::decode::{PacketInfo, SkipReason};
