@@ -13,7 +13,9 @@ use anomalab_flow::{CsvLayout, CsvWriter, ExtractOptions, Extractor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let path = args.first().ok_or("usage: extract_bench <capture> [--no-csv] [--out FILE]")?;
+    let path = args
+        .first()
+        .ok_or("usage: extract_bench <capture> [--no-csv] [--out FILE]")?;
     let no_csv = args.iter().any(|a| a == "--no-csv");
     let out_path = args
         .iter()

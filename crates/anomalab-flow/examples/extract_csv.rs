@@ -10,7 +10,9 @@ use anomalab_flow::{CsvLayout, CsvWriter, ExtractOptions, Extractor};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let path = args.first().ok_or("usage: extract_csv <capture|-> [--reference] [--mlcve]")?;
+    let path = args
+        .first()
+        .ok_or("usage: extract_csv <capture|-> [--reference] [--mlcve]")?;
     let opts = if args.iter().any(|a| a == "--reference") {
         ExtractOptions::reference()
     } else {

@@ -299,7 +299,12 @@ fn decode_v4(ip: &[u8], ts_us: i64, opts: DecodeOptions) -> Result<PacketInfo, S
 
 /// Fills TCP/UDP fields. `present` is the number of datagram bytes after the IP header
 /// that count towards the payload.
-fn transport(p: &mut PacketInfo, proto: u8, l4: &[u8], present: usize) -> Result<PacketInfo, SkipReason> {
+fn transport(
+    p: &mut PacketInfo,
+    proto: u8,
+    l4: &[u8],
+    present: usize,
+) -> Result<PacketInfo, SkipReason> {
     if proto == 6 {
         if l4.len() < 20 {
             return Err(SkipReason::TruncatedTransportHeader);
@@ -349,7 +354,9 @@ fn icmp_error(p: &mut PacketInfo, icmp: &[u8], present: usize) {
     }
     let ql4 = &q[qihl..];
     let mut tmp = *p;
-    if matches!(q[9], 6 | 17) && transport(&mut tmp, q[9], ql4, present.saturating_sub(8 + qihl)).is_ok() {
+    if matches!(q[9], 6 | 17)
+        && transport(&mut tmp, q[9], ql4, present.saturating_sub(8 + qihl)).is_ok()
+    {
         *p = tmp;
     }
 }
@@ -424,9 +431,13 @@ mod tests {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x00]);
         // IPv4, IHL 5, total length 40, proto 6, 10.0.0.1 -> 10.0.0.2
-        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        f.extend_from_slice(&[
+            0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
         // TCP 1234 -> 80, data offset 5, flags SYN|ACK, window 1000
-        f.extend_from_slice(&[0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0x03, 0xe8, 0, 0, 0, 0]);
+        f.extend_from_slice(&[
+            0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0x03, 0xe8, 0, 0, 0, 0,
+        ]);
         f.extend(std::iter::repeat_n(0u8, pad));
         f
     }
@@ -441,7 +452,16 @@ mod tests {
         assert_eq!(off.flags, 0x12);
         assert_eq!(off.window, 1000);
         assert_eq!((off.src_port, off.dst_port, off.protocol), (1234, 80, 6));
-        let on = decode(1, 0, &f, DecodeOptions { count_l2_padding: true, ..OPTS }).unwrap();
+        let on = decode(
+            1,
+            0,
+            &f,
+            DecodeOptions {
+                count_l2_padding: true,
+                ..OPTS
+            },
+        )
+        .unwrap();
         assert_eq!(on.payload_len, 6);
     }
 

@@ -212,7 +212,10 @@ impl Hash for Key {
             h.write_u64(w(&self.b[8..]));
         }
         h.write_u64(
-            ((self.pa as u64) << 32) | ((self.pb as u64) << 16) | self.proto as u64 | ((self.v6 as u64) << 8),
+            ((self.pa as u64) << 32)
+                | ((self.pb as u64) << 16)
+                | self.proto as u64
+                | ((self.v6 as u64) << 8),
         );
     }
 }
@@ -299,6 +302,9 @@ struct Source {
     rule_labels: Vec<Arc<str>>,
 }
 
+/// Boxed progress callback.
+type ProgressFn<'s> = Box<dyn FnMut(&Progress) + 's>;
+
 enum Output<'s> {
     Collect(Vec<FlowRecord>),
     Sink(Box<dyn FnMut(FlowRecord) + 's>),
@@ -315,7 +321,7 @@ struct Engine<'s, F: FeatureSet> {
     sources: Vec<Source>,
     summary: Summary,
     output: Output<'s>,
-    progress: Option<Box<dyn FnMut(&Progress) + 's>>,
+    progress: Option<ProgressFn<'s>>,
     values: Vec<f64>,
 }
 
@@ -350,7 +356,11 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             name: Arc::from(name),
             labels: labels.clone(),
             default_label: Arc::from(labels.default.as_str()),
-            rule_labels: labels.rules.iter().map(|r| Arc::from(r.label.as_str())).collect(),
+            rule_labels: labels
+                .rules
+                .iter()
+                .map(|r| Arc::from(r.label.as_str()))
+                .collect(),
         });
         (self.sources.len() - 1) as u32
     }
@@ -508,7 +518,12 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
         }
     }
 
-    fn feed(&mut self, reader: &mut dyn Read, name: &str, labels: &LabelSpec) -> Result<(), FlowError> {
+    fn feed(
+        &mut self,
+        reader: &mut dyn Read,
+        name: &str,
+        labels: &LabelSpec,
+    ) -> Result<(), FlowError> {
         let started = Instant::now();
         let source = self.add_source(name, labels);
         self.summary.captures += 1;

@@ -30,11 +30,19 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let m = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix as u32) };
+                let m = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix as u32)
+                };
                 u32::from(a) & m == u32::from(b) & m
             }
             (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let m = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix as u32) };
+                let m = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix as u32)
+                };
                 u128::from(a) & m == u128::from(b) & m
             }
             _ => false,
@@ -125,7 +133,9 @@ impl LabelRule {
         let t = r.start_us as f64 / 1e6;
         self.src.is_none_or(|c| c.contains(r.src_ip))
             && self.dst.is_none_or(|c| c.contains(r.dst_ip))
-            && self.host.is_none_or(|c| c.contains(r.src_ip) || c.contains(r.dst_ip))
+            && self
+                .host
+                .is_none_or(|c| c.contains(r.src_ip) || c.contains(r.dst_ip))
             && self.src_port.is_none_or(|p| p == r.src_port)
             && self.dst_port.is_none_or(|p| p == r.dst_port)
             && self.port.is_none_or(|p| p == r.src_port || p == r.dst_port)

@@ -109,7 +109,10 @@ fn hex(b: &[u8]) -> String {
     if b.is_empty() {
         return "(empty input)".to_string();
     }
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl<'r> CaptureReader<'r> {
@@ -132,11 +135,7 @@ impl<'r> CaptureReader<'r> {
         Self::detect(Box::new(chained), source_name, false)
     }
 
-    fn detect(
-        reader: Box<dyn Read + 'r>,
-        source_name: &str,
-        gz: bool,
-    ) -> Result<Self, FlowError> {
+    fn detect(reader: Box<dyn Read + 'r>, source_name: &str, gz: bool) -> Result<Self, FlowError> {
         let mut r = CaptureReader {
             inner: reader,
             name: source_name.to_string(),
@@ -171,7 +170,12 @@ impl<'r> CaptureReader<'r> {
                 }
             });
         }
-        let m = [r.buf[r.pos], r.buf[r.pos + 1], r.buf[r.pos + 2], r.buf[r.pos + 3]];
+        let m = [
+            r.buf[r.pos],
+            r.buf[r.pos + 1],
+            r.buf[r.pos + 2],
+            r.buf[r.pos + 3],
+        ];
         match m {
             [0xd4, 0xc3, 0xb2, 0xa1] => r.pcap_header(false, false)?,
             [0xa1, 0xb2, 0xc3, 0xd4] => r.pcap_header(true, false)?,
@@ -200,7 +204,11 @@ impl<'r> CaptureReader<'r> {
                 }
             }
             _ => {
-                let shown = if gz { format!("{} (inside gzip)", hex(&m)) } else { hex(&m) };
+                let shown = if gz {
+                    format!("{} (inside gzip)", hex(&m))
+                } else {
+                    hex(&m)
+                };
                 return Err(FlowError::BadMagic {
                     source_name: r.name.clone(),
                     found: shown,
@@ -444,9 +452,17 @@ impl<'r> CaptureReader<'r> {
                     }
                     let b = body.start;
                     let (iface_id, ts_hi, ts_lo) = if btype == 6 {
-                        (self.u32_at(b) as usize, self.u32_at(b + 4), self.u32_at(b + 8))
+                        (
+                            self.u32_at(b) as usize,
+                            self.u32_at(b + 4),
+                            self.u32_at(b + 8),
+                        )
                     } else {
-                        (self.u16_at(b) as usize, self.u32_at(b + 4), self.u32_at(b + 8))
+                        (
+                            self.u16_at(b) as usize,
+                            self.u32_at(b + 4),
+                            self.u32_at(b + 8),
+                        )
                     };
                     let caplen = self.u32_at(b + 12) as usize;
                     let orig_len = self.u32_at(b + 16);

@@ -54,7 +54,10 @@ pub struct ZeekLog {
 impl ZeekLog {
     /// The column named `name`, if present.
     pub fn column(&self, name: &str) -> Option<&ZeekColumn> {
-        self.names.iter().position(|n| n == name).map(|i| &self.columns[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
     }
 }
 
@@ -191,7 +194,11 @@ fn read_tsv(mut br: Box<dyn BufRead + '_>, name: &str) -> Result<ZeekLog, FlowEr
             return Err(zerr(
                 name,
                 lineno,
-                format!("{} fields, expected {} (from #fields)", fields.len(), names.len()),
+                format!(
+                    "{} fields, expected {} (from #fields)",
+                    fields.len(),
+                    names.len()
+                ),
             ));
         }
         for (i, (f, col)) in fields.iter().zip(columns.iter_mut()).enumerate() {
@@ -204,7 +211,10 @@ fn read_tsv(mut br: Box<dyn BufRead + '_>, name: &str) -> Result<ZeekLog, FlowEr
                             zerr(
                                 name,
                                 lineno,
-                                format!("field `{}` ({}): `{f}` is not a number", names[i], types[i]),
+                                format!(
+                                    "field `{}` ({}): `{f}` is not a number",
+                                    names[i], types[i]
+                                ),
                             )
                         })?;
                         v.push(Some(x));
@@ -224,7 +234,11 @@ fn read_tsv(mut br: Box<dyn BufRead + '_>, name: &str) -> Result<ZeekLog, FlowEr
         rows += 1;
     }
     if names.is_empty() {
-        return Err(zerr(name, lineno.max(1), "no #fields header: not a Zeek TSV log"));
+        return Err(zerr(
+            name,
+            lineno.max(1),
+            "no #fields header: not a Zeek TSV log",
+        ));
     }
     if columns.is_empty() {
         columns = types
@@ -262,7 +276,10 @@ impl<'de> serde::Deserialize<'de> for OrderedObject {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<OrderedObject, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<OrderedObject, A::Error> {
                 let mut v = Vec::new();
                 while let Some((k, x)) = m.next_entry::<String, serde_json::Value>()? {
                     v.push((k, x));
@@ -335,7 +352,9 @@ fn read_json(mut br: Box<dyn BufRead + '_>, name: &str) -> Result<ZeekLog, FlowE
         if numeric {
             types.push("number".to_string());
             columns.push(ZeekColumn::Numeric(
-                c.iter().map(|v| v.as_ref().and_then(|x| x.as_f64())).collect(),
+                c.iter()
+                    .map(|v| v.as_ref().and_then(|x| x.as_f64()))
+                    .collect(),
             ));
         } else {
             let kind = c
@@ -388,9 +407,15 @@ mod tests {
     fn field_count_error_names_file_and_line() {
         let log = "#separator \\x09\n#fields\tts\tuid\n#types\ttime\tstring\n1.5\tA\n2.5\n";
         let e = read_conn_log(log.as_bytes(), "x.log").unwrap_err();
-        assert_eq!(e.to_string(), "x.log:5: 1 fields, expected 2 (from #fields)");
+        assert_eq!(
+            e.to_string(),
+            "x.log:5: 1 fields, expected 2 (from #fields)"
+        );
         let log = "#separator \\x09\n#fields\tts\tuid\n#types\ttime\tstring\nabc\tA\n";
         let e = read_conn_log(log.as_bytes(), "y.log").unwrap_err();
-        assert!(e.to_string().starts_with("y.log:4: field `ts` (time)"), "{e}");
+        assert!(
+            e.to_string().starts_with("y.log:4: field `ts` (time)"),
+            "{e}"
+        );
     }
 }

@@ -73,7 +73,10 @@ fn big_capture_matches_reference() {
     assert_eq!(recs.iter().filter(|r| r.protocol == 0).count(), 519);
     let reference = read_reference(&d.join("flows-reference/cicflowmeter-2018/big.csv.gz"));
     let identical = assert_same_flows("big", &rows_of(&recs), &reference);
-    println!("big: {identical} of {} rows text-identical", reference.len());
+    println!(
+        "big: {identical} of {} rows text-identical",
+        reference.len()
+    );
     assert_invariants("big", &recs);
 }
 
@@ -91,7 +94,10 @@ fn table_cap_bounds_memory_and_counts_evictions() {
     let (recs, s) = extract(std::fs::File::open(&p).unwrap(), "big", opts);
     assert!(s.flows_evicted > 0);
     assert_eq!(s.peak_active_flows, 1_000);
-    let in_flows: u64 = recs.iter().map(|r| (r.values[1] + r.values[2]) as u64).sum();
+    let in_flows: u64 = recs
+        .iter()
+        .map(|r| (r.values[1] + r.values[2]) as u64)
+        .sum();
     assert_eq!(in_flows + s.flows_too_short, 607_108);
     let evicted = recs
         .iter()

@@ -11,13 +11,18 @@ use common::*;
 fn check(capture: &str, reference: &str) {
     let Some(d) = data_dir() else { return };
     let (recs, summary) = extract_file(&d.join(capture));
-    let reference_rows = read_reference(&d.join("flows-reference/cicflowmeter-2018").join(reference));
+    let reference_rows =
+        read_reference(&d.join("flows-reference/cicflowmeter-2018").join(reference));
     let identical = assert_same_flows(capture, &rows_of(&recs), &reference_rows);
     assert_invariants(capture, &recs);
     // All reference rows are also text-identical (Java Double.toString formatting), except
     // where the incremental mean may differ in the last digit (spec §5.6); on this corpus
     // none does.
-    assert_eq!(identical, reference_rows.len(), "{capture}: text-identical rows");
+    assert_eq!(
+        identical,
+        reference_rows.len(),
+        "{capture}: text-identical rows"
+    );
     assert_eq!(summary.flows_emitted as usize, reference_rows.len());
 }
 
@@ -49,12 +54,18 @@ fn icmp_err_dup() {
 
 #[test]
 fn chrissanders_synscan() {
-    check("pcap/chrissanders-synscan.pcapng", "chrissanders-synscan.csv");
+    check(
+        "pcap/chrissanders-synscan.pcapng",
+        "chrissanders-synscan.csv",
+    );
 }
 
 #[test]
 fn evilfingers_udp_scan() {
-    check("pcap/evilfingers-nmap-UDP_SCAN.pcap", "evilfingers-nmap-UDP_SCAN.csv");
+    check(
+        "pcap/evilfingers-nmap-UDP_SCAN.pcap",
+        "evilfingers-nmap-UDP_SCAN.csv",
+    );
 }
 
 #[test]
@@ -108,7 +119,10 @@ fn loopback_capture_is_decoded_not_garbage() {
     assert_eq!(s6.packets_decoded, 184);
     let tcp6: Vec<_> = recs6.iter().filter(|r| r.protocol == 6).collect();
     assert!(!tcp6.is_empty());
-    assert!(tcp6.iter().all(|r| r.src_ip.to_string() == "::1" && r.dst_ip.to_string() == "::1"));
+    assert!(
+        tcp6.iter()
+            .all(|r| r.src_ip.to_string() == "::1" && r.dst_ip.to_string() == "::1")
+    );
     // Same-address flows are one-way (spec §3.1): no backward packets.
     assert!(tcp6.iter().all(|r| r.values[2] == 0.0));
 }
@@ -120,9 +134,15 @@ fn padding_switch_adds_six_bytes_per_padded_frame() {
     let Some(d) = data_dir() else { return };
     let p = d.join("flows-reference/test.pcap");
     let (off, _) = extract_file(&p);
-    let (on, _) = extract(std::fs::File::open(&p).unwrap(), "test", ExtractOptions::default());
+    let (on, _) = extract(
+        std::fs::File::open(&p).unwrap(),
+        "test",
+        ExtractOptions::default(),
+    );
     assert_eq!(off.len(), on.len());
-    let total = |rs: &[anomalab_flow::FlowRecord]| -> f64 { rs.iter().map(|r| r.values[3] + r.values[4]).sum() };
+    let total = |rs: &[anomalab_flow::FlowRecord]| -> f64 {
+        rs.iter().map(|r| r.values[3] + r.values[4]).sum()
+    };
     let padded_in_flows = 16.0;
     assert_eq!(total(&on) - total(&off), 6.0 * padded_in_flows);
     // Some flow now has a 6-byte minimum backward length where the reference has 0.

@@ -79,9 +79,11 @@ fn constant_label_per_capture_and_time_window() {
 
 #[test]
 fn invalid_rules_are_rejected_with_the_offending_value() {
-    let e = serde_json::from_str::<LabelSpec>(r#"{"rules": [{"label": "X", "src": "10.0.0.0/33"}]}"#)
-        .unwrap_err();
+    let e =
+        serde_json::from_str::<LabelSpec>(r#"{"rules": [{"label": "X", "src": "10.0.0.0/33"}]}"#)
+            .unwrap_err();
     assert!(e.to_string().contains("10.0.0.0/33"), "{e}");
-    let e = serde_json::from_str::<LabelSpec>(r#"{"rules": [{"label": "X", "sauce": 1}]}"#).unwrap_err();
+    let e = serde_json::from_str::<LabelSpec>(r#"{"rules": [{"label": "X", "sauce": 1}]}"#)
+        .unwrap_err();
     assert!(e.to_string().contains("sauce"), "{e}");
 }

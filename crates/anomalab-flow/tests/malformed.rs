@@ -63,7 +63,10 @@ fn bad_magic_names_what_was_expected() {
     let e = r.unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, FlowError::BadMagic { .. }));
-    assert!(msg.contains("47 45 54 20") && msg.contains("pcapng"), "{msg}");
+    assert!(
+        msg.contains("47 45 54 20") && msg.contains("pcapng"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -113,7 +116,10 @@ fn zero_length_and_snaplen_cut_records_are_counted() {
     r.unwrap();
     assert_eq!(s.skipped.get(&SkipReason::TruncatedLinkHeader), Some(&1));
     assert_eq!(s.skipped.get(&SkipReason::TruncatedIpHeader), Some(&1));
-    assert_eq!(s.skipped.get(&SkipReason::TruncatedTransportHeader), Some(&1));
+    assert_eq!(
+        s.skipped.get(&SkipReason::TruncatedTransportHeader),
+        Some(&1)
+    );
     assert_eq!(s.packets_decoded, 1);
 }
 
@@ -133,7 +139,17 @@ fn absurd_header_snaplen_is_accepted_absurd_record_length_is_an_error() {
     let (r, s) = run(&c);
     let e = r.unwrap_err();
     // Second record at byte 24 (file header) + 16 (record header) + 47 (14 + 28 + 5).
-    assert!(matches!(e, FlowError::CorruptRecord { index: 1, offset: 87, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            FlowError::CorruptRecord {
+                index: 1,
+                offset: 87,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(s.packets_decoded, 1);
 }
 
@@ -194,7 +210,8 @@ fn pcapng_minimal(bad_iface: bool, bad_len: bool) -> Vec<u8> {
 #[test]
 fn pcapng_nanosecond_interface_and_damaged_blocks() {
     let mut ex = Extractor::new(ExtractOptions::reference());
-    ex.feed_capture(&pcapng_minimal(false, false)[..], "ok.pcapng").unwrap();
+    ex.feed_capture(&pcapng_minimal(false, false)[..], "ok.pcapng")
+        .unwrap();
     let (recs, s) = ex.finish();
     assert_eq!(s.packets_decoded, 2);
     assert_eq!(recs.len(), 1);
@@ -206,7 +223,10 @@ fn pcapng_nanosecond_interface_and_damaged_blocks() {
     assert_eq!(s.skipped.get(&SkipReason::UnknownInterface), Some(&1));
     let (r, _) = run(&pcapng_minimal(false, true));
     let e = r.unwrap_err();
-    assert!(matches!(e, FlowError::CorruptRecord { .. }) && e.to_string().contains("multiple of 4"), "{e}");
+    assert!(
+        matches!(e, FlowError::CorruptRecord { .. }) && e.to_string().contains("multiple of 4"),
+        "{e}"
+    );
 }
 
 /// Small deterministic generator (SplitMix64) for the random-input driver.

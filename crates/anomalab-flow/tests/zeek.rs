@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use anomalab_flow::zeek::{ZeekColumn, read_conn_log};
 use common::data_dir;
 
-fn text<'a>(c: &'a ZeekColumn) -> &'a [Option<String>] {
+fn text(c: &ZeekColumn) -> &[Option<String>] {
     match c {
         ZeekColumn::Text(v) => v,
         ZeekColumn::Numeric(_) => panic!("expected a text column"),
@@ -20,8 +20,12 @@ fn proto_state_counts(log: &anomalab_flow::zeek::ZeekLog) -> BTreeMap<String, us
     let state = text(log.column("conn_state").unwrap());
     let mut m = BTreeMap::new();
     for (p, s) in proto.iter().zip(state) {
-        *m.entry(format!("{}/{}", p.as_deref().unwrap_or("-"), s.as_deref().unwrap_or("-")))
-            .or_insert(0) += 1;
+        *m.entry(format!(
+            "{}/{}",
+            p.as_deref().unwrap_or("-"),
+            s.as_deref().unwrap_or("-")
+        ))
+        .or_insert(0) += 1;
     }
     m
 }
@@ -36,7 +40,10 @@ fn tsv_gz_with_node_name_column() {
     assert_eq!(&log.names[..2], &["_node_name", "ts"]);
     assert_eq!(log.path.as_deref(), Some("conn"));
     assert!(matches!(log.column("ts"), Some(ZeekColumn::Numeric(_))));
-    assert!(matches!(log.column("id.resp_p"), Some(ZeekColumn::Numeric(_))));
+    assert!(matches!(
+        log.column("id.resp_p"),
+        Some(ZeekColumn::Numeric(_))
+    ));
     assert!(matches!(log.column("id.orig_h"), Some(ZeekColumn::Text(_))));
     let c = proto_state_counts(&log);
     // MANIFEST: tcp/REJ 943, tcp/SF 504, icmp/OTH 200, udp/SF 61, tcp/OTH 25, udp/S0 17.
@@ -48,11 +55,17 @@ fn tsv_gz_with_node_name_column() {
     assert_eq!(c["udp/S0"], 17);
     // Unset `-` becomes None in numeric columns (REJ connections have no duration in
     // many rows; the last record of the file has duration `-`).
-    let ZeekColumn::Numeric(dur) = log.column("duration").unwrap() else { panic!() };
+    let ZeekColumn::Numeric(dur) = log.column("duration").unwrap() else {
+        panic!()
+    };
     assert_eq!(dur.last(), Some(&None));
     assert_eq!(dur[0], Some(0.000064));
     // `tunnel_parents` is `-` throughout this log.
-    assert!(text(log.column("tunnel_parents").unwrap()).iter().all(Option::is_none));
+    assert!(
+        text(log.column("tunnel_parents").unwrap())
+            .iter()
+            .all(Option::is_none)
+    );
 }
 
 #[test]
@@ -90,11 +103,19 @@ fn json_lines() {
     assert_eq!(log.names[0], "ts");
     assert_eq!(log.path.as_deref(), Some("conn"));
     assert!(log.column("tunnel_parents").is_none());
-    let ZeekColumn::Numeric(ts) = log.column("ts").unwrap() else { panic!("ts numeric") };
+    let ZeekColumn::Numeric(ts) = log.column("ts").unwrap() else {
+        panic!("ts numeric")
+    };
     // First line of the file: "ts": 1517422326.539915.
     assert_eq!(ts[0], Some(1517422326.539915));
-    assert_eq!(text(log.column("id.orig_h").unwrap())[0].as_deref(), Some("10.55.100.100"));
-    assert_eq!(text(log.column("local_orig").unwrap())[0].as_deref(), Some("T"));
+    assert_eq!(
+        text(log.column("id.orig_h").unwrap())[0].as_deref(),
+        Some("10.55.100.100")
+    );
+    assert_eq!(
+        text(log.column("local_orig").unwrap())[0].as_deref(),
+        Some("T")
+    );
     for c in &log.columns {
         assert_eq!(c.len(), 29);
     }
@@ -103,5 +124,8 @@ fn json_lines() {
 #[test]
 fn bad_json_line_names_file_and_line() {
     let e = read_conn_log(&b"{\"ts\": 1.0}\n{\"ts\": \n"[..], "bad.json").unwrap_err();
-    assert!(e.to_string().starts_with("bad.json:2: not a JSON object"), "{e}");
+    assert!(
+        e.to_string().starts_with("bad.json:2: not a JSON object"),
+        "{e}"
+    );
 }

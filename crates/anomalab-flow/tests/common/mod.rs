@@ -70,10 +70,17 @@ pub fn read_reference(path: &Path) -> Vec<Vec<String>> {
             .read_to_string(&mut text)
             .expect("gzip csv");
     } else {
-        std::io::BufReader::new(f).read_to_string(&mut text).expect("csv");
+        std::io::BufReader::new(f)
+            .read_to_string(&mut text)
+            .expect("csv");
     }
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(CIC85_HEADER), "{}: header", path.display());
+    assert_eq!(
+        lines.next(),
+        Some(CIC85_HEADER),
+        "{}: header",
+        path.display()
+    );
     lines
         .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>())
         .inspect(|c| assert_eq!(c.len(), 85, "{}: row width", path.display()))
@@ -84,8 +91,7 @@ pub fn read_reference(path: &Path) -> Vec<Vec<String>> {
 /// exact (§8.3). Means, std, variance, rates, Average Packet Size, segment sizes,
 /// Active/Idle Mean/Std.
 pub const FLOAT_COLS: [usize; 24] = [
-    14, 15, 18, 19, 20, 21, 22, 23, 27, 28, 32, 33, 42, 43, 46, 47, 48, 58, 59, 60, 76, 77, 80,
-    81,
+    14, 15, 18, 19, 20, 21, 22, 23, 27, 28, 32, 33, 42, 43, 46, 47, 48, 58, 59, 60, 76, 77, 80, 81,
 ];
 
 fn is_float_col(i: usize) -> bool {
@@ -208,7 +214,11 @@ pub fn assert_invariants(what: &str, records: &[FlowRecord]) {
             v[i]
         };
         let id = &r.flow_id;
-        assert_eq!(v[29], c("SYN Flag Count"), "{what} {id}: Fwd PSH == SYN count");
+        assert_eq!(
+            v[29],
+            c("SYN Flag Count"),
+            "{what} {id}: Fwd PSH == SYN count"
+        );
         assert_eq!(v[31], v[48], "{what} {id}: Fwd URG == CWE count");
         assert_eq!(v[61], v[1], "{what} {id}: subflow fwd packets");
         assert_eq!(v[62], v[3], "{what} {id}: subflow fwd bytes");
@@ -226,15 +236,25 @@ pub fn assert_invariants(what: &str, records: &[FlowRecord]) {
             (aps - plm * (n + 1.0) / n).abs() <= 1e-9 * aps.abs().max(1.0),
             "{what} {id}: Average Packet Size {aps} vs mean {plm} x (n+1)/n"
         );
-        assert!((v[52] - v[7]).abs() <= 1e-12 * v[52].abs().max(1.0), "{what} {id}: fwd seg");
+        assert!(
+            (v[52] - v[7]).abs() <= 1e-12 * v[52].abs().max(1.0),
+            "{what} {id}: fwd seg"
+        );
         if v[2] > 0.0 {
-            assert!((v[53] - v[11]).abs() <= 1e-12 * v[53].abs().max(1.0), "{what} {id}: bwd seg");
+            assert!(
+                (v[53] - v[11]).abs() <= 1e-12 * v[53].abs().max(1.0),
+                "{what} {id}: bwd seg"
+            );
         }
-        assert_eq!(v[50], (v[2] as u64 / v[1] as u64) as f64, "{what} {id}: Down/Up");
+        assert_eq!(
+            v[50],
+            (v[2] as u64 / v[1] as u64) as f64,
+            "{what} {id}: Down/Up"
+        );
         assert!(v[67] <= v[1] - 1.0, "{what} {id}: act_data_pkt_fwd");
         assert!(v[0] <= 120_000_000.0, "{what} {id}: duration");
-        for i in 42..50 {
-            assert!(v[i] == 0.0 || v[i] == 1.0, "{what} {id}: flag column {i}");
+        for (i, x) in v.iter().enumerate().take(50).skip(42) {
+            assert!(*x == 0.0 || *x == 1.0, "{what} {id}: flag column {i}");
         }
     }
 }
