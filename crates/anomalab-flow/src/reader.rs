@@ -240,10 +240,13 @@ impl<'r> CaptureReader<'r> {
             self.end -= self.pos;
             self.pos = 0;
         }
-        if self.buf.len() < need {
-            self.buf.resize(need.next_power_of_two(), 0);
-        }
         while self.end < need {
+            if self.end == self.buf.len() {
+                // Grow only as data arrives, so a bogus record length in a short (or
+                // hostile) input does not allocate up to the record limit up front.
+                let grown = (self.buf.len() * 2).min(need.max(BUF_SIZE));
+                self.buf.resize(grown, 0);
+            }
             let n = match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
