@@ -111,7 +111,7 @@ pub fn format_row(r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64, out: &mu
     }
     for (i, v) in r.values.iter().enumerate() {
         if i < 128 && r.int_mask & (1u128 << i) != 0 {
-            let _ = write!(out, "{}", *v as i64);
+            out.push_str(itoa::Buffer::new().format(*v as i64));
         } else {
             push_java_double(out, *v);
         }

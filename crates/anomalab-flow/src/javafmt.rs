@@ -43,7 +43,8 @@ pub fn push_java_double(out: &mut String, x: f64) {
     let a = x.abs();
     // Fast path: integral values in the plain-decimal range print as `<int>.0`.
     if a < 1e7 && a.fract() == 0.0 {
-        let _ = write!(out, "{}.0", x as i64);
+        out.push_str(itoa::Buffer::new().format(x as i64));
+        out.push_str(".0");
         return;
     }
     // Shortest round-trip digits and decimal exponent from Rust's formatter.

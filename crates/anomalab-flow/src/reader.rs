@@ -231,6 +231,7 @@ impl<'r> CaptureReader<'r> {
     }
 
     /// Makes at least `need` bytes available at `pos` unless the input ends first.
+    #[inline]
     fn fill(&mut self, need: usize) -> Result<(), FlowError> {
         if self.end - self.pos >= need || self.eof {
             return Ok(());
@@ -261,6 +262,7 @@ impl<'r> CaptureReader<'r> {
         Ok(())
     }
 
+    #[inline]
     fn u16_at(&self, at: usize) -> u16 {
         let b = [self.buf[at], self.buf[at + 1]];
         if self.big_endian {
@@ -270,6 +272,7 @@ impl<'r> CaptureReader<'r> {
         }
     }
 
+    #[inline]
     fn u32_at(&self, at: usize) -> u32 {
         let b = [
             self.buf[at],
@@ -284,6 +287,7 @@ impl<'r> CaptureReader<'r> {
         }
     }
 
+    #[inline]
     fn consume(&mut self, n: usize) {
         self.pos += n;
         self.offset += n as u64;
