@@ -126,6 +126,7 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             build: crate::gbdt::build,
             load: crate::gbdt::load,
         },
+        crate::mlp::classifier_entry(),
     ]
 }
 
