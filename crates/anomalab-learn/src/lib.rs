@@ -9,10 +9,12 @@
 
 pub mod binning;
 pub mod error;
+pub mod forest;
 pub mod params;
 pub mod registry;
 pub mod rng;
 pub mod traits;
+pub mod tree;
 
 pub use binning::BinnedMatrix;
 pub use error::LearnError;

@@ -44,7 +44,32 @@ pub struct ClustererEntry {
 
 /// Every supervised learner. Add new entries here (one line each).
 pub fn classifiers() -> Vec<ClassifierEntry> {
-    vec![]
+    vec![
+        ClassifierEntry {
+            name: crate::tree::NAME,
+            backend: "native",
+            summary: "CART decision tree (histogram split search on quantile bins)",
+            params: crate::tree::DecisionTreeParams::specs,
+            build: crate::tree::build,
+            load: crate::tree::load,
+        },
+        ClassifierEntry {
+            name: crate::forest::RANDOM_FOREST,
+            backend: "native",
+            summary: "random forest: bootstrap CART trees, averaged probabilities",
+            params: crate::forest::random_forest_specs,
+            build: crate::forest::build_random_forest,
+            load: crate::forest::load_random_forest,
+        },
+        ClassifierEntry {
+            name: crate::forest::EXTRA_TREES,
+            backend: "native",
+            summary: "extremely randomised trees: one random threshold per candidate feature",
+            params: crate::forest::extra_trees_specs,
+            build: crate::forest::build_extra_trees,
+            load: crate::forest::load_extra_trees,
+        },
+    ]
 }
 
 /// Every anomaly detector.
