@@ -188,7 +188,7 @@ impl ForestParams {
         let c = train.n_classes;
         let subsample = self.tree.class_weight == ClassWeight::BalancedSubsample;
 
-        let grown: Vec<(Tree, Vec<f64>, Option<Vec<u64>>)> = (0..self.n_estimators)
+        let grown: Vec<GrownTree> = (0..self.n_estimators)
             .into_par_iter()
             .map(|t| {
                 let mut rng = Rng::new(derive_seed(ctx.seed, t as u64));
@@ -262,6 +262,10 @@ impl ForestParams {
     }
 }
 
+/// One fitted tree, its normalised importances and, for the out-of-bag score, the bit set
+/// of the rows it did not see.
+type GrownTree = (Tree, Vec<f64>, Option<Vec<u64>>);
+
 /// Multiplicity of each row in `draws` draws with replacement.
 fn bootstrap_counts(rng: &mut Rng, n: usize, draws: usize) -> Vec<u32> {
     let mut mult = vec![0u32; n];
@@ -273,12 +277,7 @@ fn bootstrap_counts(rng: &mut Rng, n: usize, draws: usize) -> Vec<u32> {
 
 /// Accuracy of the averaged out-of-bag probabilities, over the rows that were out of bag
 /// for at least one tree (`None` when there is no such row).
-fn oob_accuracy(
-    grown: &[(Tree, Vec<f64>, Option<Vec<u64>>)],
-    bins: &BinnedMatrix,
-    y: &[u32],
-    c: usize,
-) -> Option<f64> {
+fn oob_accuracy(grown: &[GrownTree], bins: &BinnedMatrix, y: &[u32], c: usize) -> Option<f64> {
     const BLOCK: usize = 1024;
     let n = y.len();
     let (correct, seen) = (0..n.div_ceil(BLOCK))
@@ -469,4 +468,4 @@ pub(crate) fn load_extra_trees(bytes: &[u8]) -> Result<Box<dyn Classifier>, Lear
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -518,4 +518,4 @@ pub(crate) fn load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
