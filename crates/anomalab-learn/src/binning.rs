@@ -48,6 +48,9 @@ use crate::traits::TrainSet;
 /// The largest number of bins per feature (codes are `u8`).
 pub const MAX_BINS: usize = 255;
 
+/// Features binned together by one task (their columns are copied out of the rows at once).
+const GROUP: usize = 8;
+
 /// A training matrix mapped to per-feature bins (see the module documentation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedMatrix {
@@ -64,6 +67,9 @@ pub struct BinnedMatrix {
     pub bin_min: Vec<Vec<f64>>,
     /// Per feature and bin, the largest such value.
     pub bin_max: Vec<Vec<f64>>,
+    /// Per feature and bin, how many rows of the matrix the bins were built from have that
+    /// code (NaN rows count in the last bin).
+    pub bin_counts: Vec<Vec<u32>>,
 }
 
 impl BinnedMatrix {
@@ -73,29 +79,51 @@ impl BinnedMatrix {
     pub fn build(x: ArrayView2<'_, f64>, max_bins: usize) -> BinnedMatrix {
         let max_bins = max_bins.clamp(2, MAX_BINS);
         let (n_rows, n_features) = x.dim();
-        let per_feature: Vec<FeatureBins> = (0..n_features)
-            .into_par_iter()
-            .map(|f| FeatureBins::build(x.column(f).iter().copied(), max_bins))
-            .collect();
         let mut codes = vec![0u8; n_rows * n_features];
+        let mut per_feature: Vec<Option<FeatureBins>> = (0..n_features).map(|_| None).collect();
         if n_rows > 0 {
+            // Features in groups: one pass over the rows copies a group's columns into a
+            // contiguous buffer (a row-major matrix is read a cache line at a time), then each
+            // column is binned and coded from there.
             codes
-                .par_chunks_mut(n_rows)
-                .zip(per_feature.par_iter())
+                .par_chunks_mut(n_rows * GROUP)
+                .zip(per_feature.par_chunks_mut(GROUP))
                 .enumerate()
-                .for_each(|(f, (out, fb))| {
-                    for (o, &v) in out.iter_mut().zip(x.column(f).iter()) {
-                        *o = code_of(&fb.thresholds, v);
+                .for_each(|(g, (codes, bins))| {
+                    let f0 = g * GROUP;
+                    let k = bins.len();
+                    let mut cols = vec![0.0f64; k * n_rows];
+                    let block = x.slice(ndarray::s![.., f0..f0 + k]);
+                    for (i, row) in block.rows().into_iter().enumerate() {
+                        for (j, &v) in row.iter().enumerate() {
+                            cols[j * n_rows + i] = v;
+                        }
+                    }
+                    for (j, (col, out)) in cols
+                        .chunks_exact(n_rows)
+                        .zip(codes.chunks_exact_mut(n_rows))
+                        .enumerate()
+                    {
+                        let mut fb = FeatureBins::build(col, max_bins);
+                        code_column(&fb.thresholds, col, out);
+                        fb.counts = vec![0; fb.thresholds.len() + 1];
+                        for &c in out.iter() {
+                            fb.counts[c as usize] += 1;
+                        }
+                        bins[j] = Some(fb);
                     }
                 });
         }
         let mut thresholds = Vec::with_capacity(n_features);
         let mut bin_min = Vec::with_capacity(n_features);
         let mut bin_max = Vec::with_capacity(n_features);
+        let mut bin_counts = Vec::with_capacity(n_features);
         for fb in per_feature {
+            let fb = fb.unwrap_or_else(|| FeatureBins::build(&[], max_bins));
             thresholds.push(fb.thresholds);
             bin_min.push(fb.min);
             bin_max.push(fb.max);
+            bin_counts.push(fb.counts);
         }
         BinnedMatrix {
             n_rows,
@@ -104,6 +132,7 @@ impl BinnedMatrix {
             thresholds,
             bin_min,
             bin_max,
+            bin_counts,
         }
     }
 
@@ -133,9 +162,8 @@ impl BinnedMatrix {
                 .par_chunks_mut(n_rows)
                 .enumerate()
                 .for_each(|(f, out)| {
-                    for (o, &v) in out.iter_mut().zip(x.column(f).iter()) {
-                        *o = code_of(&self.thresholds[f], v);
-                    }
+                    let col: Vec<f64> = x.column(f).to_vec();
+                    code_column(&self.thresholds[f], &col, out);
                 });
         }
         BinnedMatrix {
@@ -145,7 +173,20 @@ impl BinnedMatrix {
             thresholds: self.thresholds.clone(),
             bin_min: self.bin_min.clone(),
             bin_max: self.bin_max.clone(),
+            bin_counts: self.bin_counts.clone(),
         }
+    }
+
+    /// The most frequent bin of feature `f` and the fraction of rows in it.
+    pub fn mode(&self, f: usize) -> (u8, f64) {
+        let counts = &self.bin_counts[f];
+        let mut best = 0;
+        for (b, &c) in counts.iter().enumerate() {
+            if c > counts[best] {
+                best = b;
+            }
+        }
+        (best as u8, counts[best] as f64 / self.n_rows.max(1) as f64)
     }
 
     /// The codes of feature `f`, one per row.
@@ -193,43 +234,65 @@ fn code_of(thresholds: &[f64], x: f64) -> u8 {
     thresholds.partition_point(|&t| t < x) as u8
 }
 
+/// Codes of a column (runs of one value, common in sparse columns, are coded once).
+fn code_column(thresholds: &[f64], col: &[f64], out: &mut [u8]) {
+    let mut last = f64::NAN;
+    let mut last_code = 0;
+    for (o, &v) in out.iter_mut().zip(col) {
+        if v != last {
+            last = v;
+            last_code = code_of(thresholds, v);
+        }
+        *o = last_code;
+    }
+}
+
 /// Cut points and per-bin ranges of one feature.
 struct FeatureBins {
     thresholds: Vec<f64>,
     min: Vec<f64>,
     max: Vec<f64>,
+    counts: Vec<u32>,
 }
 
 impl FeatureBins {
-    fn build(values: impl Iterator<Item = f64>, max_bins: usize) -> FeatureBins {
-        let mut v: Vec<f64> = values.filter(|x| !x.is_nan()).collect();
-        if v.is_empty() {
+    fn build(values: &[f64], max_bins: usize) -> FeatureBins {
+        // Distinct values and their counts (-0.0 and 0.0 are one value), NaN left out.
+        let (distinct, counts) = match few_distinct(values, max_bins) {
+            Some(dc) => dc,
+            None => {
+                let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+                v.sort_unstable_by(f64::total_cmp);
+                let mut distinct: Vec<f64> = Vec::new();
+                let mut counts: Vec<usize> = Vec::new();
+                for &x in &v {
+                    match distinct.last() {
+                        Some(&last) if last == x => *counts.last_mut().unwrap() += 1,
+                        _ => {
+                            distinct.push(x);
+                            counts.push(1);
+                        }
+                    }
+                }
+                (distinct, counts)
+            }
+        };
+        if distinct.is_empty() {
             return FeatureBins {
                 thresholds: Vec::new(),
                 min: vec![f64::NAN],
                 max: vec![f64::NAN],
+                counts: vec![0],
             };
         }
-        v.sort_unstable_by(f64::total_cmp);
-        // Distinct values and their counts (-0.0 and 0.0 are one value).
-        let mut distinct: Vec<f64> = Vec::new();
-        let mut counts: Vec<usize> = Vec::new();
-        for &x in &v {
-            match distinct.last() {
-                Some(&last) if last == x => *counts.last_mut().unwrap() += 1,
-                _ => {
-                    distinct.push(x);
-                    counts.push(1);
-                }
-            }
-        }
+        let n_values: usize = counts.iter().sum();
         let d = distinct.len();
         // `ends[k]` = index of the last distinct value of bin k.
         let mut ends: Vec<usize> = Vec::new();
         if d <= max_bins {
             ends.extend(0..d);
         } else {
-            let mut remaining = v.len() as f64; // rows from the current bin's start on
+            let mut remaining = n_values as f64; // rows from the current bin's start on
             let mut bins_left = max_bins; // including the current bin
             let mut target = remaining / bins_left as f64;
             let mut cur = 0.0;
@@ -269,8 +332,40 @@ impl FeatureBins {
             thresholds,
             min,
             max,
+            counts: Vec::new(),
         }
     }
+}
+
+/// The sorted distinct non-NaN values of `values` and their counts, if there are at most
+/// `max_bins` of them (the common case after one-hot encoding: no sort needed).
+fn few_distinct(values: &[f64], max_bins: usize) -> Option<(Vec<f64>, Vec<usize>)> {
+    let mut distinct: Vec<f64> = Vec::with_capacity(max_bins + 1);
+    let mut counts: Vec<usize> = Vec::with_capacity(max_bins + 1);
+    let mut last = f64::NAN;
+    let mut last_i = 0;
+    for &x in values {
+        if x == last {
+            counts[last_i] += 1;
+            continue;
+        }
+        if x.is_nan() {
+            continue;
+        }
+        let i = distinct.partition_point(|&d| d < x);
+        if i < distinct.len() && distinct[i] == x {
+            counts[i] += 1;
+        } else {
+            if distinct.len() == max_bins {
+                return None;
+            }
+            distinct.insert(i, x);
+            counts.insert(i, 1);
+        }
+        last = x;
+        last_i = i;
+    }
+    Some((distinct, counts))
 }
 
 /// A cut point between `lo < hi`: the midpoint, or `lo` when the midpoint is not strictly

@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod dummy;
 pub mod error;
 pub mod eval;
+pub mod forest;
 pub mod gbdt;
 pub mod iforest;
 pub mod knn;
@@ -24,6 +25,7 @@ pub mod registry;
 pub mod rng;
 pub mod som;
 pub mod traits;
+pub mod tree;
 
 pub use binning::BinnedMatrix;
 pub use error::LearnError;
