@@ -95,10 +95,16 @@ pub struct MetricCell {
     pub std: String,
 }
 
+/// The cell of one metric of a trial; the std is left out with a single fold (it is 0 by
+/// definition there and would suggest a precision the run does not have).
 fn metric_cell(t: &TrialResult, name: &str) -> MetricCell {
     match t.mean_metric(name) {
         Some(m) => {
-            let s = t.std.get(name).copied().filter(|s| s.is_finite());
+            let s = t
+                .std
+                .get(name)
+                .copied()
+                .filter(|s| s.is_finite() && t.folds.len() > 1);
             MetricCell {
                 text: fmt::mean_std(m, s),
                 mean: fmt::metric(m),
@@ -338,6 +344,29 @@ pub fn metric_names(results: &RunResults) -> Vec<String> {
     out
 }
 
+/// The leaderboard's metric columns: the selection metric, then metrics in `names` order,
+/// preferring one that a trial with no column yet defines (so a detector/clusterer mix
+/// shows each model's metrics), at most [`LEADERBOARD_COLUMNS`].
+pub fn leaderboard_metrics(results: &RunResults, order: &[usize], names: &[String]) -> Vec<String> {
+    let mut cols: Vec<String> = names.iter().take(1).cloned().collect();
+    while cols.len() < LEADERBOARD_COLUMNS {
+        let uncovered: Vec<&TrialResult> = order
+            .iter()
+            .map(|&i| &results.trials[i])
+            .filter(|t| !cols.iter().any(|c| t.mean.contains_key(c)))
+            .collect();
+        let next = names
+            .iter()
+            .filter(|n| !cols.contains(n))
+            .find(|n| uncovered.is_empty() || uncovered.iter().any(|t| t.mean.contains_key(*n)));
+        match next {
+            Some(n) => cols.push(n.clone()),
+            None => break,
+        }
+    }
+    cols
+}
+
 /// Full-precision number for CSV (shortest text that round-trips; empty when absent).
 fn raw(v: Option<f64>) -> String {
     match v {
@@ -542,7 +571,7 @@ impl ReportView {
 
         // Leaderboard.
         let names = metric_names(results);
-        let lb_metrics: Vec<String> = names.iter().take(LEADERBOARD_COLUMNS).cloned().collect();
+        let lb_metrics = leaderboard_metrics(results, &order, &names);
         let rows = order
             .iter()
             .enumerate()

@@ -33,7 +33,8 @@ fn find_chromium() -> Option<PathBuf> {
 #[test]
 fn html_reports_load_offline_without_errors_in_chromium() {
     let Some(chromium) = find_chromium() else {
-        let msg = "no Chromium found (set ANOMALAB_CHROMIUM or install it: .ci/install-chromium.sh)";
+        let msg =
+            "no Chromium found (set ANOMALAB_CHROMIUM or install it: .ci/install-chromium.sh)";
         if std::env::var_os("ANOMALAB_ALLOW_NO_BROWSER").is_some_and(|v| v == "1") {
             println!("skipped: {msg}; ANOMALAB_ALLOW_NO_BROWSER=1 allows this");
             return;
@@ -45,7 +46,8 @@ fn html_reports_load_offline_without_errors_in_chromium() {
     for name in common::FIXTURES {
         let results = common::load(name);
         let dir = out.join(name);
-        anomalab_report::render(&results, &dir, &anomalab_report::RenderOptions::default()).unwrap();
+        anomalab_report::render(&results, &dir, &anomalab_report::RenderOptions::default())
+            .unwrap();
         let prefix = out.join(format!("{name}-screenshot"));
         let run = Command::new("python3")
             .arg(&script)
@@ -65,7 +67,11 @@ fn html_reports_load_offline_without_errors_in_chromium() {
         let figures = anomalab_report::plots::figures(&results).len() as u64;
         for scheme in ["light", "dark"] {
             let s = &summary["schemes"][scheme];
-            assert_eq!(s["svgs"].as_u64(), Some(figures), "{name} {scheme}: rendered plots");
+            assert_eq!(
+                s["svgs"].as_u64(),
+                Some(figures),
+                "{name} {scheme}: rendered plots"
+            );
             let png = std::fs::read(s["screenshot"].as_str().unwrap()).unwrap();
             assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
             let (w, h) = (
@@ -75,8 +81,14 @@ fn html_reports_load_offline_without_errors_in_chromium() {
             assert_eq!((w, h), (1400, 3000), "{name} {scheme}: screenshot size");
         }
         // GitHub-like palette: white page in light mode, near-black in dark mode.
-        assert_eq!(summary["schemes"]["light"]["background"], "rgb(255, 255, 255)");
+        assert_eq!(
+            summary["schemes"]["light"]["background"],
+            "rgb(255, 255, 255)"
+        );
         assert_eq!(summary["schemes"]["dark"]["background"], "rgb(13, 17, 23)");
-        println!("{name}: screenshots {}-light.png and -dark.png", prefix.display());
+        println!(
+            "{name}: screenshots {}-light.png and -dark.png",
+            prefix.display()
+        );
     }
 }
