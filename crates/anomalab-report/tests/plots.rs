@@ -149,3 +149,28 @@ fn model_groups_pick_the_best_trial_per_name() {
     );
     assert_eq!(rank::leaderboard(&m), vec![0, 1, 3]);
 }
+
+#[test]
+fn roc_draw_works_on_any_backend() {
+    use plotters::prelude::*;
+    let series = roc::series(&common::load("binary"));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 514)).into_drawing_area();
+        roc::draw(&root, &series[0]).unwrap();
+        root.present().unwrap();
+    }
+    assert!(svg.contains("ROC: attack") && svg.contains("False positive rate"));
+    let mut rgb = vec![0u8; 640 * 514 * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (640, 514)).into_drawing_area();
+        roc::draw(&root, &series[0]).unwrap();
+        root.present().unwrap();
+    }
+    // The background is white and the curves are not: something was drawn.
+    assert_eq!(&rgb[..3], &[255, 255, 255]);
+    assert!(
+        rgb.chunks(3).any(|p| p == [0, 114, 178]),
+        "the first palette colour (the first model's curve) is drawn"
+    );
+}

@@ -561,3 +561,71 @@ fn templates_are_strict_about_undefined_variables() {
         "binary_demo"
     );
 }
+
+#[test]
+fn degenerate_results_render_without_panicking() {
+    // No trials at all, a run still in progress.
+    let mut empty = common::load("binary");
+    empty.trials.clear();
+    empty.best = None;
+    empty.status = anomalab_report::model::RunStatus::Running;
+    let (dir, _) = render_to(&empty, &RenderOptions::default());
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("> **Partial report.**"));
+    assert!(md.contains("| best | (no successful trial): f1_macro = n/a |"));
+    assert!(common::list_files(&dir.path().join("plots")).is_empty());
+
+    // Every trial failed.
+    let mut failed = common::load("multiclass");
+    for t in &mut failed.trials {
+        t.status = TrialStatus::Failed;
+        t.error = Some("boom | with a pipe\nand a newline".into());
+    }
+    failed.best = None;
+    let (dir, _) = render_to(&failed, &RenderOptions::default());
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("| 0 | random_forest#0 | boom \\| with a pipe and a newline |"),
+        "{md}"
+    );
+
+    // Non-finite numbers, a ragged confusion matrix, curves with a single point, a
+    // projection class index beyond the class names and an empty histogram.
+    let mut odd = common::load("unsupervised");
+    let t = &mut odd.trials[0];
+    t.mean.insert("roc_auc".into(), f64::NAN);
+    t.std.insert("roc_auc".into(), f64::INFINITY);
+    t.timing.fit_seconds_mean = f64::NAN;
+    t.folds[0].confusion = vec![vec![1, 2, 3], vec![4]];
+    t.folds[0].curves[0].roc = vec![(0.5, f64::NAN)];
+    t.folds[0].curves[0].pr = vec![(f64::INFINITY, 0.5)];
+    t.folds[0]
+        .diagnostics
+        .score_histogram
+        .as_mut()
+        .unwrap()
+        .edges
+        .clear();
+    odd.projection
+        .as_mut()
+        .unwrap()
+        .points
+        .push((f64::NAN, 1.0, 7));
+    odd.trials[1].folds[0]
+        .diagnostics
+        .u_matrix
+        .as_mut()
+        .unwrap()
+        .values
+        .pop();
+    for format in [PlotFormat::Svg, PlotFormat::Png] {
+        let opts = RenderOptions {
+            plot_format: format,
+            debug_context: true,
+        };
+        let (dir, _) = render_to(&odd, &opts);
+        assert!(dir.path().join("report.context.json").exists());
+        let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+        assert!(csv.lines().nth(1).unwrap().starts_with("0,isolation_forest,isolation_forest,native,detector,contamination=0.1;n_trees=100,ok,nan,inf,"));
+    }
+}

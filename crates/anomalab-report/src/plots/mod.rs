@@ -27,8 +27,9 @@ static FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 /// The font family name every plot uses (registered with plotters on first use).
 pub const FONT_FAMILY: &str = "sans-serif";
 
-/// Register the embedded font with plotters once per process.
-pub(crate) fn ensure_font() -> Result<(), ReportError> {
+/// Register the embedded font with plotters once per process (done by every drawing
+/// entry point of this module).
+pub fn ensure_font() -> Result<(), ReportError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT).is_ok()

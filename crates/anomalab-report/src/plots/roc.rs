@@ -72,6 +72,7 @@ pub fn draw<DB: plotters::prelude::DrawingBackend>(
     area: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
     series: &ClassSeries,
 ) -> Result<(), String> {
+    super::ensure_font().map_err(|e| e.to_string())?;
     let fig = Figure::single(
         "roc".into(),
         format!("ROC: {}", series.class),
