@@ -746,6 +746,11 @@ fn unsup_trial(
     }
 }
 
+/// Index of the smallest value (first on ties).
+fn argmin(v: &[f64]) -> usize {
+    (0..v.len()).fold(0, |b, i| if v[i] < v[b] { i } else { b })
+}
+
 /// Unsupervised: isolation-forest detector, SOM detector, k-means, GMM and DBSCAN clusterers.
 fn unsupervised() -> RunResults {
     let classes = ["normal", "attack"];
@@ -959,10 +964,11 @@ fn unsupervised() -> RunResults {
         &[("silhouette", 0.58), ("adjusted_rand", 0.66)],
         Diagnostics {
             information_criteria: Some(InformationCriteria {
+                // The chosen count is the BIC minimum, as the runner picks it.
+                chosen: comps[argmin(&bic)],
                 n_components: comps,
                 bic,
                 aic,
-                chosen: 3,
             }),
             ..Default::default()
         },
