@@ -346,7 +346,7 @@ pub fn metric_names(results: &RunResults) -> Vec<String> {
 
 /// The leaderboard's metric columns: the selection metric, then metrics in `names` order,
 /// preferring one that a trial with no column yet defines (so a detector/clusterer mix
-/// shows each model's metrics), at most [`LEADERBOARD_COLUMNS`].
+/// shows each model's metrics), at most 5 columns (all metrics are in `results.csv`).
 pub fn leaderboard_metrics(results: &RunResults, order: &[usize], names: &[String]) -> Vec<String> {
     let mut cols: Vec<String> = names.iter().take(1).cloned().collect();
     while cols.len() < LEADERBOARD_COLUMNS {
