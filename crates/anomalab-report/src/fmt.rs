@@ -71,12 +71,17 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// A fraction as a percentage with one decimal: `12.5%`.
+/// A fraction as a percentage: one decimal (`12.5%`), two below 1% so a rare class does
+/// not show as `0.0%` (`0.04%`).
 pub fn percent(num: u64, den: u64) -> String {
     if den == 0 {
-        "n/a".to_string()
+        return "n/a".to_string();
+    }
+    let p = num as f64 * 100.0 / den as f64;
+    if p > 0.0 && p < 1.0 {
+        format!("{p:.2}%")
     } else {
-        format!("{:.1}%", num as f64 * 100.0 / den as f64)
+        format!("{p:.1}%")
     }
 }
 
@@ -116,6 +121,9 @@ mod tests {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(percent(1, 8), "12.5%");
+        // NSL-KDD u2r: 52 of 125,973 training rows = 0.0413%.
+        assert_eq!(percent(52, 125_973), "0.04%");
+        assert_eq!(percent(0, 10), "0.0%");
         assert_eq!(
             slug("Random Forest #3 (max_depth=20)"),
             "random-forest-3-max-depth-20"

@@ -20,7 +20,8 @@ pub fn metric_bars(results: &RunResults) -> Vec<Bar> {
         .filter_map(|i| {
             let t = &results.trials[i];
             let mean = t.mean_metric(metric)?;
-            let std = t.std.get(metric).copied();
+            // A single fold has no spread: no error bar and no "± 0".
+            let std = t.std.get(metric).copied().filter(|_| t.folds.len() > 1);
             Some(Bar {
                 label: t.label.clone(),
                 value: mean,
