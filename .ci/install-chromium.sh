@@ -8,5 +8,6 @@ if command -v chromium >/dev/null 2>&1; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends chromium
+# fonts-dejavu-core: the page text (and the inline SVG plots) needs at least one font.
+apt-get install -y chromium fonts-dejavu-core
 chromium --version
