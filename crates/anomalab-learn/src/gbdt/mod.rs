@@ -23,6 +23,8 @@ pub mod tree;
 #[cfg(test)]
 mod tests;
 
+use std::cmp::Ordering;
+
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -315,7 +317,12 @@ impl Tree {
                 return n.value;
             }
             let v = x[n.feature as usize];
-            i = n.left as usize + usize::from(!(v <= n.value));
+            // `v > t` would send NaN left; `!(v <= t)` sends it right, like its bin.
+            let go_right = !matches!(
+                v.partial_cmp(&n.value),
+                Some(Ordering::Less | Ordering::Equal)
+            );
+            i = n.left as usize + usize::from(go_right);
         }
     }
 

@@ -489,8 +489,13 @@ pub fn grow(
     feats: &[u32],
     p: &GrowParams,
 ) -> Vec<BinNode> {
+    // An empty node with lambda = 0 would divide 0 by 0: its weight is 0.
     let leaf = |g: f64, h: f64| BinNode::Leaf {
-        value: -g / (h + p.lambda) * p.eta,
+        value: if h + p.lambda > 0.0 {
+            -g / (h + p.lambda) * p.eta
+        } else {
+            0.0
+        },
     };
     let (mut g, mut h) = (0.0f64, 0.0f64);
     for &r in rows.iter() {
