@@ -23,6 +23,8 @@ pub mod tree;
 #[cfg(test)]
 mod tests;
 
+use std::cmp::Ordering;
+
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -285,15 +287,15 @@ pub fn load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
 
 /// A node of a fitted tree, on raw feature values.
 ///
-/// Internal nodes: `feature < u32::MAX`, a row goes to `left` when `x[feature] <= value`
-/// (NaN goes left when `nan_left`), else to `left + 1`. Leaves: `feature == u32::MAX`,
+/// Internal nodes: `feature < u32::MAX`, a row goes to `left` when `x[feature] <= value`,
+/// else to `left + 1`; NaN therefore goes right, as the shared binning puts NaN in the
+/// last bin. Leaves: `feature == u32::MAX`,
 /// `value` is the leaf weight (already multiplied by the learning rate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub feature: u32,
     pub left: u32,
     pub value: f64,
-    pub nan_left: bool,
 }
 
 const LEAF: u32 = u32::MAX;
@@ -315,8 +317,12 @@ impl Tree {
                 return n.value;
             }
             let v = x[n.feature as usize];
-            let go_left = if v.is_nan() { n.nan_left } else { v <= n.value };
-            i = n.left as usize + usize::from(!go_left);
+            // `v > t` would send NaN left; `!(v <= t)` sends it right, like its bin.
+            let go_right = !matches!(
+                v.partial_cmp(&n.value),
+                Some(Ordering::Less | Ordering::Equal)
+            );
+            i = n.left as usize + usize::from(go_right);
         }
     }
 
@@ -329,7 +335,6 @@ impl Tree {
             feature: LEAF,
             left: 0,
             value: 0.0,
-            nan_left: false,
         });
         // Breadth-first so that siblings are adjacent.
         let mut queue = std::collections::VecDeque::new();
@@ -342,7 +347,6 @@ impl Tree {
                         feature: LEAF,
                         left: 0,
                         value: *value,
-                        nan_left: false,
                     };
                 }
                 BinNode::Split {
@@ -357,7 +361,6 @@ impl Tree {
                         feature: LEAF,
                         left: 0,
                         value: 0.0,
-                        nan_left: false,
                     };
                     nodes.push(blank);
                     nodes.push(blank);
@@ -366,7 +369,6 @@ impl Tree {
                         feature: *feature,
                         left: l as u32,
                         value: edges.threshold(f, *bin),
-                        nan_left: edges.nan_goes_left(f, *bin),
                     };
                     queue.push_back((*left as usize, l));
                     queue.push_back((*right as usize, l + 1));
@@ -383,8 +385,6 @@ pub struct BinEdges {
     /// `upper[f][b]`: the largest raw value that falls in bin `b` of feature `f` or below,
     /// i.e. `x <= upper[f][b]` exactly when `bin(x) <= b` (for non-NaN `x`).
     pub upper: Vec<Vec<f64>>,
-    /// Bin that NaN values of each feature fall into (`None`: NaN never seen / not binned).
-    pub nan_bin: Vec<Option<u16>>,
 }
 
 impl BinEdges {
@@ -393,13 +393,6 @@ impl BinEdges {
             .get(bin as usize)
             .copied()
             .unwrap_or(f64::INFINITY)
-    }
-
-    fn nan_goes_left(&self, f: usize, bin: u16) -> bool {
-        match self.nan_bin[f] {
-            Some(nb) => nb <= bin,
-            None => false,
-        }
     }
 }
 
@@ -448,7 +441,7 @@ impl GradientBoostingModel {
         if n == 0 || x.ncols() < nf {
             return out;
         }
-        const CHUNK: usize = 512;
+        const CHUNK: usize = 128;
         let flat = out
             .as_slice_mut()
             .expect("freshly allocated array is contiguous");
@@ -888,14 +881,10 @@ mod binning_bridge {
 
     /// Bundled row-major codes and raw thresholds of a [`BinnedMatrix`].
     pub(crate) fn from_binned(bins: Arc<BinnedMatrix>) -> Prepared {
-        // NaN is binned into the last bin, so it never goes left of a split (`NaN <= t` is
-        // false, too).
-        let nan_bin = (0..bins.n_features)
-            .map(|f| Some(bins.n_bins(f) as u16 - 1))
-            .collect();
+        // NaN is binned into the last bin, so it never goes left of a split, and
+        // `NaN <= t` is false on raw values too.
         let edges = BinEdges {
             upper: bins.thresholds.clone(),
-            nan_bin,
         };
         Prepared {
             rows: BinnedRows::new(bins),

@@ -437,10 +437,9 @@ fn save_load_round_trip() {
 }
 
 #[test]
-fn nan_follows_the_side_of_its_bin() {
+fn nan_goes_right_like_its_last_bin() {
     let edges = BinEdges {
         upper: vec![vec![1.0, 2.0]],
-        nan_bin: vec![Some(0)],
     };
     let bin_nodes = vec![
         BinNode::Split {
@@ -454,7 +453,7 @@ fn nan_follows_the_side_of_its_bin() {
         BinNode::Leaf { value: 1.0 },
     ];
     let t = Tree::from_bins(&bin_nodes, &edges);
-    assert_eq!(t.eval(&[f64::NAN]), -1.0);
+    assert_eq!(t.eval(&[f64::NAN]), 1.0);
     assert_eq!(t.eval(&[1.0]), -1.0);
     assert_eq!(t.eval(&[1.5]), 1.0);
 }
@@ -469,4 +468,105 @@ fn registry_defaults_resolve_and_build() {
     given.insert("max_depth".to_string(), ParamValue::Null);
     let m = ParamMap::resolve(&specs, &given).unwrap();
     assert!(GradientBoostingParams::from_params(&m).is_err());
+}
+
+/// One-hot columns (exclusive, sparse) are bundled into one byte column; the trees must be
+/// the same as with one column per feature: same splits, leaf values equal up to rounding
+/// (a bundled feature's default bin is the node total minus its other bins).
+#[test]
+fn bundling_one_hot_columns_gives_the_same_trees() {
+    let mut rng = Rng::new(5);
+    let n = 3000;
+    let cats = 12;
+    let mut x = Array2::zeros((n, 2 + cats));
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        // One of 12 categories with equal odds: each column is on in ~8% of rows.
+        let c = rng.below(cats);
+        x[[i, 2 + c]] = 1.0;
+        x[[i, 0]] = (rng.normal() * 10.0).round();
+        x[[i, 1]] = (rng.next_f64() * 50.0).floor();
+        let s = 0.3 * x[[i, 0]] + if c % 3 == 0 { 2.0 } else { -1.0 } + rng.normal();
+        y.push(((s > 0.0) as u32) + ((s > 2.5) as u32));
+    }
+    let bins = std::sync::Arc::new(crate::binning::BinnedMatrix::build(x.view(), 255));
+    let edges = BinEdges {
+        upper: bins.thresholds.clone(),
+    };
+    let bundled = Prepared {
+        rows: BinnedRows::with_bundling(bins.clone(), true),
+        edges: edges.clone(),
+    };
+    let plain = Prepared {
+        rows: BinnedRows::with_bundling(bins, false),
+        edges,
+    };
+    // The 12 one-hot columns share one group; the 2 dense columns keep their own.
+    assert_eq!(bundled.rows.n_groups, 3);
+    assert_eq!(plain.rows.n_groups, 2 + cats);
+    let p = GradientBoostingParams {
+        n_estimators: 8,
+        max_depth: Some(4),
+        ..Default::default()
+    };
+    let ctx = FitContext::default();
+    let a = p.fit_prepared(&bundled, &y, 3, &ctx).unwrap();
+    let b = p.fit_prepared(&plain, &y, 3, &ctx).unwrap();
+    assert_eq!(a.trees().len(), b.trees().len());
+    let mut used_one_hot = false;
+    for (ta, tb) in a.trees().iter().zip(b.trees()) {
+        assert_eq!(ta.nodes.len(), tb.nodes.len());
+        for (na, nb) in ta.nodes.iter().zip(&tb.nodes) {
+            assert_eq!(na.feature, nb.feature);
+            assert_eq!(na.left, nb.left);
+            assert!((na.value - nb.value).abs() < 1e-9, "{na:?} vs {nb:?}");
+            used_one_hot |= na.feature != LEAF && na.feature >= 2;
+        }
+    }
+    assert!(used_one_hot, "the trees never split on a one-hot column");
+}
+
+/// NaN cells are binned into their feature's last bin during training and go right of
+/// every raw threshold at prediction: the margins the booster kept for its training rows
+/// (binned traversal) equal the model's margins on the raw rows.
+#[test]
+fn nan_rows_predict_as_they_were_trained() {
+    let (mut x, y) = synthetic(1000, 4, 2, 13);
+    for i in (0..1000).step_by(7) {
+        x[[i, i % 4]] = f64::NAN;
+    }
+    let p = GradientBoostingParams {
+        n_estimators: 5,
+        max_depth: Some(4),
+        ..Default::default()
+    };
+    let prep = exact_prepared(x.view());
+    let m = p
+        .fit_prepared(&prep, &y, 2, &FitContext::default())
+        .unwrap();
+    let raw = m.margins(x.view());
+    let mut binned = vec![m.base_margin()[0]; 1000];
+    for t in m.trees() {
+        // Re-derive each tree's binned form by mapping raw thresholds back to bins.
+        for (r, b) in binned.iter_mut().enumerate() {
+            let mut i = 0usize;
+            loop {
+                let n = t.nodes[i];
+                if n.feature == LEAF {
+                    *b += n.value;
+                    break;
+                }
+                let f = n.feature as usize;
+                let code = prep.rows.code(r, f) as usize;
+                let th = &prep.rows.cols.thresholds[f];
+                let go_left = code < th.len() && th[code] <= n.value;
+                i = n.left as usize + usize::from(!go_left);
+            }
+        }
+    }
+    let nan_rows = (0..1000).filter(|i| i % 7 == 0).count();
+    assert!(nan_rows > 100);
+    for (r, b) in binned.iter().enumerate() {
+        assert!((raw[[r, 0]] - b).abs() < 1e-12, "row {r}");
+    }
 }

@@ -67,6 +67,11 @@ const MAX_BUNDLE_TRIES: usize = 32;
 impl BinnedRows {
     /// Bundle the features of `bins` and lay their codes out row-major.
     pub fn new(bins: std::sync::Arc<crate::binning::BinnedMatrix>) -> Self {
+        Self::with_bundling(bins, true)
+    }
+
+    /// As [`BinnedRows::new`]; `bundle = false` gives every feature its own group.
+    pub fn with_bundling(bins: std::sync::Arc<crate::binning::BinnedMatrix>, bundle: bool) -> Self {
         let n = bins.n_rows;
         let nf = bins.n_features;
         let n_bins: Vec<u16> = (0..nf).map(|f| bins.n_bins(f) as u16).collect();
@@ -88,7 +93,9 @@ impl BinnedRows {
             .collect();
         // Greedy exclusive bundling of the sparse features, densest first.
         let mut sparse: Vec<usize> = (0..nf)
-            .filter(|&f| n_bins[f] >= 2 && (stats[f].1 as f64) <= SPARSE_FRACTION * n as f64)
+            .filter(|&f| {
+                bundle && n_bins[f] >= 2 && (stats[f].1 as f64) <= SPARSE_FRACTION * n as f64
+            })
             .collect();
         sparse.sort_by(|&a, &b| stats[b].1.cmp(&stats[a].1).then(a.cmp(&b)));
         struct Bundle {
@@ -482,8 +489,13 @@ pub fn grow(
     feats: &[u32],
     p: &GrowParams,
 ) -> Vec<BinNode> {
+    // An empty node with lambda = 0 would divide 0 by 0: its weight is 0.
     let leaf = |g: f64, h: f64| BinNode::Leaf {
-        value: -g / (h + p.lambda) * p.eta,
+        value: if h + p.lambda > 0.0 {
+            -g / (h + p.lambda) * p.eta
+        } else {
+            0.0
+        },
     };
     let (mut g, mut h) = (0.0f64, 0.0f64);
     for &r in rows.iter() {
