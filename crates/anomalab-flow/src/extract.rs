@@ -7,7 +7,9 @@
 //! Flow table rules (spec §3): the key is the Flow ID (addresses ordered by their first
 //! differing byte compared as signed 8-bit integers; equal addresses are not swapped); a
 //! packet is forward iff its source address equals the flow's source address; expiry is
-//! checked only when a packet of the same key arrives (offline parity, spec §3.5). Memory is
+//! checked only when a packet of the same key arrives (offline parity, spec §3.5; there is
+//! no periodic sweep: a live `serve` would need one, plus a per-key tombstone to keep the
+//! inherited orientation after a timeout, and neither is implemented here). Memory is
 //! bounded by `max_active_flows`: when the table is full the oldest-created flow is emitted
 //! early and counted as evicted (its later packets start a new flow). Flows left at the end
 //! of a capture are emitted in creation order.

@@ -182,3 +182,69 @@ fn pipe_and_gzip_streams_give_the_same_flows_as_the_file() {
     assert_eq!(rows_of(&file_recs), rows_of(&gz_recs));
     assert_eq!(s.bytes_read, raw.len() as u64);
 }
+
+/// Rewrites a little-endian microsecond pcap as big-endian and/or nanosecond pcap (the
+/// nanosecond fraction gets +999 ns, which must be truncated away).
+fn rewrite_pcap(le_us: &[u8], big: bool, nanos: bool) -> Vec<u8> {
+    let rd = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let wr32 = |out: &mut Vec<u8>, v: u32| {
+        out.extend_from_slice(&if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        })
+    };
+    let wr16 = |out: &mut Vec<u8>, v: u16| {
+        out.extend_from_slice(&if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        })
+    };
+    assert_eq!(
+        rd(le_us, 0),
+        0xa1b2c3d4,
+        "input must be a little-endian us pcap"
+    );
+    let mut out = Vec::with_capacity(le_us.len());
+    wr32(&mut out, if nanos { 0xa1b23c4d } else { 0xa1b2c3d4 });
+    wr16(&mut out, 2);
+    wr16(&mut out, 4);
+    wr32(&mut out, 0);
+    wr32(&mut out, 0);
+    wr32(&mut out, rd(le_us, 16));
+    wr32(&mut out, rd(le_us, 20));
+    let mut o = 24;
+    while o + 16 <= le_us.len() {
+        let (sec, us, cap, len) = (
+            rd(le_us, o),
+            rd(le_us, o + 4),
+            rd(le_us, o + 8),
+            rd(le_us, o + 12),
+        );
+        wr32(&mut out, sec);
+        wr32(&mut out, if nanos { us * 1000 + 999 } else { us });
+        wr32(&mut out, cap);
+        wr32(&mut out, len);
+        out.extend_from_slice(&le_us[o + 16..o + 16 + cap as usize]);
+        o += 16 + cap as usize;
+    }
+    out
+}
+
+#[test]
+fn pcap_byte_orders_and_nanosecond_resolution_give_the_same_flows() {
+    let Some(d) = data_dir() else { return };
+    let raw = std::fs::read(d.join("flows-reference/test.pcap")).unwrap();
+    let (base, _) = extract(&raw[..], "le-us", ExtractOptions::reference());
+    for (big, nanos) in [(true, false), (false, true), (true, true)] {
+        let v = rewrite_pcap(&raw, big, nanos);
+        let (recs, s) = extract(&v[..], "variant", ExtractOptions::reference());
+        assert_eq!(s.packets_read, 106);
+        assert_eq!(
+            rows_of(&recs),
+            rows_of(&base),
+            "big-endian {big}, nanoseconds {nanos}"
+        );
+    }
+}
