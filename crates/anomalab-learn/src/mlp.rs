@@ -244,6 +244,16 @@ pub struct LossCurve {
     pub best_epoch: usize,
 }
 
+/// Held-out rows, their targets, and the validation score (higher is better).
+type Validation<'a> = (
+    ArrayView2<'a, f64>,
+    &'a Array2<f64>,
+    &'a dyn Fn(&Mlp) -> f64,
+);
+
+/// Weights, biases and the epoch they come from.
+type Snapshot = (Vec<Array2<f64>>, Vec<Vec<f64>>, usize);
+
 /// A fitted network.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mlp {
@@ -304,7 +314,7 @@ impl Mlp {
         let mut acts = vec![x.to_owned()];
         let last = self.weights.len() - 1;
         for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            let mut z = acts[i].dot(w) + &ndarray::ArrayView1::from(&b[..]);
+            let mut z = acts[i].dot(w) + ndarray::ArrayView1::from(&b[..]);
             if i < last {
                 self.activation.apply(&mut z);
             } else {
@@ -383,7 +393,7 @@ impl Mlp {
         x: ArrayView2<'_, f64>,
         y: &Array2<f64>,
         cfg: &MlpConfig,
-        val: Option<(ArrayView2<'_, f64>, &Array2<f64>, &dyn Fn(&Mlp) -> f64)>,
+        val: Option<Validation<'_>>,
         rng: &mut Rng,
     ) {
         let n = x.nrows();
@@ -401,7 +411,7 @@ impl Mlp {
         let mut order: Vec<usize> = (0..n).collect();
         let mut best_loss = f64::INFINITY;
         let mut best_score = f64::NEG_INFINITY;
-        let mut best: Option<(Vec<Array2<f64>>, Vec<Vec<f64>>, usize)> = None;
+        let mut best: Option<Snapshot> = None;
         let mut no_improve = 0usize;
         let nl = self.weights.len();
         for epoch in 0..cfg.max_iter {

@@ -81,11 +81,14 @@ fn mean_and_eigen(x: ArrayView2<'_, f64>) -> (Array1<f64>, Vec<f64>, Array2<f64>
     (mean, vals, vecs)
 }
 
+/// `(variance, unit direction)` pairs, leading first.
+pub(crate) type PcList = Vec<(f64, Vec<f64>)>;
+
 /// The mean and the `k` leading `(variance, unit direction)` pairs of `x`.
 pub(crate) fn principal_components(
     x: ArrayView2<'_, f64>,
     k: usize,
-) -> Result<(Vec<f64>, Vec<(f64, Vec<f64>)>), LearnError> {
+) -> Result<(Vec<f64>, PcList), LearnError> {
     let xs = checked_matrix(x, "PCA")?;
     let (mean, vals, vecs) = mean_and_eigen(xs.view());
     let comps = (0..k.min(vals.len()))

@@ -326,8 +326,8 @@ impl Som {
     pub fn u_matrix(&self) -> Vec<Vec<f64>> {
         let mut um = vec![vec![0.0; self.cols]; self.rows];
         let mut mx: f64 = 0.0;
-        for i in 0..self.rows {
-            for j in 0..self.cols {
+        for (i, um_row) in um.iter_mut().enumerate() {
+            for (j, cell) in um_row.iter_mut().enumerate() {
                 let me = self.weights.row(i * self.cols + j);
                 let (mut s, mut c) = (0.0, 0usize);
                 for di in -1i64..=1 {
@@ -350,8 +350,8 @@ impl Som {
                         c += 1;
                     }
                 }
-                um[i][j] = if c > 0 { s / c as f64 } else { 0.0 };
-                mx = mx.max(um[i][j]);
+                *cell = if c > 0 { s / c as f64 } else { 0.0 };
+                mx = mx.max(*cell);
             }
         }
         if mx > 0.0 {
@@ -516,6 +516,6 @@ mod tests {
         p.neighbourhood = Neighbourhood::MexicanHat;
         p.neighbourhood_into(4, 1.0, &mut h);
         assert!((h[4] - 1.0).abs() < 1e-12 && h[1].abs() < 1e-12);
-        assert!((h[0] - (-1f64).exp() * -1.0).abs() < 1e-12);
+        assert!((h[0] + (-1f64).exp()).abs() < 1e-12);
     }
 }
