@@ -10,4 +10,16 @@
 //!
 //! `flow` (packet captures to flow features, crate `anomalab-flow`) feeds `data`.
 
+pub mod check;
+pub mod cli;
 pub mod data;
+pub mod eval;
+pub mod exit;
+pub mod fsutil;
+pub mod models;
+pub mod persist;
+pub mod predict;
+pub mod preprocess;
+pub mod report;
+pub mod runner;
+pub mod spec;

@@ -8,8 +8,11 @@
 //! the number of threads.
 
 pub mod adapters;
+pub mod cluster;
+pub mod dummy;
 pub mod error;
 pub mod eval;
+pub mod iforest;
 pub mod knn;
 pub mod linear;
 pub mod params;

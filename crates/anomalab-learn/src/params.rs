@@ -21,6 +21,8 @@ pub enum ParamValue {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A list value (e.g. hidden layer sizes `[32, 8]`); only for list-valued kinds.
+    List(Vec<ParamValue>),
     Map(BTreeMap<String, ParamValue>),
 }
 
@@ -32,6 +34,10 @@ impl fmt::Display for ParamValue {
             ParamValue::Int(i) => write!(f, "{i}"),
             ParamValue::Float(x) => write!(f, "{x}"),
             ParamValue::Str(s) => write!(f, "{s}"),
+            ParamValue::List(items) => {
+                let parts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+                write!(f, "[{}]", parts.join(", "))
+            }
             ParamValue::Map(m) => {
                 write!(f, "{{")?;
                 for (i, (k, v)) in m.iter().enumerate() {
@@ -54,6 +60,7 @@ impl ParamValue {
             ParamValue::Int(_) => "an integer",
             ParamValue::Float(_) => "a number",
             ParamValue::Str(_) => "a string",
+            ParamValue::List(_) => "a list",
             ParamValue::Map(_) => "a mapping",
         }
     }
@@ -82,6 +89,12 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// A mapping from class name to a positive weight.
     ClassWeights,
+    /// A non-empty list of integers in `[min, max]` (e.g. hidden layer sizes). In a spec, a
+    /// flat list is one value; a list of lists is a grid.
+    IntList {
+        min: i64,
+        max: i64,
+    },
     /// `null`, meaning "not set" (e.g. unlimited depth).
     Null,
     /// Any of several kinds (e.g. `max_features`: "sqrt" | fraction | count).
@@ -104,6 +117,9 @@ impl fmt::Display for ParamKind {
                 write!(f, "one of {}", quoted.join(", "))
             }
             ParamKind::ClassWeights => write!(f, "a mapping of class name to positive weight"),
+            ParamKind::IntList { min, max } => {
+                write!(f, "a non-empty list of integers in [{min}, {max}]")
+            }
             ParamKind::Null => write!(f, "null"),
             ParamKind::OneOf(kinds) => {
                 let parts: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
@@ -114,6 +130,15 @@ impl fmt::Display for ParamKind {
 }
 
 impl ParamKind {
+    /// Whether a list is itself a value of this kind (so that only a list of lists is a grid).
+    pub fn accepts_list(&self) -> bool {
+        match self {
+            ParamKind::IntList { .. } => true,
+            ParamKind::OneOf(kinds) => kinds.iter().any(|k| k.accepts_list()),
+            _ => false,
+        }
+    }
+
     /// Check `v` against this kind; on success return the value in canonical form
     /// (integers widened to floats for float kinds).
     pub fn check(&self, v: &ParamValue) -> Result<ParamValue, String> {
@@ -155,6 +180,21 @@ impl ParamKind {
                     match w {
                         ParamValue::Int(_) | ParamValue::Float(_) if as_f64(w) > 0.0 => {}
                         _ => return Err(format!("class `{k}`: weight must be a positive number")),
+                    }
+                }
+                Ok(v.clone())
+            }
+            (ParamKind::IntList { min, max }, ParamValue::List(items)) => {
+                if items.is_empty() {
+                    return fail();
+                }
+                for item in items {
+                    match item {
+                        ParamValue::Int(i) if i >= min && i <= max => {}
+                        ParamValue::Int(i) => {
+                            return Err(format!("{i} is out of range: expected {self}"));
+                        }
+                        _ => return fail(),
                     }
                 }
                 Ok(v.clone())
@@ -306,6 +346,26 @@ impl ParamMap {
             v => Err(LearnError::param(
                 name,
                 format!("expected a string, found `{v}`"),
+            )),
+        }
+    }
+
+    /// A list of counts (e.g. hidden layer sizes).
+    pub fn usize_list(&self, name: &str) -> Result<Vec<usize>, LearnError> {
+        match self.get(name)? {
+            ParamValue::List(items) => items
+                .iter()
+                .map(|v| match v {
+                    ParamValue::Int(i) if *i >= 0 => Ok(*i as usize),
+                    v => Err(LearnError::param(
+                        name,
+                        format!("expected a count, found `{v}`"),
+                    )),
+                })
+                .collect(),
+            v => Err(LearnError::param(
+                name,
+                format!("expected a list, found `{v}`"),
             )),
         }
     }

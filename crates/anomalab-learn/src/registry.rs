@@ -46,6 +46,14 @@ pub struct ClustererEntry {
 pub fn classifiers() -> Vec<ClassifierEntry> {
     vec![
         ClassifierEntry {
+            name: crate::dummy::NAME,
+            backend: "native",
+            summary: "prior baseline: predicts the most frequent training class (scikit-learn DummyClassifier)",
+            params: crate::dummy::param_specs,
+            build: crate::dummy::build,
+            load: crate::dummy::load,
+        },
+        ClassifierEntry {
             name: crate::knn::NAME,
             backend: "native",
             summary: "exact k-nearest neighbours (brute force, parallel, blocked distances); probabilities = vote fractions",
@@ -114,10 +122,14 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
 
 /// Every anomaly detector.
 pub fn detectors() -> Vec<DetectorEntry> {
-    vec![]
+    vec![crate::iforest::detector_entry()]
 }
 
 /// Every clusterer.
 pub fn clusterers() -> Vec<ClustererEntry> {
-    vec![]
+    vec![
+        crate::cluster::kmeans::clusterer_entry(),
+        crate::cluster::gmm::clusterer_entry(),
+        crate::cluster::dbscan::clusterer_entry(),
+    ]
 }

@@ -1,0 +1,150 @@
+//! Benchmark driver for the unsupervised learners, called by
+//! `scripts/bench_unsupervised.py` (which writes the matrices and runs scikit-learn on the
+//! same data). Not a test: it prints one JSON object per command on stdout.
+//!
+//! Matrix files (`.amx`): the 4 bytes `AMX1`, the row count and the column count as
+//! little-endian `u64`, then `rows * cols` little-endian `f64` in row-major order. Score
+//! and label outputs are raw little-endian `f64` / `i64` arrays, one value per row.
+//!
+//! ```text
+//! bench_unsup iforest <train.amx> <test.amx> <out-prefix> <n_estimators> <max_samples> <seed>...
+//! bench_unsup kmeans  <x.amx> <k_min> <k_max> <seed>
+//! bench_unsup dbscan  <x.amx> <eps> <min_samples> <labels-out>
+//! ```
+
+use std::io::{Read, Write};
+use std::time::Instant;
+
+use anomalab_learn::cluster::{DbscanParams, KMeansParams};
+use anomalab_learn::iforest::{IsolationForestParams, MaxSamples};
+use anomalab_learn::{ClustererParams, Detector, FitContext};
+use ndarray::Array2;
+
+fn read_amx(path: &str) -> Result<Array2<f64>, String> {
+    let mut f = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)
+        .map_err(|e| format!("{path}: {e}"))?;
+    if buf.len() < 20 || &buf[..4] != b"AMX1" {
+        return Err(format!("{path}: not an AMX1 matrix file"));
+    }
+    let rows = u64::from_le_bytes(buf[4..12].try_into().expect("8 bytes")) as usize;
+    let cols = u64::from_le_bytes(buf[12..20].try_into().expect("8 bytes")) as usize;
+    let body = &buf[20..];
+    if body.len() != rows * cols * 8 {
+        return Err(format!("{path}: expected {rows}x{cols} values"));
+    }
+    let data: Vec<f64> = body
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
+    Array2::from_shape_vec((rows, cols), data).map_err(|e| e.to_string())
+}
+
+fn write_raw<T: Copy>(path: &str, v: &[T], to_le: impl Fn(T) -> [u8; 8]) -> Result<(), String> {
+    let mut f = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut buf = Vec::with_capacity(v.len() * 8);
+    for &x in v {
+        buf.extend_from_slice(&to_le(x));
+    }
+    f.write_all(&buf).map_err(|e| format!("{path}: {e}"))
+}
+
+fn arg<T: std::str::FromStr>(a: &[String], i: usize, what: &str) -> Result<T, String> {
+    a.get(i)
+        .ok_or_else(|| format!("missing {what}"))?
+        .parse()
+        .map_err(|_| format!("bad {what}"))
+}
+
+fn run() -> Result<(), String> {
+    let a: Vec<String> = std::env::args().collect();
+    let threads = rayon::current_num_threads();
+    match a.get(1).map(String::as_str) {
+        Some("iforest") => {
+            let train = read_amx(&a[2])?;
+            let test = read_amx(&a[3])?;
+            let prefix = &a[4];
+            let n_est: usize = arg(&a, 5, "n_estimators")?;
+            let psi: usize = arg(&a, 6, "max_samples")?;
+            let mut runs = Vec::new();
+            for s in &a[7..] {
+                let seed: u64 = s.parse().map_err(|_| "bad seed")?;
+                let p = IsolationForestParams {
+                    n_estimators: n_est,
+                    max_samples: MaxSamples::Count(psi),
+                    ..Default::default()
+                };
+                let ctx = FitContext { seed, threads };
+                let t0 = Instant::now();
+                let m = p
+                    .fit_forest(train.view(), &ctx)
+                    .map_err(|e| e.to_string())?;
+                let t1 = Instant::now();
+                let sc = m.score(test.view());
+                let t2 = Instant::now();
+                write_raw(&format!("{prefix}_{seed}.f64"), &sc, f64::to_le_bytes)?;
+                runs.push(serde_json::json!({"seed": seed,
+                    "fit_s": (t1 - t0).as_secs_f64(), "score_s": (t2 - t1).as_secs_f64()}));
+            }
+            println!("{}", serde_json::json!({"threads": threads, "runs": runs}));
+        }
+        Some("kmeans") => {
+            let x = read_amx(&a[2])?;
+            let kmin: usize = arg(&a, 3, "k_min")?;
+            let kmax: usize = arg(&a, 4, "k_max")?;
+            let seed: u64 = arg(&a, 5, "seed")?;
+            let p = KMeansParams::default();
+            let mut per_k = Vec::new();
+            let t0 = Instant::now();
+            for k in kmin..=kmax {
+                let tk = Instant::now();
+                let (m, _) = p.fit_k(x.view(), k, seed).map_err(|e| e.to_string())?;
+                per_k.push(serde_json::json!({"k": k, "inertia": m.inertia,
+                    "n_iter": m.n_iter, "time_s": tk.elapsed().as_secs_f64()}));
+            }
+            let total = t0.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::json!({"threads": threads, "total_s": total, "per_k": per_k})
+            );
+        }
+        Some("dbscan") => {
+            let x = read_amx(&a[2])?;
+            let eps: f64 = arg(&a, 3, "eps")?;
+            let min_samples: usize = arg(&a, 4, "min_samples")?;
+            let p = DbscanParams {
+                eps: Some(eps),
+                min_samples,
+                max_rows: None,
+            };
+            let t0 = Instant::now();
+            let c = p
+                .fit(x.view(), &FitContext { seed: 0, threads })
+                .map_err(|e| e.to_string())?;
+            let dt = t0.elapsed().as_secs_f64();
+            let lab: Vec<i64> = c
+                .labels
+                .iter()
+                .map(|l| l.map_or(-1, |v| v as i64))
+                .collect();
+            write_raw(&a[5], &lab, i64::to_le_bytes)?;
+            println!(
+                "{}",
+                serde_json::json!({"threads": threads, "time_s": dt, "n_clusters": c.n_clusters,
+                "n_noise": lab.iter().filter(|&&l| l < 0).count()})
+            );
+        }
+        _ => {
+            return Err("usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into());
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("bench_unsup: {e}");
+        std::process::exit(2);
+    }
+}

@@ -1,0 +1,227 @@
+//! Clustering: k-means, Gaussian mixtures and DBSCAN, plus the model-selection diagnostics
+//! the report shows for them (elbow curve with silhouette per k, BIC/AIC per component
+//! count, k-distance curve with its knee) and the kneedle knee finder they share.
+//!
+//! All three are native implementations (see each module for why and for the exact
+//! semantics they follow); everything is deterministic for a seed whatever the thread
+//! count: parallel work is split into fixed row chunks whose partial results are reduced in
+//! chunk order.
+
+pub mod dbscan;
+pub mod gmm;
+pub mod kmeans;
+
+pub use dbscan::{DbscanParams, k_distance_curve};
+pub use gmm::{GaussianMixture, GmmParams};
+pub use kmeans::{ElbowSweep, KMeans, KMeansParams, cluster_profile, elbow_sweep};
+
+use ndarray::{ArrayView2, CowArray, Ix2};
+
+use crate::LearnError;
+
+/// Rows per parallel chunk in the clustering code.
+pub(crate) const CHUNK: usize = 1024;
+
+/// Squared Euclidean distance (four independent accumulators for speed).
+#[inline]
+pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let ca = a.chunks_exact(4);
+    let cb = b.chunks_exact(4);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            let t = x[k] - y[k];
+            acc[k] += t * t;
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ra.iter().zip(rb) {
+        let t = x - y;
+        s += t * t;
+    }
+    s
+}
+
+/// A row-major, contiguous view of `x` (copied only when needed), checked to be non-empty
+/// and finite.
+pub(crate) fn checked_matrix<'a>(
+    x: ArrayView2<'a, f64>,
+    what: &str,
+) -> Result<CowArray<'a, f64, Ix2>, LearnError> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(LearnError::InvalidInput(format!(
+            "{what} needs at least one row and one column"
+        )));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(LearnError::InvalidInput(format!(
+            "{what} input contains NaN or infinite values"
+        )));
+    }
+    if x.is_standard_layout() {
+        Ok(CowArray::from(x))
+    } else {
+        Ok(CowArray::from(x.as_standard_layout().into_owned()))
+    }
+}
+
+/// Shape of a curve for [`kneedle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurveShape {
+    /// Convex and decreasing: an elbow curve (inertia vs k) or a descending k-distance
+    /// curve.
+    ConvexDecreasing,
+    /// Concave and increasing (e.g. explained variance vs components).
+    ConcaveIncreasing,
+}
+
+/// Kneedle (Satopää et al. 2011, as the `kneed` package with `S = 1`, offline): both axes
+/// are normalised to [0, 1], the curve is turned so that its knee is a maximum (convex
+/// decreasing: `y' = 1 - y`), and the knee is the point where the difference curve
+/// `y' - x` is largest (the first such point on ties). Returns the index into `x`/`y`, or
+/// `None` for fewer than 3 points, a flat curve or non-finite values. `x` must be
+/// increasing.
+pub fn kneedle(x: &[f64], y: &[f64], shape: CurveShape) -> Option<usize> {
+    let n = x.len();
+    if n < 3 || y.len() != n || x.iter().chain(y).any(|v| !v.is_finite()) {
+        return None;
+    }
+    let norm = |v: &[f64]| -> Option<Vec<f64>> {
+        let mn = v.iter().cloned().fold(f64::INFINITY, f64::min);
+        let mx = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if mx > mn {
+            Some(v.iter().map(|a| (a - mn) / (mx - mn)).collect())
+        } else {
+            None
+        }
+    };
+    let xn = norm(x)?;
+    let yn = norm(y)?;
+    let mut best = None;
+    let mut best_v = f64::NEG_INFINITY;
+    for i in 0..n {
+        let yt = match shape {
+            CurveShape::ConvexDecreasing => 1.0 - yn[i],
+            CurveShape::ConcaveIncreasing => yn[i],
+        };
+        let diff = yt - xn[i];
+        if diff > best_v {
+            best_v = diff;
+            best = Some(i);
+        }
+    }
+    // A straight line has no knee.
+    if best_v <= 1e-12 { None } else { best }
+}
+
+/// Mean silhouette coefficient of `rows` (indices into `x`) under `labels` (same length as
+/// `rows`; `None` = noise, left out). scikit-learn's definition: a point alone in its
+/// cluster scores 0. Returns `None` when fewer than 2 clusters are present.
+///
+/// Private to the clustering diagnostics (the evaluation metrics live elsewhere); O(s^2 d)
+/// in the sample size `s`, so callers pass a seeded sample.
+pub(crate) fn silhouette_of_sample(
+    data: &[f64],
+    d: usize,
+    rows: &[usize],
+    labels: &[Option<usize>],
+) -> Option<f64> {
+    use rayon::prelude::*;
+    let pts: Vec<(usize, usize)> = rows
+        .iter()
+        .zip(labels)
+        .filter_map(|(&r, l)| l.map(|c| (r, c)))
+        .collect();
+    let k = pts.iter().map(|p| p.1).max()? + 1;
+    let mut sizes = vec![0usize; k];
+    for p in &pts {
+        sizes[p.1] += 1;
+    }
+    if sizes.iter().filter(|&&s| s > 0).count() < 2 {
+        return None;
+    }
+    let s: Vec<f64> = pts
+        .par_iter()
+        .map(|&(r, c)| {
+            if sizes[c] <= 1 {
+                return 0.0;
+            }
+            let mut sums = vec![0.0; k];
+            let a_row = &data[r * d..(r + 1) * d];
+            for &(q, cq) in &pts {
+                sums[cq] += sq_dist(a_row, &data[q * d..(q + 1) * d]).sqrt();
+            }
+            let a = sums[c] / (sizes[c] - 1) as f64;
+            let b = (0..k)
+                .filter(|&j| j != c && sizes[j] > 0)
+                .map(|j| sums[j] / sizes[j] as f64)
+                .fold(f64::INFINITY, f64::min);
+            let m = a.max(b);
+            if m > 0.0 { (b - a) / m } else { 0.0 }
+        })
+        .collect();
+    Some(s.iter().sum::<f64>() / s.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kneedle_on_hand_made_curve() {
+        // x = 1..=6, y = 100, 40, 20, 15, 12, 10.
+        // xn = 0, .2, .4, .6, .8, 1; yn = (y - 10) / 90 = 1, .3333, .1111, .0556, .0222, 0
+        // 1 - yn = 0, .6667, .8889, .9444, .9778, 1
+        // diff = 0, .4667, .4889, .3444, .1778, 0  -> max at index 2 (x = 3).
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let y = [100.0, 40.0, 20.0, 15.0, 12.0, 10.0];
+        assert_eq!(kneedle(&x, &y, CurveShape::ConvexDecreasing), Some(2));
+        // A straight line has no knee; a flat one neither.
+        assert_eq!(
+            kneedle(
+                &x,
+                &[6.0, 5.0, 4.0, 3.0, 2.0, 1.0],
+                CurveShape::ConvexDecreasing
+            ),
+            None
+        );
+        assert_eq!(kneedle(&x, &[1.0; 6], CurveShape::ConvexDecreasing), None);
+        // Concave increasing: y = 0, 60, 80, 85, 88, 90 -> yn = 0, .6667, .8889, .9444,
+        // .9778, 1; diff = yn - xn = 0, .4667, .4889, ... -> index 2.
+        let y2 = [0.0, 60.0, 80.0, 85.0, 88.0, 90.0];
+        assert_eq!(kneedle(&x, &y2, CurveShape::ConcaveIncreasing), Some(2));
+    }
+
+    #[test]
+    fn silhouette_hand_computed() {
+        // Points on a line: 0, 1 (cluster 0) and 10, 12 (cluster 1).
+        // p=0: a = 1, b = (10 + 12)/2 = 11 -> s = 10/11
+        // p=1: a = 1, b = (9 + 11)/2 = 10 -> s = 9/10
+        // p=10: a = 2, b = (10 + 9)/2 = 9.5 -> s = 7.5/9.5
+        // p=12: a = 2, b = (12 + 11)/2 = 11.5 -> s = 9.5/11.5
+        let data = [0.0, 1.0, 10.0, 12.0];
+        let rows = [0, 1, 2, 3];
+        let labels = [Some(0), Some(0), Some(1), Some(1)];
+        let want = (10.0 / 11.0 + 0.9 + 7.5 / 9.5 + 9.5 / 11.5) / 4.0;
+        let got = silhouette_of_sample(&data, 1, &rows, &labels).unwrap();
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    }
+}
+
+/// serde for `Array2<f64>` as `(rows, cols, row-major data)` without ndarray's `serde`
+/// feature. Use with `#[serde(with = "crate::cluster::mat_serde")]`.
+pub(crate) mod mat_serde {
+    use ndarray::Array2;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(m: &Array2<f64>, s: S) -> Result<S::Ok, S::Error> {
+        let data: Vec<f64> = m.iter().copied().collect();
+        (m.nrows(), m.ncols(), data).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Array2<f64>, D::Error> {
+        let (r, c, data): (usize, usize, Vec<f64>) = Deserialize::deserialize(d)?;
+        Array2::from_shape_vec((r, c), data).map_err(D::Error::custom)
+    }
+}

@@ -1,0 +1,141 @@
+use std::path::Path;
+
+use super::*;
+
+fn parse_ok(text: &str) -> Experiment {
+    match parse(Path::new("t.yaml"), text) {
+        Ok(e) => e,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn problems(text: &str) -> SpecError {
+    parse(Path::new("t.yaml"), text).expect_err("the spec should be invalid")
+}
+
+const BASE: &str = "name: t\ndataset: {source: synthetic}\n";
+
+#[test]
+fn minimal_spec_gets_defaults() {
+    let e = parse_ok(&format!("{BASE}models:\n  - algorithm: dummy\n"));
+    assert_eq!(e.seed, 42);
+    assert_eq!(e.selection.metric, "f1_macro");
+    assert_eq!(e.models[0].name, "dummy");
+    assert_eq!(e.models[0].backend, "native");
+    assert_eq!(e.n_trials(), 1);
+    assert!(e.outputs.save_best && e.outputs.report);
+}
+
+#[test]
+fn unknown_top_level_key_is_reported_at_the_key_with_a_suggestion() {
+    let err = problems(&format!(
+        "{BASE}modles:\n  - algorithm: dummy\nmodels: [{{algorithm: dummy}}]\n"
+    ));
+    let d = &err.diagnostics[0];
+    assert_eq!(d.message, "unknown field `modles`");
+    assert_eq!((d.pos.line, d.pos.col), (3, 1));
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `models`?"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_together_in_line_order() {
+    let text = "name: t\nseed: lots\ndataset: {source: synthetic}\nmodels:\n  - algorithm: dumy\n  - algorithm: dummy\n    parms: {}\nmetrics: [f1_macr]\n";
+    let err = problems(text);
+    let lines: Vec<usize> = err.diagnostics.iter().map(|d| d.pos.line).collect();
+    assert_eq!(lines, vec![2, 5, 7, 8], "{err}");
+    let msgs: Vec<&str> = err.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(msgs[1], "unknown algorithm `dumy`");
+    assert_eq!(msgs[2], "unknown field `parms`");
+    assert_eq!(msgs[3], "unknown metric `f1_macr`");
+    assert!(err.diagnostics[3].help.as_deref() == Some("did you mean `f1_macro`?"));
+    assert!(
+        msgs[0].contains("non-negative integer") && msgs[0].contains("lots"),
+        "{}",
+        msgs[0]
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("invalid experiment spec t.yaml (4 problems)"),
+        "{text}"
+    );
+    assert!(text.contains("  --> t.yaml:5:18\n"), "{text}");
+}
+
+#[test]
+fn wrong_type_names_the_path_and_position() {
+    let err = problems(&format!(
+        "{BASE}models: [{{algorithm: dummy}}]\noutputs: {{save_best: maybe}}\n"
+    ));
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "outputs.save_best");
+    assert_eq!((d.pos.line, d.pos.col), (4, 22));
+    assert_eq!(d.message, "expected a boolean, found \"maybe\"");
+}
+
+#[test]
+fn unknown_preprocessing_step_suggests_the_right_one() {
+    let err = problems(&format!(
+        "{BASE}preprocessing:\n  - scal: {{method: standard}}\nmodels: [{{algorithm: dummy}}]\n"
+    ));
+    let d = &err.diagnostics[0];
+    assert_eq!(d.message, "unknown kind `scal`");
+    assert_eq!(d.path, "preprocessing[0]");
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `scale`?"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_have_a_position() {
+    let err = problems("name: t\nmodels: [\n");
+    assert!(
+        err.diagnostics[0].message.starts_with("YAML syntax:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cartesian_helper_expands_in_order() {
+    let axes = vec![
+        (
+            "a".to_string(),
+            vec![ParamValue::Int(1), ParamValue::Int(2)],
+        ),
+        (
+            "b".to_string(),
+            vec![
+                ParamValue::Bool(true),
+                ParamValue::Bool(false),
+                ParamValue::Null,
+            ],
+        ),
+    ];
+    let grid = cartesian(&axes);
+    assert_eq!(grid.len(), 6);
+    assert_eq!(grid[0]["a"], ParamValue::Int(1));
+    assert_eq!(grid[1]["b"], ParamValue::Bool(false));
+    assert_eq!(grid[3]["a"], ParamValue::Int(2));
+}
+
+#[test]
+fn dotted_paths_parse() {
+    assert_eq!(
+        dotted_path("dataset.files.train[2]"),
+        vec![
+            Seg::Key("dataset".into()),
+            Seg::Key("files".into()),
+            Seg::Key("train".into()),
+            Seg::Index(2)
+        ]
+    );
+}

@@ -1,0 +1,170 @@
+//! End-to-end runs.
+
+use super::*;
+
+/// results.json without the fields that depend on the clock or the machine.
+fn deterministic_part(text: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v.as_object_mut().unwrap().remove("manifest");
+    for t in v["trials"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("timing");
+    }
+    v
+}
+
+#[test]
+fn quickstart_runs_offline_and_writes_results_summary_and_model() {
+    let p = Project::new();
+    let spec = repo().join("experiments/quickstart.yaml");
+    let out = p.run(&[
+        "run",
+        spec.to_str().unwrap(),
+        "--project-dir",
+        ".",
+        "--jobs",
+        "2",
+    ]);
+    out.expect(0);
+    let results: serde_json::Value =
+        serde_json::from_str(&p.read("reports/quickstart/results.json")).unwrap();
+    assert_eq!(results["status"], "complete");
+    assert_eq!(results["dataset"]["synthetic"], true);
+    let trials = results["trials"].as_array().unwrap();
+    assert!(trials.len() >= 8, "{}", trials.len());
+    assert!(
+        trials.iter().all(|t| t["status"] == "ok"),
+        "a trial failed: {trials:?}"
+    );
+    // Every supervised model beats the prior baseline on the synthetic data.
+    let dummy = trials.iter().find(|t| t["algorithm"] == "dummy").unwrap()["mean"]["f1_macro"]
+        .as_f64()
+        .unwrap();
+    let best = results["best"]["value"].as_f64().unwrap();
+    assert!(best > dummy + 0.3, "best {best} vs dummy {dummy}");
+    let summary = p.read("reports/quickstart/summary.md");
+    assert!(summary.to_lowercase().contains("synthetic"), "{summary}");
+    assert!(p.path("models/quickstart/best.model").exists());
+    let best_json: serde_json::Value =
+        serde_json::from_str(&p.read("models/quickstart/best.json")).unwrap();
+    assert_eq!(best_json["experiment"], "quickstart");
+    assert_eq!(best_json["spec_hash"], results["manifest"]["spec_hash"]);
+}
+
+#[test]
+fn one_and_two_threads_give_identical_results_apart_from_timings() {
+    let p = Project::new();
+    p.write("d.csv", &flows_csv(600));
+    let extra = "  - algorithm: random_forest\n    params: {n_estimators: [5, 20], max_depth: [3, null]}\n  - algorithm: knn\n    params: {n_neighbors: [1, 5]}\n";
+    let spec = csv_spec("det", "d.csv", extra)
+        .replace("{kind: holdout, test_size: 0.3}", "{kind: kfold, folds: 3}");
+    p.write("s.yaml", &spec);
+    p.run(&["run", "s.yaml", "--quiet", "--jobs", "1"])
+        .expect(0);
+    let one = deterministic_part(&p.read("reports/det/results.json"));
+    let model_one = std::fs::read(p.path("models/det/best.model")).unwrap();
+    p.run(&["run", "s.yaml", "--quiet", "--jobs", "2"])
+        .expect(0);
+    let two = deterministic_part(&p.read("reports/det/results.json"));
+    assert_eq!(
+        serde_json::to_string_pretty(&one).unwrap(),
+        serde_json::to_string_pretty(&two).unwrap()
+    );
+    assert_eq!(one["trials"].as_array().unwrap().len(), 1 + 4 + 2);
+    assert_eq!(one["split"]["folds"].as_array().unwrap().len(), 3);
+    let model_two = std::fs::read(p.path("models/det/best.model")).unwrap();
+    // The model files differ only if their creation metadata does; the model bytes are equal.
+    assert_eq!(model_one.len(), model_two.len());
+}
+
+#[test]
+fn a_failing_trial_is_recorded_and_the_run_goes_on() {
+    let p = Project::new();
+    p.write("d.csv", &flows_csv(300));
+    // svc refuses training sets larger than max_train_rows: that trial fails, the others run.
+    let extra = "  - algorithm: svc\n    params: {max_train_rows: 10}\n";
+    p.write("s.yaml", &csv_spec("f", "d.csv", extra));
+    let out = p.run(&["run", "s.yaml", "--quiet"]);
+    out.expect(1);
+    let results: serde_json::Value =
+        serde_json::from_str(&p.read("reports/f/results.json")).unwrap();
+    let trials = results["trials"].as_array().unwrap();
+    assert_eq!(trials[0]["status"], "ok");
+    assert_eq!(trials[1]["status"], "failed");
+    assert!(
+        trials[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("max_train_rows"),
+        "{}",
+        trials[1]["error"]
+    );
+    assert!(p.path("models/f/best.model").exists());
+}
+
+#[test]
+fn predict_reproduces_the_test_predictions_of_the_run() {
+    let p = Project::new();
+    p.write("train.csv", &flows_csv(200));
+    let test = flows_csv(30);
+    p.write("test.csv", &test);
+    let spec = "name: pr\ndataset: {source: csv, files: {train: train.csv, test: test.csv}, label: label}\nsplit: {kind: official}\npreprocessing:\n  - encode: {method: onehot}\n  - scale: {method: standard}\nmodels:\n  - algorithm: random_forest\n    params: {n_estimators: 10}\n";
+    p.write("s.yaml", spec);
+    p.run(&["run", "s.yaml", "--quiet"]).expect(0);
+    let out = p.run(&[
+        "predict",
+        "-m",
+        "models/pr/best.model",
+        "-i",
+        "test.csv",
+        "-o",
+        "pred.csv",
+    ]);
+    out.expect(0);
+    let pred = p.read("pred.csv");
+    let predicted: Vec<String> = pred
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    let truth: Vec<String> = test
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect();
+    let correct = predicted.iter().zip(&truth).filter(|(a, b)| a == b).count();
+    let results: serde_json::Value =
+        serde_json::from_str(&p.read("reports/pr/results.json")).unwrap();
+    let acc = results["trials"][0]["mean"]["accuracy"].as_f64().unwrap();
+    assert!(
+        (correct as f64 / truth.len() as f64 - acc).abs() < 1e-12,
+        "{correct}/{} vs {acc}",
+        truth.len()
+    );
+}
+
+#[test]
+fn every_example_spec_validates() {
+    let p = Project::new();
+    for entry in std::fs::read_dir(repo().join("experiments")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) == Some("yaml") {
+            p.run(&["validate", path.to_str().unwrap()]).expect(0);
+        }
+    }
+}
+
+#[test]
+fn models_lists_parameters_with_defaults() {
+    let out = Project::new().run(&["models", "random_forest"]);
+    out.expect(0);
+    let s = out.stdout();
+    assert!(s.contains("random_forest [native]"), "{s}");
+    assert!(s.contains("n_estimators"), "{s}");
+    let out = Project::new().run(&["models", "random_forrest"]);
+    out.expect(2);
+    assert!(
+        out.stderr().contains("did you mean `random_forest`?"),
+        "{}",
+        out.stderr()
+    );
+}
