@@ -57,7 +57,9 @@ fn param_map(name: &str, backend: &str, given: &Value) -> ParamMap {
         .unwrap_or_else(|| panic!("{name}/{backend} is registered"));
     let mut g = BTreeMap::new();
     for (k, v) in given.as_object().unwrap() {
-        let pv = if let Some(s) = v.as_str() {
+        let pv = if let Some(b) = v.as_bool() {
+            ParamValue::Bool(b)
+        } else if let Some(s) = v.as_str() {
             ParamValue::Str(s.to_string())
         } else if let Some(i) = v.as_i64() {
             ParamValue::Int(i)
@@ -177,7 +179,7 @@ fn knn_probabilities_equal_scikit_learn() {
 #[test]
 fn linear_svm_decision_values_equal_scikit_learn() {
     let cs = cases("linear_svm");
-    assert_eq!(cs.len(), 5);
+    assert_eq!(cs.len(), 7);
     for (data, c) in cs {
         let f = fit(&data, "linear_svm", "native", &c["params"]);
         let s = decision_layout(&f.model.scores(f.x_test.view()));
