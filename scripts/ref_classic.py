@@ -93,7 +93,13 @@ def main():
         record(data, "linear_svm",
                "LinearSVC(C=0.5, dual=True, tol=1e-10, max_iter=1000000)",
                LinearSVC(C=0.5, dual=True, tol=1e-10, max_iter=1000000),
-               ["coef", "decision_function"], {"C": 0.5, "tol": 1e-10, "max_iter": 1000000})
+               ["coef", "decision_function"],
+               {"C": 0.5, "tol": 1e-10, "max_iter": 1000000, "dual": True})
+        record(data, "linear_svm",
+               "LinearSVC(C=0.5, dual=False, tol=1e-10, max_iter=1000000)",
+               LinearSVC(C=0.5, dual=False, tol=1e-10, max_iter=1000000),
+               ["coef", "decision_function"],
+               {"C": 0.5, "tol": 1e-10, "max_iter": 1000000, "dual": False})
         record(data, "linear_svm",
                "LinearSVC(C=0.2, loss='hinge', dual=True, tol=1e-10, max_iter=1000000)",
                LinearSVC(C=0.2, loss="hinge", dual=True, tol=1e-10, max_iter=1000000),
@@ -117,7 +123,7 @@ def main():
            "LinearSVC(C=0.5, class_weight='balanced', dual=True, tol=1e-10, max_iter=1000000)",
            LinearSVC(C=0.5, class_weight="balanced", dual=True, tol=1e-10, max_iter=1000000),
            ["coef", "decision_function"],
-           {"C": 0.5, "class_weight": "balanced", "tol": 1e-10, "max_iter": 1000000})
+           {"C": 0.5, "class_weight": "balanced", "tol": 1e-10, "max_iter": 1000000, "dual": True})
     record("multi", "logistic_regression",
            "LogisticRegression(C=0.5, class_weight='balanced', tol=1e-10, max_iter=10000)",
            LogisticRegression(C=0.5, class_weight="balanced", tol=1e-10, max_iter=10000),

@@ -56,6 +56,7 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
         },
         ClassifierEntry {
             name: crate::tree::NAME,
+            name: crate::knn::NAME,
             backend: "native",
             summary: "CART decision tree (histogram split search on quantile bins)",
             params: crate::tree::DecisionTreeParams::specs,

@@ -57,7 +57,9 @@ fn param_map(name: &str, backend: &str, given: &Value) -> ParamMap {
         .unwrap_or_else(|| panic!("{name}/{backend} is registered"));
     let mut g = BTreeMap::new();
     for (k, v) in given.as_object().unwrap() {
-        let pv = if let Some(s) = v.as_str() {
+        let pv = if let Some(b) = v.as_bool() {
+            ParamValue::Bool(b)
+        } else if let Some(s) = v.as_str() {
             ParamValue::Str(s.to_string())
         } else if let Some(i) = v.as_i64() {
             ParamValue::Int(i)
@@ -177,7 +179,7 @@ fn knn_probabilities_equal_scikit_learn() {
 #[test]
 fn linear_svm_decision_values_equal_scikit_learn() {
     let cs = cases("linear_svm");
-    assert_eq!(cs.len(), 5);
+    assert_eq!(cs.len(), 7);
     for (data, c) in cs {
         let f = fit(&data, "linear_svm", "native", &c["params"]);
         let s = decision_layout(&f.model.scores(f.x_test.view()));
@@ -259,4 +261,92 @@ fn tree_backends_agree_with_scikit_learn() {
     check_labels_only("decision_tree", "smartcore", 0.9, 0.05);
     check_labels_only("decision_tree", "linfa", 0.9, 0.05);
     check_labels_only("random_forest", "smartcore", 0.9, 0.05);
+}
+
+const CLASSIC: &[(&str, &str)] = &[
+    ("knn", "native"),
+    ("linear_svm", "native"),
+    ("logistic_regression", "native"),
+    ("gaussian_nb", "linfa"),
+    ("svc", "smartcore"),
+    ("decision_tree", "smartcore"),
+    ("decision_tree", "linfa"),
+    ("random_forest", "smartcore"),
+];
+
+#[test]
+fn every_classic_entry_is_documented_and_builds_from_defaults() {
+    for (name, backend) in CLASSIC {
+        let entry = classifiers()
+            .into_iter()
+            .find(|e| e.name == *name && e.backend == *backend)
+            .unwrap_or_else(|| panic!("{name}/{backend} is registered"));
+        assert!(!entry.summary.is_empty());
+        let specs = (entry.params)();
+        for s in &specs {
+            assert!(
+                !s.doc.is_empty(),
+                "{name}/{backend}: `{}` has no doc",
+                s.name
+            );
+            s.kind
+                .check(&s.default)
+                .unwrap_or_else(|e| panic!("{name}/{backend}: default of `{}`: {e}", s.name));
+        }
+        let p = ParamMap::resolve(&specs, &BTreeMap::new()).unwrap();
+        (entry.build)(&p).unwrap();
+    }
+}
+
+#[test]
+fn every_classic_learner_solves_a_separable_three_class_case() {
+    // Three classes on a line, 20 rows each at x = 10c + j/10 (j = 0..19), plus a second,
+    // irrelevant feature. Known answer: new points at 10c + 1 belong to class c.
+    let mut x = Array2::zeros((60, 2));
+    let mut y = Vec::new();
+    for c in 0..3 {
+        for j in 0..20 {
+            let i = c * 20 + j;
+            x[[i, 0]] = 10.0 * c as f64 + j as f64 / 10.0;
+            x[[i, 1]] = ((i * 7) % 5) as f64;
+            y.push(c as u32);
+        }
+    }
+    let q = ndarray::array![
+        [1.0, 2.0],
+        [11.0, 0.0],
+        [21.0, 4.0],
+        [0.5, 1.0],
+        [20.5, 3.0]
+    ];
+    let want = vec![0, 1, 2, 0, 2];
+    let names: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+    let cache = DataCache::new();
+    let train = TrainSet {
+        x: x.view(),
+        y: &y,
+        n_classes: 3,
+        class_names: &names,
+        feature_names: &[],
+        cache: &cache,
+    };
+    for (name, backend) in CLASSIC {
+        let entry = classifiers()
+            .into_iter()
+            .find(|e| e.name == *name && e.backend == *backend)
+            .unwrap();
+        let p = ParamMap::resolve(&(entry.params)(), &BTreeMap::new()).unwrap();
+        let m = (entry.build)(&p)
+            .unwrap()
+            .fit(&train, &FitContext::default())
+            .unwrap();
+        assert_eq!(m.predict(q.view()), want, "{name}/{backend}");
+        assert_eq!((m.n_classes(), m.n_features()), (3, 2));
+        let s = m.scores(q.view());
+        if m.scores_are_probabilities() {
+            for r in s.rows() {
+                assert!((r.sum() - 1.0).abs() < 1e-9, "{name}/{backend}: {r}");
+            }
+        }
+    }
 }

@@ -20,7 +20,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{ClassWeight, check_train, class_weight_spec, present_classes};
+use super::{ClassWeight, check_train, class_weight_spec, lbfgs, present_classes};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
@@ -30,8 +30,6 @@ pub const NAME: &str = "logistic_regression";
 
 /// Rows per parallel chunk of the objective.
 const CHUNK: usize = 4096;
-/// L-BFGS memory (SciPy's default `maxcor`).
-const MEMORY: usize = 10;
 
 /// Validated hyper-parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,93 +209,6 @@ impl Objective<'_> {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn max_abs(a: &[f64]) -> f64 {
-    a.iter().fold(0.0f64, |m, v| m.max(v.abs()))
-}
-
-/// L-BFGS with a backtracking (Armijo) line search; returns the parameters, the number of
-/// iterations and whether a stopping rule other than `max_iter` was met.
-fn lbfgs(obj: &Objective<'_>, dim: usize, tol: f64, max_iter: usize) -> (Vec<f64>, usize, bool) {
-    let mut theta = vec![0.0; dim];
-    let (mut f, mut g) = obj.eval(&theta);
-    let mut hist: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
-    let ftol = 64.0 * f64::EPSILON;
-    for iter in 0..max_iter {
-        if max_abs(&g) <= tol {
-            return (theta, iter, true);
-        }
-        // Two-loop recursion: direction = -H g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(hist.len());
-        for (s, y, rho) in hist.iter().rev() {
-            let a = rho * dot(s, &q);
-            for (qj, yj) in q.iter_mut().zip(y) {
-                *qj -= a * yj;
-            }
-            alphas.push(a);
-        }
-        let gamma = match hist.last() {
-            Some((s, y, _)) => dot(s, y) / dot(y, y),
-            None => 1.0 / max_abs(&g).max(1.0),
-        };
-        for v in q.iter_mut() {
-            *v *= gamma;
-        }
-        for ((s, y, rho), a) in hist.iter().zip(alphas.iter().rev()) {
-            let b = rho * dot(y, &q);
-            for (qj, sj) in q.iter_mut().zip(s) {
-                *qj += (a - b) * sj;
-            }
-        }
-        let mut dir: Vec<f64> = q.iter().map(|v| -v).collect();
-        let mut slope = dot(&g, &dir);
-        if slope >= 0.0 {
-            // Not a descent direction (numerical trouble): restart from steepest descent.
-            hist.clear();
-            let scale = 1.0 / max_abs(&g).max(1.0);
-            dir = g.iter().map(|v| -v * scale).collect();
-            slope = dot(&g, &dir);
-        }
-        let mut step = 1.0;
-        let mut accepted = None;
-        for _ in 0..60 {
-            let cand: Vec<f64> = theta.iter().zip(&dir).map(|(t, d)| t + step * d).collect();
-            let (fc, gc) = obj.eval(&cand);
-            if fc.is_finite() && fc <= f + 1e-4 * step * slope {
-                accepted = Some((cand, fc, gc));
-                break;
-            }
-            step *= 0.5;
-        }
-        let Some((cand, fc, gc)) = accepted else {
-            // No decrease possible at machine precision: we are at the minimum.
-            return (theta, iter + 1, true);
-        };
-        let s: Vec<f64> = cand.iter().zip(&theta).map(|(a, b)| a - b).collect();
-        let y: Vec<f64> = gc.iter().zip(&g).map(|(a, b)| a - b).collect();
-        let sy = dot(&s, &y);
-        if sy > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
-            if hist.len() == MEMORY {
-                hist.remove(0);
-            }
-            hist.push((s, y, 1.0 / sy));
-        }
-        let rel = (f - fc) / f.abs().max(fc.abs()).max(1.0);
-        theta = cand;
-        f = fc;
-        g = gc;
-        if rel <= ftol {
-            return (theta, iter + 1, true);
-        }
-    }
-    let done = max_abs(&g) <= tol;
-    (theta, max_iter, done)
-}
-
 impl ClassifierParams for LogisticParams {
     fn fit(
         &self,
@@ -326,7 +237,12 @@ impl ClassifierParams for LogisticParams {
             c: self.c,
             fit_intercept: self.fit_intercept,
         };
-        let (coef, n_iter, converged) = lbfgs(&obj, k * (d + 1), self.tol, self.max_iter);
+        let (coef, n_iter, converged) = lbfgs(
+            &|t: &[f64]| obj.eval(t),
+            k * (d + 1),
+            self.tol,
+            self.max_iter,
+        );
         if coef.iter().any(|v| !v.is_finite()) {
             return Err(LearnError::Fit(
                 "logistic regression diverged (non-finite coefficients)".into(),

@@ -135,3 +135,105 @@ pub(crate) fn check_train(train: &TrainSet<'_>) -> Result<(), LearnError> {
     }
     Ok(())
 }
+
+/// A smooth objective: value and gradient at a point.
+pub(crate) type ValueAndGradient<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
+
+/// L-BFGS memory (SciPy's default `maxcor`).
+const MEMORY: usize = 10;
+
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+pub(crate) fn max_abs(a: &[f64]) -> f64 {
+    a.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// L-BFGS with a backtracking (Armijo) line search; returns the parameters, the number of
+/// iterations and whether a stopping rule other than `max_iter` was met.
+///
+/// Stops when `max |gradient| <= gtol`, when the relative decrease of `f` falls below
+/// `64 * f64::EPSILON` (SciPy's `ftol` as scikit-learn sets it), when no step decreases `f`
+/// at machine precision, or after `max_iter` iterations (then `false`).
+pub(crate) fn lbfgs(
+    eval: &ValueAndGradient<'_>,
+    dim: usize,
+    gtol: f64,
+    max_iter: usize,
+) -> (Vec<f64>, usize, bool) {
+    let mut theta = vec![0.0; dim];
+    let (mut f, mut g) = eval(&theta);
+    let mut hist: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
+    let ftol = 64.0 * f64::EPSILON;
+    for iter in 0..max_iter {
+        if max_abs(&g) <= gtol {
+            return (theta, iter, true);
+        }
+        // Two-loop recursion: direction = -H g.
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(hist.len());
+        for (s, y, rho) in hist.iter().rev() {
+            let a = rho * dot(s, &q);
+            for (qj, yj) in q.iter_mut().zip(y) {
+                *qj -= a * yj;
+            }
+            alphas.push(a);
+        }
+        let gamma = match hist.last() {
+            Some((s, y, _)) => dot(s, y) / dot(y, y),
+            None => 1.0 / max_abs(&g).max(1.0),
+        };
+        for v in q.iter_mut() {
+            *v *= gamma;
+        }
+        for ((s, y, rho), a) in hist.iter().zip(alphas.iter().rev()) {
+            let b = rho * dot(y, &q);
+            for (qj, sj) in q.iter_mut().zip(s) {
+                *qj += (a - b) * sj;
+            }
+        }
+        let mut dir: Vec<f64> = q.iter().map(|v| -v).collect();
+        let mut slope = dot(&g, &dir);
+        if slope >= 0.0 {
+            // Not a descent direction (numerical trouble): restart from steepest descent.
+            hist.clear();
+            let scale = 1.0 / max_abs(&g).max(1.0);
+            dir = g.iter().map(|v| -v * scale).collect();
+            slope = dot(&g, &dir);
+        }
+        let mut step = 1.0;
+        let mut accepted = None;
+        for _ in 0..60 {
+            let cand: Vec<f64> = theta.iter().zip(&dir).map(|(t, d)| t + step * d).collect();
+            let (fc, gc) = eval(&cand);
+            if fc.is_finite() && fc <= f + 1e-4 * step * slope {
+                accepted = Some((cand, fc, gc));
+                break;
+            }
+            step *= 0.5;
+        }
+        let Some((cand, fc, gc)) = accepted else {
+            // No decrease possible at machine precision: we are at the minimum.
+            return (theta, iter + 1, true);
+        };
+        let s: Vec<f64> = cand.iter().zip(&theta).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = gc.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        if sy > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
+            if hist.len() == MEMORY {
+                hist.remove(0);
+            }
+            hist.push((s, y, 1.0 / sy));
+        }
+        let rel = (f - fc) / f.abs().max(fc.abs()).max(1.0);
+        theta = cand;
+        f = fc;
+        g = gc;
+        if rel <= ftol {
+            return (theta, iter + 1, true);
+        }
+    }
+    let done = max_abs(&g) <= gtol;
+    (theta, max_iter, done)
+}

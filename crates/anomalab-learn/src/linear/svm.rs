@@ -7,8 +7,12 @@
 //! of value 1 that is regularised too (LIBLINEAR's bias, scikit-learn's
 //! `intercept_scaling=1`):
 //! `min_w 1/2 |w|^2 + sum_i C_i loss(y_i w.x_i)`, loss = hinge or squared hinge.
-//! The solver follows LIBLINEAR's `solve_l2r_l1l2_svc` (random order each pass, shrinking,
-//! stop when the spread of projected gradients is at most `tol`). Multiclass is
+//! The dual solver follows LIBLINEAR's `solve_l2r_l1l2_svc` (random order each pass,
+//! shrinking, stop when the spread of projected gradients is at most `tol`). Like
+//! scikit-learn's `dual="auto"`, the squared-hinge problem with more rows than features is
+//! solved in the primal instead (L-BFGS here, LIBLINEAR's trust-region Newton there: the
+//! same strictly convex objective), which needs far fewer passes over a large data set
+//! than coordinate descent. Multiclass is
 //! one-vs-rest over the present classes; as in LIBLINEAR, class weights scale `C` for the
 //! positive rows of each one-vs-rest problem (negatives keep `C`), and for two classes each
 //! row gets its own class's weight. `scores()` are decision values `w.x + b`, not
@@ -18,7 +22,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{ClassWeight, check_train, class_weight_spec, present_classes};
+use super::{ClassWeight, check_train, class_weight_spec, lbfgs, present_classes};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
@@ -47,6 +51,7 @@ pub struct LinearSvmParams {
     pub tol: f64,
     pub max_iter: usize,
     pub fit_intercept: bool,
+    pub dual: Dual,
     pub(crate) class_weight: ClassWeight,
 }
 
@@ -92,8 +97,23 @@ pub fn params() -> Vec<ParamSpec> {
             ParamValue::Bool(true),
             "learn a (regularised) intercept as LIBLINEAR's bias feature (default true)",
         ),
+        ParamSpec::new(
+            "dual",
+            ParamKind::OneOf(vec![ParamKind::Choice(&["auto"]), ParamKind::Bool]),
+            ParamValue::Str("auto".into()),
+            "solve the dual (LIBLINEAR coordinate descent) or the primal (L-BFGS, squared_hinge only); \"auto\" = primal when squared_hinge and rows > features, as scikit-learn (default auto)",
+        ),
         class_weight_spec(),
     ]
+}
+
+/// Which problem is solved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dual {
+    /// scikit-learn's rule: primal for squared hinge with more rows than features.
+    Auto,
+    Yes,
+    No,
 }
 
 /// Build from a resolved parameter map.
@@ -117,10 +137,22 @@ impl LinearSvmParams {
             "squared_hinge" => Loss::SquaredHinge,
             l => return Err(LearnError::param("loss", format!("unknown loss `{l}`"))),
         };
+        let dual = match p.get("dual")? {
+            ParamValue::Bool(true) => Dual::Yes,
+            ParamValue::Bool(false) => Dual::No,
+            _ => Dual::Auto,
+        };
+        if dual == Dual::No && loss == Loss::Hinge {
+            return Err(LearnError::param(
+                "dual",
+                "the hinge loss can only be solved in the dual: use dual: true (or \"auto\"), or loss: squared_hinge",
+            ));
+        }
         Ok(LinearSvmParams {
             c,
             loss,
             tol,
+            dual,
             max_iter: p.usize("max_iter")?.max(1),
             fit_intercept: p.bool("fit_intercept")?,
             class_weight: ClassWeight::from_params(p)?,
@@ -248,6 +280,69 @@ fn solve(
     }
 }
 
+/// Rows per parallel chunk of the primal objective.
+const CHUNK: usize = 4096;
+
+/// The primal L2-loss SVM `1/2 |w|^2 + sum_i C_i max(0, 1 - y_i w.x_i)^2` (bias feature
+/// included and regularised, as in the dual), minimised by L-BFGS. scikit-learn solves the
+/// same problem with LIBLINEAR's trust-region Newton method; both stop on a gradient norm
+/// relative to the one at `w = 0` (here `max |g| <= tol * max |g_0|`).
+#[allow(clippy::too_many_arguments)]
+fn solve_primal(
+    x: &[f64],
+    d: usize,
+    y: &[f64],
+    cost: &[f64],
+    bias: f64,
+    tol: f64,
+    max_iter: usize,
+) -> Binary {
+    let n = y.len();
+    let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
+    let eval = |w: &[f64]| -> (f64, Vec<f64>) {
+        let parts: Vec<(f64, Vec<f64>)> = starts
+            .par_iter()
+            .map(|&start| {
+                let end = (start + CHUNK).min(n);
+                let mut f = 0.0;
+                let mut g = vec![0.0; d + 1];
+                for i in start..end {
+                    let xi = &x[i * d..(i + 1) * d];
+                    let m = y[i]
+                        * (xi.iter().zip(&w[..d]).map(|(a, b)| a * b).sum::<f64>() + w[d] * bias);
+                    let v = 1.0 - m;
+                    if v > 0.0 {
+                        f += cost[i] * v * v;
+                        let r = -2.0 * cost[i] * v * y[i];
+                        for (gj, a) in g[..d].iter_mut().zip(xi) {
+                            *gj += r * a;
+                        }
+                        g[d] += r * bias;
+                    }
+                }
+                (f, g)
+            })
+            .collect();
+        let mut f = 0.5 * w.iter().map(|v| v * v).sum::<f64>();
+        let mut g = w.to_vec();
+        for (pf, pg) in parts {
+            f += pf;
+            for (a, b) in g.iter_mut().zip(&pg) {
+                *a += b;
+            }
+        }
+        (f, g)
+    };
+    let g0 = super::max_abs(&eval(&vec![0.0; d + 1]).1);
+    let (mut w, n_iter, converged) = lbfgs(&eval, d + 1, tol * g0.max(f64::MIN_POSITIVE), max_iter);
+    w[d] *= bias;
+    Binary {
+        w,
+        n_iter,
+        converged,
+    }
+}
+
 impl ClassifierParams for LinearSvmParams {
     fn fit(
         &self,
@@ -260,6 +355,11 @@ impl ClassifierParams for LinearSvmParams {
         let d = train.x.ncols();
         let x: Vec<f64> = train.x.as_standard_layout().iter().copied().collect();
         let bias = if self.fit_intercept { 1.0 } else { 0.0 };
+        let primal = match self.dual {
+            Dual::Yes => false,
+            Dual::No => true,
+            Dual::Auto => self.loss == Loss::SquaredHinge && train.x.nrows() > d,
+        };
         // Sub-problems: (positive class, negative class or None for "all others").
         let problems: Vec<usize> = if present.len() == 2 {
             vec![present[1]]
@@ -287,17 +387,21 @@ impl ClassifierParams for LinearSvmParams {
                         }
                     })
                     .collect();
-                solve(
-                    &x,
-                    d,
-                    &y,
-                    &cost,
-                    bias,
-                    self.loss,
-                    self.tol,
-                    self.max_iter,
-                    derive_seed(ctx.seed, p as u64),
-                )
+                if primal {
+                    solve_primal(&x, d, &y, &cost, bias, self.tol, self.max_iter)
+                } else {
+                    solve(
+                        &x,
+                        d,
+                        &y,
+                        &cost,
+                        bias,
+                        self.loss,
+                        self.tol,
+                        self.max_iter,
+                        derive_seed(ctx.seed, p as u64),
+                    )
+                }
             })
             .collect();
         Ok(Box::new(LinearSvm {
