@@ -56,7 +56,6 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
         },
         ClassifierEntry {
             name: crate::tree::NAME,
-            name: crate::knn::NAME,
             backend: "native",
             summary: "CART decision tree (histogram split search on quantile bins)",
             params: crate::tree::DecisionTreeParams::specs,
@@ -151,22 +150,6 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             params: crate::adapters::smartcore::random_forest_params,
             build: crate::adapters::smartcore::random_forest_build,
             load: crate::adapters::smartcore::random_forest_load,
-        },
-        ClassifierEntry {
-            name: crate::forest::RANDOM_FOREST,
-            backend: "native",
-            summary: "random forest: bootstrap CART trees, averaged probabilities",
-            params: crate::forest::random_forest_specs,
-            build: crate::forest::build_random_forest,
-            load: crate::forest::load_random_forest,
-        },
-        ClassifierEntry {
-            name: crate::forest::EXTRA_TREES,
-            backend: "native",
-            summary: "extremely randomised trees: one random threshold per candidate feature",
-            params: crate::forest::extra_trees_specs,
-            build: crate::forest::build_extra_trees,
-            load: crate::forest::load_extra_trees,
         },
     ]
 }
