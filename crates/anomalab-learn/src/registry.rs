@@ -13,14 +13,19 @@ use crate::traits::{
     Classifier, ClassifierParams, Clusterer, ClustererParams, Detector, DetectorParams,
 };
 
+/// Builds unfitted parameters from a resolved parameter map.
+pub type BuildFn<P> = fn(&ParamMap) -> Result<Box<P>, LearnError>;
+/// Decodes a saved model.
+pub type LoadFn<M> = fn(&[u8]) -> Result<Box<M>, LearnError>;
+
 pub struct ClassifierEntry {
     pub name: &'static str,
     pub backend: &'static str,
     /// One line for `anomalab models`.
     pub summary: &'static str,
     pub params: fn() -> Vec<ParamSpec>,
-    pub build: fn(&ParamMap) -> Result<Box<dyn ClassifierParams>, LearnError>,
-    pub load: fn(&[u8]) -> Result<Box<dyn Classifier>, LearnError>,
+    pub build: BuildFn<dyn ClassifierParams>,
+    pub load: LoadFn<dyn Classifier>,
 }
 
 pub struct DetectorEntry {
@@ -28,8 +33,8 @@ pub struct DetectorEntry {
     pub backend: &'static str,
     pub summary: &'static str,
     pub params: fn() -> Vec<ParamSpec>,
-    pub build: fn(&ParamMap) -> Result<Box<dyn DetectorParams>, LearnError>,
-    pub load: fn(&[u8]) -> Result<Box<dyn Detector>, LearnError>,
+    pub build: BuildFn<dyn DetectorParams>,
+    pub load: LoadFn<dyn Detector>,
 }
 
 pub struct ClustererEntry {
@@ -37,9 +42,9 @@ pub struct ClustererEntry {
     pub backend: &'static str,
     pub summary: &'static str,
     pub params: fn() -> Vec<ParamSpec>,
-    pub build: fn(&ParamMap) -> Result<Box<dyn ClustererParams>, LearnError>,
+    pub build: BuildFn<dyn ClustererParams>,
     /// `None` for transductive algorithms (DBSCAN) that cannot place new points.
-    pub load: Option<fn(&[u8]) -> Result<Box<dyn Clusterer>, LearnError>>,
+    pub load: Option<LoadFn<dyn Clusterer>>,
 }
 
 /// Every supervised learner. Add new entries here; the first entry of a name is its

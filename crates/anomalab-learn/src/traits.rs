@@ -46,9 +46,12 @@ impl Default for FitContext {
 ///
 /// Keys are chosen by the algorithm (`"bins:255"`); values are built at most once, even
 /// when several trials ask at the same time.
+/// One cached value, built at most once.
+type Slot = Arc<OnceLock<Arc<dyn Any + Send + Sync>>>;
+
 #[derive(Default)]
 pub struct DataCache {
-    slots: Mutex<HashMap<String, Arc<OnceLock<Arc<dyn Any + Send + Sync>>>>>,
+    slots: Mutex<HashMap<String, Slot>>,
 }
 
 impl std::fmt::Debug for DataCache {
