@@ -805,20 +805,31 @@ fn read_labels(
         Some(i) => i,
         None => return Err(missing_label(raw, &plan.label)),
     };
+    let empty_label = |row: usize| DataError::UnknownLabel {
+        path: raw.path.clone(),
+        line: raw.line_of(row),
+        value: String::new(),
+        table: format!(
+            "label column `{}` (the cell is empty; every row needs a label)",
+            plan.label
+        ),
+    };
     let mut labels = Vec::with_capacity(raw.rows);
-    for row in 0..raw.rows {
-        match raw.cell_text(idx, row) {
-            Some(s) if !s.is_empty() => labels.push(s),
-            _ => {
-                return Err(DataError::UnknownLabel {
-                    path: raw.path.clone(),
-                    line: raw.line_of(row),
-                    value: String::new(),
-                    table: format!(
-                        "label column `{}` (the cell is empty; every row needs a label)",
-                        plan.label
-                    ),
-                });
+    match &raw.columns[idx] {
+        RawColumn::Text(s) => {
+            for (row, cell) in s.iter().enumerate() {
+                match cell.map(str::trim) {
+                    Some(t) if !t.is_empty() => labels.push(t.to_string()),
+                    _ => return Err(empty_label(row)),
+                }
+            }
+        }
+        RawColumn::Num(_) => {
+            for row in 0..raw.rows {
+                match raw.cell_text(idx, row) {
+                    Some(s) if !s.is_empty() => labels.push(s),
+                    _ => return Err(empty_label(row)),
+                }
             }
         }
     }

@@ -155,7 +155,6 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// Read a CSV file (plain or gzip).
 pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataError> {
     let (bytes, on_disk) = read_bytes(path)?;
-    let sha256 = opts.hash.then(|| sha256_hex(&bytes));
     let n_bytes = bytes.len() as u64;
     let bom = if bytes.starts_with(b"\xef\xbb\xbf") {
         3
@@ -198,14 +197,20 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
         format: "CSV",
         message: e.to_string(),
     };
-    let df = CsvReadOptions::default()
-        .with_has_header(false)
-        .with_schema(Some(Arc::new(schema)))
-        .with_raise_if_empty(false)
-        .map_parse_options(|p| p.with_encoding(CsvEncoding::LossyUtf8))
-        .into_reader_with_file_handle(Cursor::new(&bytes[data_start..]))
-        .finish()
-        .map_err(parse_err)?;
+    // hash and parse at the same time
+    let (sha256, df) = rayon::join(
+        || opts.hash.then(|| sha256_hex(&bytes)),
+        || {
+            CsvReadOptions::default()
+                .with_has_header(false)
+                .with_schema(Some(Arc::new(schema)))
+                .with_raise_if_empty(false)
+                .map_parse_options(|p| p.with_encoding(CsvEncoding::LossyUtf8))
+                .into_reader_with_file_handle(Cursor::new(&bytes[data_start..]))
+                .finish()
+        },
+    );
+    let df = df.map_err(parse_err)?;
     let rows = df.height();
     let columns = df
         .columns()
