@@ -149,8 +149,10 @@ struct Flow {
 }
 
 fn normal_flow(g: &mut Gen) -> Flow {
-    let mut f = Flow::default();
-    f.protocol = g.pick(&[0.72, 0.25, 0.03]) as u32;
+    let mut f = Flow {
+        protocol: g.pick(&[0.72, 0.25, 0.03]) as u32,
+        ..Flow::default()
+    };
     match f.protocol {
         0 => {
             // http, https, ssh, ftp, smtp, other
