@@ -212,7 +212,7 @@ struct Plan<'a> {
     parquet: bool,
 }
 
-fn plan_for<'a>(spec: &'a DatasetSpec) -> Result<Plan<'a>, DataError> {
+fn plan_for(spec: &DatasetSpec) -> Result<Plan<'_>, DataError> {
     if let Some(name) = spec.source.catalog_name() {
         let entry = catalog::entry(name)?;
         let f: &'static FileFormat = &entry.format;
@@ -899,9 +899,9 @@ fn missing_label(raw: &RawFile, label: &str) -> DataError {
 }
 
 /// The class names and the class index of every label text.
-fn classes<'a>(
+fn classes(
     rule: &ClassRule,
-    labels: &[&'a str],
+    labels: &[&str],
     reads: &[Read],
 ) -> Result<(Vec<String>, HashMap<String, u32>), DataError> {
     let distinct: Vec<&str> = {
