@@ -1,6 +1,29 @@
 //! Datasets: the catalog of known datasets (descriptors, not data), loaders that turn
 //! files into a [`Table`], verification against the catalog, and train/test splits.
+//!
+//! * [`spec`]: the `dataset:` and `split:` spec sections and their cross-field checks.
+//! * [`catalog`]: NSL-KDD, UNSW-NB15 and CIC-IDS2017 descriptors (`datasets/*.yaml`).
+//! * [`loader`]: [`load`] a spec into [`LoadedData`] ([`loaded`]: train, optional official
+//!   test, the files read with their sha256, warnings).
+//! * [`verify`]: [`verify_catalog`] for `anomalab datasets verify`.
+//! * [`split`]: official / hold-out / k-fold splits as index lists.
+//! * [`synthetic`]: seeded flow-like data for `source: synthetic`.
 
+pub mod catalog;
+pub mod error;
+pub mod loaded;
+pub mod loader;
+mod reader;
+pub mod spec;
+pub mod split;
+pub mod synthetic;
 pub mod table;
+pub mod verify;
 
+pub use error::{DataError, Problem};
+pub use loaded::{DATA_DIR_ENV, DataManifest, FileInfo, LoadContext, LoadedData, default_data_dir};
+pub use loader::{FileTable, ReadOptions, load, read_file};
+pub use spec::{DatasetSpec, SplitKind, SplitSpec};
+pub use split::{Fold, SplitPair, TestSource, make_splits};
 pub use table::{Column, ColumnData, Dataset, Table};
+pub use verify::{VerifyReport, VerifyRow, VerifyStatus, verify_catalog};
