@@ -48,9 +48,6 @@ use crate::traits::TrainSet;
 /// The largest number of bins per feature (codes are `u8`).
 pub const MAX_BINS: usize = 255;
 
-/// Features binned together by one task (their columns are copied out of the rows at once).
-const GROUP: usize = 8;
-
 /// A training matrix mapped to per-feature bins (see the module documentation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedMatrix {
@@ -79,51 +76,100 @@ impl BinnedMatrix {
     pub fn build(x: ArrayView2<'_, f64>, max_bins: usize) -> BinnedMatrix {
         let max_bins = max_bins.clamp(2, MAX_BINS);
         let (n_rows, n_features) = x.dim();
-        let mut codes = vec![0u8; n_rows * n_features];
-        let mut per_feature: Vec<Option<FeatureBins>> = (0..n_features).map(|_| None).collect();
-        if n_rows > 0 {
-            // Features in groups: one pass over the rows copies a group's columns into a
-            // contiguous buffer (a row-major matrix is read a cache line at a time), then each
-            // column is binned and coded from there.
-            codes
-                .par_chunks_mut(n_rows * GROUP)
-                .zip(per_feature.par_chunks_mut(GROUP))
+        let columns = column_slices(&x);
+
+        // 1. The distinct values of each feature, while there are at most `max_bins`.
+        let distinct: Vec<Option<Distinct>> = match &columns {
+            Some(cols) => cols
+                .par_iter()
+                .map(|col| {
+                    let mut d = Distinct::default();
+                    col.iter().for_each(|&v| d.add(v, max_bins));
+                    (!d.overflow).then_some(d)
+                })
+                .collect(),
+            None => {
+                let parts: Vec<Vec<Distinct>> = (0..n_rows.div_ceil(CHUNK))
+                    .into_par_iter()
+                    .map(|c| {
+                        let mut st = vec![Distinct::default(); n_features];
+                        for_rows(&x, c, |_, row| {
+                            for (d, &v) in st.iter_mut().zip(row) {
+                                d.add(v, max_bins);
+                            }
+                        });
+                        st
+                    })
+                    .collect();
+                (0..n_features)
+                    .into_par_iter()
+                    .map(|f| Distinct::merge(parts.iter().map(|p| &p[f]), max_bins))
+                    .collect()
+            }
+        };
+
+        // 2. Features with more distinct values: sort a copy of the column.
+        let over: Vec<usize> = (0..n_features).filter(|&f| distinct[f].is_none()).collect();
+        let mut sorted = vec![0.0f64; over.len() * n_rows];
+        match &columns {
+            Some(cols) => sorted
+                .par_chunks_mut(n_rows.max(1))
+                .zip(over.par_iter())
+                .for_each(|(out, &f)| out.copy_from_slice(cols[f])),
+            None if over.is_empty() => {}
+            None => split_columns(&mut sorted, n_rows, CHUNK)
+                .into_par_iter()
                 .enumerate()
-                .for_each(|(g, (codes, bins))| {
-                    let f0 = g * GROUP;
-                    let k = bins.len();
-                    let mut cols = vec![0.0f64; k * n_rows];
-                    let block = x.slice(ndarray::s![.., f0..f0 + k]);
-                    for (i, row) in block.rows().into_iter().enumerate() {
-                        for (j, &v) in row.iter().enumerate() {
-                            cols[j * n_rows + i] = v;
+                .for_each(|(c, mut pieces)| {
+                    let start = c * CHUNK;
+                    for_rows(&x, c, |i, row| {
+                        for (piece, &f) in pieces.iter_mut().zip(&over) {
+                            piece[i - start] = row[f];
                         }
-                    }
-                    for (j, (col, out)) in cols
-                        .chunks_exact(n_rows)
-                        .zip(codes.chunks_exact_mut(n_rows))
-                        .enumerate()
-                    {
-                        let mut fb = FeatureBins::build(col, max_bins);
-                        code_column(&fb.thresholds, col, out);
-                        fb.counts = vec![0; fb.thresholds.len() + 1];
-                        for &c in out.iter() {
-                            fb.counts[c as usize] += 1;
-                        }
-                        bins[j] = Some(fb);
-                    }
-                });
+                    });
+                }),
         }
-        let mut thresholds = Vec::with_capacity(n_features);
+        let from_sort: Vec<FeatureBins> = sorted
+            .par_chunks_mut(n_rows.max(1))
+            .map(|col| {
+                col.sort_unstable_by(f64::total_cmp);
+                FeatureBins::from_distinct(Distinct::from_sorted(col), max_bins)
+            })
+            .collect();
+        drop(sorted);
+        let mut from_sort = from_sort.into_iter();
+        let per_feature: Vec<FeatureBins> = distinct
+            .into_iter()
+            .map(|d| match d {
+                Some(d) => FeatureBins::from_distinct(d, max_bins),
+                None => from_sort.next().expect("one sorted column per feature"),
+            })
+            .collect();
+
+        // 3. The codes, and how many rows each bin holds.
+        let thresholds: Vec<Vec<f64>> = per_feature.iter().map(|fb| fb.thresholds.clone()).collect();
+        let codes = code_matrix(&x, columns.as_deref(), &thresholds);
+        let bin_counts: Vec<Vec<u32>> = codes
+            .par_chunks(n_rows.max(1))
+            .zip(thresholds.par_iter())
+            .map(|(col, t)| {
+                let mut counts = vec![0u32; t.len() + 1];
+                for &c in col {
+                    counts[c as usize] += 1;
+                }
+                counts
+            })
+            .collect();
+        let bin_counts = if n_rows == 0 {
+            thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
+        } else {
+            bin_counts
+        };
         let mut bin_min = Vec::with_capacity(n_features);
         let mut bin_max = Vec::with_capacity(n_features);
-        let mut bin_counts = Vec::with_capacity(n_features);
         for fb in per_feature {
-            let fb = fb.unwrap_or_else(|| FeatureBins::build(&[], max_bins));
-            thresholds.push(fb.thresholds);
             bin_min.push(fb.min);
             bin_max.push(fb.max);
-            bin_counts.push(fb.counts);
         }
         BinnedMatrix {
             n_rows,
@@ -156,16 +202,8 @@ impl BinnedMatrix {
             self.n_features
         );
         let n_rows = x.nrows();
-        let mut codes = vec![0u8; n_rows * self.n_features];
-        if n_rows > 0 {
-            codes
-                .par_chunks_mut(n_rows)
-                .enumerate()
-                .for_each(|(f, out)| {
-                    let col: Vec<f64> = x.column(f).to_vec();
-                    code_column(&self.thresholds[f], &col, out);
-                });
-        }
+        let columns = column_slices(&x);
+        let codes = code_matrix(&x, columns.as_deref(), &self.thresholds);
         BinnedMatrix {
             n_rows,
             n_features: self.n_features,
@@ -234,55 +272,231 @@ fn code_of(thresholds: &[f64], x: f64) -> u8 {
     thresholds.partition_point(|&t| t < x) as u8
 }
 
-/// Codes of a column (runs of one value, common in sparse columns, are coded once).
-fn code_column(thresholds: &[f64], col: &[f64], out: &mut [u8]) {
-    let mut last = f64::NAN;
-    let mut last_code = 0;
-    for (o, &v) in out.iter_mut().zip(col) {
-        if v != last {
-            last = v;
-            last_code = code_of(thresholds, v);
+/// Rows per task when a row-major matrix is read row by row.
+const CHUNK: usize = 4096;
+
+/// The columns of `x` as slices, when it is stored column by column.
+fn column_slices<'a>(x: &ArrayView2<'a, f64>) -> Option<Vec<&'a [f64]>> {
+    let t = x.t();
+    if x.nrows() == 0 || !t.is_standard_layout() {
+        return None;
+    }
+    let all: &'a [f64] = x.to_slice_memory_order()?;
+    Some(all.chunks(x.nrows()).collect())
+}
+
+/// Call `f(i, row)` for the rows of chunk `c` (rows `c * CHUNK ..`), in order.
+fn for_rows(x: &ArrayView2<'_, f64>, c: usize, mut f: impl FnMut(usize, &[f64])) {
+    let end = ((c + 1) * CHUNK).min(x.nrows());
+    let mut buf = vec![0.0; x.ncols()];
+    for i in c * CHUNK..end {
+        let row = x.row(i);
+        match row.as_slice() {
+            Some(r) => f(i, r),
+            None => {
+                for (b, &v) in buf.iter_mut().zip(row.iter()) {
+                    *b = v;
+                }
+                f(i, &buf);
+            }
         }
-        *o = last_code;
     }
 }
 
-/// Cut points and per-bin ranges of one feature.
+/// Split a column-major matrix (columns of `n` values) into, per chunk of `chunk` rows, the
+/// pieces of every column that chunk owns.
+fn split_columns<T>(data: &mut [T], n: usize, chunk: usize) -> Vec<Vec<&mut [T]>> {
+    let mut out: Vec<Vec<&mut [T]>> = (0..n.div_ceil(chunk)).map(|_| Vec::new()).collect();
+    if n == 0 {
+        return out;
+    }
+    for col in data.chunks_mut(n) {
+        for (c, piece) in col.chunks_mut(chunk).enumerate() {
+            out[c].push(piece);
+        }
+    }
+    out
+}
+
+/// Column-major codes of `x` for the given cut points.
+fn code_matrix(x: &ArrayView2<'_, f64>, columns: Option<&[&[f64]]>, thresholds: &[Vec<f64>]) -> Vec<u8> {
+    let (n, nf) = x.dim();
+    let mut codes = vec![0u8; n * nf];
+    match columns {
+        Some(cols) => codes
+            .par_chunks_mut(n.max(1))
+            .zip(cols.par_iter())
+            .zip(thresholds.par_iter())
+            .for_each(|((out, col), t)| {
+                let mut run = Run::default();
+                for (o, &v) in out.iter_mut().zip(col.iter()) {
+                    *o = run.code(t, v);
+                }
+            }),
+        None => split_columns(&mut codes, n, CHUNK)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(c, mut pieces)| {
+                let start = c * CHUNK;
+                let mut runs = vec![Run::default(); nf];
+                for_rows(x, c, |i, row| {
+                    for (((piece, run), t), &v) in
+                        pieces.iter_mut().zip(&mut runs).zip(thresholds).zip(row)
+                    {
+                        piece[i - start] = run.code(t, v);
+                    }
+                });
+            }),
+    }
+    codes
+}
+
+/// The code of the last value seen in a column (runs of one value, common in sparse
+/// columns, are coded once).
+#[derive(Clone)]
+struct Run {
+    value: f64,
+    code: u8,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            value: f64::NAN,
+            code: 0,
+        }
+    }
+}
+
+impl Run {
+    #[inline]
+    fn code(&mut self, thresholds: &[f64], v: f64) -> u8 {
+        if v != self.value {
+            self.value = v;
+            self.code = code_of(thresholds, v);
+        }
+        self.code
+    }
+}
+
+/// The sorted distinct non-NaN values of one feature and their counts (-0.0 and 0.0 are
+/// one value), or `overflow` once there are more than `max_bins` of them.
+#[derive(Clone, Default)]
+struct Distinct {
+    values: Vec<f64>,
+    counts: Vec<usize>,
+    last: Option<(f64, usize)>,
+    overflow: bool,
+}
+
+impl Distinct {
+    #[inline]
+    fn add(&mut self, x: f64, max_bins: usize) {
+        if self.overflow {
+            return;
+        }
+        if let Some((v, i)) = self.last {
+            if v == x {
+                self.counts[i] += 1;
+                return;
+            }
+        }
+        if x.is_nan() {
+            return;
+        }
+        let i = self.values.partition_point(|&d| d < x);
+        if i < self.values.len() && self.values[i] == x {
+            self.counts[i] += 1;
+        } else if self.values.len() == max_bins {
+            *self = Distinct {
+                overflow: true,
+                ..Distinct::default()
+            };
+            return;
+        } else {
+            self.values.insert(i, x);
+            self.counts.insert(i, 1);
+        }
+        self.last = Some((x, i));
+    }
+
+    /// Union of the values seen by several parts, or `None` when there are too many.
+    fn merge<'a>(parts: impl Iterator<Item = &'a Distinct>, max_bins: usize) -> Option<Distinct> {
+        let mut acc = Distinct::default();
+        for p in parts {
+            if p.overflow {
+                return None;
+            }
+            let (mut values, mut counts) = (Vec::new(), Vec::new());
+            let (mut i, mut j) = (0, 0);
+            while i < acc.values.len() || j < p.values.len() {
+                let a = acc.values.get(i).copied();
+                let b = p.values.get(j).copied();
+                match (a, b) {
+                    (Some(a), Some(b)) if a == b => {
+                        values.push(a);
+                        counts.push(acc.counts[i] + p.counts[j]);
+                        i += 1;
+                        j += 1;
+                    }
+                    (Some(a), Some(b)) if a < b => {
+                        values.push(a);
+                        counts.push(acc.counts[i]);
+                        i += 1;
+                    }
+                    (Some(a), None) => {
+                        values.push(a);
+                        counts.push(acc.counts[i]);
+                        i += 1;
+                    }
+                    (_, Some(b)) => {
+                        values.push(b);
+                        counts.push(p.counts[j]);
+                        j += 1;
+                    }
+                    (None, None) => unreachable!(),
+                }
+            }
+            if values.len() > max_bins {
+                return None;
+            }
+            acc.values = values;
+            acc.counts = counts;
+        }
+        Some(acc)
+    }
+
+    /// From sorted values (NaN, which `total_cmp` puts at the ends, left out).
+    fn from_sorted(sorted: &[f64]) -> Distinct {
+        let mut d = Distinct::default();
+        for &x in sorted.iter().filter(|x| !x.is_nan()) {
+            match d.values.last() {
+                Some(&last) if last == x => *d.counts.last_mut().unwrap() += 1,
+                _ => {
+                    d.values.push(x);
+                    d.counts.push(1);
+                }
+            }
+        }
+        d
+    }
+}
+
+/// Cut points and per-bin value ranges of one feature.
 struct FeatureBins {
     thresholds: Vec<f64>,
     min: Vec<f64>,
     max: Vec<f64>,
-    counts: Vec<u32>,
 }
 
 impl FeatureBins {
-    fn build(values: &[f64], max_bins: usize) -> FeatureBins {
-        // Distinct values and their counts (-0.0 and 0.0 are one value), NaN left out.
-        let (distinct, counts) = match few_distinct(values, max_bins) {
-            Some(dc) => dc,
-            None => {
-                let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-                v.sort_unstable_by(f64::total_cmp);
-                let mut distinct: Vec<f64> = Vec::new();
-                let mut counts: Vec<usize> = Vec::new();
-                for &x in &v {
-                    match distinct.last() {
-                        Some(&last) if last == x => *counts.last_mut().unwrap() += 1,
-                        _ => {
-                            distinct.push(x);
-                            counts.push(1);
-                        }
-                    }
-                }
-                (distinct, counts)
-            }
-        };
+    fn from_distinct(d: Distinct, max_bins: usize) -> FeatureBins {
+        let Distinct { values: distinct, counts, .. } = d;
         if distinct.is_empty() {
             return FeatureBins {
                 thresholds: Vec::new(),
                 min: vec![f64::NAN],
                 max: vec![f64::NAN],
-                counts: vec![0],
             };
         }
         let n_values: usize = counts.iter().sum();
@@ -332,40 +546,8 @@ impl FeatureBins {
             thresholds,
             min,
             max,
-            counts: Vec::new(),
         }
     }
-}
-
-/// The sorted distinct non-NaN values of `values` and their counts, if there are at most
-/// `max_bins` of them (the common case after one-hot encoding: no sort needed).
-fn few_distinct(values: &[f64], max_bins: usize) -> Option<(Vec<f64>, Vec<usize>)> {
-    let mut distinct: Vec<f64> = Vec::with_capacity(max_bins + 1);
-    let mut counts: Vec<usize> = Vec::with_capacity(max_bins + 1);
-    let mut last = f64::NAN;
-    let mut last_i = 0;
-    for &x in values {
-        if x == last {
-            counts[last_i] += 1;
-            continue;
-        }
-        if x.is_nan() {
-            continue;
-        }
-        let i = distinct.partition_point(|&d| d < x);
-        if i < distinct.len() && distinct[i] == x {
-            counts[i] += 1;
-        } else {
-            if distinct.len() == max_bins {
-                return None;
-            }
-            distinct.insert(i, x);
-            counts.insert(i, 1);
-        }
-        last = x;
-        last_i = i;
-    }
-    Some((distinct, counts))
 }
 
 /// A cut point between `lo < hi`: the midpoint, or `lo` when the midpoint is not strictly
@@ -457,6 +639,39 @@ mod tests {
         assert_eq!(b.n_bins(1), 1);
         assert_eq!(b.column(1), &[0; 5]);
         assert_eq!(b.bin_value(0, f64::NAN), 2);
+    }
+
+    #[test]
+    fn every_memory_layout_and_thread_count_gives_the_same_bins() {
+        // 10,000 rows: several row chunks. Column 0 has 300 distinct values overall but
+        // fewer than 255 in each chunk (the union overflows); column 1 has 40; column 2 is
+        // continuous; column 3 is mostly zero.
+        let n = 10_000;
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| match j {
+            0 => ((i / 34) % 300) as f64,
+            1 => (i % 40) as f64 * 0.5,
+            2 => ((i * 7919) % n) as f64 / 7.0,
+            _ => if i % 10 == 0 { 1.0 } else { 0.0 },
+        });
+        let reference = BinnedMatrix::build(x.view(), 255);
+        assert_eq!(reference.n_bins(0), 255);
+        assert_eq!(reference.n_bins(1), 40);
+        assert_eq!(reference.bin_counts[3], vec![9_000, 1_000]);
+        assert_eq!(reference.mode(3), (0, 0.9));
+        let fortran: Array2<f64> = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!fortran.is_standard_layout());
+        // Every column twice, then every other column: a view with a column stride of 2.
+        let doubled = Array2::from_shape_fn((n, 8), |(i, j)| x[[i, j / 2]]);
+        let strided = doubled.slice(ndarray::s![.., ..;2]);
+        assert!(strided.as_slice_memory_order().is_none());
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                assert_eq!(BinnedMatrix::build(x.view(), 255), reference);
+                assert_eq!(BinnedMatrix::build(fortran.view(), 255), reference);
+                assert_eq!(BinnedMatrix::build(strided, 255), reference);
+            });
+        }
     }
 
     #[test]

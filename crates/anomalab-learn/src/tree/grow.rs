@@ -513,6 +513,8 @@ impl<'a> Grower<'a> {
             feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
         }
         let constant = scan(&fh, lo, hi, self, task, f, best);
+        // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
+        // bin may hold a rounding residue even when empty.)
         fh[lo * s..(hi + 1) * s].fill(0.0);
         self.fh = fh;
         constant
@@ -521,17 +523,43 @@ impl<'a> Grower<'a> {
     /// One random split of feature `f`; returns whether `f` is constant in the node.
     fn eval_random(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
         let (start, end) = (task.start, task.end);
+        let n = end - start;
+        let nb = self.bins.n_bins(f);
+        let (s, c) = (self.s, self.c);
         let col = self.bins.column(f);
-        let rows = &self.rows[start..end];
-        let mut lo = u8::MAX;
-        let mut hi = 0u8;
-        for &r in rows {
-            let b = col[r as usize];
-            lo = lo.min(b);
-            hi = hi.max(b);
-        }
-        let (lo, hi) = (lo as usize, hi as usize);
+        // Large nodes: one histogram pass gives both the range of the feature and the
+        // class weights on each side; small nodes: two direct passes.
+        let use_hist = n >= nb;
+        let mut fh = std::mem::take(&mut self.fh);
+        let (lo, hi) = if use_hist {
+            let nr = NodeRows {
+                rows: &self.rows[start..end],
+                ys: &self.ys[start..end],
+                ws: &self.ws[start..end],
+                sums: &task.sums,
+                s,
+                c,
+            };
+            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
+            let nonempty = |b: &usize| fh[b * s + c] != 0.0;
+            let lo = (0..nb).find(nonempty).unwrap_or(0);
+            let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
+            (lo, hi)
+        } else {
+            let mut lo = u8::MAX;
+            let mut hi = 0u8;
+            for &r in &self.rows[start..end] {
+                let b = col[r as usize];
+                lo = lo.min(b);
+                hi = hi.max(b);
+            }
+            (lo as usize, hi as usize)
+        };
         if lo >= hi {
+            if use_hist {
+                fh[..nb * s].fill(0.0);
+            }
+            self.fh = fh;
             return true;
         }
         let vlo = self.bins.bin_min[f][lo];
@@ -548,13 +576,26 @@ impl<'a> Grower<'a> {
         let left = &mut self.left;
         left.fill(0.0);
         let mut n_left = 0usize;
-        for (k, &r) in rows.iter().enumerate() {
-            if col[r as usize] as usize <= bin {
-                left[self.ys[start + k] as usize] += self.ws[start + k];
-                n_left += 1;
+        if use_hist {
+            for b in lo..=bin {
+                let h = &fh[b * s..(b + 1) * s];
+                for (l, &v) in left.iter_mut().zip(&h[..c]) {
+                    *l += v;
+                }
+                n_left += h[c] as usize;
+            }
+            // The whole histogram: a skipped most frequent bin may hold a rounding residue
+            // even when empty.
+            fh[..nb * s].fill(0.0);
+        } else {
+            for k in start..end {
+                if col[self.rows[k] as usize] as usize <= bin {
+                    left[self.ys[k] as usize] += self.ws[k];
+                    n_left += 1;
+                }
             }
         }
-        let n = end - start;
+        self.fh = fh;
         let msl = self.cfg.min_samples_leaf;
         if n_left < msl || n - n_left < msl {
             return false;
