@@ -78,18 +78,19 @@ impl BinnedMatrix {
         let (n_rows, n_features) = x.dim();
         let columns = column_slices(&x);
 
-        // 1. The distinct values of each feature, while there are at most `max_bins`.
-        let distinct: Vec<Option<Distinct>> = match &columns {
+        // 1. The distinct values of each feature and their counts. A feature with more than
+        //    `max_bins` of them keeps all its values instead, to be sorted for quantiles.
+        let distinct: Vec<(Vec<f64>, Vec<usize>)> = match &columns {
             Some(cols) => cols
                 .par_iter()
                 .map(|col| {
                     let mut d = Distinct::default();
                     col.iter().for_each(|&v| d.add(v, max_bins));
-                    (!d.overflow).then_some(d)
+                    Distinct::merge(std::iter::once(d), max_bins)
                 })
                 .collect(),
             None => {
-                let parts: Vec<Vec<Distinct>> = (0..n_rows.div_ceil(CHUNK))
+                let mut parts: Vec<Vec<Distinct>> = (0..n_rows.div_ceil(CHUNK))
                     .into_par_iter()
                     .map(|c| {
                         let mut st = vec![Distinct::default(); n_features];
@@ -101,49 +102,24 @@ impl BinnedMatrix {
                         st
                     })
                     .collect();
-                (0..n_features)
+                // Per feature, its part of every chunk (in chunk order).
+                let mut by_feature: Vec<Vec<Distinct>> =
+                    (0..n_features).map(|_| Vec::with_capacity(parts.len())).collect();
+                for part in &mut parts {
+                    for (f, d) in part.drain(..).enumerate() {
+                        by_feature[f].push(d);
+                    }
+                }
+                drop(parts);
+                by_feature
                     .into_par_iter()
-                    .map(|f| Distinct::merge(parts.iter().map(|p| &p[f]), max_bins))
+                    .map(|ds| Distinct::merge(ds.into_iter(), max_bins))
                     .collect()
             }
         };
-
-        // 2. Features with more distinct values: sort a copy of the column.
-        let over: Vec<usize> = (0..n_features).filter(|&f| distinct[f].is_none()).collect();
-        let mut sorted = vec![0.0f64; over.len() * n_rows];
-        match &columns {
-            Some(cols) => sorted
-                .par_chunks_mut(n_rows.max(1))
-                .zip(over.par_iter())
-                .for_each(|(out, &f)| out.copy_from_slice(cols[f])),
-            None if over.is_empty() => {}
-            None => split_columns(&mut sorted, n_rows, CHUNK)
-                .into_par_iter()
-                .enumerate()
-                .for_each(|(c, mut pieces)| {
-                    let start = c * CHUNK;
-                    for_rows(&x, c, |i, row| {
-                        for (piece, &f) in pieces.iter_mut().zip(&over) {
-                            piece[i - start] = row[f];
-                        }
-                    });
-                }),
-        }
-        let from_sort: Vec<FeatureBins> = sorted
-            .par_chunks_mut(n_rows.max(1))
-            .map(|col| {
-                col.sort_unstable_by(f64::total_cmp);
-                FeatureBins::from_distinct(Distinct::from_sorted(col), max_bins)
-            })
-            .collect();
-        drop(sorted);
-        let mut from_sort = from_sort.into_iter();
         let per_feature: Vec<FeatureBins> = distinct
-            .into_iter()
-            .map(|d| match d {
-                Some(d) => FeatureBins::from_distinct(d, max_bins),
-                None => from_sort.next().expect("one sorted column per feature"),
-            })
+            .into_par_iter()
+            .map(|d| FeatureBins::from_distinct(d, max_bins))
             .collect();
 
         // 3. The codes, and how many rows each bin holds.
@@ -379,20 +355,31 @@ impl Run {
     }
 }
 
-/// The sorted distinct non-NaN values of one feature and their counts (-0.0 and 0.0 are
-/// one value), or `overflow` once there are more than `max_bins` of them.
+/// The distinct non-NaN values of one feature and their counts (-0.0 and 0.0 are one
+/// value), while there are at most `max_bins` of them; after that, all the non-NaN values
+/// themselves (`raw`). Values are counted in a small open-addressing hash table (no sort,
+/// no unpredictable binary search per cell); `sorted()` orders them at the end.
 #[derive(Clone, Default)]
 struct Distinct {
-    values: Vec<f64>,
+    /// Table of value bits (`EMPTY` = free slot), size a power of two.
+    keys: Vec<u64>,
     counts: Vec<usize>,
+    len: usize,
+    /// Slot of the last value seen (runs of one value are common).
     last: Option<(f64, usize)>,
-    overflow: bool,
+    raw: Option<Vec<f64>>,
 }
 
+/// Bits of a NaN, which is never counted.
+const EMPTY: u64 = u64::MAX;
+
 impl Distinct {
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, x: f64, max_bins: usize) {
-        if self.overflow {
+        if let Some(raw) = &mut self.raw {
+            if !x.is_nan() {
+                raw.push(x);
+            }
             return;
         }
         if let Some((v, i)) = self.last {
@@ -404,81 +391,141 @@ impl Distinct {
         if x.is_nan() {
             return;
         }
-        let i = self.values.partition_point(|&d| d < x);
-        if i < self.values.len() && self.values[i] == x {
-            self.counts[i] += 1;
-        } else if self.values.len() == max_bins {
+        self.add_slow(x, max_bins);
+    }
+
+    fn add_slow(&mut self, x: f64, max_bins: usize) {
+        // -0.0 counts as 0.0.
+        let x = if x == 0.0 { 0.0 } else { x };
+        if self.add_count(x.to_bits(), 1, max_bins) {
+            self.last = Some((x, self.slot(x.to_bits())));
+        } else {
+            let mut raw = self.expand();
+            raw.push(x);
             *self = Distinct {
-                overflow: true,
+                raw: Some(raw),
                 ..Distinct::default()
             };
-            return;
-        } else {
-            self.values.insert(i, x);
-            self.counts.insert(i, 1);
         }
-        self.last = Some((x, i));
     }
 
-    /// Union of the values seen by several parts, or `None` when there are too many.
-    fn merge<'a>(parts: impl Iterator<Item = &'a Distinct>, max_bins: usize) -> Option<Distinct> {
-        let mut acc = Distinct::default();
+    /// The slot holding `bits`, or the free slot where it belongs.
+    #[inline]
+    fn slot(&self, bits: u64) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut i = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        while self.keys[i] != bits && self.keys[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    fn grow(&mut self) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_counts = std::mem::take(&mut self.counts);
+        self.keys = vec![EMPTY; old_keys.len() * 2];
+        self.counts = vec![0; old_keys.len() * 2];
+        for (k, c) in old_keys.into_iter().zip(old_counts) {
+            if k != EMPTY {
+                let i = self.slot(k);
+                self.keys[i] = k;
+                self.counts[i] = c;
+            }
+        }
+        self.last = None;
+    }
+
+    /// The distinct values in increasing order, with their counts.
+    fn sorted(&self) -> (Vec<f64>, Vec<usize>) {
+        let mut pairs: Vec<(f64, usize)> = self
+            .keys
+            .iter()
+            .zip(&self.counts)
+            .filter(|(k, _)| **k != EMPTY)
+            .map(|(k, &c)| (f64::from_bits(*k), c))
+            .collect();
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        pairs.into_iter().unzip()
+    }
+
+    /// Every value, repeated as often as it was seen (in no particular order).
+    fn expand(&self) -> Vec<f64> {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
+        let n = self.counts.iter().sum();
+        let mut out = Vec::with_capacity(n);
+        for (&k, &c) in self.keys.iter().zip(&self.counts) {
+            if k != EMPTY {
+                out.extend(std::iter::repeat_n(f64::from_bits(k), c));
+            }
+        }
+        out
+    }
+
+    /// The sorted distinct values and counts of several parts together (by sorting every
+    /// value when there are more than `max_bins` distinct ones).
+    fn merge(parts: impl Iterator<Item = Distinct>, max_bins: usize) -> (Vec<f64>, Vec<usize>) {
+        let parts: Vec<Distinct> = parts.collect();
+        if parts.iter().all(|p| p.raw.is_none()) {
+            let mut acc = Distinct::default();
+            let fits = parts.iter().all(|p| {
+                p.keys
+                    .iter()
+                    .zip(&p.counts)
+                    .filter(|(k, _)| **k != EMPTY)
+                    .all(|(&k, &c)| acc.add_count(k, c, max_bins))
+            });
+            if fits {
+                return acc.sorted();
+            }
+        }
+        let total = parts
+            .iter()
+            .map(|p| p.raw.as_ref().map_or(p.counts.iter().sum(), |r| r.len()))
+            .sum();
+        let mut all: Vec<f64> = Vec::with_capacity(total);
         for p in parts {
-            if p.overflow {
-                return None;
+            match p.raw {
+                Some(raw) => all.extend_from_slice(&raw),
+                None => all.extend(p.expand()),
             }
-            let (mut values, mut counts) = (Vec::new(), Vec::new());
-            let (mut i, mut j) = (0, 0);
-            while i < acc.values.len() || j < p.values.len() {
-                let a = acc.values.get(i).copied();
-                let b = p.values.get(j).copied();
-                match (a, b) {
-                    (Some(a), Some(b)) if a == b => {
-                        values.push(a);
-                        counts.push(acc.counts[i] + p.counts[j]);
-                        i += 1;
-                        j += 1;
-                    }
-                    (Some(a), Some(b)) if a < b => {
-                        values.push(a);
-                        counts.push(acc.counts[i]);
-                        i += 1;
-                    }
-                    (Some(a), None) => {
-                        values.push(a);
-                        counts.push(acc.counts[i]);
-                        i += 1;
-                    }
-                    (_, Some(b)) => {
-                        values.push(b);
-                        counts.push(p.counts[j]);
-                        j += 1;
-                    }
-                    (None, None) => unreachable!(),
+        }
+        all.sort_unstable_by(f64::total_cmp);
+        let (mut values, mut counts): (Vec<f64>, Vec<usize>) = (Vec::new(), Vec::new());
+        for &x in &all {
+            match values.last() {
+                Some(&last) if last == x => *counts.last_mut().unwrap() += 1,
+                _ => {
+                    values.push(x);
+                    counts.push(1);
                 }
             }
-            if values.len() > max_bins {
-                return None;
-            }
-            acc.values = values;
-            acc.counts = counts;
         }
-        Some(acc)
+        (values, counts)
     }
 
-    /// From sorted values (NaN, which `total_cmp` puts at the ends, left out).
-    fn from_sorted(sorted: &[f64]) -> Distinct {
-        let mut d = Distinct::default();
-        for &x in sorted.iter().filter(|x| !x.is_nan()) {
-            match d.values.last() {
-                Some(&last) if last == x => *d.counts.last_mut().unwrap() += 1,
-                _ => {
-                    d.values.push(x);
-                    d.counts.push(1);
-                }
+    /// Add `count` occurrences of the value with bits `bits`; false when that would make
+    /// more than `max_bins` distinct values.
+    fn add_count(&mut self, bits: u64, count: usize, max_bins: usize) -> bool {
+        if self.keys.is_empty() {
+            self.keys = vec![EMPTY; 8];
+            self.counts = vec![0; 8];
+        }
+        let mut i = self.slot(bits);
+        if self.keys[i] == EMPTY {
+            if self.len == max_bins {
+                return false;
+            }
+            self.keys[i] = bits;
+            self.len += 1;
+            if self.len * 2 > self.keys.len() {
+                self.grow();
+                i = self.slot(bits);
             }
         }
-        d
+        self.counts[i] += count;
+        true
     }
 }
 
@@ -490,8 +537,7 @@ struct FeatureBins {
 }
 
 impl FeatureBins {
-    fn from_distinct(d: Distinct, max_bins: usize) -> FeatureBins {
-        let Distinct { values: distinct, counts, .. } = d;
+    fn from_distinct((distinct, counts): (Vec<f64>, Vec<usize>), max_bins: usize) -> FeatureBins {
         if distinct.is_empty() {
             return FeatureBins {
                 thresholds: Vec::new(),
