@@ -4,11 +4,12 @@
 For each dataset prepared by ``scripts/bench_prepare.py`` and each model (decision tree,
 random forest of 100 trees, extra trees of 100 trees), it fits scikit-learn's estimator
 (``n_jobs`` = ``--threads`` for the forests) and the native one with the same
-hyper-parameters and seed, each in its own process so that peak memory (``ru_maxrss`` of
-that process, from ``os.wait4``) is per model, and prints one table:
+hyper-parameters and seed, each in its own process so that peak memory is per model, and
+prints one table:
 
   dataset, model, impl, fit s (wall), fit CPU s, predict s, accuracy, F1 macro, ROC-AUC
-  (binary; one-vs-rest macro for multiclass), peak RSS MB, model size, and the ratios
+  (binary; one-vs-rest macro for multiclass), peak RSS MB (by /usr/bin/time), model size
+  (postcard bytes / pickle bytes), and the ratios
   scikit-learn / native of fit time, predict time and peak RSS.
 
 Metrics are computed here, with scikit-learn, from the test-set probabilities each side
@@ -21,8 +22,11 @@ back to back, and ``--repeat N`` keeps the best of N runs of each.
 On the synthetic set the decision tree is limited to ``max_depth=20`` (the reference
 measurement), the forests are not (pass ``--rf-max-depth`` to limit them).
 
-Usage: scripts/bench_trees.py [--dir DIR] [--datasets a,b] [--models a,b] [--threads 2]
-       [--repeat 1] [--seed 0] [--json-out FILE]
+With ``--seeds 0,1,2`` every fit is repeated with each seed (both sides): the table shows
+the mean metrics with their standard deviation over the seeds, and median times.
+
+Usage: scripts/bench_trees.py [--dir DIR] [--datasets a,b] [--models a,b] [--impls a,b]
+       [--threads 2] [--repeat 1] [--seeds 0] [--n-estimators 100] [--json-out FILE]
 """
 
 import argparse
@@ -122,15 +126,31 @@ def build_native():
 
 
 def run_measured(cmd):
-    """Run `cmd`, return (its JSON line, peak RSS in MB of that process)."""
+    """Run `cmd`, return (its JSON line, peak RSS in MB of that process).
+
+    The peak is measured by /usr/bin/time when it exists: `ru_maxrss` of a child started
+    from Python also counts the pages of the Python process it was forked from (Linux
+    carries the high-water mark over `exec`), which would inflate both sides."""
+    timer = "/usr/bin/time"
+    rss_file = None
+    if os.path.exists(timer):
+        fd, rss_file = tempfile.mkstemp(prefix="anomalab-rss-")
+        os.close(fd)
+        cmd = [timer, "-f", "%M", "-o", rss_file] + cmd
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}")
+    if rss_file:
+        with open(rss_file) as fh:
+            rss_kb = float(fh.read().split()[-1])
+        os.unlink(rss_file)
+    else:
+        rss_kb = ru.ru_maxrss
     line = [ln for ln in out.splitlines() if ln.startswith("{")][-1]
-    return json.loads(line), ru.ru_maxrss / 1024.0
+    return json.loads(line), rss_kb / 1024.0
 
 
 def metrics(proba, y, n_classes):
@@ -152,17 +172,36 @@ def metrics(proba, y, n_classes):
     return acc, f1, auc
 
 
-def one_run(impl, exe, dataset, model, params, args, proba_path):
+def summarise(runs):
+    """One table row from the runs of several seeds: median times and sizes, mean metrics
+    (with their standard deviation over seeds)."""
+    out = dict(runs[0])
+    for k in ("fit_s", "fit_cpu_s", "predict_s", "predict_cpu_s", "rss_mb", "model_bytes",
+              "save_s", "load_s"):
+        out[k] = float(np.median([r[k] for r in runs]))
+    for k in ("accuracy", "f1_macro", "roc_auc"):
+        v = np.array([r[k] for r in runs])
+        out[k] = float(v.mean())
+        out[k + "_sd"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    out["seeds"] = [r["seed"] for r in runs]
+    return out
+
+
+def one_run(impl, exe, dataset, model, params, args, proba_path, seed):
     if impl == "sklearn":
         cmd = [sys.executable, __file__, "--worker", "--dir", str(args.dir), "--dataset", dataset,
-               "--model", model, "--threads", str(args.threads), "--seed", str(args.seed),
+               "--model", model, "--threads", str(args.threads), "--seed", str(seed),
                "--params", json.dumps(params), "--proba-out", proba_path]
     else:
         cmd = [exe, "--dir", str(args.dir), "--dataset", dataset, "--model", model,
-               "--threads", str(args.threads), "--seed", str(args.seed), "--proba-out", proba_path]
+               "--threads", str(args.threads), "--seed", str(seed), "--proba-out", proba_path]
         for k, v in params.items():
             cmd += ["--param", f"{k}={v}"]
     return run_measured(cmd)
+
+
+def metric(r, k, sd):
+    return f"{r[k]:.4f} ({r[k + '_sd']:.4f})" if sd else f"{r[k]:.4f}"
 
 
 def fmt_size(b):
@@ -177,7 +216,9 @@ def main():
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--impls", default="sklearn,native")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--seeds", default="0",
+                    help="comma-separated seeds: metrics are averaged over them (mean, sd)")
     ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of N runs")
     ap.add_argument("--n-estimators", type=int, default=100)
     ap.add_argument("--rf-max-depth", type=int, default=None)
@@ -203,10 +244,12 @@ def main():
     exe = build_native() if "native" in impls else None
     load = os.getloadavg()
     print(f"# {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
-          f"at start; threads={args.threads}, repeat={args.repeat}", flush=True)
+          f"at start; threads={args.threads}, repeat={args.repeat}, seeds={args.seeds}",
+          flush=True)
 
     rows = []
     tmp = tempfile.mkdtemp(prefix="anomalab-bench-trees-")
+    seeds = [int(x) for x in args.seeds.split(",")]
     for dataset in datasets:
         _, _, _, yte, meta = bench_prepare.load(args.dir, dataset)
         nc = meta["n_classes"]
@@ -214,20 +257,24 @@ def main():
             params = model_params(dataset, model, args)
             res = {}
             for impl in impls:
-                best = None
-                for _ in range(args.repeat):
-                    path = os.path.join(tmp, f"{dataset}.{model}.{impl}.proba")
-                    r, rss = one_run(impl, exe, dataset, model, params, args, path)
-                    r["rss_mb"] = rss
-                    if best is None or r["fit_s"] < best["fit_s"]:
-                        proba = np.fromfile(path, dtype="<f8").reshape(len(yte), nc)
-                        r["accuracy"], r["f1_macro"], r["roc_auc"] = metrics(proba, yte, nc)
-                        best = r
-                    os.unlink(path)
-                best.update(dataset=dataset, model=model, impl=impl, params=params)
-                res[impl] = best
-                rows.append(best)
-                print(json.dumps(best), file=sys.stderr, flush=True)
+                runs = []
+                for seed in seeds:
+                    best = None
+                    for _ in range(args.repeat):
+                        path = os.path.join(tmp, f"{dataset}.{model}.{impl}.proba")
+                        r, rss = one_run(impl, exe, dataset, model, params, args, path, seed)
+                        r["rss_mb"] = rss
+                        if best is None or r["fit_s"] < best["fit_s"]:
+                            proba = np.fromfile(path, dtype="<f8").reshape(len(yte), nc)
+                            r["accuracy"], r["f1_macro"], r["roc_auc"] = metrics(proba, yte, nc)
+                            best = r
+                        os.unlink(path)
+                    best.update(dataset=dataset, model=model, impl=impl, params=params, seed=seed)
+                    print(json.dumps(best), file=sys.stderr, flush=True)
+                    runs.append(best)
+                row = summarise(runs)
+                res[impl] = row
+                rows.append(row)
             if "sklearn" in res and "native" in res:
                 s, n = res["sklearn"], res["native"]
                 n["fit_ratio"] = s["fit_s"] / n["fit_s"]
@@ -235,16 +282,17 @@ def main():
                 n["predict_ratio"] = s["predict_s"] / n["predict_s"]
                 n["rss_ratio"] = s["rss_mb"] / n["rss_mb"]
 
-    hdr = ("dataset", "model", "impl", "fit s", "fit CPU s", "predict s", "accuracy", "F1 macro",
-           "ROC-AUC", "peak RSS MB", "model size", "fit x", "fit CPU x", "predict x", "RSS x")
+    sd = len(seeds) > 1
+    hdr = ("dataset", "model", "impl", "fit s", "fit CPU s", "predict s",
+           "accuracy" + (" (sd)" if sd else ""), "F1 macro" + (" (sd)" if sd else ""), "ROC-AUC", "peak RSS MB", "model size", "fit x", "fit CPU x", "predict x", "RSS x")
     print("| " + " | ".join(hdr) + " |")
     print("|" + "---|" * len(hdr))
     for r in rows:
         ratio = lambda k: f"{r[k]:.2f}" if k in r else ""  # noqa: E731
         print("| " + " | ".join([
             r["dataset"], r["model"], r["impl"], f"{r['fit_s']:.3f}", f"{r['fit_cpu_s']:.2f}",
-            f"{r['predict_s']:.3f}", f"{r['accuracy']:.4f}", f"{r['f1_macro']:.4f}",
-            f"{r['roc_auc']:.4f}", f"{r['rss_mb']:.0f}", fmt_size(r["model_bytes"]),
+            f"{r['predict_s']:.3f}", metric(r, "accuracy", sd), metric(r, "f1_macro", sd),
+            metric(r, "roc_auc", False), f"{r['rss_mb']:.0f}", fmt_size(r["model_bytes"]),
             ratio("fit_ratio"), ratio("fit_cpu_ratio"), ratio("predict_ratio"), ratio("rss_ratio"),
         ]) + " |")
     load = os.getloadavg()

@@ -48,9 +48,6 @@ use crate::traits::TrainSet;
 /// The largest number of bins per feature (codes are `u8`).
 pub const MAX_BINS: usize = 255;
 
-/// Features binned together by one task (their columns are copied out of the rows at once).
-const GROUP: usize = 8;
-
 /// A training matrix mapped to per-feature bins (see the module documentation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedMatrix {
@@ -79,51 +76,76 @@ impl BinnedMatrix {
     pub fn build(x: ArrayView2<'_, f64>, max_bins: usize) -> BinnedMatrix {
         let max_bins = max_bins.clamp(2, MAX_BINS);
         let (n_rows, n_features) = x.dim();
-        let mut codes = vec![0u8; n_rows * n_features];
-        let mut per_feature: Vec<Option<FeatureBins>> = (0..n_features).map(|_| None).collect();
-        if n_rows > 0 {
-            // Features in groups: one pass over the rows copies a group's columns into a
-            // contiguous buffer (a row-major matrix is read a cache line at a time), then each
-            // column is binned and coded from there.
-            codes
-                .par_chunks_mut(n_rows * GROUP)
-                .zip(per_feature.par_chunks_mut(GROUP))
-                .enumerate()
-                .for_each(|(g, (codes, bins))| {
-                    let f0 = g * GROUP;
-                    let k = bins.len();
-                    let mut cols = vec![0.0f64; k * n_rows];
-                    let block = x.slice(ndarray::s![.., f0..f0 + k]);
-                    for (i, row) in block.rows().into_iter().enumerate() {
-                        for (j, &v) in row.iter().enumerate() {
-                            cols[j * n_rows + i] = v;
-                        }
+        let columns = column_slices(&x);
+
+        // 1. The distinct values of each feature and their counts. A feature with more than
+        //    `max_bins` of them keeps all its values instead, to be sorted for quantiles.
+        let distinct: Vec<(Vec<f64>, Vec<usize>)> = match &columns {
+            Some(cols) => cols
+                .par_iter()
+                .map(|col| {
+                    let mut d = Distinct::default();
+                    col.iter().for_each(|&v| d.add(v, max_bins));
+                    Distinct::merge(std::iter::once(d), max_bins)
+                })
+                .collect(),
+            None => {
+                let mut parts: Vec<Vec<Distinct>> = (0..n_rows.div_ceil(CHUNK))
+                    .into_par_iter()
+                    .map(|c| {
+                        let mut st = vec![Distinct::default(); n_features];
+                        for_rows(&x, c, |_, row| {
+                            for (d, &v) in st.iter_mut().zip(row) {
+                                d.add(v, max_bins);
+                            }
+                        });
+                        st
+                    })
+                    .collect();
+                // Per feature, its part of every chunk (in chunk order).
+                let mut by_feature: Vec<Vec<Distinct>> =
+                    (0..n_features).map(|_| Vec::with_capacity(parts.len())).collect();
+                for part in &mut parts {
+                    for (f, d) in part.drain(..).enumerate() {
+                        by_feature[f].push(d);
                     }
-                    for (j, (col, out)) in cols
-                        .chunks_exact(n_rows)
-                        .zip(codes.chunks_exact_mut(n_rows))
-                        .enumerate()
-                    {
-                        let mut fb = FeatureBins::build(col, max_bins);
-                        code_column(&fb.thresholds, col, out);
-                        fb.counts = vec![0; fb.thresholds.len() + 1];
-                        for &c in out.iter() {
-                            fb.counts[c as usize] += 1;
-                        }
-                        bins[j] = Some(fb);
-                    }
-                });
-        }
-        let mut thresholds = Vec::with_capacity(n_features);
+                }
+                drop(parts);
+                by_feature
+                    .into_par_iter()
+                    .map(|ds| Distinct::merge(ds.into_iter(), max_bins))
+                    .collect()
+            }
+        };
+        let per_feature: Vec<FeatureBins> = distinct
+            .into_par_iter()
+            .map(|d| FeatureBins::from_distinct(d, max_bins))
+            .collect();
+
+        // 3. The codes, and how many rows each bin holds.
+        let thresholds: Vec<Vec<f64>> = per_feature.iter().map(|fb| fb.thresholds.clone()).collect();
+        let codes = code_matrix(&x, columns.as_deref(), &thresholds);
+        let bin_counts: Vec<Vec<u32>> = codes
+            .par_chunks(n_rows.max(1))
+            .zip(thresholds.par_iter())
+            .map(|(col, t)| {
+                let mut counts = vec![0u32; t.len() + 1];
+                for &c in col {
+                    counts[c as usize] += 1;
+                }
+                counts
+            })
+            .collect();
+        let bin_counts = if n_rows == 0 {
+            thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
+        } else {
+            bin_counts
+        };
         let mut bin_min = Vec::with_capacity(n_features);
         let mut bin_max = Vec::with_capacity(n_features);
-        let mut bin_counts = Vec::with_capacity(n_features);
         for fb in per_feature {
-            let fb = fb.unwrap_or_else(|| FeatureBins::build(&[], max_bins));
-            thresholds.push(fb.thresholds);
             bin_min.push(fb.min);
             bin_max.push(fb.max);
-            bin_counts.push(fb.counts);
         }
         BinnedMatrix {
             n_rows,
@@ -156,16 +178,8 @@ impl BinnedMatrix {
             self.n_features
         );
         let n_rows = x.nrows();
-        let mut codes = vec![0u8; n_rows * self.n_features];
-        if n_rows > 0 {
-            codes
-                .par_chunks_mut(n_rows)
-                .enumerate()
-                .for_each(|(f, out)| {
-                    let col: Vec<f64> = x.column(f).to_vec();
-                    code_column(&self.thresholds[f], &col, out);
-                });
-        }
+        let columns = column_slices(&x);
+        let codes = code_matrix(&x, columns.as_deref(), &self.thresholds);
         BinnedMatrix {
             n_rows,
             n_features: self.n_features,
@@ -234,55 +248,301 @@ fn code_of(thresholds: &[f64], x: f64) -> u8 {
     thresholds.partition_point(|&t| t < x) as u8
 }
 
-/// Codes of a column (runs of one value, common in sparse columns, are coded once).
-fn code_column(thresholds: &[f64], col: &[f64], out: &mut [u8]) {
-    let mut last = f64::NAN;
-    let mut last_code = 0;
-    for (o, &v) in out.iter_mut().zip(col) {
-        if v != last {
-            last = v;
-            last_code = code_of(thresholds, v);
+/// Rows per task when a row-major matrix is read row by row.
+const CHUNK: usize = 4096;
+
+/// The columns of `x` as slices, when it is stored column by column.
+fn column_slices<'a>(x: &ArrayView2<'a, f64>) -> Option<Vec<&'a [f64]>> {
+    let t = x.t();
+    if x.nrows() == 0 || !t.is_standard_layout() {
+        return None;
+    }
+    let all: &'a [f64] = x.to_slice_memory_order()?;
+    Some(all.chunks(x.nrows()).collect())
+}
+
+/// Call `f(i, row)` for the rows of chunk `c` (rows `c * CHUNK ..`), in order.
+fn for_rows(x: &ArrayView2<'_, f64>, c: usize, mut f: impl FnMut(usize, &[f64])) {
+    let end = ((c + 1) * CHUNK).min(x.nrows());
+    let mut buf = vec![0.0; x.ncols()];
+    for i in c * CHUNK..end {
+        let row = x.row(i);
+        match row.as_slice() {
+            Some(r) => f(i, r),
+            None => {
+                for (b, &v) in buf.iter_mut().zip(row.iter()) {
+                    *b = v;
+                }
+                f(i, &buf);
+            }
         }
-        *o = last_code;
     }
 }
 
-/// Cut points and per-bin ranges of one feature.
+/// Split a column-major matrix (columns of `n` values) into, per chunk of `chunk` rows, the
+/// pieces of every column that chunk owns.
+fn split_columns<T>(data: &mut [T], n: usize, chunk: usize) -> Vec<Vec<&mut [T]>> {
+    let mut out: Vec<Vec<&mut [T]>> = (0..n.div_ceil(chunk)).map(|_| Vec::new()).collect();
+    if n == 0 {
+        return out;
+    }
+    for col in data.chunks_mut(n) {
+        for (c, piece) in col.chunks_mut(chunk).enumerate() {
+            out[c].push(piece);
+        }
+    }
+    out
+}
+
+/// Column-major codes of `x` for the given cut points.
+fn code_matrix(x: &ArrayView2<'_, f64>, columns: Option<&[&[f64]]>, thresholds: &[Vec<f64>]) -> Vec<u8> {
+    let (n, nf) = x.dim();
+    let mut codes = vec![0u8; n * nf];
+    match columns {
+        Some(cols) => codes
+            .par_chunks_mut(n.max(1))
+            .zip(cols.par_iter())
+            .zip(thresholds.par_iter())
+            .for_each(|((out, col), t)| {
+                let mut run = Run::default();
+                for (o, &v) in out.iter_mut().zip(col.iter()) {
+                    *o = run.code(t, v);
+                }
+            }),
+        None => split_columns(&mut codes, n, CHUNK)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(c, mut pieces)| {
+                let start = c * CHUNK;
+                let mut runs = vec![Run::default(); nf];
+                for_rows(x, c, |i, row| {
+                    for (((piece, run), t), &v) in
+                        pieces.iter_mut().zip(&mut runs).zip(thresholds).zip(row)
+                    {
+                        piece[i - start] = run.code(t, v);
+                    }
+                });
+            }),
+    }
+    codes
+}
+
+/// The code of the last value seen in a column (runs of one value, common in sparse
+/// columns, are coded once).
+#[derive(Clone)]
+struct Run {
+    value: f64,
+    code: u8,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            value: f64::NAN,
+            code: 0,
+        }
+    }
+}
+
+impl Run {
+    #[inline]
+    fn code(&mut self, thresholds: &[f64], v: f64) -> u8 {
+        if v != self.value {
+            self.value = v;
+            self.code = code_of(thresholds, v);
+        }
+        self.code
+    }
+}
+
+/// The distinct non-NaN values of one feature and their counts (-0.0 and 0.0 are one
+/// value), while there are at most `max_bins` of them; after that, all the non-NaN values
+/// themselves (`raw`). Values are counted in a small open-addressing hash table (no sort,
+/// no unpredictable binary search per cell); `sorted()` orders them at the end.
+#[derive(Clone, Default)]
+struct Distinct {
+    /// Table of value bits (`EMPTY` = free slot), size a power of two.
+    keys: Vec<u64>,
+    counts: Vec<usize>,
+    len: usize,
+    /// Slot of the last value seen (runs of one value are common).
+    last: Option<(f64, usize)>,
+    raw: Option<Vec<f64>>,
+}
+
+/// Bits of a NaN, which is never counted.
+const EMPTY: u64 = u64::MAX;
+
+impl Distinct {
+    #[inline(always)]
+    fn add(&mut self, x: f64, max_bins: usize) {
+        if let Some(raw) = &mut self.raw {
+            if !x.is_nan() {
+                raw.push(x);
+            }
+            return;
+        }
+        if let Some((v, i)) = self.last {
+            if v == x {
+                self.counts[i] += 1;
+                return;
+            }
+        }
+        if x.is_nan() {
+            return;
+        }
+        self.add_slow(x, max_bins);
+    }
+
+    fn add_slow(&mut self, x: f64, max_bins: usize) {
+        // -0.0 counts as 0.0.
+        let x = if x == 0.0 { 0.0 } else { x };
+        if self.add_count(x.to_bits(), 1, max_bins) {
+            self.last = Some((x, self.slot(x.to_bits())));
+        } else {
+            let mut raw = self.expand();
+            raw.push(x);
+            *self = Distinct {
+                raw: Some(raw),
+                ..Distinct::default()
+            };
+        }
+    }
+
+    /// The slot holding `bits`, or the free slot where it belongs.
+    #[inline]
+    fn slot(&self, bits: u64) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut i = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        while self.keys[i] != bits && self.keys[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    fn grow(&mut self) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_counts = std::mem::take(&mut self.counts);
+        self.keys = vec![EMPTY; old_keys.len() * 2];
+        self.counts = vec![0; old_keys.len() * 2];
+        for (k, c) in old_keys.into_iter().zip(old_counts) {
+            if k != EMPTY {
+                let i = self.slot(k);
+                self.keys[i] = k;
+                self.counts[i] = c;
+            }
+        }
+        self.last = None;
+    }
+
+    /// The distinct values in increasing order, with their counts.
+    fn sorted(&self) -> (Vec<f64>, Vec<usize>) {
+        let mut pairs: Vec<(f64, usize)> = self
+            .keys
+            .iter()
+            .zip(&self.counts)
+            .filter(|(k, _)| **k != EMPTY)
+            .map(|(k, &c)| (f64::from_bits(*k), c))
+            .collect();
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        pairs.into_iter().unzip()
+    }
+
+    /// Every value, repeated as often as it was seen (in no particular order).
+    fn expand(&self) -> Vec<f64> {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
+        let n = self.counts.iter().sum();
+        let mut out = Vec::with_capacity(n);
+        for (&k, &c) in self.keys.iter().zip(&self.counts) {
+            if k != EMPTY {
+                out.extend(std::iter::repeat_n(f64::from_bits(k), c));
+            }
+        }
+        out
+    }
+
+    /// The sorted distinct values and counts of several parts together (by sorting every
+    /// value when there are more than `max_bins` distinct ones).
+    fn merge(parts: impl Iterator<Item = Distinct>, max_bins: usize) -> (Vec<f64>, Vec<usize>) {
+        let parts: Vec<Distinct> = parts.collect();
+        if parts.iter().all(|p| p.raw.is_none()) {
+            let mut acc = Distinct::default();
+            let fits = parts.iter().all(|p| {
+                p.keys
+                    .iter()
+                    .zip(&p.counts)
+                    .filter(|(k, _)| **k != EMPTY)
+                    .all(|(&k, &c)| acc.add_count(k, c, max_bins))
+            });
+            if fits {
+                return acc.sorted();
+            }
+        }
+        let total = parts
+            .iter()
+            .map(|p| p.raw.as_ref().map_or(p.counts.iter().sum(), |r| r.len()))
+            .sum();
+        let mut all: Vec<f64> = Vec::with_capacity(total);
+        for p in parts {
+            match p.raw {
+                Some(raw) => all.extend_from_slice(&raw),
+                None => all.extend(p.expand()),
+            }
+        }
+        all.sort_unstable_by(f64::total_cmp);
+        let (mut values, mut counts): (Vec<f64>, Vec<usize>) = (Vec::new(), Vec::new());
+        for &x in &all {
+            match values.last() {
+                Some(&last) if last == x => *counts.last_mut().unwrap() += 1,
+                _ => {
+                    values.push(x);
+                    counts.push(1);
+                }
+            }
+        }
+        (values, counts)
+    }
+
+    /// Add `count` occurrences of the value with bits `bits`; false when that would make
+    /// more than `max_bins` distinct values.
+    fn add_count(&mut self, bits: u64, count: usize, max_bins: usize) -> bool {
+        if self.keys.is_empty() {
+            self.keys = vec![EMPTY; 8];
+            self.counts = vec![0; 8];
+        }
+        let mut i = self.slot(bits);
+        if self.keys[i] == EMPTY {
+            if self.len == max_bins {
+                return false;
+            }
+            self.keys[i] = bits;
+            self.len += 1;
+            if self.len * 2 > self.keys.len() {
+                self.grow();
+                i = self.slot(bits);
+            }
+        }
+        self.counts[i] += count;
+        true
+    }
+}
+
+/// Cut points and per-bin value ranges of one feature.
 struct FeatureBins {
     thresholds: Vec<f64>,
     min: Vec<f64>,
     max: Vec<f64>,
-    counts: Vec<u32>,
 }
 
 impl FeatureBins {
-    fn build(values: &[f64], max_bins: usize) -> FeatureBins {
-        // Distinct values and their counts (-0.0 and 0.0 are one value), NaN left out.
-        let (distinct, counts) = match few_distinct(values, max_bins) {
-            Some(dc) => dc,
-            None => {
-                let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-                v.sort_unstable_by(f64::total_cmp);
-                let mut distinct: Vec<f64> = Vec::new();
-                let mut counts: Vec<usize> = Vec::new();
-                for &x in &v {
-                    match distinct.last() {
-                        Some(&last) if last == x => *counts.last_mut().unwrap() += 1,
-                        _ => {
-                            distinct.push(x);
-                            counts.push(1);
-                        }
-                    }
-                }
-                (distinct, counts)
-            }
-        };
+    fn from_distinct((distinct, counts): (Vec<f64>, Vec<usize>), max_bins: usize) -> FeatureBins {
         if distinct.is_empty() {
             return FeatureBins {
                 thresholds: Vec::new(),
                 min: vec![f64::NAN],
                 max: vec![f64::NAN],
-                counts: vec![0],
             };
         }
         let n_values: usize = counts.iter().sum();
@@ -332,40 +592,8 @@ impl FeatureBins {
             thresholds,
             min,
             max,
-            counts: Vec::new(),
         }
     }
-}
-
-/// The sorted distinct non-NaN values of `values` and their counts, if there are at most
-/// `max_bins` of them (the common case after one-hot encoding: no sort needed).
-fn few_distinct(values: &[f64], max_bins: usize) -> Option<(Vec<f64>, Vec<usize>)> {
-    let mut distinct: Vec<f64> = Vec::with_capacity(max_bins + 1);
-    let mut counts: Vec<usize> = Vec::with_capacity(max_bins + 1);
-    let mut last = f64::NAN;
-    let mut last_i = 0;
-    for &x in values {
-        if x == last {
-            counts[last_i] += 1;
-            continue;
-        }
-        if x.is_nan() {
-            continue;
-        }
-        let i = distinct.partition_point(|&d| d < x);
-        if i < distinct.len() && distinct[i] == x {
-            counts[i] += 1;
-        } else {
-            if distinct.len() == max_bins {
-                return None;
-            }
-            distinct.insert(i, x);
-            counts.insert(i, 1);
-        }
-        last = x;
-        last_i = i;
-    }
-    Some((distinct, counts))
 }
 
 /// A cut point between `lo < hi`: the midpoint, or `lo` when the midpoint is not strictly
@@ -457,6 +685,39 @@ mod tests {
         assert_eq!(b.n_bins(1), 1);
         assert_eq!(b.column(1), &[0; 5]);
         assert_eq!(b.bin_value(0, f64::NAN), 2);
+    }
+
+    #[test]
+    fn every_memory_layout_and_thread_count_gives_the_same_bins() {
+        // 10,000 rows: several row chunks. Column 0 has 300 distinct values overall but
+        // fewer than 255 in each chunk (the union overflows); column 1 has 40; column 2 is
+        // continuous; column 3 is mostly zero.
+        let n = 10_000;
+        let x = Array2::from_shape_fn((n, 4), |(i, j)| match j {
+            0 => ((i / 34) % 300) as f64,
+            1 => (i % 40) as f64 * 0.5,
+            2 => ((i * 7919) % n) as f64 / 7.0,
+            _ => if i % 10 == 0 { 1.0 } else { 0.0 },
+        });
+        let reference = BinnedMatrix::build(x.view(), 255);
+        assert_eq!(reference.n_bins(0), 255);
+        assert_eq!(reference.n_bins(1), 40);
+        assert_eq!(reference.bin_counts[3], vec![9_000, 1_000]);
+        assert_eq!(reference.mode(3), (0, 0.9));
+        let fortran: Array2<f64> = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!fortran.is_standard_layout());
+        // Every column twice, then every other column: a view with a column stride of 2.
+        let doubled = Array2::from_shape_fn((n, 8), |(i, j)| x[[i, j / 2]]);
+        let strided = doubled.slice(ndarray::s![.., ..;2]);
+        assert!(strided.as_slice_memory_order().is_none());
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                assert_eq!(BinnedMatrix::build(x.view(), 255), reference);
+                assert_eq!(BinnedMatrix::build(fortran.view(), 255), reference);
+                assert_eq!(BinnedMatrix::build(strided, 255), reference);
+            });
+        }
     }
 
     #[test]

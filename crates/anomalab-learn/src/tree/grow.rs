@@ -66,6 +66,9 @@ pub(crate) struct GrowConfig {
     pub max_features: usize,
     /// Best-first growth with at most this many leaves.
     pub max_leaf_nodes: Option<usize>,
+    /// Nodes with at least this many rows x features work in parallel (tests lower it to
+    /// check that the parallel path grows the same tree).
+    pub par_min_work: usize,
 }
 
 /// A grown tree and its (unnormalised) weighted impurity decrease per feature.
@@ -78,8 +81,9 @@ pub(crate) struct Grown {
 const EPSILON: f64 = f64::EPSILON;
 /// Nodes with at least this many rows keep all feature histograms (subtraction mode).
 const KEEP_HIST_MIN_ROWS: usize = 512;
-/// Nodes with at least this many rows x features build their histograms in parallel.
-const PAR_MIN_WORK: usize = 1 << 18;
+/// Nodes with at least this many rows x features build and scan their histograms in
+/// parallel (the default of [`GrowConfig::par_min_work`]).
+pub(crate) const PAR_MIN_WORK: usize = 1 << 18;
 
 /// Grow a tree on the rows `rows` (increasing) of `bins`, with weight `weights[k]` for row
 /// `rows[k]` (class weight x multiplicity) and classes `y` (indexed by row).
@@ -126,6 +130,20 @@ struct Best {
     bin_right: usize,
     left: Vec<f64>,
     n_left: usize,
+}
+
+impl Best {
+    fn new(n_classes: usize) -> Self {
+        Best {
+            found: false,
+            proxy: f64::NEG_INFINITY,
+            feature: 0,
+            bin_left: 0,
+            bin_right: 0,
+            left: vec![0.0; n_classes],
+            n_left: 0,
+        }
+    }
 }
 
 struct Split {
@@ -388,21 +406,33 @@ impl<'a> Grower<'a> {
             task.hist = Some(h);
         }
         let nf = self.features.len();
+        // Large nodes with every histogram at hand: scan all features in parallel first;
+        // the draw loop below then only picks among the results, in its own order, so the
+        // split is the one the sequential scan finds.
+        let scanned: Option<Vec<(bool, Best)>> = match &task.hist {
+            Some(h) if n * nf >= self.cfg.par_min_work && self.cfg.splitter == Splitter::Best => {
+                let g = &*self;
+                Some(
+                    (0..nf)
+                        .into_par_iter()
+                        .map(|f| {
+                            let mut b = Best::new(g.c);
+                            let hf = &h[g.feat_off[f]..g.feat_off[f + 1]];
+                            let constant = scan(hf, 0, g.bins.n_bins(f) - 1, g, task, f, &mut b);
+                            (constant, b)
+                        })
+                        .collect(),
+                )
+            }
+            _ => None,
+        };
         let n_known = task.n_constant;
         let mut f_i = nf;
         let mut n_drawn_c = 0;
         let mut n_found_c = 0;
         let mut n_total_c = n_known;
         let mut visited = 0;
-        let mut best = Best {
-            found: false,
-            proxy: f64::NEG_INFINITY,
-            feature: 0,
-            bin_left: 0,
-            bin_right: 0,
-            left: vec![0.0; self.c],
-            n_left: 0,
-        };
+        let mut best = Best::new(self.c);
         while f_i > n_total_c
             && (visited < self.cfg.max_features || visited <= n_found_c + n_drawn_c)
         {
@@ -415,9 +445,16 @@ impl<'a> Grower<'a> {
             }
             f_j += n_found_c;
             let f = self.features[f_j] as usize;
-            let constant = match self.cfg.splitter {
-                Splitter::Best => self.eval_best(f, task, &mut best),
-                Splitter::Random => self.eval_random(f, task, &mut best),
+            let constant = match (&scanned, self.cfg.splitter) {
+                (Some(done), _) => {
+                    let (constant, b) = &done[f];
+                    if b.found && b.proxy > best.proxy {
+                        best.clone_from(b);
+                    }
+                    *constant
+                }
+                (None, Splitter::Best) => self.eval_best(f, task, &mut best),
+                (None, Splitter::Random) => self.eval_random(f, task, &mut best),
             };
             if constant {
                 self.features.swap(f_j, n_total_c);
@@ -513,6 +550,8 @@ impl<'a> Grower<'a> {
             feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
         }
         let constant = scan(&fh, lo, hi, self, task, f, best);
+        // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
+        // bin may hold a rounding residue even when empty.)
         fh[lo * s..(hi + 1) * s].fill(0.0);
         self.fh = fh;
         constant
@@ -521,17 +560,43 @@ impl<'a> Grower<'a> {
     /// One random split of feature `f`; returns whether `f` is constant in the node.
     fn eval_random(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
         let (start, end) = (task.start, task.end);
+        let n = end - start;
+        let nb = self.bins.n_bins(f);
+        let (s, c) = (self.s, self.c);
         let col = self.bins.column(f);
-        let rows = &self.rows[start..end];
-        let mut lo = u8::MAX;
-        let mut hi = 0u8;
-        for &r in rows {
-            let b = col[r as usize];
-            lo = lo.min(b);
-            hi = hi.max(b);
-        }
-        let (lo, hi) = (lo as usize, hi as usize);
+        // Large nodes: one histogram pass gives both the range of the feature and the
+        // class weights on each side; small nodes: two direct passes.
+        let use_hist = n >= nb;
+        let mut fh = std::mem::take(&mut self.fh);
+        let (lo, hi) = if use_hist {
+            let nr = NodeRows {
+                rows: &self.rows[start..end],
+                ys: &self.ys[start..end],
+                ws: &self.ws[start..end],
+                sums: &task.sums,
+                s,
+                c,
+            };
+            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
+            let nonempty = |b: &usize| fh[b * s + c] != 0.0;
+            let lo = (0..nb).find(nonempty).unwrap_or(0);
+            let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
+            (lo, hi)
+        } else {
+            let mut lo = u8::MAX;
+            let mut hi = 0u8;
+            for &r in &self.rows[start..end] {
+                let b = col[r as usize];
+                lo = lo.min(b);
+                hi = hi.max(b);
+            }
+            (lo as usize, hi as usize)
+        };
         if lo >= hi {
+            if use_hist {
+                fh[..nb * s].fill(0.0);
+            }
+            self.fh = fh;
             return true;
         }
         let vlo = self.bins.bin_min[f][lo];
@@ -548,13 +613,26 @@ impl<'a> Grower<'a> {
         let left = &mut self.left;
         left.fill(0.0);
         let mut n_left = 0usize;
-        for (k, &r) in rows.iter().enumerate() {
-            if col[r as usize] as usize <= bin {
-                left[self.ys[start + k] as usize] += self.ws[start + k];
-                n_left += 1;
+        if use_hist {
+            for b in lo..=bin {
+                let h = &fh[b * s..(b + 1) * s];
+                for (l, &v) in left.iter_mut().zip(&h[..c]) {
+                    *l += v;
+                }
+                n_left += h[c] as usize;
+            }
+            // The whole histogram: a skipped most frequent bin may hold a rounding residue
+            // even when empty.
+            fh[..nb * s].fill(0.0);
+        } else {
+            for k in start..end {
+                if col[self.rows[k] as usize] as usize <= bin {
+                    left[self.ys[k] as usize] += self.ws[k];
+                    n_left += 1;
+                }
             }
         }
-        let n = end - start;
+        self.fh = fh;
         let msl = self.cfg.min_samples_leaf;
         if n_left < msl || n - n_left < msl {
             return false;
@@ -704,7 +782,7 @@ impl<'a> Grower<'a> {
                 hf,
             )
         };
-        if nr.rows.len() * nf >= PAR_MIN_WORK {
+        if nr.rows.len() * nf >= self.cfg.par_min_work {
             slices.par_iter_mut().enumerate().for_each(one);
         } else {
             slices.iter_mut().enumerate().for_each(one);

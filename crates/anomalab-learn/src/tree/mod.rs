@@ -334,6 +334,7 @@ impl TreeParams {
             min_impurity_decrease: self.min_impurity_decrease,
             max_features: self.max_features.resolve(n_features),
             max_leaf_nodes: self.max_leaf_nodes,
+            par_min_work: grow::PAR_MIN_WORK,
         }
     }
 }
