@@ -157,7 +157,8 @@ def main():
                 xgb_fit = res["fit_s"]
             rows.append((name, impl, res["fit_s"], cpu, res["predict_s"], acc, f1, auc, rss,
                          res["model_bytes"], xgb_fit / res["fit_s"] if xgb_fit else float("nan")))
-            print(f"done {name} {impl}: fit {res['fit_s']:.2f} s", file=sys.stderr, flush=True)
+            print(f"done {name} {impl}: " + ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v)
+                                                     for v in rows[-1][2:]), file=sys.stderr, flush=True)
     head = ("dataset", "impl", "fit s", "CPU s", "predict s", "accuracy", "F1 macro", "ROC-AUC",
             "peak RSS MB", "model KB", "x xgb fit")
     print("| " + " | ".join(head) + " |")

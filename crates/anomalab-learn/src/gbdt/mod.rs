@@ -330,16 +330,14 @@ impl Tree {
     /// that the right child always follows the left one.
     fn from_bins(bin_nodes: &[BinNode], edges: &BinEdges) -> Tree {
         let mut nodes = Vec::with_capacity(bin_nodes.len());
-        let mut stack = vec![(0usize, usize::MAX)]; // (bin node, slot to patch with child index)
         nodes.push(Node {
             feature: LEAF,
             left: 0,
             value: 0.0,
         });
-        // Breadth-first so that siblings are adjacent.
+        // Breadth-first so that siblings are adjacent: (bin node, slot it fills).
         let mut queue = std::collections::VecDeque::new();
         queue.push_back((0usize, 0usize));
-        stack.clear();
         while let Some((bi, slot)) = queue.pop_front() {
             match &bin_nodes[bi] {
                 BinNode::Leaf { value } => {
