@@ -18,8 +18,10 @@ same settings: 200 rounds, max depth 6, learning rate 0.1, L2 lambda 1, no early
 Fit time includes each library's own binning; predict time is ``predict_proba`` /
 ``scores`` on the test part. Accuracy, F1 macro and ROC-AUC (binary: AUC of the positive
 class; multiclass: one-vs-rest macro) are computed here, by scikit-learn, from each
-implementation's test probabilities. Peak RSS is the worker process's ``ru_maxrss`` (it
-includes loading the matrices and, for the Python workers, the interpreter). Model size:
+implementation's test probabilities. Peak RSS is the worker process's own VmHWM from
+/proc/self/status, read at its end (it includes loading the matrices and, for the Python
+workers, the interpreter; ``ru_maxrss`` is not used because after fork + exec it keeps
+the parent's peak). Model size:
 XGBoost ``save_raw("ubj")``, scikit-learn ``pickle``, anomalab ``save()`` (postcard).
 "x xgb fit" is XGBoost's fit time divided by this implementation's (above 1 = faster).
 CPU s is the worker's user + system time, the fairer number on a shared machine.
@@ -85,7 +87,18 @@ def worker(impl, bench_dir, name, proba_out):
     else:
         raise SystemExit(f"unknown implementation {impl}")
     np.asarray(p, dtype="<f8").tofile(proba_out)
-    print(json.dumps({"fit_s": fit_s, "predict_s": predict_s, "model_bytes": size}))
+    print(json.dumps({"fit_s": fit_s, "predict_s": predict_s, "model_bytes": size,
+                      "peak_rss_kb": vm_hwm_kb()}))
+
+
+def vm_hwm_kb():
+    """This process's peak resident set (VmHWM, per address space, reset at exec; unlike
+    ru_maxrss, it does not inherit the parent's peak across fork + exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
 
 
 def run(cmd, env):
@@ -98,7 +111,8 @@ def run(cmd, env):
     if status != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({status}):\n{text}")
     line = [l for l in text.splitlines() if l.startswith("{")][-1]
-    return json.loads(line), ru.ru_maxrss / 1024.0, ru.ru_utime + ru.ru_stime
+    res = json.loads(line)
+    return res, res["peak_rss_kb"] / 1024.0, ru.ru_utime + ru.ru_stime
 
 
 def metrics(y, p, k):
@@ -157,7 +171,8 @@ def main():
                 xgb_fit = res["fit_s"]
             rows.append((name, impl, res["fit_s"], cpu, res["predict_s"], acc, f1, auc, rss,
                          res["model_bytes"], xgb_fit / res["fit_s"] if xgb_fit else float("nan")))
-            print(f"done {name} {impl}: fit {res['fit_s']:.2f} s", file=sys.stderr, flush=True)
+            print(f"done {name} {impl}: " + ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v)
+                                                     for v in rows[-1][2:]), file=sys.stderr, flush=True)
     head = ("dataset", "impl", "fit s", "CPU s", "predict s", "accuracy", "F1 macro", "ROC-AUC",
             "peak RSS MB", "model KB", "x xgb fit")
     print("| " + " | ".join(head) + " |")

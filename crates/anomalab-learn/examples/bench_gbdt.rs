@@ -26,6 +26,18 @@ fn read_u32(path: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Peak resident set of this process (VmHWM, kB), or -1 when /proc is not there.
+fn vm_hwm_kb() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(-1)
+}
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() != 7 {
@@ -88,6 +100,7 @@ fn main() {
             "model_bytes": bytes.len(),
             "rounds_used": model.n_rounds_used(),
             "n_trees": model.trees().len(),
+            "peak_rss_kb": vm_hwm_kb(),
         })
     );
 }

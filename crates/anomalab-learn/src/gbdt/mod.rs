@@ -299,6 +299,8 @@ pub struct Node {
 }
 
 const LEAF: u32 = u32::MAX;
+/// Rows walked through one tree together at prediction.
+const LANES: usize = 8;
 
 /// One fitted tree: nodes in breadth-first-ish order, node 0 is the root.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -307,6 +309,28 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// Leaf values of `LANES` consecutive rows of `rows` (row-major, `nf` wide).
+    #[inline]
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(v <= t)`: NaN goes right on purpose
+    fn eval_lanes(&self, rows: &[f64], nf: usize) -> [f64; LANES] {
+        let nodes = &self.nodes;
+        let mut idx = [0usize; LANES];
+        loop {
+            let mut active = false;
+            for (j, i) in idx.iter_mut().enumerate() {
+                let n = &nodes[*i];
+                if n.feature != LEAF {
+                    active = true;
+                    let v = rows[j * nf + n.feature as usize];
+                    *i = n.left as usize + usize::from(!(v <= n.value));
+                }
+            }
+            if !active {
+                return idx.map(|i| nodes[i].value);
+            }
+        }
+    }
+
     #[inline]
     fn eval(&self, x: &[f64]) -> f64 {
         let nodes = &self.nodes;
@@ -330,16 +354,14 @@ impl Tree {
     /// that the right child always follows the left one.
     fn from_bins(bin_nodes: &[BinNode], edges: &BinEdges) -> Tree {
         let mut nodes = Vec::with_capacity(bin_nodes.len());
-        let mut stack = vec![(0usize, usize::MAX)]; // (bin node, slot to patch with child index)
         nodes.push(Node {
             feature: LEAF,
             left: 0,
             value: 0.0,
         });
-        // Breadth-first so that siblings are adjacent.
+        // Breadth-first so that siblings are adjacent: (bin node, slot it fills).
         let mut queue = std::collections::VecDeque::new();
         queue.push_back((0usize, 0usize));
-        stack.clear();
         while let Some((bi, slot)) = queue.pop_front() {
             match &bin_nodes[bi] {
                 BinNode::Leaf { value } => {
@@ -461,9 +483,17 @@ impl GradientBoostingModel {
                 for i in 0..nr {
                     o[i * k..(i + 1) * k].copy_from_slice(&self.base_margin);
                 }
+                let full = nr - nr % LANES;
                 for (t, tree) in self.trees.iter().enumerate() {
                     let c = t % k;
-                    for i in 0..nr {
+                    // Several rows walk the tree together (independent loads overlap).
+                    for i0 in (0..full).step_by(LANES) {
+                        let v = tree.eval_lanes(&buf[i0 * nf..(i0 + LANES) * nf], nf);
+                        for (j, vj) in v.iter().enumerate() {
+                            o[(i0 + j) * k + c] += vj;
+                        }
+                    }
+                    for i in full..nr {
                         o[i * k + c] += tree.eval(&buf[i * nf..(i + 1) * nf]);
                     }
                 }

@@ -570,3 +570,42 @@ fn nan_rows_predict_as_they_were_trained() {
         assert!((raw[[r, 0]] - b).abs() < 1e-12, "row {r}");
     }
 }
+
+/// The registry entry builds, fits through a `TrainSet` (shared bins from the cache), and
+/// loads its own saved bytes.
+#[test]
+fn registry_entry_fits_and_loads() {
+    let entry = crate::registry::classifiers()
+        .into_iter()
+        .find(|e| e.name == "gradient_boosting" && e.backend == "native")
+        .expect("gradient_boosting is registered");
+    let mut given = std::collections::BTreeMap::new();
+    given.insert("n_estimators".to_string(), ParamValue::Int(5));
+    let pm = ParamMap::resolve(&(entry.params)(), &given).unwrap();
+    let params = (entry.build)(&pm).unwrap();
+    let (x, y) = synthetic(300, 4, 3, 17);
+    let names: Vec<String> = (0..4).map(|i| format!("f{i}")).collect();
+    let classes: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
+    let cache = crate::DataCache::new();
+    let train = TrainSet {
+        x: x.view(),
+        y: &y,
+        n_classes: 3,
+        class_names: &classes,
+        feature_names: &names,
+        cache: &cache,
+    };
+    let model = params.fit(&train, &FitContext::default()).unwrap();
+    let back = (entry.load)(&model.save().unwrap()).unwrap();
+    assert_eq!(back.scores(x.view()), model.scores(x.view()));
+    let imp = model.feature_importances().unwrap();
+    assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    // One class only is an input error, not a panic.
+    let y1 = vec![0u32; 300];
+    let train1 = TrainSet {
+        y: &y1,
+        n_classes: 1,
+        ..train
+    };
+    assert!(params.fit(&train1, &FitContext::default()).is_err());
+}

@@ -16,7 +16,9 @@ use rayon::prelude::*;
 /// Gradient and hessian of one row (for one class).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct GradPair {
+    /// First derivative of the loss with respect to the margin.
     pub g: f32,
+    /// Second derivative (clamped to at least 1e-16).
     pub h: f32,
 }
 
@@ -257,9 +259,13 @@ pub struct GrowParams {
     pub max_depth: Option<usize>,
     /// Maximum number of leaves; when set, nodes are expanded best gain first.
     pub max_leaves: Option<usize>,
+    /// L2 regularisation of leaf weights.
     pub lambda: f64,
+    /// Minimum loss change of a split.
     pub gamma: f64,
+    /// Minimum hessian sum of each child.
     pub min_child_weight: f64,
+    /// Learning rate applied to leaf weights.
     pub eta: f64,
 }
 
