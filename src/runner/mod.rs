@@ -295,12 +295,16 @@ pub fn run(
         .filter(|t| t.status == TrialStatus::Failed)
         .count();
 
-    // Select the best trial deterministically (ties go to the lower trial id).
+    // Select the best trial deterministically (ties go to the lower trial id), among the
+    // models that can score new data (a transductive clusterer cannot be saved).
+    let can_predict = |t: &TrialResult| {
+        crate::models::find(&t.algorithm, Some(&t.backend)).is_ok_and(|i| i.can_predict)
+    };
     let mut best: Option<&TrialResult> = None;
     for t in results
         .trials
         .iter()
-        .filter(|t| t.status == TrialStatus::Ok)
+        .filter(|t| t.status == TrialStatus::Ok && can_predict(t))
     {
         let Some(&v) = t.mean.get(&selection) else {
             continue;

@@ -94,7 +94,7 @@ pub(crate) fn run_trial(
                 result.timing.predict_seconds.push(predict_s);
                 result.folds.push(fold_result);
                 if folds.len() == 1 {
-                    kept = Some(trained);
+                    kept = trained;
                 }
             }
             Err(e) => {
@@ -123,7 +123,7 @@ fn failed(mut r: TrialResult, error: String) -> TrialResult {
     r
 }
 
-type FoldOutcome = Result<(FoldResult, f64, f64, TrainedModel), LearnError>;
+type FoldOutcome = Result<(FoldResult, f64, f64, Option<TrainedModel>), LearnError>;
 
 fn classifier_fold(
     params: &dyn anomalab_learn::ClassifierParams,
@@ -170,12 +170,12 @@ fn classifier_fold(
         fr,
         fit_s,
         predict_s,
-        TrainedModel {
+        Some(TrainedModel {
             fitted: Fitted::Classifier(model),
             threshold: None,
             cluster_classes: None,
             class_names: None,
-        },
+        }),
     ))
 }
 
@@ -340,12 +340,12 @@ fn detector_fold(
         fr,
         fit_s,
         predict_s,
-        TrainedModel {
+        Some(TrainedModel {
             fitted: Fitted::Detector(det),
             threshold: Some(thr),
             cluster_classes: None,
             class_names: Some(bin_names),
-        },
+        }),
     ))
 }
 
@@ -465,7 +465,7 @@ fn clusterer_fold(
     let fit_s = t0.elapsed().as_secs_f64();
     let Some(model) = clustering.model else {
         return Err(LearnError::InvalidInput(
-            "this clusterer cannot assign test rows to clusters; it is evaluated on its training sample only, which the runner does not support for held-out evaluation".into(),
+            "the clusterer returned no model to assign test rows with".into(),
         ));
     };
     let k = clustering.n_clusters.max(1);
@@ -542,13 +542,81 @@ fn clusterer_fold(
         fr,
         fit_s,
         predict_s,
-        TrainedModel {
+        Some(TrainedModel {
             fitted: Fitted::Clusterer(model),
             threshold: None,
             cluster_classes: Some(majority),
             class_names: None,
-        },
+        }),
     ))
+}
+
+/// Clusterers that cannot place new points (DBSCAN) are evaluated transductively: they
+/// cluster the test rows themselves (no label is used to fit), noise points are flagged as
+/// attacks, and the result is scored as a binary detector. Such a model cannot be saved
+/// for `predict`.
+fn transductive_fold(
+    params: &dyn anomalab_learn::ClustererParams,
+    fold: &PreparedFold,
+    class_names: &[String],
+    ctx: &FitContext,
+    seed: u64,
+) -> FoldOutcome {
+    let normal = normal_class(class_names)?;
+    let t0 = Instant::now();
+    let clustering = params.fit(fold.x_test.view(), ctx)?;
+    let fit_s = t0.elapsed().as_secs_f64();
+    let bin_names = vec!["normal".to_string(), "attack".to_string()];
+    let y_bin: Vec<u32> = fold
+        .y_test
+        .iter()
+        .map(|&y| u32::from(y != normal))
+        .collect();
+    let pred: Vec<u32> = clustering
+        .labels
+        .iter()
+        .map(|l| u32::from(l.is_none()))
+        .collect();
+    let mut fr = eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, None)?;
+    let truth: Vec<bool> = y_bin.iter().map(|&y| y == 1).collect();
+    let flagged: Vec<f64> = pred.iter().map(|&p| p as f64).collect();
+    let dm = anomalab_learn::eval::detector_metrics(&truth, &flagged, 0.5)?;
+    fr.metrics
+        .insert("detection_rate".into(), dm.detection_rate);
+    fr.metrics
+        .insert("false_alarm_rate".into(), dm.false_alarm_rate);
+    // Cluster quality on the clustered (non-noise) rows.
+    let kept: Vec<usize> = (0..clustering.labels.len())
+        .filter(|&i| clustering.labels[i].is_some())
+        .collect();
+    let assigned: Vec<usize> = kept
+        .iter()
+        .map(|&i| clustering.labels[i].unwrap_or(0))
+        .collect();
+    let truth_kept: Vec<usize> = kept.iter().map(|&i| fold.y_test[i] as usize).collect();
+    if let Ok(ari) = anomalab_learn::eval::adjusted_rand_score(&truth_kept, &assigned) {
+        fr.metrics.insert("adjusted_rand".into(), ari);
+    }
+    if let Ok(p) = anomalab_learn::eval::purity(&truth_kept, &assigned) {
+        fr.metrics.insert("purity".into(), p);
+    }
+    if let Ok(sil) = anomalab_learn::eval::silhouette_score_sampled(
+        rows(&fold.x_test, &kept).view(),
+        &assigned,
+        SILHOUETTE_ROWS,
+        anomalab_learn::rng::derive_seed(seed, 0x5117),
+    ) {
+        fr.metrics.insert("silhouette".into(), sil);
+    }
+    let mut diag = model_diagnostics(clustering.diagnostics);
+    diag.notes.push(format!(
+        "transductive: clustered the {} test rows directly (no labels used to fit); noise points are flagged as attacks; the model cannot be saved for predict",
+        fold.x_test.nrows()
+    ));
+    let show = super::projection_rows(fold, seed);
+    diag.projection_clusters = Some(show.iter().map(|&r| clustering.labels[r]).collect());
+    fr.diagnostics = diag;
+    Ok((fr, fit_s, 0.0, None))
 }
 
 fn profile(

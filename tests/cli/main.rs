@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod real_data;
 mod run;
 
 use std::path::{Path, PathBuf};

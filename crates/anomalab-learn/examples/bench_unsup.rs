@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! bench_unsup iforest <train.amx> <test.amx> <out-prefix> <n_estimators> <max_samples> <seed>...
-//! bench_unsup kmeans  <x.amx> <k_min> <k_max> <seed>
+//! bench_unsup kmeans  <x.amx> <k_min> <k_max> <seed>...
 //! bench_unsup dbscan  <x.amx> <eps> <min_samples> <labels-out>
 //! ```
 
@@ -93,20 +93,24 @@ fn run() -> Result<(), String> {
             let x = read_amx(&a[2])?;
             let kmin: usize = arg(&a, 3, "k_min")?;
             let kmax: usize = arg(&a, 4, "k_max")?;
-            let seed: u64 = arg(&a, 5, "seed")?;
             let p = KMeansParams::default();
-            let mut per_k = Vec::new();
-            let t0 = Instant::now();
-            for k in kmin..=kmax {
-                let tk = Instant::now();
-                let (m, _) = p.fit_k(x.view(), k, seed).map_err(|e| e.to_string())?;
-                per_k.push(serde_json::json!({"k": k, "inertia": m.inertia,
-                    "n_iter": m.n_iter, "time_s": tk.elapsed().as_secs_f64()}));
+            let mut sweeps = Vec::new();
+            for s in &a[5..] {
+                let seed: u64 = s.parse().map_err(|_| "bad seed")?;
+                let mut per_k = Vec::new();
+                let t0 = Instant::now();
+                for k in kmin..=kmax {
+                    let tk = Instant::now();
+                    let (m, _) = p.fit_k(x.view(), k, seed).map_err(|e| e.to_string())?;
+                    per_k.push(serde_json::json!({"k": k, "inertia": m.inertia,
+                        "n_iter": m.n_iter, "time_s": tk.elapsed().as_secs_f64()}));
+                }
+                let total = t0.elapsed().as_secs_f64();
+                sweeps.push(serde_json::json!({"seed": seed, "total_s": total, "per_k": per_k}));
             }
-            let total = t0.elapsed().as_secs_f64();
             println!(
                 "{}",
-                serde_json::json!({"threads": threads, "total_s": total, "per_k": per_k})
+                serde_json::json!({"threads": threads, "sweeps": sweeps})
             );
         }
         Some("dbscan") => {
@@ -136,7 +140,9 @@ fn run() -> Result<(), String> {
             );
         }
         _ => {
-            return Err("usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into());
+            return Err(
+                "usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into(),
+            );
         }
     }
     Ok(())

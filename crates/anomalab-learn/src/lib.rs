@@ -8,18 +8,26 @@
 //! the number of threads.
 
 pub mod adapters;
+pub mod binning;
 pub mod cluster;
 pub mod dummy;
 pub mod error;
 pub mod eval;
+pub mod forest;
+pub mod gbdt;
 pub mod iforest;
 pub mod knn;
 pub mod linear;
+pub mod mlp;
 pub mod params;
+pub mod pca_detector;
 pub mod registry;
 pub mod rng;
+pub mod som;
 pub mod traits;
+pub mod tree;
 
+pub use binning::BinnedMatrix;
 pub use error::LearnError;
 pub use params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 pub use rng::Rng;

@@ -42,7 +42,8 @@ pub struct ClustererEntry {
     pub load: Option<fn(&[u8]) -> Result<Box<dyn Clusterer>, LearnError>>,
 }
 
-/// Every supervised learner. Add new entries here (one line each).
+/// Every supervised learner. Add new entries here; the first entry of a name is its
+/// default backend, so native implementations come before the comparison backends.
 pub fn classifiers() -> Vec<ClassifierEntry> {
     vec![
         ClassifierEntry {
@@ -54,20 +55,36 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             load: crate::dummy::load,
         },
         ClassifierEntry {
-            name: crate::knn::NAME,
+            name: crate::tree::NAME,
             backend: "native",
-            summary: "exact k-nearest neighbours (brute force, parallel, blocked distances); probabilities = vote fractions",
-            params: crate::knn::params,
-            build: crate::knn::build,
-            load: crate::knn::load,
+            summary: "CART decision tree (histogram split search on quantile bins)",
+            params: crate::tree::DecisionTreeParams::specs,
+            build: crate::tree::build,
+            load: crate::tree::load,
         },
         ClassifierEntry {
-            name: crate::linear::svm::NAME,
+            name: crate::forest::RANDOM_FOREST,
             backend: "native",
-            summary: "linear SVM as scikit-learn LinearSVC (LIBLINEAR dual coordinate descent, or the primal by L-BFGS when dual=auto picks it), one-vs-rest; scores are decision values",
-            params: crate::linear::svm::params,
-            build: crate::linear::svm::build,
-            load: crate::linear::svm::load,
+            summary: "random forest: bootstrap CART trees, averaged probabilities",
+            params: crate::forest::random_forest_specs,
+            build: crate::forest::build_random_forest,
+            load: crate::forest::load_random_forest,
+        },
+        ClassifierEntry {
+            name: crate::forest::EXTRA_TREES,
+            backend: "native",
+            summary: "extremely randomised trees: one random threshold per candidate feature",
+            params: crate::forest::extra_trees_specs,
+            build: crate::forest::build_extra_trees,
+            load: crate::forest::load_extra_trees,
+        },
+        ClassifierEntry {
+            name: crate::gbdt::KIND,
+            backend: "native",
+            summary: "histogram gradient boosting, XGBoost-style second order (logistic / softmax)",
+            params: crate::gbdt::param_specs,
+            build: crate::gbdt::build,
+            load: crate::gbdt::load,
         },
         ClassifierEntry {
             name: crate::linear::logistic::NAME,
@@ -86,6 +103,22 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             load: crate::adapters::linfa::gaussian_nb_load,
         },
         ClassifierEntry {
+            name: crate::knn::NAME,
+            backend: "native",
+            summary: "exact k-nearest neighbours (brute force, parallel, blocked distances); probabilities = vote fractions",
+            params: crate::knn::params,
+            build: crate::knn::build,
+            load: crate::knn::load,
+        },
+        ClassifierEntry {
+            name: crate::linear::svm::NAME,
+            backend: "native",
+            summary: "linear SVM as scikit-learn LinearSVC (LIBLINEAR dual coordinate descent, or the primal by L-BFGS when dual=auto picks it), one-vs-rest; scores are decision values",
+            params: crate::linear::svm::params,
+            build: crate::linear::svm::build,
+            load: crate::linear::svm::load,
+        },
+        ClassifierEntry {
             name: crate::adapters::smartcore::SVC_NAME,
             backend: "smartcore",
             summary: "RBF-kernel SVM (smartcore), one-vs-rest; decision values; only tractable up to a few thousand rows (refuses more than max_train_rows; use linear_svm)",
@@ -93,6 +126,7 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             build: crate::adapters::smartcore::svc_build,
             load: crate::adapters::smartcore::svc_load,
         },
+        crate::mlp::classifier_entry(),
         ClassifierEntry {
             name: crate::adapters::smartcore::DECISION_TREE,
             backend: "smartcore",
@@ -122,7 +156,12 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
 
 /// Every anomaly detector.
 pub fn detectors() -> Vec<DetectorEntry> {
-    vec![crate::iforest::detector_entry()]
+    vec![
+        crate::iforest::detector_entry(),
+        crate::som::detector_entry(),
+        crate::pca_detector::detector_entry(),
+        crate::mlp::detector_entry(),
+    ]
 }
 
 /// Every clusterer.

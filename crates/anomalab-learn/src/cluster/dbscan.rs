@@ -8,9 +8,11 @@
 //! `dbscan_inner`). Noise rows get `None` and are the anomalies.
 //!
 //! Neighbour search: rows are sorted by their projection on the first principal direction
-//! (power iteration); since a projection on a unit vector never exceeds the distance, only
-//! rows whose projections lie within `eps` are compared. Core flags are counted in
-//! parallel; the expansion is sequential (its result does not depend on visiting order).
+//! and also filtered on the next three; since a projection on a unit vector never exceeds
+//! the distance, only rows whose projections all lie within `eps` are compared, and the
+//! comparison stops once the partial distance exceeds `eps`. Core flags are counted in
+//! parallel (stopping at `min_samples`); the expansion is sequential and never compares a
+//! row already queued (its result does not depend on visiting order).
 //!
 //! `eps: auto`: the k-distance curve (k = `min_samples`, counting the row itself as
 //! scikit-learn's core test does, i.e. the distance to the (k-1)-th other row) of up to
@@ -23,7 +25,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use super::{CHUNK, CurveShape, checked_matrix, kneedle, sq_dist};
+use super::{CurveShape, checked_matrix, kneedle, sq_dist};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::registry::ClustererEntry;
@@ -107,117 +109,163 @@ impl DbscanParams {
     }
 }
 
-/// Sorted-projection neighbour index over row-major `data`.
-struct ProjIndex<'a> {
-    data: &'a [f64],
+/// Number of principal directions the neighbour index filters on.
+const N_PROJ: usize = 4;
+
+/// Sorted-projection neighbour index over row-major `data`: rows are stored sorted by
+/// their projection on the first principal direction, with their projections on the
+/// first [`N_PROJ`] directions. A candidate is compared in full only when every
+/// projection differs by at most `eps` (a projection on a unit vector never exceeds the
+/// distance), and the full distance stops early once it exceeds `eps^2`.
+struct ProjIndex {
     d: usize,
-    dir: Vec<f64>,
-    /// Row ids sorted by projection, and their projections.
+    dirs: Vec<Vec<f64>>,
+    mean: Vec<f64>,
+    /// Row id at each sorted position.
     order: Vec<usize>,
-    sorted: Vec<f64>,
+    /// Sorted position of each row id.
+    pos: Vec<usize>,
+    /// Rows in sorted order (row-major).
+    sorted_rows: Vec<f64>,
+    /// Projections in sorted order, `N_PROJ` per row.
+    proj: Vec<f64>,
 }
 
-impl<'a> ProjIndex<'a> {
-    fn new(data: &'a [f64], d: usize, seed: u64) -> Self {
+impl ProjIndex {
+    fn new(data: &[f64], d: usize) -> Self {
         let n = data.len() / d;
-        let dir = principal_direction(data, n, d, seed);
-        let proj: Vec<f64> = data.chunks_exact(d).map(|r| dot(r, &dir)).collect();
+        let view = ArrayView2::from_shape((n, d), data).expect("shape");
+        let (mean, comps) = crate::pca_detector::principal_components(view, N_PROJ)
+            .unwrap_or_else(|_| (vec![0.0; d], Vec::new()));
+        let mut dirs: Vec<Vec<f64>> = comps.into_iter().map(|c| c.1).collect();
+        while dirs.len() < N_PROJ {
+            // Fewer columns than N_PROJ: repeat a unit axis (still a valid bound).
+            let mut e = vec![0.0; d];
+            e[dirs.len() % d] = 1.0;
+            dirs.push(e);
+        }
+        let project = |r: &[f64], k: usize| -> f64 {
+            r.iter()
+                .zip(&mean)
+                .zip(&dirs[k])
+                .map(|((x, m), w)| (x - m) * w)
+                .sum()
+        };
+        let p0: Vec<f64> = data.chunks_exact(d).map(|r| project(r, 0)).collect();
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| proj[a].total_cmp(&proj[b]).then(a.cmp(&b)));
-        let sorted = order.iter().map(|&i| proj[i]).collect();
+        order.sort_by(|&a, &b| p0[a].total_cmp(&p0[b]).then(a.cmp(&b)));
+        let mut pos = vec![0; n];
+        let mut sorted_rows = Vec::with_capacity(n * d);
+        let mut proj = Vec::with_capacity(n * N_PROJ);
+        for (k, &i) in order.iter().enumerate() {
+            pos[i] = k;
+            let r = &data[i * d..(i + 1) * d];
+            sorted_rows.extend_from_slice(r);
+            proj.push(p0[i]);
+            for j in 1..N_PROJ {
+                proj.push(project(r, j));
+            }
+        }
         ProjIndex {
-            data,
             d,
-            dir,
+            dirs,
+            mean,
             order,
-            sorted,
+            pos,
+            sorted_rows,
+            proj,
         }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.d..(i + 1) * self.d]
+    fn project_all(&self, q: &[f64]) -> [f64; N_PROJ] {
+        let mut out = [0.0; N_PROJ];
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = q
+                .iter()
+                .zip(&self.mean)
+                .zip(&self.dirs[k])
+                .map(|((x, m), w)| (x - m) * w)
+                .sum();
+        }
+        out
     }
 
-    /// Calls `f(j, squared distance)` for every row within `eps` of `q`.
-    fn for_neighbours(&self, q: &[f64], eps: f64, mut f: impl FnMut(usize, f64)) {
-        let p = dot(q, &self.dir);
+    /// Row `i` (by id).
+    fn row(&self, i: usize) -> &[f64] {
+        let k = self.pos[i];
+        &self.sorted_rows[k * self.d..(k + 1) * self.d]
+    }
+
+    /// Visits rows within `eps` of `q` (projections `pq`): for each candidate id `j`,
+    /// `skip(j)` is asked first (true = not compared); `f(j, squared distance)` is called
+    /// for each neighbour and returns false to stop the search.
+    fn search(
+        &self,
+        q: &[f64],
+        pq: &[f64; N_PROJ],
+        eps: f64,
+        skip: impl Fn(usize) -> bool,
+        mut f: impl FnMut(usize, f64) -> bool,
+    ) {
+        // The projections of q are recomputed from the same row values as the stored
+        // ones, but a query row outside the index is only bounded up to rounding: widen
+        // the window by a relative 1e-9 so no true neighbour is filtered out.
+        let slack = eps * (1.0 + 1e-9) + 1e-12;
         let eps2 = eps * eps;
-        let lo = self.sorted.partition_point(|&v| v < p - eps);
-        for k in lo..self.sorted.len() {
-            if self.sorted[k] > p + eps {
+        let d = self.d;
+        let n = self.order.len();
+        let lo = self.proj_lower_bound(pq[0] - slack);
+        for k in lo..n {
+            let pk = &self.proj[k * N_PROJ..(k + 1) * N_PROJ];
+            if pk[0] > pq[0] + slack {
                 break;
             }
+            if (1..N_PROJ).any(|t| (pk[t] - pq[t]).abs() > slack) {
+                continue;
+            }
             let j = self.order[k];
-            let d2 = sq_dist(q, self.row(j));
-            if d2 <= eps2 {
-                f(j, d2);
+            if skip(j) {
+                continue;
+            }
+            if let Some(d2) = bounded_sq_dist(q, &self.sorted_rows[k * d..(k + 1) * d], eps2)
+                && !f(j, d2)
+            {
+                return;
             }
         }
     }
-}
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Unit vector along the first principal direction (30 power iterations from a seeded
-/// random start); any unit vector keeps the index exact, this one prunes best.
-fn principal_direction(data: &[f64], n: usize, d: usize, seed: u64) -> Vec<f64> {
-    let mut mean = vec![0.0; d];
-    for r in data.chunks_exact(d) {
-        for (m, v) in mean.iter_mut().zip(r) {
-            *m += v;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n.max(1) as f64);
-    let mut rng = Rng::new(seed);
-    let mut v: Vec<f64> = (0..d).map(|_| rng.normal()).collect();
-    let normalise = |v: &mut Vec<f64>| {
-        let s = v.iter().map(|a| a * a).sum::<f64>().sqrt();
-        if s > 0.0 {
-            v.iter_mut().for_each(|a| *a /= s);
-            true
-        } else {
-            false
-        }
-    };
-    normalise(&mut v);
-    for _ in 0..30 {
-        let parts: Vec<Vec<f64>> = data
-            .par_chunks(CHUNK * d)
-            .map(|ch| {
-                let mut acc = vec![0.0; d];
-                for r in ch.chunks_exact(d) {
-                    let t: f64 = r
-                        .iter()
-                        .zip(&mean)
-                        .zip(&v)
-                        .map(|((x, m), w)| (x - m) * w)
-                        .sum();
-                    for ((a, x), m) in acc.iter_mut().zip(r).zip(&mean) {
-                        *a += t * (x - m);
-                    }
-                }
-                acc
-            })
-            .collect();
-        let mut w = vec![0.0; d];
-        for p in parts {
-            for (a, b) in w.iter_mut().zip(&p) {
-                *a += b;
+    fn proj_lower_bound(&self, v: f64) -> usize {
+        let (mut lo, mut hi) = (0usize, self.order.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.proj[mid * N_PROJ] < v {
+                lo = mid + 1;
+            } else {
+                hi = mid;
             }
         }
-        if !normalise(&mut w) {
-            break;
-        }
-        v = w;
+        lo
     }
-    v
+}
+
+/// Squared distance when it is at most `bound`, else `None` (stops early). The full sum is
+/// the same as [`sq_dist`] over 16-wide blocks, so the `<= eps^2` test is exact.
+#[inline]
+fn bounded_sq_dist(a: &[f64], b: &[f64], bound: f64) -> Option<f64> {
+    let mut s = 0.0;
+    for (ca, cb) in a.chunks(16).zip(b.chunks(16)) {
+        s += sq_dist(ca, cb);
+        if s > bound {
+            return None;
+        }
+    }
+    Some(s)
 }
 
 /// Core flags and cluster labels of DBSCAN on all rows of `data` (scikit-learn order).
 fn dbscan_labels(
-    index: &ProjIndex<'_>,
+    index: &ProjIndex,
     n: usize,
     eps: f64,
     min_samples: usize,
@@ -226,13 +274,25 @@ fn dbscan_labels(
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
+            let q = index.row(i);
+            let pq = index.project_all(q);
             let mut c = 0usize;
-            index.for_neighbours(index.row(i), eps, |_, _| c += 1);
+            index.search(
+                q,
+                &pq,
+                eps,
+                |_| false,
+                |_, _| {
+                    c += 1;
+                    c < min_samples
+                },
+            );
             c >= min_samples
         })
         .collect();
+    // Expansion: rows already labelled or queued are never compared again.
     let mut labels: Vec<Option<usize>> = vec![None; n];
-    let mut queued = vec![false; n];
+    let queued: Vec<std::cell::Cell<bool>> = (0..n).map(|_| std::cell::Cell::new(false)).collect();
     let mut stack = Vec::new();
     let mut next = 0usize;
     for i in 0..n {
@@ -240,16 +300,23 @@ fn dbscan_labels(
             continue;
         }
         stack.push(i);
-        queued[i] = true;
+        queued[i].set(true);
         while let Some(cur) = stack.pop() {
             labels[cur] = Some(next);
             if core[cur] {
-                index.for_neighbours(index.row(cur), eps, |j, _| {
-                    if labels[j].is_none() && !queued[j] {
-                        queued[j] = true;
+                let q = index.row(cur);
+                let pq = index.project_all(q);
+                index.search(
+                    q,
+                    &pq,
+                    eps,
+                    |j| queued[j].get(),
+                    |j, _| {
+                        queued[j].set(true);
                         stack.push(j);
-                    }
-                });
+                        true
+                    },
+                );
             }
         }
         next += 1;
@@ -359,7 +426,7 @@ impl ClustererParams for DbscanParams {
                 e
             }
         };
-        let index = ProjIndex::new(data, d, derive_seed(ctx.seed, 3));
+        let index = ProjIndex::new(data, d);
         let (core, labels_s, n_clusters) = dbscan_labels(&index, n, eps, self.min_samples);
         let labels: Vec<Option<usize>> = match &sample {
             None => labels_s,
@@ -376,11 +443,20 @@ impl ClustererParams for DbscanParams {
                             return labels_s[in_sample[r]];
                         }
                         let mut best: Option<(f64, usize)> = None;
-                        index.for_neighbours(&all[r * d..(r + 1) * d], eps, |j, d2| {
-                            if core[j] && best.is_none_or(|b| d2 < b.0 || (d2 == b.0 && j < b.1)) {
-                                best = Some((d2, j));
-                            }
-                        });
+                        let q = &all[r * d..(r + 1) * d];
+                        let pq = index.project_all(q);
+                        index.search(
+                            q,
+                            &pq,
+                            eps,
+                            |j| !core[j],
+                            |j, d2| {
+                                if best.is_none_or(|b| d2 < b.0 || (d2 == b.0 && j < b.1)) {
+                                    best = Some((d2, j));
+                                }
+                                true
+                            },
+                        );
                         best.and_then(|b| labels_s[b.1])
                     })
                     .collect()

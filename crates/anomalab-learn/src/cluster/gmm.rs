@@ -230,7 +230,7 @@ impl GmmParams {
         let (n, d) = x.dim();
         let k = resp.ncols();
         let nk: Array1<f64> = resp.sum_axis(Axis(0)) + 10.0 * f64::EPSILON;
-        let means = resp.t().dot(&x) / &nk.view().insert_axis(Axis(1));
+        let means = resp.t().dot(&x) / nk.view().insert_axis(Axis(1));
         let mut prec_chol = Vec::with_capacity(k);
         let mut log_det = Vec::with_capacity(k);
         for j in 0..k {

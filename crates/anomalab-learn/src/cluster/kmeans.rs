@@ -507,6 +507,9 @@ impl Clusterer for KMeans {
     }
 }
 
+/// A fitted k-means model with the labels of its training rows.
+pub type KMeansFit = (KMeans, Vec<usize>);
+
 /// Result of an elbow sweep (serialisable for the report).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ElbowSweep {
@@ -529,7 +532,7 @@ pub fn elbow_sweep(
     ks: &[usize],
     params: &KMeansParams,
     seed: u64,
-) -> Result<(ElbowSweep, Vec<(KMeans, Vec<usize>)>), LearnError> {
+) -> Result<(ElbowSweep, Vec<KMeansFit>), LearnError> {
     if ks.is_empty() || ks.windows(2).any(|w| w[0] >= w[1]) {
         return Err(LearnError::InvalidInput(
             "elbow sweep needs a strictly increasing list of k".into(),

@@ -22,9 +22,9 @@ use crate::LearnError;
 /// Rows per parallel chunk in the clustering code.
 pub(crate) const CHUNK: usize = 1024;
 
-/// Squared Euclidean distance (four independent accumulators for speed).
+/// Squared Euclidean distance of two equal-length slices (four independent accumulators for speed).
 #[inline]
-pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+pub fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let ca = a.chunks_exact(4);
     let cb = b.chunks_exact(4);
@@ -45,7 +45,7 @@ pub(crate) fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
 
 /// A row-major, contiguous view of `x` (copied only when needed), checked to be non-empty
 /// and finite.
-pub(crate) fn checked_matrix<'a>(
+pub fn checked_matrix<'a>(
     x: ArrayView2<'a, f64>,
     what: &str,
 ) -> Result<CowArray<'a, f64, Ix2>, LearnError> {
@@ -211,7 +211,7 @@ mod tests {
 
 /// serde for `Array2<f64>` as `(rows, cols, row-major data)` without ndarray's `serde`
 /// feature. Use with `#[serde(with = "crate::cluster::mat_serde")]`.
-pub(crate) mod mat_serde {
+pub mod mat_serde {
     use ndarray::Array2;
     use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
 

@@ -1,0 +1,183 @@
+//! CSV output in the exact layouts of the CIC-IDS2017 files: the 85-column
+//! GeneratedLabelledFlows layout (byte-identical header with its stray leading spaces,
+//! duplicated `Fwd Header Length` and `CWE Flag Count`) and the 79-column
+//! MachineLearningCVE layout. Doubles print like Java's `Double.toString`, integer cells as
+//! integers, and `Timestamp` as `dd/MM/yyyy hh:mm:ss` on a 12-hour clock without AM/PM in
+//! UTC (or a fixed offset), as the reference does.
+
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::FlowRecord;
+use crate::javafmt::push_java_double;
+
+/// Header line of the 85-column layout (no trailing newline).
+pub const CIC85_HEADER: &str = "Flow ID, Source IP, Source Port, Destination IP, Destination Port, Protocol, Timestamp, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets, Fwd Packet Length Max, Fwd Packet Length Min, Fwd Packet Length Mean, Fwd Packet Length Std,Bwd Packet Length Max, Bwd Packet Length Min, Bwd Packet Length Mean, Bwd Packet Length Std,Flow Bytes/s, Flow Packets/s, Flow IAT Mean, Flow IAT Std, Flow IAT Max, Flow IAT Min,Fwd IAT Total, Fwd IAT Mean, Fwd IAT Std, Fwd IAT Max, Fwd IAT Min,Bwd IAT Total, Bwd IAT Mean, Bwd IAT Std, Bwd IAT Max, Bwd IAT Min,Fwd PSH Flags, Bwd PSH Flags, Fwd URG Flags, Bwd URG Flags, Fwd Header Length, Bwd Header Length,Fwd Packets/s, Bwd Packets/s, Min Packet Length, Max Packet Length, Packet Length Mean, Packet Length Std, Packet Length Variance,FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count, CWE Flag Count, ECE Flag Count, Down/Up Ratio, Average Packet Size, Avg Fwd Segment Size, Avg Bwd Segment Size, Fwd Header Length,Fwd Avg Bytes/Bulk, Fwd Avg Packets/Bulk, Fwd Avg Bulk Rate, Bwd Avg Bytes/Bulk, Bwd Avg Packets/Bulk,Bwd Avg Bulk Rate,Subflow Fwd Packets, Subflow Fwd Bytes, Subflow Bwd Packets, Subflow Bwd Bytes,Init_Win_bytes_forward, Init_Win_bytes_backward, act_data_pkt_fwd, min_seg_size_forward,Active Mean, Active Std, Active Max, Active Min,Idle Mean, Idle Std, Idle Max, Idle Min, Label";
+
+/// Header line of the 79-column MachineLearningCVE layout (no trailing newline).
+pub const MLCVE79_HEADER: &str = " Destination Port, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets, Fwd Packet Length Max, Fwd Packet Length Min, Fwd Packet Length Mean, Fwd Packet Length Std,Bwd Packet Length Max, Bwd Packet Length Min, Bwd Packet Length Mean, Bwd Packet Length Std,Flow Bytes/s, Flow Packets/s, Flow IAT Mean, Flow IAT Std, Flow IAT Max, Flow IAT Min,Fwd IAT Total, Fwd IAT Mean, Fwd IAT Std, Fwd IAT Max, Fwd IAT Min,Bwd IAT Total, Bwd IAT Mean, Bwd IAT Std, Bwd IAT Max, Bwd IAT Min,Fwd PSH Flags, Bwd PSH Flags, Fwd URG Flags, Bwd URG Flags, Fwd Header Length, Bwd Header Length,Fwd Packets/s, Bwd Packets/s, Min Packet Length, Max Packet Length, Packet Length Mean, Packet Length Std, Packet Length Variance,FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count, CWE Flag Count, ECE Flag Count, Down/Up Ratio, Average Packet Size, Avg Fwd Segment Size, Avg Bwd Segment Size, Fwd Header Length,Fwd Avg Bytes/Bulk, Fwd Avg Packets/Bulk, Fwd Avg Bulk Rate, Bwd Avg Bytes/Bulk, Bwd Avg Packets/Bulk,Bwd Avg Bulk Rate,Subflow Fwd Packets, Subflow Fwd Bytes, Subflow Bwd Packets, Subflow Bwd Bytes,Init_Win_bytes_forward, Init_Win_bytes_backward, act_data_pkt_fwd, min_seg_size_forward,Active Mean, Active Std, Active Max, Active Min,Idle Mean, Idle Std, Idle Max, Idle Min, Label";
+
+/// Column layout of the CSV output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvLayout {
+    /// 85 columns: Flow ID, Source IP, Source Port, Destination IP, Destination Port,
+    /// Protocol, Timestamp, 77 features, Label.
+    #[default]
+    Cic85,
+    /// 79 columns: Destination Port, 77 features, Label.
+    Mlcve79,
+}
+
+impl CsvLayout {
+    /// The header line.
+    pub fn header(self) -> &'static str {
+        match self {
+            CsvLayout::Cic85 => CIC85_HEADER,
+            CsvLayout::Mlcve79 => MLCVE79_HEADER,
+        }
+    }
+}
+
+/// Streaming CSV writer: writes the header on creation, then one line per record.
+pub struct CsvWriter<W: Write> {
+    out: W,
+    layout: CsvLayout,
+    utc_offset_s: i64,
+    line: String,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// Writes the header of `layout` to `out`. Timestamps are printed in UTC.
+    pub fn new(out: W, layout: CsvLayout) -> io::Result<Self> {
+        Self::with_utc_offset(out, layout, 0)
+    }
+
+    /// Like [`CsvWriter::new`] with timestamps shifted by `utc_offset_s` seconds (the JVM
+    /// time zone of the reference; UTC−3, as in CICFlowMeter's own sample output, is
+    /// -10800).
+    pub fn with_utc_offset(mut out: W, layout: CsvLayout, utc_offset_s: i64) -> io::Result<Self> {
+        out.write_all(layout.header().as_bytes())?;
+        out.write_all(b"\n")?;
+        Ok(CsvWriter {
+            out,
+            layout,
+            utc_offset_s,
+            line: String::with_capacity(1024),
+        })
+    }
+
+    /// Writes one record.
+    pub fn write(&mut self, r: &FlowRecord) -> io::Result<()> {
+        self.line.clear();
+        format_row(r, self.layout, self.utc_offset_s, &mut self.line);
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Writes `records` with a header in `layout` (UTC timestamps) and returns the writer.
+pub fn write_csv<W: Write>(records: &[FlowRecord], layout: CsvLayout, out: W) -> io::Result<W> {
+    let mut w = CsvWriter::new(out, layout)?;
+    for r in records {
+        w.write(r)?;
+    }
+    w.into_inner()
+}
+
+/// Appends one CSV row (no newline) for `r`.
+pub fn format_row(r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64, out: &mut String) {
+    use std::fmt::Write as _;
+    match layout {
+        CsvLayout::Cic85 => {
+            let _ = write!(
+                out,
+                "{},{},{},{},{},{},",
+                r.flow_id, r.src_ip, r.src_port, r.dst_ip, r.dst_port, r.protocol
+            );
+            push_timestamp(out, r.start_us, utc_offset_s);
+            out.push(',');
+        }
+        CsvLayout::Mlcve79 => {
+            let _ = write!(out, "{},", r.dst_port);
+        }
+    }
+    for (i, v) in r.values.iter().enumerate() {
+        if i < 128 && r.int_mask & (1u128 << i) != 0 {
+            out.push_str(itoa::Buffer::new().format(*v as i64));
+        } else {
+            push_java_double(out, *v);
+        }
+        out.push(',');
+    }
+    out.push_str(&r.label);
+}
+
+/// `dd/MM/yyyy hh:mm:ss` (12-hour clock, no AM/PM) of `ts_us` + offset, truncated to the
+/// second like the reference (`flowStartTime / 1000` then a date format).
+pub fn push_timestamp(out: &mut String, ts_us: i64, utc_offset_s: i64) {
+    use std::fmt::Write as _;
+    let secs = ts_us.div_euclid(1_000_000) + utc_offset_s;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let h24 = sod / 3600;
+    let h12 = if h24 % 12 == 0 { 12 } else { h24 % 12 };
+    let _ = write!(
+        out,
+        "{d:02}/{m:02}/{y:04} {h12:02}:{:02}:{:02}",
+        (sod / 60) % 60,
+        sod % 60
+    );
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_is_12_hour_without_marker() {
+        // 2017-07-07 13:20:00 UTC = 1499433600 s (gen_big.py's T0); the reference prints
+        // it as `07/07/2017 01:20:00` (flows-reference README, test.csv first row).
+        let mut s = String::new();
+        push_timestamp(&mut s, 1_499_433_600_000_000, 0);
+        assert_eq!(s, "07/07/2017 01:20:00");
+        s.clear();
+        // `date -u -d @1231042114` = Sun Jan 4 04:08:34 UTC 2009 (icmp_err_dup.csv row).
+        push_timestamp(&mut s, 1_231_042_114_500_000, 0);
+        assert_eq!(s, "04/01/2009 04:08:34");
+        s.clear();
+        // Midnight and noon both print as 12.
+        push_timestamp(&mut s, 0, 0);
+        assert_eq!(s, "01/01/1970 12:00:00");
+    }
+
+    #[test]
+    fn headers_have_the_reference_widths() {
+        assert_eq!(CIC85_HEADER.split(',').count(), 85);
+        assert_eq!(MLCVE79_HEADER.split(',').count(), 79);
+        assert!(CIC85_HEADER.starts_with("Flow ID, Source IP"));
+        assert!(MLCVE79_HEADER.starts_with(" Destination Port"));
+    }
+}

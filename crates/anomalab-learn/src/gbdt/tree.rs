@@ -1,0 +1,675 @@
+//! Growing one regression tree on gradient/hessian histograms (the XGBoost `hist` method).
+//!
+//! The tree is grown on bin codes ([`BinnedRows`]); a split "feature `f`, bin `b`" sends
+//! rows whose code is `<= b` to the left. Nodes are expanded from a queue: first in, first
+//! out for depth-wise growth, largest gain first for loss-guided growth (`max_leaves`).
+//! Each expanded node gets the histogram of its smaller child built from its rows and the
+//! larger child's histogram by subtraction from the parent's (the subtraction trick).
+//!
+//! Numbers: per-row gradients and hessians are `f32` (as in XGBoost), every sum (histogram
+//! bins, node totals, gains, leaf weights) is `f64`. Histograms are built in parallel over
+//! fixed blocks of features; inside a block each bin is summed over the node's rows in row
+//! order, so the result does not depend on the number of threads.
+
+use rayon::prelude::*;
+
+/// Gradient and hessian of one row (for one class).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GradPair {
+    pub g: f32,
+    pub h: f32,
+}
+
+/// How one feature's bins sit in its group's histogram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// The feature is alone in its group: group code = feature bin.
+    Alone,
+    /// The feature shares its group with other features that are never off their default
+    /// bin in the same row. Group code 0 means "every feature of the group is on its
+    /// default bin"; feature bin `b != default` is group code `base + b` (if `b < default`)
+    /// or `base + b - 1` (if `b > default`).
+    Bundled { base: u16, default: u16 },
+}
+
+/// Row-major, bundled bin codes of the training matrix, as the histogram builder reads
+/// them, plus the column-major per-feature codes used to partition rows.
+///
+/// Sparse features that are mutually exclusive (one-hot columns: in every row at most one
+/// of them is off its most frequent bin) are bundled into one byte column, as LightGBM's
+/// exclusive feature bundling does, but only with zero conflicts, so the bundled
+/// histograms give exactly the per-feature sums: a bundled feature's default-bin sums are
+/// the node totals minus its other bins. This is an extension of [`crate::binning`]: the
+/// per-feature bins are the shared ones.
+#[derive(Debug, Clone)]
+pub struct BinnedRows {
+    pub n_rows: usize,
+    pub n_features: usize,
+    /// Per-feature bin codes, column-major (`cols[f * n_rows + r]`): the shared bins.
+    pub cols: std::sync::Arc<crate::binning::BinnedMatrix>,
+    /// Number of bins of each feature (at least 1).
+    pub n_bins: Vec<u16>,
+    /// Number of groups (byte columns of `codes`).
+    pub n_groups: usize,
+    /// `codes[r * n_groups + g]` is the code of row `r` in group `g`.
+    pub codes: Vec<u8>,
+    /// Group of each feature and where its bins are.
+    pub group: Vec<(u32, Slot)>,
+    /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins).
+    pub offsets: Vec<usize>,
+}
+
+/// Features with at most this fraction of rows off their default bin may be bundled.
+const SPARSE_FRACTION: f64 = 0.2;
+/// How many open bundles a sparse feature tries before it starts a new one.
+const MAX_BUNDLE_TRIES: usize = 32;
+
+impl BinnedRows {
+    /// Bundle the features of `bins` and lay their codes out row-major.
+    pub fn new(bins: std::sync::Arc<crate::binning::BinnedMatrix>) -> Self {
+        Self::with_bundling(bins, true)
+    }
+
+    /// As [`BinnedRows::new`]; `bundle = false` gives every feature its own group.
+    pub fn with_bundling(bins: std::sync::Arc<crate::binning::BinnedMatrix>, bundle: bool) -> Self {
+        let n = bins.n_rows;
+        let nf = bins.n_features;
+        let n_bins: Vec<u16> = (0..nf).map(|f| bins.n_bins(f) as u16).collect();
+        // Default (most frequent) bin and number of rows off it, per feature.
+        let stats: Vec<(u16, usize)> = (0..nf)
+            .into_par_iter()
+            .map(|f| {
+                let mut cnt = vec![0usize; n_bins[f] as usize];
+                for &c in bins.column(f) {
+                    cnt[c as usize] += 1;
+                }
+                let (d, &m) = cnt
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+                    .expect("at least one bin");
+                (d as u16, n - m)
+            })
+            .collect();
+        // Greedy exclusive bundling of the sparse features, densest first.
+        let mut sparse: Vec<usize> = (0..nf)
+            .filter(|&f| {
+                bundle && n_bins[f] >= 2 && (stats[f].1 as f64) <= SPARSE_FRACTION * n as f64
+            })
+            .collect();
+        sparse.sort_by(|&a, &b| stats[b].1.cmp(&stats[a].1).then(a.cmp(&b)));
+        struct Bundle {
+            feats: Vec<usize>,
+            used: Vec<u64>,
+            codes: usize, // group codes used so far, including code 0
+        }
+        let words = n.div_ceil(64);
+        let mut bundles: Vec<Bundle> = Vec::new();
+        let mut bundle_of = vec![usize::MAX; nf];
+        for &f in &sparse {
+            let d = stats[f].0 as u8;
+            // Rows off the default bin (few: the feature is sparse).
+            let nz: Vec<u32> = bins
+                .column(f)
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c != d)
+                .map(|(r, _)| r as u32)
+                .collect();
+            let extra = n_bins[f] as usize - 1;
+            let mut placed = false;
+            for (bi, b) in bundles.iter_mut().enumerate().take(MAX_BUNDLE_TRIES) {
+                if b.codes + extra > 256 {
+                    continue;
+                }
+                let conflict = nz
+                    .iter()
+                    .any(|&r| b.used[r as usize / 64] >> (r % 64) & 1 == 1);
+                if conflict {
+                    continue;
+                }
+                for &r in &nz {
+                    b.used[r as usize / 64] |= 1 << (r % 64);
+                }
+                b.feats.push(f);
+                b.codes += extra;
+                bundle_of[f] = bi;
+                placed = true;
+                break;
+            }
+            if !placed {
+                let mut used = vec![0u64; words];
+                for &r in &nz {
+                    used[r as usize / 64] |= 1 << (r % 64);
+                }
+                bundle_of[f] = bundles.len();
+                bundles.push(Bundle {
+                    feats: vec![f],
+                    used,
+                    codes: 1 + extra,
+                });
+            }
+        }
+        // Groups in feature order of their first member: a bundle of one is `Alone`.
+        let mut group = vec![(0u32, Slot::Alone); nf];
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut group_of_bundle = vec![usize::MAX; bundles.len()];
+        for f in 0..nf {
+            let bi = bundle_of[f];
+            if bi == usize::MAX || bundles[bi].feats.len() == 1 {
+                group[f] = (members.len() as u32, Slot::Alone);
+                members.push(vec![f]);
+            } else if group_of_bundle[bi] == usize::MAX {
+                group_of_bundle[bi] = members.len();
+                let mut fs = bundles[bi].feats.clone();
+                fs.sort_unstable();
+                members.push(fs);
+            }
+        }
+        let mut offsets = Vec::with_capacity(members.len() + 1);
+        let mut acc = 0usize;
+        for (g, fs) in members.iter().enumerate() {
+            offsets.push(acc);
+            if fs.len() == 1 {
+                acc += n_bins[fs[0]] as usize;
+            } else {
+                let mut base = 1u16;
+                for &f in fs {
+                    group[f] = (
+                        g as u32,
+                        Slot::Bundled {
+                            base,
+                            default: stats[f].0,
+                        },
+                    );
+                    base += n_bins[f] - 1;
+                }
+                acc += base as usize;
+            }
+        }
+        offsets.push(acc);
+        let ng = members.len();
+        let mut codes = vec![0u8; n * ng];
+        const BLOCK: usize = 4096;
+        codes
+            .par_chunks_mut(BLOCK * ng.max(1))
+            .enumerate()
+            .for_each(|(bi, out)| {
+                let r0 = bi * BLOCK;
+                let nr = out.len() / ng.max(1);
+                for (g, fs) in members.iter().enumerate() {
+                    for &f in fs {
+                        let col = &bins.column(f)[r0..r0 + nr];
+                        match group[f].1 {
+                            Slot::Alone => {
+                                for (i, &c) in col.iter().enumerate() {
+                                    out[i * ng + g] = c;
+                                }
+                            }
+                            Slot::Bundled { base, default } => {
+                                for (i, &c) in col.iter().enumerate() {
+                                    let c = c as u16;
+                                    if c != default {
+                                        let k = if c < default { c } else { c - 1 };
+                                        out[i * ng + g] = (base + k) as u8;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        BinnedRows {
+            n_rows: n,
+            n_features: nf,
+            cols: bins,
+            n_bins,
+            n_groups: ng,
+            codes,
+            group,
+            offsets,
+        }
+    }
+
+    /// Bin of row `r`, feature `f`.
+    #[inline]
+    pub fn code(&self, r: usize, f: usize) -> u8 {
+        self.cols.codes[f * self.n_rows + r]
+    }
+
+    pub fn total_bins(&self) -> usize {
+        self.offsets[self.n_groups]
+    }
+
+    /// Sorted groups holding the features `feats`.
+    pub fn groups_of(&self, feats: &[u32]) -> Vec<u32> {
+        let mut g: Vec<u32> = feats.iter().map(|&f| self.group[f as usize].0).collect();
+        g.sort_unstable();
+        g.dedup();
+        g
+    }
+}
+
+/// Tree growth settings (already validated).
+#[derive(Debug, Clone)]
+pub struct GrowParams {
+    /// Maximum depth (root = depth 0); `None` = unlimited.
+    pub max_depth: Option<usize>,
+    /// Maximum number of leaves; when set, nodes are expanded best gain first.
+    pub max_leaves: Option<usize>,
+    pub lambda: f64,
+    pub gamma: f64,
+    pub min_child_weight: f64,
+    pub eta: f64,
+}
+
+/// A node of a tree in bin space, as grown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BinNode {
+    Split {
+        feature: u32,
+        /// Rows with code `<= bin` go left.
+        bin: u16,
+        left: u32,
+        right: u32,
+        /// XGBoost's loss change of the split: `G_L^2/(H_L+l) + G_R^2/(H_R+l) - G^2/(H+l)`.
+        gain: f64,
+    },
+    Leaf {
+        /// `-G/(H+lambda) * eta`.
+        value: f64,
+    },
+}
+
+/// Histogram: `(sum g, sum h)` per bin of every feature.
+type Hist = Vec<[f64; 2]>;
+
+/// One parallel histogram task: its features, its slice of the histogram, and where that
+/// slice starts.
+type HistPart<'a, 'b> = (&'a [u32], &'b mut [[f64; 2]], usize);
+
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    feature: u32,
+    bin: u16,
+    gain: f64,
+    gl: f64,
+    hl: f64,
+}
+
+struct Pending {
+    node: u32,
+    depth: usize,
+    start: usize,
+    end: usize,
+    g: f64,
+    h: f64,
+    hist: Hist,
+    best: Option<Best>,
+    seq: u64,
+}
+
+/// Below this many rows a node's histogram is built in the calling thread.
+const PAR_MIN_ROWS: usize = 4096;
+/// Groups per parallel histogram task (fixed, so the work split never depends on threads).
+const GROUP_BLOCK: usize = 8;
+
+/// Build the histogram of `rows` over the groups `groups` (sorted). Bins of other groups
+/// are left at zero.
+pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], groups: &[u32]) -> Hist {
+    let mut hist = vec![[0.0f64; 2]; data.total_bins()];
+    let blocks: Vec<&[u32]> = groups.chunks(GROUP_BLOCK).collect();
+    // Split the histogram into the disjoint ranges each block writes.
+    let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
+    let mut rest: &mut [[f64; 2]] = &mut hist;
+    let mut consumed = 0usize;
+    for blk in blocks {
+        let lo = data.offsets[blk[0] as usize];
+        let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
+        let tail = std::mem::take(&mut rest);
+        let (_, tail) = tail.split_at_mut(lo - consumed);
+        let (mine, tail) = tail.split_at_mut(hi - lo);
+        rest = tail;
+        consumed = hi;
+        parts.push((blk, mine, lo));
+    }
+    let work = |(blk, out, base): &mut HistPart<'_, '_>| {
+        hist_block(data, gh, rows, blk, out, *base);
+    };
+    if rows.len() >= PAR_MIN_ROWS && parts.len() > 1 {
+        parts.par_iter_mut().for_each(work);
+    } else {
+        parts.iter_mut().for_each(work);
+    }
+    hist
+}
+
+fn hist_block(
+    data: &BinnedRows,
+    gh: &[GradPair],
+    rows: &[u32],
+    groups: &[u32],
+    out: &mut [[f64; 2]],
+    base: usize,
+) {
+    let ng = data.n_groups;
+    let g0 = groups[0] as usize;
+    let g1 = *groups.last().expect("non-empty block") as usize + 1;
+    let contiguous = g1 - g0 == groups.len();
+    // Offset of each group of the block inside `out`.
+    let local: Vec<usize> = groups
+        .iter()
+        .map(|&g| data.offsets[g as usize] - base)
+        .collect();
+    if contiguous {
+        for &r in rows {
+            let r = r as usize;
+            let p = gh[r];
+            let (g, h) = (p.g as f64, p.h as f64);
+            let codes = &data.codes[r * ng + g0..r * ng + g1];
+            for (&off, &c) in local.iter().zip(codes) {
+                let b = &mut out[off + c as usize];
+                b[0] += g;
+                b[1] += h;
+            }
+        }
+    } else {
+        for &r in rows {
+            let r = r as usize;
+            let p = gh[r];
+            let (g, h) = (p.g as f64, p.h as f64);
+            let row = &data.codes[r * ng..(r + 1) * ng];
+            for (&off, &gi) in local.iter().zip(groups) {
+                let b = &mut out[off + row[gi as usize] as usize];
+                b[0] += g;
+                b[1] += h;
+            }
+        }
+    }
+}
+
+/// `G^2 / (H + lambda)`: XGBoost's `CalcGain` without L1 or max_delta_step.
+#[inline]
+fn score(g: f64, h: f64, lambda: f64) -> f64 {
+    g * g / (h + lambda)
+}
+
+/// Best split of a node from its histogram (first feature, then lowest bin, on ties).
+fn best_split(
+    data: &BinnedRows,
+    hist: &Hist,
+    feats: &[u32],
+    g: f64,
+    h: f64,
+    p: &GrowParams,
+) -> Option<Best> {
+    let parent = score(g, h, p.lambda);
+    let mut best: Option<Best> = None;
+    let mut scratch: Vec<[f64; 2]> = Vec::with_capacity(256);
+    for &f in feats {
+        let fi = f as usize;
+        let nb = data.n_bins[fi] as usize;
+        if nb < 2 {
+            continue;
+        }
+        let (grp, slot) = data.group[fi];
+        let goff = data.offsets[grp as usize];
+        let bins: &[[f64; 2]] = match slot {
+            Slot::Alone => &hist[goff..goff + nb],
+            Slot::Bundled { base, default } => {
+                // Non-default bins are stored; the default bin is the rest of the node.
+                let (base, d) = (base as usize, default as usize);
+                let stored = &hist[goff + base..goff + base + nb - 1];
+                scratch.clear();
+                let (mut sg, mut sh) = (0.0, 0.0);
+                for b in stored {
+                    sg += b[0];
+                    sh += b[1];
+                }
+                scratch.extend_from_slice(&stored[..d]);
+                scratch.push([g - sg, h - sh]);
+                scratch.extend_from_slice(&stored[d..]);
+                &scratch
+            }
+        };
+        let (mut gl, mut hl) = (0.0f64, 0.0f64);
+        for (b, bin) in bins[..nb - 1].iter().enumerate() {
+            gl += bin[0];
+            hl += bin[1];
+            let (gr, hr) = (g - gl, h - hl);
+            if hl < p.min_child_weight || hr < p.min_child_weight || hl <= 0.0 || hr <= 0.0 {
+                continue;
+            }
+            let gain = score(gl, hl, p.lambda) + score(gr, hr, p.lambda) - parent;
+            if best.is_none_or(|bs| gain > bs.gain) {
+                best = Some(Best {
+                    feature: f,
+                    bin: b as u16,
+                    gain,
+                    gl,
+                    hl,
+                });
+            }
+        }
+    }
+    // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
+    best.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
+}
+
+/// Stable in-place partition of `rows` by `code <= bin` (left first); returns the left size.
+fn partition(
+    data: &BinnedRows,
+    rows: &mut [u32],
+    feature: usize,
+    bin: u16,
+    buf: &mut Vec<u32>,
+) -> usize {
+    buf.clear();
+    let col = data.cols.column(feature);
+    let mut nl = 0;
+    for i in 0..rows.len() {
+        let r = rows[i];
+        if (col[r as usize] as u16) <= bin {
+            rows[nl] = r;
+            nl += 1;
+        } else {
+            buf.push(r);
+        }
+    }
+    rows[nl..].copy_from_slice(buf);
+    nl
+}
+
+/// Grow one tree on the rows `rows` (any order; reordered in place) using features `feats`
+/// (sorted, non-empty). Returns the nodes (node 0 is the root).
+pub fn grow(
+    data: &BinnedRows,
+    gh: &[GradPair],
+    rows: &mut [u32],
+    feats: &[u32],
+    p: &GrowParams,
+) -> Vec<BinNode> {
+    // An empty node with lambda = 0 would divide 0 by 0: its weight is 0.
+    let leaf = |g: f64, h: f64| BinNode::Leaf {
+        value: if h + p.lambda > 0.0 {
+            -g / (h + p.lambda) * p.eta
+        } else {
+            0.0
+        },
+    };
+    let (mut g, mut h) = (0.0f64, 0.0f64);
+    for &r in rows.iter() {
+        g += gh[r as usize].g as f64;
+        h += gh[r as usize].h as f64;
+    }
+    let mut nodes = vec![leaf(g, h)];
+    if rows.is_empty() || feats.is_empty() {
+        return nodes;
+    }
+    let depth_ok = |d: usize| p.max_depth.is_none_or(|m| d < m);
+    let groups = data.groups_of(feats);
+    let hist = build_hist(data, gh, rows, &groups);
+    let best = if depth_ok(0) {
+        best_split(data, &hist, feats, g, h, p)
+    } else {
+        None
+    };
+    let mut queue: Vec<Pending> = vec![Pending {
+        node: 0,
+        depth: 0,
+        start: 0,
+        end: rows.len(),
+        g,
+        h,
+        hist,
+        best,
+        seq: 0,
+    }];
+    let mut seq = 1u64;
+    let mut n_leaves = 1usize;
+    let lossguide = p.max_leaves.is_some();
+    let mut buf = Vec::new();
+    let mut head = 0usize; // FIFO cursor for depth-wise growth
+    loop {
+        if p.max_leaves.is_some_and(|m| n_leaves >= m) {
+            break;
+        }
+        // Pick the next node to expand.
+        let idx = if lossguide {
+            let mut pick: Option<usize> = None;
+            for (i, q) in queue.iter().enumerate() {
+                let Some(b) = q.best else { continue };
+                let better = match pick {
+                    None => true,
+                    Some(j) => {
+                        let bj = queue[j].best.expect("picked has a split");
+                        b.gain > bj.gain || (b.gain == bj.gain && q.seq < queue[j].seq)
+                    }
+                };
+                if better {
+                    pick = Some(i);
+                }
+            }
+            match pick {
+                Some(i) => i,
+                None => break,
+            }
+        } else {
+            while head < queue.len() && queue[head].best.is_none() {
+                head += 1;
+            }
+            if head >= queue.len() {
+                break;
+            }
+            head
+        };
+        let item = if lossguide {
+            queue.swap_remove(idx)
+        } else {
+            head += 1;
+            let it = &mut queue[idx];
+            Pending {
+                node: it.node,
+                depth: it.depth,
+                start: it.start,
+                end: it.end,
+                g: it.g,
+                h: it.h,
+                hist: std::mem::take(&mut it.hist),
+                best: it.best.take(),
+                seq: it.seq,
+            }
+        };
+        let b = item.best.expect("expanded node has a split");
+        let seg = &mut rows[item.start..item.end];
+        let nl = partition(data, seg, b.feature as usize, b.bin, &mut buf);
+        let (gl, hl) = (b.gl, b.hl);
+        let (gr, hr) = (item.g - gl, item.h - hl);
+        let left_id = nodes.len() as u32;
+        let right_id = left_id + 1;
+        nodes[item.node as usize] = BinNode::Split {
+            feature: b.feature,
+            bin: b.bin,
+            left: left_id,
+            right: right_id,
+            gain: b.gain,
+        };
+        nodes.push(leaf(gl, hl));
+        nodes.push(leaf(gr, hr));
+        n_leaves += 1;
+        let child_depth = item.depth + 1;
+        let (ls, le) = (item.start, item.start + nl);
+        let (rs, re) = (item.start + nl, item.end);
+        let can_split = depth_ok(child_depth);
+        let (hist_l, hist_r) = if can_split {
+            // Build the smaller child, subtract for the larger one.
+            let mut parent = item.hist;
+            let small_left = nl <= (item.end - item.start) - nl;
+            let (s0, s1) = if small_left { (ls, le) } else { (rs, re) };
+            let small = build_hist(data, gh, &rows[s0..s1], &groups);
+            for (pb, sb) in parent.iter_mut().zip(&small) {
+                pb[0] -= sb[0];
+                pb[1] -= sb[1];
+            }
+            if small_left {
+                (small, parent)
+            } else {
+                (parent, small)
+            }
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let best_l = if can_split {
+            best_split(data, &hist_l, feats, gl, hl, p)
+        } else {
+            None
+        };
+        let best_r = if can_split {
+            best_split(data, &hist_r, feats, gr, hr, p)
+        } else {
+            None
+        };
+        for (node, s, e, cg, ch, hist, best) in [
+            (left_id, ls, le, gl, hl, hist_l, best_l),
+            (right_id, rs, re, gr, hr, hist_r, best_r),
+        ] {
+            queue.push(Pending {
+                node,
+                depth: child_depth,
+                start: s,
+                end: e,
+                g: cg,
+                h: ch,
+                hist: if best.is_some() { hist } else { Vec::new() },
+                best,
+                seq,
+            });
+            seq += 1;
+        }
+    }
+    nodes
+}
+
+/// Leaf reached by row `r` of the binned training matrix.
+#[inline]
+pub fn leaf_value_binned(nodes: &[BinNode], data: &BinnedRows, r: usize) -> f64 {
+    let mut i = 0usize;
+    loop {
+        match &nodes[i] {
+            BinNode::Split {
+                feature,
+                bin,
+                left,
+                right,
+                ..
+            } => {
+                i = if (data.code(r, *feature as usize) as u16) <= *bin {
+                    *left as usize
+                } else {
+                    *right as usize
+                };
+            }
+            BinNode::Leaf { value } => return *value,
+        }
+    }
+}

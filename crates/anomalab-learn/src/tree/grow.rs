@@ -1,0 +1,935 @@
+//! Growing one classification tree on a [`BinnedMatrix`] (CART, histogram split search).
+//!
+//! The rows of the tree (the rows with a non-zero weight, e.g. the distinct rows of a
+//! bootstrap sample) are kept in one index array, with their class and weight alongside,
+//! and each split partitions the node's range of that array in place (stably, so rows stay
+//! in increasing order and column reads stay sequential).
+//!
+//! Split search, per candidate feature: a histogram of the node's rows by bin, holding the
+//! weight of each class and the row count of each bin, is scanned from the lowest bin up;
+//! every boundary between two non-empty bins is a candidate split. When every feature is a
+//! candidate at every node (a decision tree with `max_features` = all), a node keeps the
+//! histograms of all features, and of its two children only the smaller one is built from
+//! its rows: the larger one is the parent's minus the smaller's ("subtraction trick").
+//! Histograms of large nodes are built in parallel, one feature per task.
+//!
+//! The feature sampling follows scikit-learn's splitters: features are drawn without
+//! replacement until `max_features` have been looked at and at least one of them was not
+//! constant in the node, and features found constant in a node are not drawn again in its
+//! descendants. The `Random` splitter (extra trees) draws, per feature, one threshold
+//! uniformly between the node's smallest and largest value of the feature, snapped to the
+//! bin edge at or above it (so splits stay bin splits).
+//!
+//! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
+//! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
+//! the same way, and the edge used is the first one at or above the midpoint of the largest
+//! training value of bin `a` and the smallest of bin `b`, which is scikit-learn's midpoint
+//! threshold whenever the feature has at most `max_bins` distinct values.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+
+use super::model::{LEAF, Node, Tree};
+use crate::binning::BinnedMatrix;
+use crate::rng::Rng;
+
+/// Impurity criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Criterion {
+    Gini,
+    /// Shannon entropy in bits (scikit-learn's "entropy" / "log_loss").
+    Entropy,
+}
+
+/// How a feature's split point is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Splitter {
+    /// The best boundary between bins (CART, random forest).
+    Best,
+    /// One random threshold per feature (extra trees).
+    Random,
+}
+
+/// Everything that shapes one tree, already resolved against the data.
+#[derive(Debug, Clone)]
+pub(crate) struct GrowConfig {
+    pub criterion: Criterion,
+    pub splitter: Splitter,
+    /// `usize::MAX` = unlimited.
+    pub max_depth: usize,
+    pub min_samples_split: usize,
+    pub min_samples_leaf: usize,
+    pub min_impurity_decrease: f64,
+    /// Number of features to look at per node, in `1..=n_features`.
+    pub max_features: usize,
+    /// Best-first growth with at most this many leaves.
+    pub max_leaf_nodes: Option<usize>,
+}
+
+/// A grown tree and its (unnormalised) weighted impurity decrease per feature.
+pub(crate) struct Grown {
+    pub tree: Tree,
+    pub importances: Vec<f64>,
+}
+
+/// scikit-learn's EPSILON (`np.finfo('double').eps`).
+const EPSILON: f64 = f64::EPSILON;
+/// Nodes with at least this many rows keep all feature histograms (subtraction mode).
+const KEEP_HIST_MIN_ROWS: usize = 512;
+/// Nodes with at least this many rows x features build their histograms in parallel.
+const PAR_MIN_WORK: usize = 1 << 18;
+
+/// Grow a tree on the rows `rows` (increasing) of `bins`, with weight `weights[k]` for row
+/// `rows[k]` (class weight x multiplicity) and classes `y` (indexed by row).
+pub(crate) fn grow(
+    bins: &BinnedMatrix,
+    y: &[u32],
+    n_classes: usize,
+    rows: Vec<u32>,
+    weights: Vec<f64>,
+    cfg: &GrowConfig,
+    rng: &mut Rng,
+) -> Grown {
+    let mut g = Grower::new(bins, y, n_classes, rows, weights, cfg, rng);
+    g.run();
+    g.finish()
+}
+
+struct Task {
+    id: usize,
+    start: usize,
+    end: usize,
+    depth: usize,
+    sums: Vec<f64>,
+    w: f64,
+    impurity: f64,
+    n_constant: usize,
+    /// Histograms of all features (subtraction mode only).
+    hist: Option<Vec<f64>>,
+}
+
+impl Task {
+    fn n(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Best {
+    found: bool,
+    proxy: f64,
+    feature: usize,
+    /// Last non-empty bin on the left / first non-empty bin on the right.
+    bin_left: usize,
+    bin_right: usize,
+    left: Vec<f64>,
+    n_left: usize,
+}
+
+struct Split {
+    feature: usize,
+    bin: usize,
+    left: Vec<f64>,
+    n_left: usize,
+    w_left: f64,
+    imp_left: f64,
+    imp_right: f64,
+    improvement: f64,
+}
+
+struct Grower<'a> {
+    bins: &'a BinnedMatrix,
+    cfg: &'a GrowConfig,
+    rng: &'a mut Rng,
+    c: usize,
+    /// Histogram stride per bin: the class weights, then the row count.
+    s: usize,
+    rows: Vec<u32>,
+    ys: Vec<u32>,
+    ws: Vec<f64>,
+    tmp_rows: Vec<u32>,
+    tmp_ys: Vec<u32>,
+    tmp_ws: Vec<f64>,
+    /// Offset of each feature's histogram in a full histogram.
+    feat_off: Vec<usize>,
+    full_len: usize,
+    /// Keep full histograms and use the subtraction trick.
+    subtract: bool,
+    features: Vec<u32>,
+    constant_features: Vec<u32>,
+    /// Most frequent bin of each feature and its share of the rows.
+    modes: Vec<(u8, f64)>,
+    /// One feature's histogram, kept all zero between uses.
+    fh: Vec<f64>,
+    left: Vec<f64>,
+    pool: Vec<Vec<f64>>,
+    nodes: Vec<Node>,
+    node_bins: Vec<u8>,
+    leaf_values: Vec<f64>,
+    importances: Vec<f64>,
+    w_root: f64,
+}
+
+impl<'a> Grower<'a> {
+    fn new(
+        bins: &'a BinnedMatrix,
+        y: &[u32],
+        n_classes: usize,
+        rows: Vec<u32>,
+        ws: Vec<f64>,
+        cfg: &'a GrowConfig,
+        rng: &'a mut Rng,
+    ) -> Self {
+        let c = n_classes;
+        let s = c + 1;
+        let nf = bins.n_features;
+        let ys: Vec<u32> = rows.iter().map(|&r| y[r as usize]).collect();
+        let mut feat_off = Vec::with_capacity(nf + 1);
+        let mut off = 0;
+        for f in 0..nf {
+            feat_off.push(off);
+            off += bins.n_bins(f) * s;
+        }
+        feat_off.push(off);
+        let n = rows.len();
+        let subtract = cfg.splitter == Splitter::Best
+            && cfg.max_features >= nf
+            && cfg.max_leaf_nodes.is_none();
+        Grower {
+            bins,
+            cfg,
+            rng,
+            c,
+            s,
+            tmp_rows: vec![0; n],
+            tmp_ys: vec![0; n],
+            tmp_ws: vec![0.0; n],
+            rows,
+            ys,
+            ws,
+            feat_off,
+            full_len: off,
+            subtract,
+            features: (0..nf as u32).collect(),
+            constant_features: (0..nf as u32).collect(),
+            modes: (0..nf).map(|f| bins.mode(f)).collect(),
+            fh: vec![0.0; bins.max_n_bins() * s],
+            left: vec![0.0; c],
+            pool: Vec::new(),
+            nodes: Vec::new(),
+            node_bins: Vec::new(),
+            leaf_values: Vec::new(),
+            importances: vec![0.0; nf],
+            w_root: 0.0,
+        }
+    }
+
+    fn run(&mut self) {
+        let mut sums = vec![0.0; self.c];
+        for k in 0..self.rows.len() {
+            sums[self.ys[k] as usize] += self.ws[k];
+        }
+        let w: f64 = sums.iter().sum();
+        self.w_root = w;
+        let impurity = self.impurity(&sums, w);
+        self.alloc_nodes(1);
+        let root = Task {
+            id: 0,
+            start: 0,
+            end: self.rows.len(),
+            depth: 0,
+            sums,
+            w,
+            impurity,
+            n_constant: 0,
+            hist: None,
+        };
+        match self.cfg.max_leaf_nodes {
+            None => self.depth_first(root),
+            Some(max_leaves) => self.best_first(root, max_leaves),
+        }
+    }
+
+    fn depth_first(&mut self, root: Task) {
+        let mut stack = vec![root];
+        while let Some(mut task) = stack.pop() {
+            let split = if self.is_leaf_by_rules(&task) {
+                None
+            } else {
+                self.find_split(&mut task)
+            };
+            match split {
+                None => self.make_leaf(task),
+                Some(split) => {
+                    let (left, right) = self.apply_split(task, split);
+                    stack.push(right);
+                    stack.push(left);
+                }
+            }
+        }
+    }
+
+    fn best_first(&mut self, mut root: Task, max_leaves: usize) {
+        struct Entry {
+            improvement: f64,
+            seq: usize,
+            task: Task,
+            split: Option<Split>,
+        }
+        impl PartialEq for Entry {
+            fn eq(&self, o: &Self) -> bool {
+                self.cmp(o) == Ordering::Equal
+            }
+        }
+        impl Eq for Entry {}
+        impl PartialOrd for Entry {
+            fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+                Some(self.cmp(o))
+            }
+        }
+        impl Ord for Entry {
+            // Largest improvement first, then the earliest created.
+            fn cmp(&self, o: &Self) -> Ordering {
+                self.improvement
+                    .total_cmp(&o.improvement)
+                    .then(o.seq.cmp(&self.seq))
+            }
+        }
+        let mut seq = 0;
+        let mut entry = |g: &mut Self, mut task: Task| {
+            // Without the depth-first stack, ancestors' constant features are not tracked.
+            task.n_constant = 0;
+            let split = if g.is_leaf_by_rules(&task) {
+                None
+            } else {
+                g.find_split(&mut task)
+            };
+            seq += 1;
+            Entry {
+                improvement: split.as_ref().map_or(f64::NEG_INFINITY, |s| s.improvement),
+                seq,
+                task,
+                split,
+            }
+        };
+        root.n_constant = 0;
+        let mut heap = BinaryHeap::new();
+        heap.push(entry(self, root));
+        let mut splits_left = max_leaves.saturating_sub(1);
+        while let Some(e) = heap.pop() {
+            match e.split {
+                Some(split) if splits_left > 0 => {
+                    splits_left -= 1;
+                    let (left, right) = self.apply_split(e.task, split);
+                    heap.push(entry(self, left));
+                    heap.push(entry(self, right));
+                }
+                _ => self.make_leaf(e.task),
+            }
+        }
+    }
+
+    fn is_leaf_by_rules(&self, t: &Task) -> bool {
+        let n = t.n();
+        t.depth >= self.cfg.max_depth
+            || n < self.cfg.min_samples_split
+            || n < 2 * self.cfg.min_samples_leaf
+            || t.impurity <= EPSILON
+    }
+
+    fn impurity(&self, sums: &[f64], w: f64) -> f64 {
+        impurity(self.cfg.criterion, sums, w)
+    }
+
+    fn alloc_nodes(&mut self, k: usize) -> usize {
+        let id = self.nodes.len();
+        for _ in 0..k {
+            self.nodes.push(Node {
+                threshold: 0.0,
+                feature: LEAF,
+                child: 0,
+            });
+            self.node_bins.push(0);
+        }
+        id
+    }
+
+    fn make_leaf(&mut self, task: Task) {
+        // Exact class weights of the leaf (the running sums can carry rounding residues
+        // from subtractions when class weights are not integers).
+        let mut v = vec![0.0; self.c];
+        for k in task.start..task.end {
+            v[self.ys[k] as usize] += self.ws[k];
+        }
+        let w: f64 = v.iter().sum();
+        for x in &mut v {
+            *x /= w;
+        }
+        let leaf = self.leaf_values.len() / self.c;
+        self.leaf_values.extend_from_slice(&v);
+        self.nodes[task.id] = Node {
+            threshold: 0.0,
+            feature: LEAF,
+            child: leaf as u32,
+        };
+        if let Some(h) = task.hist {
+            self.pool.push(h);
+        }
+    }
+
+    /// Split search over sampled features (scikit-learn's loop, see the module docs).
+    fn find_split(&mut self, task: &mut Task) -> Option<Split> {
+        let n = task.n();
+        if self.subtract && task.hist.is_none() && n >= KEEP_HIST_MIN_ROWS {
+            let mut h = self.take_buffer();
+            self.build_full(task.start, task.end, &task.sums, &mut h);
+            task.hist = Some(h);
+        }
+        let nf = self.features.len();
+        let n_known = task.n_constant;
+        let mut f_i = nf;
+        let mut n_drawn_c = 0;
+        let mut n_found_c = 0;
+        let mut n_total_c = n_known;
+        let mut visited = 0;
+        let mut best = Best {
+            found: false,
+            proxy: f64::NEG_INFINITY,
+            feature: 0,
+            bin_left: 0,
+            bin_right: 0,
+            left: vec![0.0; self.c],
+            n_left: 0,
+        };
+        while f_i > n_total_c
+            && (visited < self.cfg.max_features || visited <= n_found_c + n_drawn_c)
+        {
+            visited += 1;
+            let mut f_j = n_drawn_c + self.rng.below(f_i - n_found_c - n_drawn_c);
+            if f_j < n_known {
+                self.features.swap(n_drawn_c, f_j);
+                n_drawn_c += 1;
+                continue;
+            }
+            f_j += n_found_c;
+            let f = self.features[f_j] as usize;
+            let constant = match self.cfg.splitter {
+                Splitter::Best => self.eval_best(f, task, &mut best),
+                Splitter::Random => self.eval_random(f, task, &mut best),
+            };
+            if constant {
+                self.features.swap(f_j, n_total_c);
+                n_found_c += 1;
+                n_total_c += 1;
+                continue;
+            }
+            f_i -= 1;
+            self.features.swap(f_i, f_j);
+        }
+        // Ancestors' constants keep their order for the siblings and descendants.
+        self.features[..n_known].copy_from_slice(&self.constant_features[..n_known]);
+        self.constant_features[n_known..n_total_c]
+            .copy_from_slice(&self.features[n_known..n_total_c]);
+        task.n_constant = n_total_c;
+        if !best.found {
+            return None;
+        }
+        let f = best.feature;
+        // Any edge in bin_left..bin_right splits the node the same way: take the one at
+        // or above the midpoint of the values on both sides.
+        let thr = &self.bins.thresholds[f];
+        let m = midpoint(
+            self.bins.bin_max[f][best.bin_left],
+            self.bins.bin_min[f][best.bin_right],
+        );
+        let bin = (best.bin_left + thr[best.bin_left..best.bin_right].partition_point(|&t| t < m))
+            .min(best.bin_right - 1);
+        let w_left: f64 = best.left.iter().sum();
+        let right: Vec<f64> = task
+            .sums
+            .iter()
+            .zip(&best.left)
+            .map(|(t, l)| t - l)
+            .collect();
+        let w_right = task.w - w_left;
+        let imp_left = self.impurity(&best.left, w_left);
+        let imp_right = self.impurity(&right, w_right);
+        let improvement = (task.w / self.w_root)
+            * (task.impurity - w_left / task.w * imp_left - w_right / task.w * imp_right);
+        if improvement + EPSILON < self.cfg.min_impurity_decrease {
+            return None;
+        }
+        Some(Split {
+            feature: f,
+            bin,
+            left: best.left,
+            n_left: best.n_left,
+            w_left,
+            imp_left,
+            imp_right,
+            improvement,
+        })
+    }
+
+    /// Best split of feature `f` in the node; returns whether `f` is constant there.
+    fn eval_best(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
+        let nb = self.bins.n_bins(f);
+        let s = self.s;
+        if let Some(h) = &task.hist {
+            let h = &h[self.feat_off[f]..self.feat_off[f + 1]];
+            return scan(h, 0, nb - 1, self, task, f, best);
+        }
+        let (start, end) = (task.start, task.end);
+        let col = self.bins.column(f);
+        let (lo, hi) = if (end - start) * 2 < nb {
+            let mut lo = u8::MAX;
+            let mut hi = 0u8;
+            for &r in &self.rows[start..end] {
+                let b = col[r as usize];
+                lo = lo.min(b);
+                hi = hi.max(b);
+            }
+            (lo as usize, hi as usize)
+        } else {
+            (0, nb - 1)
+        };
+        if lo == hi {
+            return true;
+        }
+        let mut fh = std::mem::take(&mut self.fh);
+        let nr = NodeRows {
+            rows: &self.rows[start..end],
+            ys: &self.ys[start..end],
+            ws: &self.ws[start..end],
+            sums: &task.sums,
+            s,
+            c: self.c,
+        };
+        if hi - lo + 1 < nb {
+            accumulate(col, nr.rows, nr.ys, nr.ws, s, self.c, &mut fh);
+        } else {
+            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
+        }
+        let constant = scan(&fh, lo, hi, self, task, f, best);
+        fh[lo * s..(hi + 1) * s].fill(0.0);
+        self.fh = fh;
+        constant
+    }
+
+    /// One random split of feature `f`; returns whether `f` is constant in the node.
+    fn eval_random(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
+        let (start, end) = (task.start, task.end);
+        let col = self.bins.column(f);
+        let rows = &self.rows[start..end];
+        let mut lo = u8::MAX;
+        let mut hi = 0u8;
+        for &r in rows {
+            let b = col[r as usize];
+            lo = lo.min(b);
+            hi = hi.max(b);
+        }
+        let (lo, hi) = (lo as usize, hi as usize);
+        if lo >= hi {
+            return true;
+        }
+        let vlo = self.bins.bin_min[f][lo];
+        let vhi = self.bins.bin_max[f][hi];
+        let mut t = vlo + self.rng.next_f64() * (vhi - vlo);
+        if t == vhi {
+            t = vlo;
+        }
+        let bin = if t.is_finite() {
+            (self.bins.bin_value(f, t) as usize).clamp(lo, hi - 1)
+        } else {
+            lo + self.rng.below(hi - lo)
+        };
+        let left = &mut self.left;
+        left.fill(0.0);
+        let mut n_left = 0usize;
+        for (k, &r) in rows.iter().enumerate() {
+            if col[r as usize] as usize <= bin {
+                left[self.ys[start + k] as usize] += self.ws[start + k];
+                n_left += 1;
+            }
+        }
+        let n = end - start;
+        let msl = self.cfg.min_samples_leaf;
+        if n_left < msl || n - n_left < msl {
+            return false;
+        }
+        let w_left: f64 = left.iter().sum();
+        let proxy = proxy(self.cfg.criterion, left, w_left, &task.sums, task.w);
+        if proxy > best.proxy {
+            best.found = true;
+            best.proxy = proxy;
+            best.feature = f;
+            best.bin_left = bin;
+            best.bin_right = bin + 1;
+            best.left.copy_from_slice(left);
+            best.n_left = n_left;
+        }
+        false
+    }
+
+    /// Partition the node's rows and create the two children (with histograms when the
+    /// subtraction trick pays).
+    fn apply_split(&mut self, mut task: Task, split: Split) -> (Task, Task) {
+        let f = split.feature;
+        let bin = split.bin as u8;
+        let child = self.alloc_nodes(2);
+        self.nodes[task.id] = Node {
+            threshold: self.bins.threshold(f, bin),
+            feature: f as u32,
+            child: child as u32,
+        };
+        self.node_bins[task.id] = bin;
+        let w_right = task.w - split.w_left;
+        self.importances[f] +=
+            task.w * task.impurity - split.w_left * split.imp_left - w_right * split.imp_right;
+
+        // Stable partition: left rows stay in place, right rows go through the scratch.
+        let (start, end) = (task.start, task.end);
+        let col = self.bins.column(f);
+        let mut l = start;
+        let mut r = 0;
+        for k in start..end {
+            let row = self.rows[k];
+            if col[row as usize] <= bin {
+                self.rows[l] = row;
+                self.ys[l] = self.ys[k];
+                self.ws[l] = self.ws[k];
+                l += 1;
+            } else {
+                self.tmp_rows[r] = row;
+                self.tmp_ys[r] = self.ys[k];
+                self.tmp_ws[r] = self.ws[k];
+                r += 1;
+            }
+        }
+        debug_assert_eq!(l - start, split.n_left);
+        self.rows[l..end].copy_from_slice(&self.tmp_rows[..r]);
+        self.ys[l..end].copy_from_slice(&self.tmp_ys[..r]);
+        self.ws[l..end].copy_from_slice(&self.tmp_ws[..r]);
+
+        let right_sums: Vec<f64> = task
+            .sums
+            .iter()
+            .zip(&split.left)
+            .map(|(t, l)| t - l)
+            .collect();
+        let mut left = Task {
+            id: child,
+            start,
+            end: l,
+            depth: task.depth + 1,
+            sums: split.left,
+            w: split.w_left,
+            impurity: split.imp_left,
+            n_constant: task.n_constant,
+            hist: None,
+        };
+        let mut right = Task {
+            id: child + 1,
+            start: l,
+            end,
+            depth: task.depth + 1,
+            sums: right_sums,
+            w: w_right,
+            impurity: split.imp_right,
+            n_constant: task.n_constant,
+            hist: None,
+        };
+        if let Some(mut parent) = task.hist.take() {
+            let left_smaller = left.n() <= right.n();
+            let (small, large) = if left_smaller {
+                (&mut left, &mut right)
+            } else {
+                (&mut right, &mut left)
+            };
+            if large.n() >= KEEP_HIST_MIN_ROWS && !self.is_leaf_by_rules(large) {
+                let mut h = self.take_buffer();
+                self.build_full(small.start, small.end, &small.sums, &mut h);
+                for (p, s) in parent.iter_mut().zip(&h) {
+                    *p -= s;
+                }
+                large.hist = Some(parent);
+                if small.n() >= KEEP_HIST_MIN_ROWS && !self.is_leaf_by_rules(small) {
+                    small.hist = Some(h);
+                } else {
+                    self.pool.push(h);
+                }
+            } else {
+                self.pool.push(parent);
+            }
+        }
+        (left, right)
+    }
+
+    fn take_buffer(&mut self) -> Vec<f64> {
+        match self.pool.pop() {
+            Some(mut b) => {
+                b.fill(0.0);
+                b
+            }
+            None => vec![0.0; self.full_len],
+        }
+    }
+
+    /// Histograms of every feature over the rows `start..end` into `h` (all zero).
+    fn build_full(&self, start: usize, end: usize, sums: &[f64], h: &mut [f64]) {
+        let nr = NodeRows {
+            rows: &self.rows[start..end],
+            ys: &self.ys[start..end],
+            ws: &self.ws[start..end],
+            sums,
+            s: self.s,
+            c: self.c,
+        };
+        let nf = self.bins.n_features;
+        let mut slices: Vec<&mut [f64]> = Vec::with_capacity(nf);
+        let mut rest = h;
+        for f in 0..nf {
+            let (a, b) = rest.split_at_mut(self.feat_off[f + 1] - self.feat_off[f]);
+            slices.push(a);
+            rest = b;
+        }
+        let one = |(f, hf): (usize, &mut &mut [f64])| {
+            feature_hist(
+                self.bins.column(f),
+                self.bins.n_bins(f),
+                self.modes[f],
+                &nr,
+                hf,
+            )
+        };
+        if nr.rows.len() * nf >= PAR_MIN_WORK {
+            slices.par_iter_mut().enumerate().for_each(one);
+        } else {
+            slices.iter_mut().enumerate().for_each(one);
+        }
+    }
+
+    fn finish(mut self) -> Grown {
+        // Number the leaves in node order, so that a tree is one canonical value (and
+        // decodes back equal after `save`).
+        let c = self.c;
+        let mut values = Vec::with_capacity(self.leaf_values.len());
+        for n in &mut self.nodes {
+            if n.feature == LEAF {
+                let old = n.child as usize;
+                n.child = (values.len() / c) as u32;
+                values.extend_from_slice(&self.leaf_values[old * c..(old + 1) * c]);
+            }
+        }
+        Grown {
+            tree: Tree {
+                nodes: self.nodes,
+                bins: self.node_bins,
+                leaf_values: values,
+                n_classes: c,
+            },
+            importances: self.importances,
+        }
+    }
+}
+
+/// A node's rows, with their classes and weights, and the node's class totals.
+struct NodeRows<'r> {
+    rows: &'r [u32],
+    ys: &'r [u32],
+    ws: &'r [f64],
+    sums: &'r [f64],
+    /// Histogram stride (classes + 1) and number of classes.
+    s: usize,
+    c: usize,
+}
+
+/// Features whose most frequent bin holds at least this fraction of the rows skip that
+/// bin when building histograms (it is the node total minus the other bins).
+const SKIP_MODE_MIN_FRAC: f64 = 0.5;
+/// Nodes with at least this many rows spread the histogram over four copies, so that runs
+/// of rows in the same bin do not wait on each other's additions.
+const QUAD_MIN_ROWS: usize = 2048;
+
+/// Histogram of one feature (`nb` bins, `mode` = its most frequent bin and that bin's
+/// share of the training rows) over the node's rows, added to `out` (all zero).
+fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: &mut [f64]) {
+    let n = nr.rows.len();
+    let (s, c) = (nr.s, nr.c);
+    if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
+        let m = mode.0;
+        for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+            let b = col[r as usize];
+            if b != m {
+                let base = b as usize * s;
+                out[base + y as usize] += w;
+                out[base + c] += 1.0;
+            }
+        }
+        let m = m as usize;
+        for k in 0..s {
+            let mut rest = 0.0;
+            for b in (0..nb).filter(|&b| b != m) {
+                rest += out[b * s + k];
+            }
+            let total = if k < c { nr.sums[k] } else { n as f64 };
+            out[m * s + k] = (total - rest).max(0.0);
+        }
+    } else if n >= QUAD_MIN_ROWS {
+        let len = nb * s;
+        let mut extra = vec![0.0; 3 * len];
+        let (h1, rest) = extra.split_at_mut(len);
+        let (h2, h3) = rest.split_at_mut(len);
+        let add = |h: &mut [f64], k: usize| {
+            let base = col[nr.rows[k] as usize] as usize * s;
+            h[base + nr.ys[k] as usize] += nr.ws[k];
+            h[base + c] += 1.0;
+        };
+        let quads = n / 4;
+        for q in 0..quads {
+            let k = 4 * q;
+            add(out, k);
+            add(h1, k + 1);
+            add(h2, k + 2);
+            add(h3, k + 3);
+        }
+        for k in 4 * quads..n {
+            add(out, k);
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o += h1[i] + h2[i] + h3[i];
+        }
+    } else {
+        accumulate(col, nr.rows, nr.ys, nr.ws, s, c, out);
+    }
+}
+
+/// Add rows to the histogram of one feature.
+#[inline]
+fn accumulate(col: &[u8], rows: &[u32], ys: &[u32], ws: &[f64], s: usize, c: usize, h: &mut [f64]) {
+    for ((&r, &y), &w) in rows.iter().zip(ys).zip(ws) {
+        let base = col[r as usize] as usize * s;
+        h[base + y as usize] += w;
+        h[base + c] += 1.0;
+    }
+}
+
+/// Scan the bins `lo..=hi` of one feature's histogram for the best boundary; returns
+/// whether the feature is constant in the node (a single non-empty bin).
+fn scan(
+    h: &[f64],
+    lo: usize,
+    hi: usize,
+    g: &Grower<'_>,
+    task: &Task,
+    f: usize,
+    best: &mut Best,
+) -> bool {
+    let s = g.s;
+    let c = g.c;
+    let n = task.n();
+    let msl = g.cfg.min_samples_leaf;
+    let crit = g.cfg.criterion;
+    let mut left = [0.0f64; 64];
+    let mut left_vec;
+    let left: &mut [f64] = if c <= 64 {
+        &mut left[..c]
+    } else {
+        left_vec = vec![0.0; c];
+        &mut left_vec
+    };
+    let mut n_left = 0usize;
+    let mut w_left = 0.0;
+    let mut prev: Option<usize> = None;
+    for b in lo..=hi {
+        let bin = &h[b * s..(b + 1) * s];
+        let cnt = bin[c] as usize;
+        if cnt == 0 {
+            continue;
+        }
+        if let Some(p) = prev {
+            if n - n_left < msl {
+                // At least two non-empty bins: not constant.
+                return false;
+            }
+            if n_left >= msl {
+                let proxy = proxy(crit, left, w_left, &task.sums, task.w);
+                if proxy > best.proxy {
+                    best.found = true;
+                    best.proxy = proxy;
+                    best.feature = f;
+                    best.bin_left = p;
+                    best.bin_right = b;
+                    best.left.copy_from_slice(left);
+                    best.n_left = n_left;
+                }
+            }
+        } else if cnt == n {
+            // Every row is in the first non-empty bin.
+            return true;
+        }
+        for (l, &v) in left.iter_mut().zip(&bin[..c]) {
+            *l += v;
+            w_left += v;
+        }
+        n_left += cnt;
+        prev = Some(b);
+    }
+    false
+}
+
+/// A quantity whose order over the candidate splits of a node is the order of their
+/// impurity decrease (scikit-learn's "proxy impurity improvement").
+#[inline]
+fn proxy(crit: Criterion, left: &[f64], w_left: f64, tot: &[f64], w: f64) -> f64 {
+    let w_right = w - w_left;
+    match crit {
+        Criterion::Gini => {
+            let mut sl = 0.0;
+            let mut sr = 0.0;
+            for (&l, &t) in left.iter().zip(tot) {
+                let r = t - l;
+                sl += l * l;
+                sr += r * r;
+            }
+            sl / w_left + sr / w_right
+        }
+        Criterion::Entropy => {
+            // -(w_l H_l + w_r H_r), with w H = w log w - sum_c n_c log n_c.
+            let mut acc = 0.0;
+            for (&l, &t) in left.iter().zip(tot) {
+                let r = t - l;
+                if l > 0.0 {
+                    acc += l * l.log2();
+                }
+                if r > 0.0 {
+                    acc += r * r.log2();
+                }
+            }
+            acc - w_left * w_left.log2() - w_right * w_right.log2()
+        }
+    }
+}
+
+/// Impurity of a node with class weights `sums` (total `w`).
+pub(crate) fn impurity(crit: Criterion, sums: &[f64], w: f64) -> f64 {
+    if w <= 0.0 {
+        return 0.0;
+    }
+    match crit {
+        Criterion::Gini => 1.0 - sums.iter().map(|&x| (x / w) * (x / w)).sum::<f64>(),
+        Criterion::Entropy => -sums
+            .iter()
+            .filter(|&&x| x > 0.0)
+            .map(|&x| (x / w) * (x / w).log2())
+            .sum::<f64>(),
+    }
+}
+
+/// Midpoint of `lo <= hi`, or `lo` when it is not finite.
+fn midpoint(lo: f64, hi: f64) -> f64 {
+    let m = lo * 0.5 + hi * 0.5;
+    if m.is_finite() { m } else { lo }
+}

@@ -1,0 +1,936 @@
+//! The formatted view model: [`ReportView`] is built once from [`RunResults`] and holds only
+//! already-formatted strings (and a few booleans), so templates and exporters do no
+//! arithmetic and every format shows the same numbers. Format-specific escaping (Markdown,
+//! HTML, LaTeX, CSV) is left to the exporters.
+
+use serde::Serialize;
+
+use crate::fmt;
+use crate::model::{Role, RunResults, RunStatus, TrialResult, TrialStatus};
+use crate::plots::{self, Figure, Place};
+use crate::rank::{self, ModelGroup};
+
+/// A label and a value, for key/value tables.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+fn kv(key: &str, value: impl Into<String>) -> KeyValue {
+    KeyValue {
+        key: key.to_string(),
+        value: value.into(),
+    }
+}
+
+/// One entry of the table of contents.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TocEntry {
+    pub title: String,
+    /// HTML id.
+    pub anchor: String,
+    /// The anchor GitHub and GitLab generate for the same Markdown heading.
+    pub md_anchor: String,
+    /// 1 = section, 2 = subsection.
+    pub level: u8,
+}
+
+/// A plot: where its file is, and its SVG text for inlining in HTML.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FigureView {
+    pub id: String,
+    pub title: String,
+    pub caption: String,
+    /// Relative to the report directory, e.g. `plots/roc.svg`.
+    pub file: String,
+    pub svg: String,
+}
+
+/// One input file of the dataset.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileView {
+    pub path: String,
+    pub role: String,
+    pub sha256: String,
+    pub size: String,
+    pub rows: String,
+    pub columns: String,
+}
+
+/// Rows of one class: as loaded and after preprocessing.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassCountView {
+    pub class: String,
+    pub train: String,
+    pub train_share: String,
+    /// Empty when the split has no separate test file.
+    pub test: String,
+    /// Empty when not recorded.
+    pub after: String,
+}
+
+/// The dataset section.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DatasetView {
+    pub source: String,
+    pub target: String,
+    pub description: String,
+    pub synthetic: bool,
+    pub files: Vec<FileView>,
+    pub classes: Vec<ClassCountView>,
+    pub has_test_counts: bool,
+    pub has_after_counts: bool,
+    pub features: String,
+    pub preprocessing: Vec<String>,
+}
+
+/// A cell holding `mean ± std`, with the parts kept for formats that typeset them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MetricCell {
+    /// `0.9123 ± 0.0041`, or `n/a`.
+    pub text: String,
+    pub mean: String,
+    /// Empty with a single fold.
+    pub std: String,
+}
+
+/// The cell of one metric of a trial; the std is left out with a single fold (it is 0 by
+/// definition there and would suggest a precision the run does not have).
+fn metric_cell(t: &TrialResult, name: &str) -> MetricCell {
+    match t.mean_metric(name) {
+        Some(m) => {
+            let s = t
+                .std
+                .get(name)
+                .copied()
+                .filter(|s| s.is_finite() && t.folds.len() > 1);
+            MetricCell {
+                text: fmt::mean_std(m, s),
+                mean: fmt::metric(m),
+                std: s.map(fmt::metric).unwrap_or_default(),
+            }
+        }
+        None => MetricCell {
+            text: "n/a".into(),
+            mean: "n/a".into(),
+            std: String::new(),
+        },
+    }
+}
+
+/// One leaderboard row (successful trials only, best first).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LeaderRow {
+    pub rank: String,
+    pub trial_id: String,
+    pub label: String,
+    pub model: String,
+    pub is_best: bool,
+    /// The selection metric first, then the other leaderboard metrics.
+    pub metrics: Vec<MetricCell>,
+    pub fit: String,
+    pub predict: String,
+    /// Seconds with 3 decimals, for LaTeX.
+    pub fit_seconds: String,
+    pub predict_seconds: String,
+}
+
+/// The leaderboard table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Leaderboard {
+    /// Metric names, selection metric first.
+    pub metrics: Vec<String>,
+    pub rows: Vec<LeaderRow>,
+}
+
+/// One trial in the compact table of all trials.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrialRow {
+    pub id: String,
+    pub model: String,
+    pub label: String,
+    pub algorithm: String,
+    pub backend: String,
+    pub role: String,
+    pub params: String,
+    pub status: String,
+    pub selection: String,
+    pub fit: String,
+    pub predict: String,
+}
+
+/// A failed trial and its error.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FailedView {
+    pub id: String,
+    pub label: String,
+    pub error: String,
+}
+
+/// A labelled matrix (confusion matrix as a table).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MatrixView {
+    pub columns: Vec<String>,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// One row of a [`MatrixView`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MatrixRow {
+    pub label: String,
+    pub cells: Vec<String>,
+}
+
+/// Per-class precision, recall, F1 (mean over folds) and support (summed).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassRow {
+    pub class: String,
+    pub precision: String,
+    pub recall: String,
+    pub f1: String,
+    pub support: String,
+}
+
+/// One cluster of a clusterer: size, composition, distinctive features.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClusterRow {
+    pub cluster: String,
+    pub size: String,
+    pub composition: String,
+    pub top_features: String,
+}
+
+/// The section of one model name (its best trial).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelSection {
+    pub anchor: String,
+    pub model: String,
+    pub label: String,
+    pub trial_id: String,
+    pub algorithm: String,
+    pub backend: String,
+    pub role: String,
+    pub params: String,
+    pub is_best: bool,
+    /// How many trials this model name has.
+    pub trials: String,
+    pub metrics: Vec<KeyValue>,
+    pub confusion: Option<MatrixView>,
+    pub confusion_normalised: Option<MatrixView>,
+    pub per_class: Vec<ClassRow>,
+    pub threshold: String,
+    pub clusters: Vec<ClusterRow>,
+    pub notes: Vec<String>,
+    pub figures: Vec<FigureView>,
+}
+
+/// Everything a report shows, formatted.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReportView {
+    pub experiment: String,
+    pub description: String,
+    /// The run has not finished: the report is partial.
+    pub running: bool,
+    pub status: String,
+    pub tool_version: String,
+    pub seed: String,
+    pub selection_metric: String,
+    /// `higher is better` or `lower is better`.
+    pub selection_direction: String,
+    pub summary: Vec<KeyValue>,
+    pub manifest: Vec<KeyValue>,
+    pub dataset: DatasetView,
+    pub split_kind: String,
+    pub folds: Vec<KeyValue>,
+    pub warnings: Vec<String>,
+    pub best_label: String,
+    pub best_value: String,
+    pub best_model_path: String,
+    pub leaderboard: Leaderboard,
+    pub trials: Vec<TrialRow>,
+    pub failed: Vec<FailedView>,
+    pub models: Vec<ModelSection>,
+    /// Leaderboard-level figures (comparison, timing).
+    pub comparison_figures: Vec<FigureView>,
+    /// ROC and PR figures.
+    pub curve_figures: Vec<FigureView>,
+    /// Run-level PCA projection.
+    pub projection_figures: Vec<FigureView>,
+    pub toc: Vec<TocEntry>,
+    /// `results.csv`: header and one row per trial, numbers at full precision.
+    pub csv_header: Vec<String>,
+    pub csv_rows: Vec<Vec<String>>,
+}
+
+/// Metrics shown in the leaderboard after the selection metric, when present.
+const LEADERBOARD_METRICS: [&str; 8] = [
+    "accuracy",
+    "f1_macro",
+    "f1_weighted",
+    "roc_auc",
+    "average_precision",
+    "precision_macro",
+    "recall_macro",
+    "silhouette",
+];
+/// At most this many metric columns in the leaderboard (all are in `results.csv`).
+const LEADERBOARD_COLUMNS: usize = 5;
+
+/// The anchor GitHub/GitLab generate for a Markdown heading: lower case, punctuation other
+/// than `-` and `_` dropped, spaces to `-`.
+pub fn github_anchor(heading: &str) -> String {
+    heading
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                Some(c.to_lowercase().next().unwrap_or(c))
+            } else if c == ' ' {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn role(r: Role) -> &'static str {
+    match r {
+        Role::Classifier => "classifier",
+        Role::Detector => "detector",
+        Role::Clusterer => "clusterer",
+    }
+}
+
+/// `k=v, k=v` of the parameters (only the varied ones when `varied_only` and some vary).
+pub fn params_text(t: &TrialResult, varied_only: bool) -> String {
+    t.params
+        .0
+        .iter()
+        .filter(|(k, _)| !varied_only || t.varied.is_empty() || t.varied.contains(k))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn figure_view(fig: &Figure, svg: &str, ext: &str) -> FigureView {
+    FigureView {
+        id: fig.id.clone(),
+        title: fig.title.clone(),
+        caption: fig.caption.clone(),
+        file: format!("plots/{}.{ext}", fig.id),
+        svg: svg.to_string(),
+    }
+}
+
+/// Every metric name used by any trial, in a stable order: the selection metric, the
+/// preferred leaderboard metrics, then the rest alphabetically.
+pub fn metric_names(results: &RunResults) -> Vec<String> {
+    let mut all: std::collections::BTreeSet<&str> = Default::default();
+    for t in &results.trials {
+        all.extend(t.mean.keys().map(String::as_str));
+    }
+    let mut out = vec![results.selection.metric.clone()];
+    for m in LEADERBOARD_METRICS {
+        if all.contains(m) && !out.iter().any(|o| o == m) {
+            out.push(m.to_string());
+        }
+    }
+    for m in all {
+        if !out.iter().any(|o| o == m) {
+            out.push(m.to_string());
+        }
+    }
+    out
+}
+
+/// The leaderboard's metric columns: the selection metric, then metrics in `names` order,
+/// preferring one that a trial with no column yet defines (so a detector/clusterer mix
+/// shows each model's metrics), at most 5 columns (all metrics are in `results.csv`).
+pub fn leaderboard_metrics(results: &RunResults, order: &[usize], names: &[String]) -> Vec<String> {
+    let mut cols: Vec<String> = names.iter().take(1).cloned().collect();
+    while cols.len() < LEADERBOARD_COLUMNS {
+        let uncovered: Vec<&TrialResult> = order
+            .iter()
+            .map(|&i| &results.trials[i])
+            .filter(|t| !cols.iter().any(|c| t.mean.contains_key(c)))
+            .collect();
+        let next = names
+            .iter()
+            .filter(|n| !cols.contains(n))
+            .find(|n| uncovered.is_empty() || uncovered.iter().any(|t| t.mean.contains_key(*n)));
+        match next {
+            Some(n) => cols.push(n.clone()),
+            None => break,
+        }
+    }
+    cols
+}
+
+/// Full-precision number for CSV (shortest text that round-trips; empty when absent).
+fn raw(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x}"),
+        Some(x) => format!("{x}").to_lowercase(),
+        None => String::new(),
+    }
+}
+
+impl ReportView {
+    /// Build the view. `figures` and `svgs` are parallel (see [`plots::figures`] and
+    /// [`plots::to_svg`]); `ext` is the extension of the plot files next to the Markdown.
+    pub fn build(
+        results: &RunResults,
+        figures: &[(Place, Figure)],
+        svgs: &[String],
+        ext: &str,
+    ) -> ReportView {
+        let m = &results.manifest;
+        let d = &results.dataset;
+        let metric = results.selection.metric.clone();
+        let order = rank::leaderboard(results);
+        let best = rank::best(results);
+        let groups = rank::model_groups(results);
+        let placed = |place: Place| -> Vec<FigureView> {
+            figures
+                .iter()
+                .zip(svgs)
+                .filter(|((p, _), _)| *p == place)
+                .map(|((_, f), s)| figure_view(f, s, ext))
+                .collect()
+        };
+
+        // Dataset.
+        let train_total: usize = d.class_counts_train.iter().sum();
+        let classes = d
+            .class_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let train = d.class_counts_train.get(i).copied().unwrap_or(0);
+                ClassCountView {
+                    class: name.clone(),
+                    train: fmt::count(train as u64),
+                    train_share: fmt::percent(train as u64, train_total as u64),
+                    test: d
+                        .class_counts_test
+                        .as_ref()
+                        .and_then(|c| c.get(i))
+                        .map(|&c| fmt::count(c as u64))
+                        .unwrap_or_default(),
+                    after: d
+                        .class_counts_after_preprocessing
+                        .as_ref()
+                        .and_then(|c| c.get(i))
+                        .map(|&c| fmt::count(c as u64))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        let dataset = DatasetView {
+            source: d.source.clone(),
+            target: d
+                .target
+                .clone()
+                .unwrap_or_else(|| "(none: unsupervised)".into()),
+            description: d.description.clone(),
+            synthetic: d.synthetic,
+            files: d
+                .files
+                .iter()
+                .map(|f| FileView {
+                    path: f.path.clone(),
+                    role: f.role.clone(),
+                    sha256: f.sha256.clone(),
+                    size: fmt::bytes(f.bytes),
+                    rows: fmt::count(f.rows as u64),
+                    columns: fmt::count(f.columns as u64),
+                })
+                .collect(),
+            classes,
+            has_test_counts: d.class_counts_test.is_some(),
+            has_after_counts: d.class_counts_after_preprocessing.is_some(),
+            features: format!(
+                "{} raw, {} after preprocessing",
+                fmt::count(d.n_features_raw as u64),
+                fmt::count(d.n_features_model as u64)
+            ),
+            preprocessing: d.preprocessing.clone(),
+        };
+
+        // Manifest and summary.
+        let duration = m
+            .duration_seconds
+            .map(fmt::seconds)
+            .unwrap_or_else(|| "(running)".into());
+        let mut host = format!("{} {}, {} CPUs", m.host.os, m.host.arch, m.host.cpus);
+        if let Some(mem) = m.host.memory_bytes {
+            host.push_str(&format!(", {} memory", fmt::bytes(mem)));
+        }
+        if let Some(h) = &m.host.hostname {
+            host = format!("{h} ({host})");
+        }
+        let manifest = vec![
+            kv("tool version", format!("anomalab {}", m.tool_version)),
+            kv(
+                "git commit",
+                m.git_commit.clone().unwrap_or_else(|| "(unknown)".into()),
+            ),
+            kv("spec", m.spec_path.clone()),
+            kv("spec sha256", m.spec_hash.clone()),
+            kv("command", m.command_line.join(" ")),
+            kv("seed", m.seed.to_string()),
+            kv("threads", m.threads.to_string()),
+            kv("host", host),
+            kv("started", m.started_at.clone()),
+            kv(
+                "finished",
+                m.finished_at.clone().unwrap_or_else(|| "(running)".into()),
+            ),
+            kv("duration", duration.clone()),
+        ];
+        let n_ok = order.len();
+        let n_failed = results
+            .trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Failed)
+            .count();
+        let folds: Vec<KeyValue> = results
+            .split
+            .folds
+            .iter()
+            .map(|f| {
+                kv(
+                    &f.name,
+                    format!(
+                        "{} train rows, {} test rows",
+                        fmt::count(f.train_rows as u64),
+                        fmt::count(f.test_rows as u64)
+                    ),
+                )
+            })
+            .collect();
+        let direction = if results.selection.higher_is_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
+        let (best_label, best_value) = match best.map(|i| &results.trials[i]) {
+            Some(t) => (t.label.clone(), metric_cell(t, &metric).text),
+            None => ("(no successful trial)".into(), "n/a".into()),
+        };
+        let summary = vec![
+            kv("experiment", results.experiment.clone()),
+            kv(
+                "dataset",
+                format!(
+                    "{} ({}{})",
+                    d.source,
+                    fmt::count(train_total as u64),
+                    if d.class_counts_test.is_some() {
+                        " train rows"
+                    } else {
+                        " rows"
+                    }
+                ),
+            ),
+            kv(
+                "split",
+                format!(
+                    "{} ({} fold{})",
+                    results.split.kind,
+                    folds.len(),
+                    if folds.len() == 1 { "" } else { "s" }
+                ),
+            ),
+            kv("seed", m.seed.to_string()),
+            kv("selection metric", format!("{metric} ({direction})")),
+            kv(
+                "trials",
+                format!(
+                    "{} ({n_ok} succeeded, {n_failed} failed)",
+                    results.trials.len()
+                ),
+            ),
+            kv("best", format!("{best_label}: {metric} = {best_value}")),
+            kv("duration", duration),
+        ];
+        let mut warnings = Vec::new();
+        if results.status == RunStatus::Running {
+            warnings.push(
+                "The run has not finished: this report shows the trials completed so far."
+                    .to_string(),
+            );
+        }
+        if n_failed > 0 {
+            warnings.push(format!(
+                "{n_failed} trial(s) failed: see \"Failed trials\"."
+            ));
+        }
+        warnings.extend(d.warnings.iter().cloned());
+
+        // Leaderboard.
+        let names = metric_names(results);
+        let lb_metrics = leaderboard_metrics(results, &order, &names);
+        let rows = order
+            .iter()
+            .enumerate()
+            .map(|(r, &i)| {
+                let t = &results.trials[i];
+                LeaderRow {
+                    rank: (r + 1).to_string(),
+                    trial_id: t.id.to_string(),
+                    label: t.label.clone(),
+                    model: t.model.clone(),
+                    is_best: Some(i) == best,
+                    metrics: lb_metrics.iter().map(|n| metric_cell(t, n)).collect(),
+                    fit: fmt::seconds(t.timing.fit_seconds_mean),
+                    predict: fmt::seconds(t.timing.predict_seconds_mean),
+                    fit_seconds: format!("{:.3}", t.timing.fit_seconds_mean),
+                    predict_seconds: format!("{:.3}", t.timing.predict_seconds_mean),
+                }
+            })
+            .collect();
+
+        let trials = results
+            .trials
+            .iter()
+            .map(|t| TrialRow {
+                id: t.id.to_string(),
+                model: t.model.clone(),
+                label: t.label.clone(),
+                algorithm: t.algorithm.clone(),
+                backend: t.backend.clone(),
+                role: role(t.role).into(),
+                params: params_text(t, true),
+                status: match t.status {
+                    TrialStatus::Ok => "ok".into(),
+                    TrialStatus::Failed => "failed".into(),
+                },
+                selection: metric_cell(t, &metric).text,
+                fit: fmt::seconds(t.timing.fit_seconds_mean),
+                predict: fmt::seconds(t.timing.predict_seconds_mean),
+            })
+            .collect();
+        let failed = results
+            .trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Failed)
+            .map(|t| FailedView {
+                id: t.id.to_string(),
+                label: t.label.clone(),
+                error: t
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "(no error recorded)".into()),
+            })
+            .collect();
+
+        let models: Vec<ModelSection> = groups
+            .iter()
+            .map(|g| model_section(results, g, best, &names, placed(Place::Model(g.best))))
+            .collect();
+
+        let comparison_figures = placed(Place::Comparison);
+        let curve_figures = placed(Place::Curves);
+        let projection_figures = placed(Place::Projection);
+
+        // Table of contents: must follow the headings of the templates.
+        let mut toc = Vec::new();
+        let mut entry = |title: String, anchor: &str, level: u8| {
+            toc.push(TocEntry {
+                md_anchor: github_anchor(&title),
+                title,
+                anchor: anchor.to_string(),
+                level,
+            })
+        };
+        entry("Summary".into(), "summary", 1);
+        entry("Dataset".into(), "dataset", 1);
+        entry("Run manifest".into(), "run-manifest", 1);
+        if !warnings.is_empty() {
+            entry("Warnings".into(), "warnings", 1);
+        }
+        entry("Leaderboard".into(), "leaderboard", 1);
+        if !comparison_figures.is_empty() {
+            entry("Model comparison".into(), "model-comparison-section", 1);
+        }
+        if !curve_figures.is_empty() {
+            entry("ROC and precision-recall curves".into(), "curves", 1);
+        }
+        if !projection_figures.is_empty() {
+            entry("2-D projection".into(), "projection", 1);
+        }
+        if !models.is_empty() {
+            entry("Models".into(), "models", 1);
+            for s in &models {
+                entry(format!("Model {}", s.model), &s.anchor, 2);
+            }
+        }
+        entry("All trials".into(), "all-trials", 1);
+        let failed_view: &Vec<FailedView> = &failed;
+        if !failed_view.is_empty() {
+            entry("Failed trials".into(), "failed-trials", 1);
+        }
+
+        // results.csv.
+        let mut csv_header: Vec<String> = [
+            "id",
+            "model",
+            "algorithm",
+            "backend",
+            "role",
+            "params",
+            "status",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for n in &names {
+            csv_header.push(format!("{n}_mean"));
+            csv_header.push(format!("{n}_std"));
+        }
+        csv_header.extend(
+            ["fit_seconds", "predict_seconds", "error"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        let csv_rows = results
+            .trials
+            .iter()
+            .map(|t| {
+                let mut row = vec![
+                    t.id.to_string(),
+                    t.model.clone(),
+                    t.algorithm.clone(),
+                    t.backend.clone(),
+                    role(t.role).to_string(),
+                    t.params
+                        .0
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    match t.status {
+                        TrialStatus::Ok => "ok".to_string(),
+                        TrialStatus::Failed => "failed".to_string(),
+                    },
+                ];
+                for n in &names {
+                    row.push(raw(t.mean.get(n).copied()));
+                    row.push(raw(t.std.get(n).copied()));
+                }
+                let ok = t.status == TrialStatus::Ok;
+                row.push(if ok {
+                    raw(Some(t.timing.fit_seconds_mean))
+                } else {
+                    String::new()
+                });
+                row.push(if ok {
+                    raw(Some(t.timing.predict_seconds_mean))
+                } else {
+                    String::new()
+                });
+                row.push(t.error.clone().unwrap_or_default());
+                row
+            })
+            .collect();
+
+        ReportView {
+            experiment: results.experiment.clone(),
+            description: results.description.clone().unwrap_or_default(),
+            running: results.status == RunStatus::Running,
+            status: match results.status {
+                RunStatus::Running => "running".into(),
+                RunStatus::Complete => "complete".into(),
+            },
+            tool_version: m.tool_version.clone(),
+            seed: m.seed.to_string(),
+            selection_metric: metric,
+            selection_direction: direction.into(),
+            summary,
+            manifest,
+            dataset,
+            split_kind: results.split.kind.clone(),
+            folds,
+            warnings,
+            best_label,
+            best_value,
+            best_model_path: results
+                .best
+                .as_ref()
+                .and_then(|b| b.model_path.clone())
+                .unwrap_or_default(),
+            leaderboard: Leaderboard {
+                metrics: lb_metrics,
+                rows,
+            },
+            trials,
+            failed,
+            models,
+            comparison_figures,
+            curve_figures,
+            projection_figures,
+            toc,
+            csv_header,
+            csv_rows,
+        }
+    }
+}
+
+fn model_section(
+    results: &RunResults,
+    g: &ModelGroup,
+    best: Option<usize>,
+    names: &[String],
+    figures: Vec<FigureView>,
+) -> ModelSection {
+    let t = &results.trials[g.best];
+    let confusion = plots::confusion::pooled(t);
+    let (confusion, confusion_normalised) = if confusion.is_empty() {
+        (None, None)
+    } else {
+        let rows = plots::confusion::labels(results, t, confusion.len());
+        let cols = plots::confusion::labels(
+            results,
+            t,
+            confusion.iter().map(Vec::len).max().unwrap_or(0),
+        );
+        let norm = plots::confusion::row_normalised(&confusion);
+        let mk = |cells: Vec<Vec<String>>| MatrixView {
+            columns: cols.clone(),
+            rows: rows
+                .iter()
+                .zip(cells)
+                .map(|(l, c)| MatrixRow {
+                    label: l.clone(),
+                    cells: c,
+                })
+                .collect(),
+        };
+        (
+            Some(mk(confusion
+                .iter()
+                .map(|r| r.iter().map(|&c| fmt::count(c)).collect())
+                .collect())),
+            Some(mk(norm
+                .iter()
+                .map(|r| r.iter().map(|&v| format!("{v:.3}")).collect())
+                .collect())),
+        )
+    };
+    // Per-class metrics: mean over folds by class name (first fold's order), support summed.
+    let per_class = t
+        .folds
+        .first()
+        .map(|f0| {
+            f0.per_class
+                .iter()
+                .map(|c0| {
+                    let all: Vec<_> = t
+                        .folds
+                        .iter()
+                        .filter_map(|f| f.per_class.iter().find(|c| c.class == c0.class))
+                        .collect();
+                    let n = all.len().max(1) as f64;
+                    let mean = |get: fn(&crate::model::ClassMetrics) -> f64| {
+                        fmt::metric(all.iter().map(|c| get(c)).sum::<f64>() / n)
+                    };
+                    ClassRow {
+                        class: c0.class.clone(),
+                        precision: mean(|c| c.precision),
+                        recall: mean(|c| c.recall),
+                        f1: mean(|c| c.f1),
+                        support: fmt::count(all.iter().map(|c| c.support).sum()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let d = t.folds.first().map(|f| &f.diagnostics);
+    let threshold = d
+        .and_then(|d| d.threshold.as_ref())
+        .map(|th| {
+            format!(
+                "{} (method: {})",
+                crate::plots::chart::tick(th.value),
+                th.method
+            )
+        })
+        .unwrap_or_default();
+    let clusters = d
+        .and_then(|d| d.cluster_profile.as_ref())
+        .map(|cp| {
+            cp.iter()
+                .map(|c| ClusterRow {
+                    cluster: c
+                        .cluster
+                        .map(|k| k.to_string())
+                        .unwrap_or_else(|| "noise".into()),
+                    size: fmt::count(c.size as u64),
+                    composition: c
+                        .composition
+                        .iter()
+                        .map(|(n, r)| format!("{n}: {}", fmt::count(*r as u64)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    top_features: c
+                        .top_features
+                        .iter()
+                        .map(|(n, z)| format!("{n} ({z:+.2} sd)"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut notes: Vec<String> = Vec::new();
+    for f in &t.folds {
+        for n in &f.diagnostics.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
+    }
+    let slug = fmt::slug(&t.model);
+    ModelSection {
+        anchor: format!("model-{slug}-{}", t.id),
+        model: t.model.clone(),
+        label: t.label.clone(),
+        trial_id: t.id.to_string(),
+        algorithm: t.algorithm.clone(),
+        backend: t.backend.clone(),
+        role: role(t.role).into(),
+        params: params_text(t, false),
+        is_best: Some(g.best) == best,
+        trials: g.trials.len().to_string(),
+        metrics: names
+            .iter()
+            .filter(|n| t.mean.contains_key(*n))
+            .map(|n| kv(n, metric_cell(t, n).text))
+            .collect(),
+        confusion,
+        confusion_normalised,
+        per_class,
+        threshold,
+        clusters,
+        notes,
+        figures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_anchors_match_github_rules() {
+        // GitHub: "Model random_forest" -> #model-random_forest; "2-D projection" -> #2-d-projection.
+        assert_eq!(github_anchor("Model random_forest"), "model-random_forest");
+        assert_eq!(github_anchor("2-D projection"), "2-d-projection");
+        assert_eq!(
+            github_anchor("ROC and precision-recall curves"),
+            "roc-and-precision-recall-curves"
+        );
+    }
+}
