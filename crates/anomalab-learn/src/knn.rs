@@ -27,9 +27,9 @@ use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
 pub const NAME: &str = "knn";
 
 /// Query rows per parallel task.
-const QUERY_CHUNK: usize = 128;
+const QUERY_CHUNK: usize = 256;
 /// Training rows per matrix-product block.
-const TRAIN_BLOCK: usize = 2048;
+const TRAIN_BLOCK: usize = 1024;
 
 /// How neighbours vote.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

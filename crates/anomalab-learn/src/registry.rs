@@ -118,7 +118,7 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
         ClassifierEntry {
             name: crate::linear::svm::NAME,
             backend: "native",
-            summary: "linear SVM (LIBLINEAR dual coordinate descent, as scikit-learn LinearSVC), one-vs-rest; scores are decision values",
+            summary: "linear SVM as scikit-learn LinearSVC (LIBLINEAR dual coordinate descent, or the primal by L-BFGS when dual=auto picks it), one-vs-rest; scores are decision values",
             params: crate::linear::svm::params,
             build: crate::linear::svm::build,
             load: crate::linear::svm::load,
