@@ -15,6 +15,7 @@ pub mod cli;
 pub mod data;
 pub mod eval;
 pub mod exit;
+pub mod extract;
 pub mod fsutil;
 pub mod models;
 pub mod persist;

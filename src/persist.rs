@@ -65,8 +65,9 @@ pub struct ModelHeader {
     pub params: ParamMap,
     /// Class names in index order (for detectors: `normal`, `attack`).
     pub class_names: Vec<String>,
-    /// The label column of the training data, if the input may carry it (it is ignored).
-    pub label_column: Option<String>,
+    /// Columns of the training files that are not features (labels, identifiers); an
+    /// input to `predict` may carry them and they are ignored.
+    pub non_feature_columns: Vec<String>,
     /// Columns the input must have (names and whether they are text).
     pub input_columns: Vec<crate::preprocess::InputColumn>,
     /// The model's features after preprocessing.

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::data::loader::{ReadOptions, read_file};
+use crate::data::{ReadOptions, read_file};
 use crate::exit;
 use crate::models::Fitted;
 use crate::persist;
@@ -58,7 +58,8 @@ pub fn run(
         .map(String::as_str)
         .filter(|c| !expected.contains(c))
         .filter(|c| {
-            let skip = ignore.iter().any(|i| i == c) || h.label_column.as_deref() == Some(*c);
+            let skip =
+                ignore.iter().any(|i| i == c) || h.non_feature_columns.iter().any(|n| n == c);
             if skip {
                 ignored.push(c.to_string());
             }

@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anomalab_report::model::RunResults;
 
-/// Render every report of a run into `dir` (atomically, file by file).
+/// Render every report of a run into `dir` (each file written atomically).
+/// `ANOMALAB_DEBUG_REPORT=1` also writes the template context as JSON.
 pub fn render(results: &RunResults, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    Ok(anomalab_report::render(
-        results,
-        dir,
-        &anomalab_report::RenderOptions::default(),
-    )?)
+    let opts = anomalab_report::RenderOptions {
+        debug_context: std::env::var_os("ANOMALAB_DEBUG_REPORT")
+            .is_some_and(|v| !v.is_empty() && v != "0"),
+        ..Default::default()
+    };
+    Ok(anomalab_report::render(results, dir, &opts)?)
 }

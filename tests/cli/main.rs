@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod extract;
 mod real_data;
 mod run;
 

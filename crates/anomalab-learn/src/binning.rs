@@ -103,8 +103,9 @@ impl BinnedMatrix {
                     })
                     .collect();
                 // Per feature, its part of every chunk (in chunk order).
-                let mut by_feature: Vec<Vec<Distinct>> =
-                    (0..n_features).map(|_| Vec::with_capacity(parts.len())).collect();
+                let mut by_feature: Vec<Vec<Distinct>> = (0..n_features)
+                    .map(|_| Vec::with_capacity(parts.len()))
+                    .collect();
                 for part in &mut parts {
                     for (f, d) in part.drain(..).enumerate() {
                         by_feature[f].push(d);
@@ -123,7 +124,8 @@ impl BinnedMatrix {
             .collect();
 
         // 3. The codes, and how many rows each bin holds.
-        let thresholds: Vec<Vec<f64>> = per_feature.iter().map(|fb| fb.thresholds.clone()).collect();
+        let thresholds: Vec<Vec<f64>> =
+            per_feature.iter().map(|fb| fb.thresholds.clone()).collect();
         let codes = code_matrix(&x, columns.as_deref(), &thresholds);
         let bin_counts: Vec<Vec<u32>> = codes
             .par_chunks(n_rows.max(1))
@@ -295,7 +297,11 @@ fn split_columns<T>(data: &mut [T], n: usize, chunk: usize) -> Vec<Vec<&mut [T]>
 }
 
 /// Column-major codes of `x` for the given cut points.
-fn code_matrix(x: &ArrayView2<'_, f64>, columns: Option<&[&[f64]]>, thresholds: &[Vec<f64>]) -> Vec<u8> {
+fn code_matrix(
+    x: &ArrayView2<'_, f64>,
+    columns: Option<&[&[f64]]>,
+    thresholds: &[Vec<f64>],
+) -> Vec<u8> {
     let (n, nf) = x.dim();
     let mut codes = vec![0u8; n * nf];
     match columns {
@@ -697,7 +703,13 @@ mod tests {
             0 => ((i / 34) % 300) as f64,
             1 => (i % 40) as f64 * 0.5,
             2 => ((i * 7919) % n) as f64 / 7.0,
-            _ => if i % 10 == 0 { 1.0 } else { 0.0 },
+            _ => {
+                if i % 10 == 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
         });
         let reference = BinnedMatrix::build(x.view(), 255);
         assert_eq!(reference.n_bins(0), 255);
@@ -711,7 +723,10 @@ mod tests {
         let strided = doubled.slice(ndarray::s![.., ..;2]);
         assert!(strided.as_slice_memory_order().is_none());
         for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             pool.install(|| {
                 assert_eq!(BinnedMatrix::build(x.view(), 255), reference);
                 assert_eq!(BinnedMatrix::build(fortran.view(), 255), reference);

@@ -380,14 +380,31 @@ fn parallel_and_sequential_split_search_grow_the_same_tree() {
     let bins = BinnedMatrix::build(f.x.view(), 255);
     let rows: Vec<u32> = (0..3000).collect();
     let weights = vec![1.0; 3000];
-    for p in [TreeParams::default(), TreeParams { criterion: Criterion::Entropy, ..TreeParams::default() }] {
+    for p in [
+        TreeParams::default(),
+        TreeParams {
+            criterion: Criterion::Entropy,
+            ..TreeParams::default()
+        },
+    ] {
         let mut cfg = p.grow_config(6, grow::Splitter::Best);
         let mut trees = Vec::new();
         for par in [usize::MAX, 0] {
             cfg.par_min_work = par;
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(2)
+                .build()
+                .unwrap();
             let g = pool.install(|| {
-                grow::grow(&bins, &f.y, 2, rows.clone(), weights.clone(), &cfg, &mut Rng::new(9))
+                grow::grow(
+                    &bins,
+                    &f.y,
+                    2,
+                    rows.clone(),
+                    weights.clone(),
+                    &cfg,
+                    &mut Rng::new(9),
+                )
             });
             trees.push((g.tree, g.importances));
         }
