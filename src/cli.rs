@@ -252,6 +252,16 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32> {
     }
 }
 
+/// Write to standard output; a closed pipe (`anomalab models | head`) is not an error.
+pub fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
 fn data_dir(d: &DataArgs) -> PathBuf {
     d.data_dir
         .clone()
@@ -371,8 +381,9 @@ fn cmd_models(name: Option<&str>) -> Result<i32> {
         }
         return Ok(exit::ERROR);
     }
+    let mut text = String::new();
     for a in shown {
-        println!(
+        text.push_str(&format!(
             "{} [{}] ({:?}{})\n  {}",
             a.name,
             a.backend,
@@ -383,18 +394,22 @@ fn cmd_models(name: Option<&str>) -> Result<i32> {
                 ", cannot score new data"
             },
             a.summary
-        );
+        ));
+        text.push('\n');
         for p in &a.params {
-            println!(
+            text.push_str(&format!(
                 "    {:<22} {:<10} {}  [{}]",
                 p.name,
                 p.default.to_string(),
                 p.doc,
                 p.kind
-            );
+            ));
+            text.push('\n');
         }
-        println!();
+
+        text.push('\n');
     }
+    print_out(&text)?;
     Ok(exit::OK)
 }
 
@@ -464,7 +479,7 @@ fn cmd_check(
         }
     };
     let md = check::markdown(&res, &outcomes);
-    print!("{md}");
+    print_out(&md)?;
     if let Some(p) = markdown {
         crate::fsutil::write_atomic(p, md.as_bytes())
             .with_context(|| format!("writing {}", p.display()))?;

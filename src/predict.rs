@@ -150,7 +150,7 @@ pub fn run(
                 .with_context(|| format!("writing {}", p.display()))?;
             eprintln!("scored {} row(s) -> {}", x.nrows(), p.display());
         }
-        None => print!("{out}"),
+        None => crate::cli::print_out(&out)?,
     }
     if !ignored.is_empty() {
         eprintln!(

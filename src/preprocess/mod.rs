@@ -291,12 +291,11 @@ impl Pipeline {
                     steps.push(step);
                 }
                 StepSpec::Scale(s) => {
-                    let (x, names) = ensure_matrix(&mut matrix, &table)?;
+                    ensure_matrix(&mut matrix, &table)?;
+                    let (x, _) = matrix.as_mut().expect("ensure_matrix filled it");
                     let (center, scale) = fit_scale(x, s.method);
                     let step = FittedStep::Scale { center, scale };
-                    let (x, _) = matrix.as_mut().expect("ensure_matrix filled it");
                     apply_matrix_step(&step, x);
-                    let _ = names;
                     steps.push(step);
                 }
                 StepSpec::Pca(p) => {

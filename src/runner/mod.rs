@@ -146,7 +146,7 @@ pub fn run(
     )));
     let pipeline = Pipeline::new(exp.preprocessing.clone());
     let mut notes = Vec::new();
-    let prepared: Vec<PreparedFold> = pool.install(|| {
+    let prepared: Vec<Prepared> = pool.install(|| {
         folds
             .par_iter()
             .enumerate()
@@ -161,7 +161,7 @@ pub fn run(
     let reports = reports_dir(&settings.project_dir, &exp.name);
     let results_path = reports.join("results.json");
     let class_names = loaded.train.class_names.clone();
-    let mut results = RunResults {
+    let results = RunResults {
         format_version: RESULTS_FORMAT_VERSION,
         experiment: exp.name.clone(),
         description: exp.description.clone(),

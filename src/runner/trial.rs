@@ -79,7 +79,7 @@ pub(crate) fn run_trial(
                 model.training,
                 &model.threshold,
             ),
-            Built::Clusterer(p) => clusterer_fold(
+            Built::Clusterer(p) if info.can_predict => clusterer_fold(
                 p.as_ref(),
                 fold,
                 class_names,
@@ -87,6 +87,7 @@ pub(crate) fn run_trial(
                 model.training,
                 exp.seed,
             ),
+            Built::Clusterer(p) => transductive_fold(p.as_ref(), fold, class_names, &ctx, exp.seed),
         };
         match outcome {
             Ok((fold_result, fit_s, predict_s, trained)) => {
