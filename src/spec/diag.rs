@@ -122,7 +122,7 @@ mod tests {
             source: "models:\n  - algorithm: knn\n    params: {max_depth: deep}\n".into(),
             diagnostics: vec![Diagnostic {
                 path: "models[0].params.max_depth".into(),
-                pos: Pos { line: 3, col: 28 },
+                pos: Pos { line: 3, col: 25 },
                 message: "expected an integer".into(),
                 help: Some("use a number".into()),
             }],
@@ -130,7 +130,7 @@ mod tests {
         let text = err.to_string();
         assert_eq!(
             text,
-            "invalid experiment spec exp.yaml (1 problem)\n\n  --> exp.yaml:3:28\n  |\n3 |     params: {max_depth: deep}\n  |                            ^^^^ models[0].params.max_depth: expected an integer\n  = help: use a number\n"
+            "invalid experiment spec exp.yaml (1 problem)\n\n  --> exp.yaml:3:25\n  |\n3 |     params: {max_depth: deep}\n  |                            ^^^^ models[0].params.max_depth: expected an integer\n  = help: use a number\n"
         );
     }
 

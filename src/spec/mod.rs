@@ -824,6 +824,7 @@ fn explain_serde_error(msg: &str) -> (String, Option<String>, Option<String>) {
     }
     let cleaned = msg
         .replace("invalid type: ", "")
+        .replace("invalid value: ", "")
         .replace("string \"", "found \"")
         .replace("integer `", "found `")
         .replace("floating point `", "found `");

@@ -64,7 +64,7 @@ fn every_problem_is_reported_together_in_line_order() {
         text.starts_with("invalid experiment spec t.yaml (4 problems)"),
         "{text}"
     );
-    assert!(text.contains("  --> t.yaml:5:18\n"), "{text}");
+    assert!(text.contains("  --> t.yaml:5:16\n"), "{text}");
 }
 
 #[test]

@@ -273,9 +273,11 @@ impl MarkedEventReceiver for Builder {
                         kind: NodeKind::Seq(items),
                         pos: p,
                     },
+                    // A block mapping's start marker sits at its first value; point at
+                    // its first key instead (where a reader looks for the mapping).
                     Some(Frame::Map(p, entries, _)) => Node {
+                        pos: entries.first().map_or(p, |(_, kpos, _)| *kpos),
                         kind: NodeKind::Map(entries),
-                        pos: p,
                     },
                     None => return,
                 };

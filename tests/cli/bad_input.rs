@@ -99,7 +99,7 @@ fn missing_label_column_mentions_the_leading_space_spelling() {
     out.expect(2);
     let err = out.stderr();
     assert!(err.contains("\" Label\""), "{err}");
-    assert!(err.contains("leading space"), "{err}");
+    assert!(err.contains("matches after trimming spaces"), "{err}");
 }
 
 #[test]

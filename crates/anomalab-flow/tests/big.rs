@@ -30,6 +30,9 @@ fn sha256_file(p: &Path) -> Option<String> {
 
 /// Path of the big capture, generated if needed.
 pub fn big_pcap(data: &Path) -> PathBuf {
+    // Tests of this binary run in parallel: generate the capture once.
+    static GENERATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = GENERATE.lock().unwrap_or_else(|p| p.into_inner());
     let dir = std::env::var_os("ANOMALAB_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("anomalab-flow-cache"));
