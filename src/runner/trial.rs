@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use anomalab_learn::{FitContext, LearnError, TrainSet};
 use anomalab_report::model::{
-    ClusterProfile, Diagnostics, FoldResult, ScoreHistogram, Threshold, TrialResult, TrialStatus,
-    TrialTiming,
+    ClusterProfile, Diagnostics, FoldResult, InformationCriteria, KDistance, ScoreHistogram,
+    Threshold, TrialResult, TrialStatus, TrialTiming, UMatrix,
 };
 use ndarray::{Array2, Axis};
 
@@ -434,6 +434,70 @@ fn model_diagnostics(v: serde_json::Value) -> Diagnostics {
     }
     if let Some(x) = get("k_distance").and_then(|x| serde_json::from_value(x).ok()) {
         d.k_distance = Some(x);
+    }
+    // GMM: BIC/AIC sweep {k, bic, aic, chosen_k}.
+    if let Some(sw) = get("bic_sweep").filter(|v| !v.is_null()) {
+        let list = |k: &str| -> Vec<f64> {
+            sw.get(k)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default()
+        };
+        d.information_criteria = Some(InformationCriteria {
+            n_components: sw
+                .get("k")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+            bic: list("bic"),
+            aic: list("aic"),
+            chosen: sw.get("chosen_k").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+        });
+    }
+    // DBSCAN: k-distance curve {k, n_queries, knee_index, eps, curve} and the sample used.
+    if let Some(kd) = get("k_distance").filter(|v| !v.is_null()) {
+        let sampled = get("sampled").filter(|v| !v.is_null());
+        let n_queries = kd.get("n_queries").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+        d.k_distance = Some(KDistance {
+            k: kd.get("k").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+            distances: kd
+                .get("curve")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+            eps: kd.get("eps").and_then(|v| v.as_f64()).unwrap_or(f64::NAN),
+            knee_index: kd
+                .get("knee_index")
+                .and_then(|v| v.as_u64())
+                .map(|i| i as usize),
+            sampled_rows: sampled
+                .as_ref()
+                .and_then(|s| s.get("rows_clustered")?.as_u64())
+                .map_or(n_queries, |v| v as usize),
+            total_rows: sampled
+                .as_ref()
+                .and_then(|s| s.get("rows_total")?.as_u64())
+                .map_or(n_queries, |v| v as usize),
+        });
+    }
+    if let Some(s) = get("sampled").filter(|v| !v.is_null()) {
+        d.notes.push(format!(
+            "clustered a seeded sample of {} of {} rows; {}",
+            s.get("rows_clustered")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0),
+            s.get("rows_total").and_then(|v| v.as_u64()).unwrap_or(0),
+            s.get("rule").and_then(|v| v.as_str()).unwrap_or("")
+        ));
+    }
+    // SOM: grid [rows, cols] and the U-matrix.
+    if let (Some(grid), Some(u)) = (get("grid"), get("u_matrix")) {
+        let rows = grid.get(0).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+        let cols = grid.get(1).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+        let values: Vec<f64> = serde_json::from_value::<Vec<Vec<f64>>>(u.clone())
+            .map(|m| m.into_iter().flatten().collect())
+            .or_else(|_| serde_json::from_value::<Vec<f64>>(u))
+            .unwrap_or_default();
+        if rows * cols == values.len() && !values.is_empty() {
+            d.u_matrix = Some(UMatrix { rows, cols, values });
+        }
     }
     if let Some(serde_json::Value::Array(notes)) = get("notes") {
         d.notes = notes

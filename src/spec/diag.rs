@@ -130,7 +130,7 @@ mod tests {
         let text = err.to_string();
         assert_eq!(
             text,
-            "invalid experiment spec exp.yaml (1 problem)\n\n  --> exp.yaml:3:25\n  |\n3 |     params: {max_depth: deep}\n  |                            ^^^^ models[0].params.max_depth: expected an integer\n  = help: use a number\n"
+            "invalid experiment spec exp.yaml (1 problem)\n\n  --> exp.yaml:3:25\n  |\n3 |     params: {max_depth: deep}\n  |                         ^^^^ models[0].params.max_depth: expected an integer\n  = help: use a number\n"
         );
     }
 
