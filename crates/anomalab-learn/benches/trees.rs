@@ -220,7 +220,10 @@ fn main() {
             wall = wall.min(t0.elapsed().as_secs_f64());
             cpu = cpu.min(cpu_seconds() - c0);
         }
-        println!("{}", serde_json::json!({"dataset": args.dataset, "bin_s": wall, "bin_cpu_s": cpu}));
+        println!(
+            "{}",
+            serde_json::json!({"dataset": args.dataset, "bin_s": wall, "bin_cpu_s": cpu})
+        );
         return;
     }
     let cache = DataCache::new();

@@ -103,8 +103,9 @@ impl BinnedMatrix {
                     })
                     .collect();
                 // Per feature, its part of every chunk (in chunk order).
-                let mut by_feature: Vec<Vec<Distinct>> =
-                    (0..n_features).map(|_| Vec::with_capacity(parts.len())).collect();
+                let mut by_feature: Vec<Vec<Distinct>> = (0..n_features)
+                    .map(|_| Vec::with_capacity(parts.len()))
+                    .collect();
                 for part in &mut parts {
                     for (f, d) in part.drain(..).enumerate() {
                         by_feature[f].push(d);
@@ -123,30 +124,30 @@ impl BinnedMatrix {
             .collect();
 
         // 3. The codes, and how many rows each bin holds.
-        let thresholds: Vec<Vec<f64>> = per_feature.iter().map(|fb| fb.thresholds.clone()).collect();
-        let codes = code_matrix(&x, columns.as_deref(), &thresholds);
-        let bin_counts: Vec<Vec<u32>> = codes
-            .par_chunks(n_rows.max(1))
-            .zip(thresholds.par_iter())
-            .map(|(col, t)| {
-                let mut counts = vec![0u32; t.len() + 1];
-                for &c in col {
-                    counts[c as usize] += 1;
-                }
-                counts
-            })
-            .collect();
-        let bin_counts = if n_rows == 0 {
-            thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
-        } else {
-            bin_counts
-        };
+        let mut thresholds = Vec::with_capacity(n_features);
         let mut bin_min = Vec::with_capacity(n_features);
         let mut bin_max = Vec::with_capacity(n_features);
         for fb in per_feature {
+            thresholds.push(fb.thresholds);
             bin_min.push(fb.min);
             bin_max.push(fb.max);
         }
+        let codes = code_matrix(&x, columns.as_deref(), &thresholds, &bin_min, &bin_max);
+        let bin_counts: Vec<Vec<u32>> = if n_rows == 0 {
+            thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
+        } else {
+            codes
+                .par_chunks(n_rows)
+                .zip(thresholds.par_iter())
+                .map(|(col, t)| {
+                    let mut counts = vec![0u32; t.len() + 1];
+                    for &c in col {
+                        counts[c as usize] += 1;
+                    }
+                    counts
+                })
+                .collect()
+        };
         BinnedMatrix {
             n_rows,
             n_features,
@@ -179,7 +180,13 @@ impl BinnedMatrix {
         );
         let n_rows = x.nrows();
         let columns = column_slices(&x);
-        let codes = code_matrix(&x, columns.as_deref(), &self.thresholds);
+        let codes = code_matrix(
+            &x,
+            columns.as_deref(),
+            &self.thresholds,
+            &self.bin_min,
+            &self.bin_max,
+        );
         BinnedMatrix {
             n_rows,
             n_features: self.n_features,
@@ -294,19 +301,29 @@ fn split_columns<T>(data: &mut [T], n: usize, chunk: usize) -> Vec<Vec<&mut [T]>
     out
 }
 
-/// Column-major codes of `x` for the given cut points.
-fn code_matrix(x: &ArrayView2<'_, f64>, columns: Option<&[&[f64]]>, thresholds: &[Vec<f64>]) -> Vec<u8> {
+/// Column-major codes of `x` for the bins `(thresholds, bin_min, bin_max)` of each feature.
+fn code_matrix(
+    x: &ArrayView2<'_, f64>,
+    columns: Option<&[&[f64]]>,
+    thresholds: &[Vec<f64>],
+    bin_min: &[Vec<f64>],
+    bin_max: &[Vec<f64>],
+) -> Vec<u8> {
     let (n, nf) = x.dim();
+    let coders: Vec<Coder<'_>> = (0..nf)
+        .into_par_iter()
+        .map(|f| Coder::new(&thresholds[f], &bin_min[f], &bin_max[f]))
+        .collect();
     let mut codes = vec![0u8; n * nf];
     match columns {
         Some(cols) => codes
             .par_chunks_mut(n.max(1))
             .zip(cols.par_iter())
-            .zip(thresholds.par_iter())
-            .for_each(|((out, col), t)| {
+            .zip(coders.par_iter())
+            .for_each(|((out, col), coder)| {
                 let mut run = Run::default();
                 for (o, &v) in out.iter_mut().zip(col.iter()) {
-                    *o = run.code(t, v);
+                    *o = run.code(coder, v);
                 }
             }),
         None => split_columns(&mut codes, n, CHUNK)
@@ -316,15 +333,121 @@ fn code_matrix(x: &ArrayView2<'_, f64>, columns: Option<&[&[f64]]>, thresholds: 
                 let start = c * CHUNK;
                 let mut runs = vec![Run::default(); nf];
                 for_rows(x, c, |i, row| {
-                    for (((piece, run), t), &v) in
-                        pieces.iter_mut().zip(&mut runs).zip(thresholds).zip(row)
+                    for (((piece, run), coder), &v) in
+                        pieces.iter_mut().zip(&mut runs).zip(&coders).zip(row)
                     {
-                        piece[i - start] = run.code(t, v);
+                        piece[i - start] = run.code(coder, v);
                     }
                 });
             }),
     }
     codes
+}
+
+/// Turns one feature's values into codes. When every bin holds a single value (a feature
+/// with at most `max_bins` distinct values), the values are looked up in a small hash table
+/// (a few loads instead of a binary search over the cut points); other values, and every
+/// value of quantile-binned features, are binary-searched.
+struct Coder<'t> {
+    thresholds: &'t [f64],
+    /// Open-addressing table of value bits (`EMPTY` = free), size a power of two.
+    keys: Vec<u64>,
+    codes: Vec<u8>,
+}
+
+impl<'t> Coder<'t> {
+    fn new(thresholds: &'t [f64], bin_min: &[f64], bin_max: &[f64]) -> Self {
+        let exact = bin_min.iter().zip(bin_max).all(|(a, b)| a == b);
+        let mut coder = Coder {
+            thresholds,
+            keys: Vec::new(),
+            codes: Vec::new(),
+        };
+        if exact && bin_min.len() > 1 {
+            let size = (bin_min.len() * 2).next_power_of_two();
+            coder.keys = vec![EMPTY; size];
+            coder.codes = vec![0; size];
+            for (code, &v) in bin_min.iter().enumerate() {
+                let bits = v.to_bits();
+                let i = coder.slot(bits);
+                coder.keys[i] = bits;
+                coder.codes[i] = code as u8;
+            }
+        }
+        coder
+    }
+
+    #[inline]
+    fn slot(&self, bits: u64) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut i = hash_slot(bits, mask);
+        while self.keys[i] != bits && self.keys[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    #[inline]
+    fn code(&self, v: f64) -> u8 {
+        if !self.keys.is_empty() {
+            // -0.0 is stored as 0.0; NaN bits are never a key.
+            let v0 = if v == 0.0 { 0.0 } else { v };
+            let i = self.slot(v0.to_bits());
+            if self.keys[i] != EMPTY {
+                return self.codes[i];
+            }
+        }
+        code_of(self.thresholds, v)
+    }
+}
+
+/// Home slot of a value's bits in a table of `mask + 1` slots.
+#[inline]
+fn hash_slot(bits: u64, mask: usize) -> usize {
+    (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask
+}
+
+/// Sort non-NaN values in increasing order (`total_cmp` order): an LSD radix sort on
+/// order-preserving 64-bit keys, skipping the bytes every key shares.
+fn sort_values(v: &mut [f64]) {
+    if v.len() < 2048 {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    const TOP: u64 = 1 << 63;
+    let mut a: Vec<u64> = v
+        .iter()
+        .map(|x| {
+            let b = x.to_bits();
+            if b & TOP != 0 { !b } else { b | TOP }
+        })
+        .collect();
+    let mut b = vec![0u64; a.len()];
+    for shift in (0..64).step_by(8) {
+        let mut count = [0usize; 256];
+        for &k in &a {
+            count[(k >> shift) as usize & 255] += 1;
+        }
+        if count.contains(&a.len()) {
+            continue;
+        }
+        let mut pos = [0usize; 256];
+        let mut sum = 0;
+        for (p, &c) in pos.iter_mut().zip(&count) {
+            *p = sum;
+            sum += c;
+        }
+        for &k in &a {
+            let d = (k >> shift) as usize & 255;
+            b[pos[d]] = k;
+            pos[d] += 1;
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    for (x, &k) in v.iter_mut().zip(&a) {
+        let bits = if k & TOP != 0 { k & !TOP } else { !k };
+        *x = f64::from_bits(bits);
+    }
 }
 
 /// The code of the last value seen in a column (runs of one value, common in sparse
@@ -346,10 +469,10 @@ impl Default for Run {
 
 impl Run {
     #[inline]
-    fn code(&mut self, thresholds: &[f64], v: f64) -> u8 {
+    fn code(&mut self, coder: &Coder<'_>, v: f64) -> u8 {
         if v != self.value {
             self.value = v;
-            self.code = code_of(thresholds, v);
+            self.code = coder.code(v);
         }
         self.code
     }
@@ -413,7 +536,7 @@ impl Distinct {
     #[inline]
     fn slot(&self, bits: u64) -> usize {
         let mask = self.keys.len() - 1;
-        let mut i = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        let mut i = hash_slot(bits, mask);
         while self.keys[i] != bits && self.keys[i] != EMPTY {
             i = (i + 1) & mask;
         }
@@ -491,7 +614,7 @@ impl Distinct {
                 None => all.extend(p.expand()),
             }
         }
-        all.sort_unstable_by(f64::total_cmp);
+        sort_values(&mut all);
         let (mut values, mut counts): (Vec<f64>, Vec<usize>) = (Vec::new(), Vec::new());
         for &x in &all {
             match values.last() {
@@ -697,7 +820,13 @@ mod tests {
             0 => ((i / 34) % 300) as f64,
             1 => (i % 40) as f64 * 0.5,
             2 => ((i * 7919) % n) as f64 / 7.0,
-            _ => if i % 10 == 0 { 1.0 } else { 0.0 },
+            _ => {
+                if i % 10 == 0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
         });
         let reference = BinnedMatrix::build(x.view(), 255);
         assert_eq!(reference.n_bins(0), 255);
@@ -711,7 +840,10 @@ mod tests {
         let strided = doubled.slice(ndarray::s![.., ..;2]);
         assert!(strided.as_slice_memory_order().is_none());
         for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             pool.install(|| {
                 assert_eq!(BinnedMatrix::build(x.view(), 255), reference);
                 assert_eq!(BinnedMatrix::build(fortran.view(), 255), reference);
@@ -721,9 +853,34 @@ mod tests {
     }
 
     #[test]
+    fn radix_sort_orders_like_total_cmp() {
+        let mut rng = crate::Rng::new(3);
+        let mut v: Vec<f64> = (0..10_000)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f64::INFINITY,
+                3 => f64::NEG_INFINITY,
+                4 => -rng.next_f64() * 1e300,
+                5 => rng.next_f64() * 1e-300,
+                _ => rng.normal(),
+            })
+            .collect();
+        let mut expect = v.clone();
+        expect.sort_unstable_by(f64::total_cmp);
+        sort_values(&mut v);
+        assert!(
+            v.iter()
+                .zip(&expect)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+
+    #[test]
     fn transform_uses_the_training_cuts() {
         let x = Array2::from_shape_vec((4, 1), vec![0.0, 1.0, 2.0, 3.0]).unwrap();
         let b = BinnedMatrix::build(x.view(), 255);
+        // 1.5 and 2.6 were not in the training values: they are binary-searched.
         let t = b.transform(
             Array2::from_shape_vec((3, 1), vec![-5.0, 1.5, 2.6])
                 .unwrap()
@@ -731,6 +888,13 @@ mod tests {
         );
         assert_eq!(t.codes, vec![0, 1, 3]);
         assert_eq!(t.thresholds, b.thresholds);
+        // Training values go through the lookup table; -0.0 is 0.0, NaN goes last.
+        let t = b.transform(
+            Array2::from_shape_vec((5, 1), vec![0.0, -0.0, 3.0, 2.0, f64::NAN])
+                .unwrap()
+                .view(),
+        );
+        assert_eq!(t.codes, vec![0, 0, 3, 2, 3]);
     }
 
     #[test]

@@ -179,8 +179,10 @@ struct Grower<'a> {
     constant_features: Vec<u32>,
     /// Most frequent bin of each feature and its share of the rows.
     modes: Vec<(u8, f64)>,
-    /// One feature's histogram, kept all zero between uses.
+    /// One feature's histogram, kept all zero between uses (but for its dummy bins).
     fh: Vec<f64>,
+    /// The codes of a small node's rows for one feature.
+    codes_buf: Vec<u8>,
     left: Vec<f64>,
     pool: Vec<Vec<f64>>,
     nodes: Vec<Node>,
@@ -208,7 +210,7 @@ impl<'a> Grower<'a> {
         let mut off = 0;
         for f in 0..nf {
             feat_off.push(off);
-            off += bins.n_bins(f) * s;
+            off += (bins.n_bins(f) + DUMMY_BINS) * s;
         }
         feat_off.push(off);
         let n = rows.len();
@@ -233,7 +235,8 @@ impl<'a> Grower<'a> {
             features: (0..nf as u32).collect(),
             constant_features: (0..nf as u32).collect(),
             modes: (0..nf).map(|f| bins.mode(f)).collect(),
-            fh: vec![0.0; bins.max_n_bins() * s],
+            fh: vec![0.0; (bins.max_n_bins() + DUMMY_BINS) * s],
+            codes_buf: Vec::new(),
             left: vec![0.0; c],
             pool: Vec::new(),
             nodes: Vec::new(),
@@ -520,21 +523,6 @@ impl<'a> Grower<'a> {
         }
         let (start, end) = (task.start, task.end);
         let col = self.bins.column(f);
-        let (lo, hi) = if (end - start) * 2 < nb {
-            let mut lo = u8::MAX;
-            let mut hi = 0u8;
-            for &r in &self.rows[start..end] {
-                let b = col[r as usize];
-                lo = lo.min(b);
-                hi = hi.max(b);
-            }
-            (lo as usize, hi as usize)
-        } else {
-            (0, nb - 1)
-        };
-        if lo == hi {
-            return true;
-        }
         let mut fh = std::mem::take(&mut self.fh);
         let nr = NodeRows {
             rows: &self.rows[start..end],
@@ -544,15 +532,30 @@ impl<'a> Grower<'a> {
             s,
             c: self.c,
         };
-        if hi - lo + 1 < nb {
-            accumulate(col, nr.rows, nr.ys, nr.ws, s, self.c, &mut fh);
+        let (lo, hi) = if (end - start) * 2 < nb {
+            // Small node: one pass finds the range of its codes too, and only that range
+            // is scanned and cleared.
+            accumulate_range(col, &nr, &mut fh)
         } else {
-            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
-        }
-        let constant = scan(&fh, lo, hi, self, task, f, best);
-        // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
-        // bin may hold a rounding residue even when empty.)
-        fh[lo * s..(hi + 1) * s].fill(0.0);
+            feature_hist(
+                col,
+                nb,
+                self.modes[f],
+                &nr,
+                &mut fh[..(nb + DUMMY_BINS) * s],
+            );
+            (0, nb - 1)
+        };
+        let constant = lo == hi || scan(&fh, lo, hi, self, task, f, best);
+        // After `feature_hist`, clear every bin: a skipped most frequent bin may hold a
+        // rounding residue even when empty, and the dummy bins are real bins of features
+        // with more bins.
+        let end = if hi + 1 == nb {
+            nb + DUMMY_BINS
+        } else {
+            hi + 1
+        };
+        fh[lo * s..end * s].fill(0.0);
         self.fh = fh;
         constant
     }
@@ -577,24 +580,29 @@ impl<'a> Grower<'a> {
                 s,
                 c,
             };
-            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
+            feature_hist(
+                col,
+                nb,
+                self.modes[f],
+                &nr,
+                &mut fh[..(nb + DUMMY_BINS) * s],
+            );
             let nonempty = |b: &usize| fh[b * s + c] != 0.0;
             let lo = (0..nb).find(nonempty).unwrap_or(0);
             let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
             (lo, hi)
         } else {
-            let mut lo = u8::MAX;
-            let mut hi = 0u8;
-            for &r in &self.rows[start..end] {
-                let b = col[r as usize];
-                lo = lo.min(b);
-                hi = hi.max(b);
-            }
+            // Small node: the codes once into a contiguous buffer, for both passes.
+            self.codes_buf.clear();
+            self.codes_buf
+                .extend(self.rows[start..end].iter().map(|&r| col[r as usize]));
+            let lo = self.codes_buf.iter().copied().min().unwrap_or(0);
+            let hi = self.codes_buf.iter().copied().max().unwrap_or(0);
             (lo as usize, hi as usize)
         };
         if lo >= hi {
             if use_hist {
-                fh[..nb * s].fill(0.0);
+                fh[..(nb + DUMMY_BINS) * s].fill(0.0);
             }
             self.fh = fh;
             return true;
@@ -621,12 +629,11 @@ impl<'a> Grower<'a> {
                 }
                 n_left += h[c] as usize;
             }
-            // The whole histogram: a skipped most frequent bin may hold a rounding residue
-            // even when empty.
-            fh[..nb * s].fill(0.0);
+            // The whole histogram, dummy bins included (see `eval_best`).
+            fh[..(nb + DUMMY_BINS) * s].fill(0.0);
         } else {
-            for k in start..end {
-                if col[self.rows[k] as usize] as usize <= bin {
+            for (k, &code) in (start..end).zip(&self.codes_buf) {
+                if code as usize <= bin {
                     left[self.ys[k] as usize] += self.ws[k];
                     n_left += 1;
                 }
@@ -831,22 +838,26 @@ const SKIP_MODE_MIN_FRAC: f64 = 0.5;
 /// of rows in the same bin do not wait on each other's additions.
 const QUAD_MIN_ROWS: usize = 2048;
 
+/// Scratch bins after each feature's real bins in a histogram (see [`feature_hist`]).
+const DUMMY_BINS: usize = 4;
+
 /// Histogram of one feature (`nb` bins, `mode` = its most frequent bin and that bin's
-/// share of the training rows) over the node's rows, added to `out` (all zero).
+/// share of the training rows) over the node's rows, added to `out`: `nb` real bins, all
+/// zero, then [`DUMMY_BINS`] scratch bins whose content is meaningless.
 fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: &mut [f64]) {
     let n = nr.rows.len();
     let (s, c) = (nr.s, nr.c);
     if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
-        let m = mode.0;
-        for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
-            let b = col[r as usize];
-            if b != m {
-                let base = b as usize * s;
-                out[base + y as usize] += w;
-                out[base + c] += 1.0;
-            }
+        // Rows of the most frequent bin go, without a branch, to four dummy bins in turn
+        // (so that they do not wait on each other's additions); that bin is filled below.
+        let m = mode.0 as usize;
+        let dummy = nb * s;
+        for (k, ((&r, &y), &w)) in nr.rows.iter().zip(nr.ys).zip(nr.ws).enumerate() {
+            let b = col[r as usize] as usize;
+            let base = if b == m { dummy + (k & 3) * s } else { b * s };
+            out[base + y as usize] += w;
+            out[base + c] += 1.0;
         }
-        let m = m as usize;
         for k in 0..s {
             let mut rest = 0.0;
             for b in (0..nb).filter(|&b| b != m) {
@@ -876,12 +887,29 @@ fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: 
         for k in 4 * quads..n {
             add(out, k);
         }
-        for (i, o) in out.iter_mut().enumerate() {
+        for (i, o) in out[..len].iter_mut().enumerate() {
             *o += h1[i] + h2[i] + h3[i];
         }
     } else {
         accumulate(col, nr.rows, nr.ys, nr.ws, s, c, out);
     }
+}
+
+/// Add a small node's rows to the histogram of one feature; returns the lowest and
+/// highest code seen.
+fn accumulate_range(col: &[u8], nr: &NodeRows<'_>, h: &mut [f64]) -> (usize, usize) {
+    let (s, c) = (nr.s, nr.c);
+    let mut lo = u8::MAX;
+    let mut hi = 0u8;
+    for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+        let b = col[r as usize];
+        lo = lo.min(b);
+        hi = hi.max(b);
+        let base = b as usize * s;
+        h[base + y as usize] += w;
+        h[base + c] += 1.0;
+    }
+    (lo as usize, hi as usize)
 }
 
 /// Add rows to the histogram of one feature.
