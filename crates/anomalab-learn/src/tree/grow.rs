@@ -179,7 +179,7 @@ struct Grower<'a> {
     constant_features: Vec<u32>,
     /// Most frequent bin of each feature and its share of the rows.
     modes: Vec<(u8, f64)>,
-    /// One feature's histogram, kept all zero between uses (but for its dummy bins).
+    /// One feature's histogram, kept all zero between uses.
     fh: Vec<f64>,
     /// The codes of a small node's rows for one feature.
     codes_buf: Vec<u8>,
@@ -210,7 +210,7 @@ impl<'a> Grower<'a> {
         let mut off = 0;
         for f in 0..nf {
             feat_off.push(off);
-            off += (bins.n_bins(f) + DUMMY_BINS) * s;
+            off += bins.n_bins(f) * s;
         }
         feat_off.push(off);
         let n = rows.len();
@@ -235,7 +235,7 @@ impl<'a> Grower<'a> {
             features: (0..nf as u32).collect(),
             constant_features: (0..nf as u32).collect(),
             modes: (0..nf).map(|f| bins.mode(f)).collect(),
-            fh: vec![0.0; (bins.max_n_bins() + DUMMY_BINS) * s],
+            fh: vec![0.0; bins.max_n_bins() * s],
             codes_buf: Vec::new(),
             left: vec![0.0; c],
             pool: Vec::new(),
@@ -537,25 +537,13 @@ impl<'a> Grower<'a> {
             // is scanned and cleared.
             accumulate_range(col, &nr, &mut fh)
         } else {
-            feature_hist(
-                col,
-                nb,
-                self.modes[f],
-                &nr,
-                &mut fh[..(nb + DUMMY_BINS) * s],
-            );
+            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
             (0, nb - 1)
         };
         let constant = lo == hi || scan(&fh, lo, hi, self, task, f, best);
-        // After `feature_hist`, clear every bin: a skipped most frequent bin may hold a
-        // rounding residue even when empty, and the dummy bins are real bins of features
-        // with more bins.
-        let end = if hi + 1 == nb {
-            nb + DUMMY_BINS
-        } else {
-            hi + 1
-        };
-        fh[lo * s..end * s].fill(0.0);
+        // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
+        // bin may hold a rounding residue even when empty.)
+        fh[lo * s..(hi + 1) * s].fill(0.0);
         self.fh = fh;
         constant
     }
@@ -580,13 +568,7 @@ impl<'a> Grower<'a> {
                 s,
                 c,
             };
-            feature_hist(
-                col,
-                nb,
-                self.modes[f],
-                &nr,
-                &mut fh[..(nb + DUMMY_BINS) * s],
-            );
+            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
             let nonempty = |b: &usize| fh[b * s + c] != 0.0;
             let lo = (0..nb).find(nonempty).unwrap_or(0);
             let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
@@ -602,7 +584,7 @@ impl<'a> Grower<'a> {
         };
         if lo >= hi {
             if use_hist {
-                fh[..(nb + DUMMY_BINS) * s].fill(0.0);
+                fh[..nb * s].fill(0.0);
             }
             self.fh = fh;
             return true;
@@ -629,8 +611,9 @@ impl<'a> Grower<'a> {
                 }
                 n_left += h[c] as usize;
             }
-            // The whole histogram, dummy bins included (see `eval_best`).
-            fh[..(nb + DUMMY_BINS) * s].fill(0.0);
+            // The whole histogram: a skipped most frequent bin may hold a rounding residue
+            // even when empty.
+            fh[..nb * s].fill(0.0);
         } else {
             for (k, &code) in (start..end).zip(&self.codes_buf) {
                 if code as usize <= bin {
@@ -838,25 +821,20 @@ const SKIP_MODE_MIN_FRAC: f64 = 0.5;
 /// of rows in the same bin do not wait on each other's additions.
 const QUAD_MIN_ROWS: usize = 2048;
 
-/// Scratch bins after each feature's real bins in a histogram (see [`feature_hist`]).
-const DUMMY_BINS: usize = 4;
-
 /// Histogram of one feature (`nb` bins, `mode` = its most frequent bin and that bin's
-/// share of the training rows) over the node's rows, added to `out`: `nb` real bins, all
-/// zero, then [`DUMMY_BINS`] scratch bins whose content is meaningless.
+/// share of the training rows) over the node's rows, added to `out` (all zero).
 fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: &mut [f64]) {
     let n = nr.rows.len();
     let (s, c) = (nr.s, nr.c);
     if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
-        // Rows of the most frequent bin go, without a branch, to four dummy bins in turn
-        // (so that they do not wait on each other's additions); that bin is filled below.
         let m = mode.0 as usize;
-        let dummy = nb * s;
-        for (k, ((&r, &y), &w)) in nr.rows.iter().zip(nr.ys).zip(nr.ws).enumerate() {
+        for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
             let b = col[r as usize] as usize;
-            let base = if b == m { dummy + (k & 3) * s } else { b * s };
-            out[base + y as usize] += w;
-            out[base + c] += 1.0;
+            if b != m {
+                let base = b * s;
+                out[base + y as usize] += w;
+                out[base + c] += 1.0;
+            }
         }
         for k in 0..s {
             let mut rest = 0.0;
@@ -887,7 +865,7 @@ fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: 
         for k in 4 * quads..n {
             add(out, k);
         }
-        for (i, o) in out[..len].iter_mut().enumerate() {
+        for (i, o) in out.iter_mut().enumerate() {
             *o += h1[i] + h2[i] + h3[i];
         }
     } else {
