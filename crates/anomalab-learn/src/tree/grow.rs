@@ -79,6 +79,10 @@ pub(crate) struct Grown {
 
 /// scikit-learn's EPSILON (`np.finfo('double').eps`).
 const EPSILON: f64 = f64::EPSILON;
+/// Nodes with at most this many rows are split by sorting their codes, for features with
+/// more than `SORT_MIN_BINS` bins.
+const SORT_MAX_ROWS: usize = 48;
+const SORT_MIN_BINS: usize = 8;
 /// Nodes with at least this many rows keep all feature histograms (subtraction mode).
 const KEEP_HIST_MIN_ROWS: usize = 512;
 /// Nodes with at least this many rows x features build and scan their histograms in
@@ -183,6 +187,8 @@ struct Grower<'a> {
     fh: Vec<f64>,
     /// The codes of a small node's rows for one feature.
     codes_buf: Vec<u8>,
+    /// Sort keys of a small node's rows (see [`Grower::eval_sorted`]).
+    sort_buf: Vec<u64>,
     left: Vec<f64>,
     pool: Vec<Vec<f64>>,
     nodes: Vec<Node>,
@@ -237,6 +243,7 @@ impl<'a> Grower<'a> {
             modes: (0..nf).map(|f| bins.mode(f)).collect(),
             fh: vec![0.0; bins.max_n_bins() * s],
             codes_buf: Vec::new(),
+            sort_buf: Vec::new(),
             left: vec![0.0; c],
             pool: Vec::new(),
             nodes: Vec::new(),
@@ -522,6 +529,9 @@ impl<'a> Grower<'a> {
             return scan(h, 0, nb - 1, self, task, f, best);
         }
         let (start, end) = (task.start, task.end);
+        if end - start <= SORT_MAX_ROWS && nb > SORT_MIN_BINS {
+            return self.eval_sorted(f, task, best);
+        }
         let col = self.bins.column(f);
         let mut fh = std::mem::take(&mut self.fh);
         let nr = NodeRows {
@@ -546,6 +556,61 @@ impl<'a> Grower<'a> {
         fh[lo * s..(hi + 1) * s].fill(0.0);
         self.fh = fh;
         constant
+    }
+
+    /// [`Grower::eval_best`] for a small node: its rows sorted by code instead of a
+    /// histogram (whose clearing and scanning cost `bins x classes` however few the rows).
+    /// The candidates and their order are the histogram scan's.
+    fn eval_sorted(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
+        let (start, end) = (task.start, task.end);
+        let n = end - start;
+        let col = self.bins.column(f);
+        // Code in the high bits, position in the node in the low bits: sorting keeps rows
+        // of one code in row order.
+        let keys = &mut self.sort_buf;
+        keys.clear();
+        keys.extend(
+            self.rows[start..end]
+                .iter()
+                .enumerate()
+                .map(|(k, &r)| (col[r as usize] as u64) << 32 | k as u64),
+        );
+        keys.sort_unstable();
+        let code = |key: u64| (key >> 32) as usize;
+        if code(keys[0]) == code(keys[n - 1]) {
+            return true;
+        }
+        let msl = self.cfg.min_samples_leaf;
+        let crit = self.cfg.criterion;
+        let left = &mut self.left;
+        left.fill(0.0);
+        let mut w_left = 0.0;
+        for (j, &key) in keys.iter().enumerate() {
+            let k = start + (key & 0xFFFF_FFFF) as usize;
+            left[self.ys[k] as usize] += self.ws[k];
+            w_left += self.ws[k];
+            let n_left = j + 1;
+            let Some(&next) = keys.get(j + 1) else { break };
+            if code(next) == code(key) {
+                continue;
+            }
+            if n - n_left < msl {
+                break;
+            }
+            if n_left >= msl {
+                let proxy = proxy(crit, left, w_left, &task.sums, task.w);
+                if proxy > best.proxy {
+                    best.found = true;
+                    best.proxy = proxy;
+                    best.feature = f;
+                    best.bin_left = code(key);
+                    best.bin_right = code(next);
+                    best.left.copy_from_slice(left);
+                    best.n_left = n_left;
+                }
+            }
+        }
+        false
     }
 
     /// One random split of feature `f`; returns whether `f` is constant in the node.
