@@ -132,7 +132,7 @@ impl BinnedMatrix {
             bin_min.push(fb.min);
             bin_max.push(fb.max);
         }
-        let codes = code_matrix(&x, columns.as_deref(), &thresholds, &bin_min, &bin_max);
+        let codes = code_matrix(&x, columns.as_deref(), &thresholds);
         let bin_counts: Vec<Vec<u32>> = if n_rows == 0 {
             thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
         } else {
@@ -180,13 +180,7 @@ impl BinnedMatrix {
         );
         let n_rows = x.nrows();
         let columns = column_slices(&x);
-        let codes = code_matrix(
-            &x,
-            columns.as_deref(),
-            &self.thresholds,
-            &self.bin_min,
-            &self.bin_max,
-        );
+        let codes = code_matrix(&x, columns.as_deref(), &self.thresholds);
         BinnedMatrix {
             n_rows,
             n_features: self.n_features,
@@ -301,29 +295,23 @@ fn split_columns<T>(data: &mut [T], n: usize, chunk: usize) -> Vec<Vec<&mut [T]>
     out
 }
 
-/// Column-major codes of `x` for the bins `(thresholds, bin_min, bin_max)` of each feature.
+/// Column-major codes of `x` for the given cut points.
 fn code_matrix(
     x: &ArrayView2<'_, f64>,
     columns: Option<&[&[f64]]>,
     thresholds: &[Vec<f64>],
-    bin_min: &[Vec<f64>],
-    bin_max: &[Vec<f64>],
 ) -> Vec<u8> {
     let (n, nf) = x.dim();
-    let coders: Vec<Coder<'_>> = (0..nf)
-        .into_par_iter()
-        .map(|f| Coder::new(&thresholds[f], &bin_min[f], &bin_max[f]))
-        .collect();
     let mut codes = vec![0u8; n * nf];
     match columns {
         Some(cols) => codes
             .par_chunks_mut(n.max(1))
             .zip(cols.par_iter())
-            .zip(coders.par_iter())
-            .for_each(|((out, col), coder)| {
+            .zip(thresholds.par_iter())
+            .for_each(|((out, col), t)| {
                 let mut run = Run::default();
                 for (o, &v) in out.iter_mut().zip(col.iter()) {
-                    *o = run.code(coder, v);
+                    *o = run.code(t, v);
                 }
             }),
         None => split_columns(&mut codes, n, CHUNK)
@@ -333,10 +321,10 @@ fn code_matrix(
                 let start = c * CHUNK;
                 let mut runs = vec![Run::default(); nf];
                 for_rows(x, c, |i, row| {
-                    for (((piece, run), coder), &v) in
-                        pieces.iter_mut().zip(&mut runs).zip(&coders).zip(row)
+                    for (((piece, run), t), &v) in
+                        pieces.iter_mut().zip(&mut runs).zip(thresholds).zip(row)
                     {
-                        piece[i - start] = run.code(coder, v);
+                        piece[i - start] = run.code(t, v);
                     }
                 });
             }),
@@ -344,110 +332,16 @@ fn code_matrix(
     codes
 }
 
-/// Turns one feature's values into codes. When every bin holds a single value (a feature
-/// with at most `max_bins` distinct values), the values are looked up in a small hash table
-/// (a few loads instead of a binary search over the cut points); other values, and every
-/// value of quantile-binned features, are binary-searched.
-struct Coder<'t> {
-    thresholds: &'t [f64],
-    /// Open-addressing table of value bits (`EMPTY` = free), size a power of two.
-    keys: Vec<u64>,
-    codes: Vec<u8>,
-}
-
-impl<'t> Coder<'t> {
-    fn new(thresholds: &'t [f64], bin_min: &[f64], bin_max: &[f64]) -> Self {
-        let exact = bin_min.iter().zip(bin_max).all(|(a, b)| a == b);
-        let mut coder = Coder {
-            thresholds,
-            keys: Vec::new(),
-            codes: Vec::new(),
-        };
-        if exact && bin_min.len() > 1 {
-            let size = (bin_min.len() * 2).next_power_of_two();
-            coder.keys = vec![EMPTY; size];
-            coder.codes = vec![0; size];
-            for (code, &v) in bin_min.iter().enumerate() {
-                let bits = v.to_bits();
-                let i = coder.slot(bits);
-                coder.keys[i] = bits;
-                coder.codes[i] = code as u8;
-            }
-        }
-        coder
-    }
-
-    #[inline]
-    fn slot(&self, bits: u64) -> usize {
-        let mask = self.keys.len() - 1;
-        let mut i = hash_slot(bits, mask);
-        while self.keys[i] != bits && self.keys[i] != EMPTY {
-            i = (i + 1) & mask;
-        }
-        i
-    }
-
-    #[inline]
-    fn code(&self, v: f64) -> u8 {
-        if !self.keys.is_empty() {
-            // -0.0 is stored as 0.0; NaN bits are never a key.
-            let v0 = if v == 0.0 { 0.0 } else { v };
-            let i = self.slot(v0.to_bits());
-            if self.keys[i] != EMPTY {
-                return self.codes[i];
-            }
-        }
-        code_of(self.thresholds, v)
-    }
-}
-
-/// Home slot of a value's bits in a table of `mask + 1` slots.
+/// Home slot of a value's bits in a table of `mask + 1` (a power of two) slots: the top
+/// bits of a Fibonacci hash, which depend on every bit of the value (the low bits of the
+/// product would ignore the exponent, and send 1.0, 2.0, 3.0, ... to one slot).
 #[inline]
 fn hash_slot(bits: u64, mask: usize) -> usize {
-    (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask
-}
-
-/// Sort non-NaN values in increasing order (`total_cmp` order): an LSD radix sort on
-/// order-preserving 64-bit keys, skipping the bytes every key shares.
-fn sort_values(v: &mut [f64]) {
-    if v.len() < 2048 {
-        v.sort_unstable_by(f64::total_cmp);
-        return;
+    let k = mask.count_ones();
+    if k == 0 {
+        return 0;
     }
-    const TOP: u64 = 1 << 63;
-    let mut a: Vec<u64> = v
-        .iter()
-        .map(|x| {
-            let b = x.to_bits();
-            if b & TOP != 0 { !b } else { b | TOP }
-        })
-        .collect();
-    let mut b = vec![0u64; a.len()];
-    for shift in (0..64).step_by(8) {
-        let mut count = [0usize; 256];
-        for &k in &a {
-            count[(k >> shift) as usize & 255] += 1;
-        }
-        if count.contains(&a.len()) {
-            continue;
-        }
-        let mut pos = [0usize; 256];
-        let mut sum = 0;
-        for (p, &c) in pos.iter_mut().zip(&count) {
-            *p = sum;
-            sum += c;
-        }
-        for &k in &a {
-            let d = (k >> shift) as usize & 255;
-            b[pos[d]] = k;
-            pos[d] += 1;
-        }
-        std::mem::swap(&mut a, &mut b);
-    }
-    for (x, &k) in v.iter_mut().zip(&a) {
-        let bits = if k & TOP != 0 { k & !TOP } else { !k };
-        *x = f64::from_bits(bits);
-    }
+    (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - k)) as usize
 }
 
 /// The code of the last value seen in a column (runs of one value, common in sparse
@@ -469,10 +363,10 @@ impl Default for Run {
 
 impl Run {
     #[inline]
-    fn code(&mut self, coder: &Coder<'_>, v: f64) -> u8 {
+    fn code(&mut self, thresholds: &[f64], v: f64) -> u8 {
         if v != self.value {
             self.value = v;
-            self.code = coder.code(v);
+            self.code = code_of(thresholds, v);
         }
         self.code
     }
@@ -614,7 +508,7 @@ impl Distinct {
                 None => all.extend(p.expand()),
             }
         }
-        sort_values(&mut all);
+        all.sort_unstable_by(f64::total_cmp);
         let (mut values, mut counts): (Vec<f64>, Vec<usize>) = (Vec::new(), Vec::new());
         for &x in &all {
             match values.last() {
@@ -853,34 +747,9 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_orders_like_total_cmp() {
-        let mut rng = crate::Rng::new(3);
-        let mut v: Vec<f64> = (0..10_000)
-            .map(|i| match i % 7 {
-                0 => 0.0,
-                1 => -0.0,
-                2 => f64::INFINITY,
-                3 => f64::NEG_INFINITY,
-                4 => -rng.next_f64() * 1e300,
-                5 => rng.next_f64() * 1e-300,
-                _ => rng.normal(),
-            })
-            .collect();
-        let mut expect = v.clone();
-        expect.sort_unstable_by(f64::total_cmp);
-        sort_values(&mut v);
-        assert!(
-            v.iter()
-                .zip(&expect)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-        );
-    }
-
-    #[test]
     fn transform_uses_the_training_cuts() {
         let x = Array2::from_shape_vec((4, 1), vec![0.0, 1.0, 2.0, 3.0]).unwrap();
         let b = BinnedMatrix::build(x.view(), 255);
-        // 1.5 and 2.6 were not in the training values: they are binary-searched.
         let t = b.transform(
             Array2::from_shape_vec((3, 1), vec![-5.0, 1.5, 2.6])
                 .unwrap()
@@ -888,7 +757,7 @@ mod tests {
         );
         assert_eq!(t.codes, vec![0, 1, 3]);
         assert_eq!(t.thresholds, b.thresholds);
-        // Training values go through the lookup table; -0.0 is 0.0, NaN goes last.
+        // -0.0 is 0.0, NaN goes last.
         let t = b.transform(
             Array2::from_shape_vec((5, 1), vec![0.0, -0.0, 3.0, 2.0, f64::NAN])
                 .unwrap()
