@@ -1,30 +1,44 @@
 //! Growing one classification tree on a [`BinnedMatrix`] (CART, histogram split search).
 //!
 //! The rows of the tree (the rows with a non-zero weight, e.g. the distinct rows of a
-//! bootstrap sample) are kept in one index array, with their class and weight alongside,
-//! and each split partitions the node's range of that array in place (stably, so rows stay
-//! in increasing order and column reads stay sequential).
+//! bootstrap sample, weighted by their multiplicity) are kept in one index array, with their
+//! class and weight alongside, and each split partitions the node's range of that array in
+//! place (stably, so rows stay in increasing order and column reads stay sequential).
 //!
 //! Split search, per candidate feature: a histogram of the node's rows by bin, holding the
 //! weight of each class and the row count of each bin, is scanned from the lowest bin up;
-//! every boundary between two non-empty bins is a candidate split. When every feature is a
-//! candidate at every node (a decision tree with `max_features` = all), a node keeps the
-//! histograms of all features, and of its two children only the smaller one is built from
-//! its rows: the larger one is the parent's minus the smaller's ("subtraction trick").
-//! Histograms of large nodes are built in parallel, one feature per task.
+//! every boundary between two non-empty bins is a candidate split, and the one with the
+//! largest impurity decrease wins (the first one on ties). How the histogram is made
+//! depends on the node:
+//!
+//! * all-features trees (a decision tree): a node of at least 512 rows keeps the histograms
+//!   of every feature, and of its two children only the smaller one is built from its rows,
+//!   the larger one being the parent's minus the smaller's ("subtraction trick"); large
+//!   nodes build and scan their histograms in parallel, one feature per task, and then pick
+//!   among the results in the sequential order, so the tree is the same;
+//! * a feature whose most frequent bin holds at least half of the training rows skips that
+//!   bin (it is the node total minus the other bins): one-hot columns cost a few rows each;
+//! * large nodes spread the other features' histograms over four copies, so that rows of
+//!   one bin do not wait on each other's additions;
+//! * small nodes (up to 48 rows) sort their codes instead: a histogram costs bins x classes
+//!   to clear and scan, however few the rows.
 //!
 //! The feature sampling follows scikit-learn's splitters: features are drawn without
 //! replacement until `max_features` have been looked at and at least one of them was not
 //! constant in the node, and features found constant in a node are not drawn again in its
-//! descendants. The `Random` splitter (extra trees) draws, per feature, one threshold
-//! uniformly between the node's smallest and largest value of the feature, snapped to the
-//! bin edge at or above it (so splits stay bin splits).
+//! descendants (depth-first growth only). The `Random` splitter (extra trees) draws, per
+//! feature, one threshold uniformly between the smallest training value of the node's
+//! lowest non-empty bin and the largest of its highest (the node's own range when bins hold
+//! one value each), snapped to the bin edge at or above it, so splits stay bin splits.
 //!
 //! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
 //! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
 //! the same way, and the edge used is the first one at or above the midpoint of the largest
 //! training value of bin `a` and the smallest of bin `b`, which is scikit-learn's midpoint
 //! threshold whenever the feature has at most `max_bins` distinct values.
+//!
+//! With `max_leaf_nodes`, nodes are expanded best-first (largest weighted impurity decrease
+//! first, as scikit-learn's `BestFirstTreeBuilder`); histograms are then built per node.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
