@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -241,14 +242,18 @@ def main():
     if missing:
         subprocess.run([sys.executable, str(HERE / "bench_prepare.py"), "--out", str(args.dir),
                         *missing], check=True)
-    exe = build_native() if "native" in impls else None
+    tmp = tempfile.mkdtemp(prefix="anomalab-bench-trees-")
+    exe = None
+    if "native" in impls:
+        # A private copy, so that a rebuild during a long run cannot change what is measured.
+        exe = os.path.join(tmp, "trees-bench")
+        shutil.copy2(build_native(), exe)
     load = os.getloadavg()
     print(f"# {os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
           f"at start; threads={args.threads}, repeat={args.repeat}, seeds={args.seeds}",
           flush=True)
 
     rows = []
-    tmp = tempfile.mkdtemp(prefix="anomalab-bench-trees-")
     seeds = [int(x) for x in args.seeds.split(",")]
     for dataset in datasets:
         _, _, _, yte, meta = bench_prepare.load(args.dir, dataset)
@@ -300,6 +305,7 @@ def main():
           f"scikit-learn / native (above 1 = native faster or smaller)")
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=1) + "\n")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

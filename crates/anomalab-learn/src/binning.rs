@@ -124,31 +124,30 @@ impl BinnedMatrix {
             .collect();
 
         // 3. The codes, and how many rows each bin holds.
-        let thresholds: Vec<Vec<f64>> =
-            per_feature.iter().map(|fb| fb.thresholds.clone()).collect();
-        let codes = code_matrix(&x, columns.as_deref(), &thresholds);
-        let bin_counts: Vec<Vec<u32>> = codes
-            .par_chunks(n_rows.max(1))
-            .zip(thresholds.par_iter())
-            .map(|(col, t)| {
-                let mut counts = vec![0u32; t.len() + 1];
-                for &c in col {
-                    counts[c as usize] += 1;
-                }
-                counts
-            })
-            .collect();
-        let bin_counts = if n_rows == 0 {
-            thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
-        } else {
-            bin_counts
-        };
+        let mut thresholds = Vec::with_capacity(n_features);
         let mut bin_min = Vec::with_capacity(n_features);
         let mut bin_max = Vec::with_capacity(n_features);
         for fb in per_feature {
+            thresholds.push(fb.thresholds);
             bin_min.push(fb.min);
             bin_max.push(fb.max);
         }
+        let codes = code_matrix(&x, columns.as_deref(), &thresholds);
+        let bin_counts: Vec<Vec<u32>> = if n_rows == 0 {
+            thresholds.iter().map(|t| vec![0; t.len() + 1]).collect()
+        } else {
+            codes
+                .par_chunks(n_rows)
+                .zip(thresholds.par_iter())
+                .map(|(col, t)| {
+                    let mut counts = vec![0u32; t.len() + 1];
+                    for &c in col {
+                        counts[c as usize] += 1;
+                    }
+                    counts
+                })
+                .collect()
+        };
         BinnedMatrix {
             n_rows,
             n_features,
@@ -333,6 +332,18 @@ fn code_matrix(
     codes
 }
 
+/// Home slot of a value's bits in a table of `mask + 1` (a power of two) slots: the top
+/// bits of a Fibonacci hash, which depend on every bit of the value (the low bits of the
+/// product would ignore the exponent, and send 1.0, 2.0, 3.0, ... to one slot).
+#[inline]
+fn hash_slot(bits: u64, mask: usize) -> usize {
+    let k = mask.count_ones();
+    if k == 0 {
+        return 0;
+    }
+    (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - k)) as usize
+}
+
 /// The code of the last value seen in a column (runs of one value, common in sparse
 /// columns, are coded once).
 #[derive(Clone)]
@@ -419,7 +430,7 @@ impl Distinct {
     #[inline]
     fn slot(&self, bits: u64) -> usize {
         let mask = self.keys.len() - 1;
-        let mut i = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask;
+        let mut i = hash_slot(bits, mask);
         while self.keys[i] != bits && self.keys[i] != EMPTY {
             i = (i + 1) & mask;
         }
@@ -746,6 +757,13 @@ mod tests {
         );
         assert_eq!(t.codes, vec![0, 1, 3]);
         assert_eq!(t.thresholds, b.thresholds);
+        // -0.0 is 0.0, NaN goes last.
+        let t = b.transform(
+            Array2::from_shape_vec((5, 1), vec![0.0, -0.0, 3.0, 2.0, f64::NAN])
+                .unwrap()
+                .view(),
+        );
+        assert_eq!(t.codes, vec![0, 0, 3, 2, 3]);
     }
 
     #[test]

@@ -1,30 +1,44 @@
 //! Growing one classification tree on a [`BinnedMatrix`] (CART, histogram split search).
 //!
 //! The rows of the tree (the rows with a non-zero weight, e.g. the distinct rows of a
-//! bootstrap sample) are kept in one index array, with their class and weight alongside,
-//! and each split partitions the node's range of that array in place (stably, so rows stay
-//! in increasing order and column reads stay sequential).
+//! bootstrap sample, weighted by their multiplicity) are kept in one index array, with their
+//! class and weight alongside, and each split partitions the node's range of that array in
+//! place (stably, so rows stay in increasing order and column reads stay sequential).
 //!
 //! Split search, per candidate feature: a histogram of the node's rows by bin, holding the
 //! weight of each class and the row count of each bin, is scanned from the lowest bin up;
-//! every boundary between two non-empty bins is a candidate split. When every feature is a
-//! candidate at every node (a decision tree with `max_features` = all), a node keeps the
-//! histograms of all features, and of its two children only the smaller one is built from
-//! its rows: the larger one is the parent's minus the smaller's ("subtraction trick").
-//! Histograms of large nodes are built in parallel, one feature per task.
+//! every boundary between two non-empty bins is a candidate split, and the one with the
+//! largest impurity decrease wins (the first one on ties). How the histogram is made
+//! depends on the node:
+//!
+//! * all-features trees (a decision tree): a node of at least 512 rows keeps the histograms
+//!   of every feature, and of its two children only the smaller one is built from its rows,
+//!   the larger one being the parent's minus the smaller's ("subtraction trick"); large
+//!   nodes build and scan their histograms in parallel, one feature per task, and then pick
+//!   among the results in the sequential order, so the tree is the same;
+//! * a feature whose most frequent bin holds at least half of the training rows skips that
+//!   bin (it is the node total minus the other bins): one-hot columns cost a few rows each;
+//! * large nodes spread the other features' histograms over four copies, so that rows of
+//!   one bin do not wait on each other's additions;
+//! * small nodes (up to 48 rows) sort their codes instead: a histogram costs bins x classes
+//!   to clear and scan, however few the rows.
 //!
 //! The feature sampling follows scikit-learn's splitters: features are drawn without
 //! replacement until `max_features` have been looked at and at least one of them was not
 //! constant in the node, and features found constant in a node are not drawn again in its
-//! descendants. The `Random` splitter (extra trees) draws, per feature, one threshold
-//! uniformly between the node's smallest and largest value of the feature, snapped to the
-//! bin edge at or above it (so splits stay bin splits).
+//! descendants (depth-first growth only). The `Random` splitter (extra trees) draws, per
+//! feature, one threshold uniformly between the smallest training value of the node's
+//! lowest non-empty bin and the largest of its highest (the node's own range when bins hold
+//! one value each), snapped to the bin edge at or above it, so splits stay bin splits.
 //!
 //! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
 //! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
 //! the same way, and the edge used is the first one at or above the midpoint of the largest
 //! training value of bin `a` and the smallest of bin `b`, which is scikit-learn's midpoint
 //! threshold whenever the feature has at most `max_bins` distinct values.
+//!
+//! With `max_leaf_nodes`, nodes are expanded best-first (largest weighted impurity decrease
+//! first, as scikit-learn's `BestFirstTreeBuilder`); histograms are then built per node.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -79,6 +93,10 @@ pub(crate) struct Grown {
 
 /// scikit-learn's EPSILON (`np.finfo('double').eps`).
 const EPSILON: f64 = f64::EPSILON;
+/// Nodes with at most this many rows are split by sorting their codes, for features with
+/// more than `SORT_MIN_BINS` bins.
+const SORT_MAX_ROWS: usize = 48;
+const SORT_MIN_BINS: usize = 8;
 /// Nodes with at least this many rows keep all feature histograms (subtraction mode).
 const KEEP_HIST_MIN_ROWS: usize = 512;
 /// Nodes with at least this many rows x features build and scan their histograms in
@@ -181,6 +199,10 @@ struct Grower<'a> {
     modes: Vec<(u8, f64)>,
     /// One feature's histogram, kept all zero between uses.
     fh: Vec<f64>,
+    /// The codes of a small node's rows for one feature.
+    codes_buf: Vec<u8>,
+    /// Sort keys of a small node's rows (see [`Grower::eval_sorted`]).
+    sort_buf: Vec<u64>,
     left: Vec<f64>,
     pool: Vec<Vec<f64>>,
     nodes: Vec<Node>,
@@ -234,6 +256,8 @@ impl<'a> Grower<'a> {
             constant_features: (0..nf as u32).collect(),
             modes: (0..nf).map(|f| bins.mode(f)).collect(),
             fh: vec![0.0; bins.max_n_bins() * s],
+            codes_buf: Vec::new(),
+            sort_buf: Vec::new(),
             left: vec![0.0; c],
             pool: Vec::new(),
             nodes: Vec::new(),
@@ -519,22 +543,10 @@ impl<'a> Grower<'a> {
             return scan(h, 0, nb - 1, self, task, f, best);
         }
         let (start, end) = (task.start, task.end);
-        let col = self.bins.column(f);
-        let (lo, hi) = if (end - start) * 2 < nb {
-            let mut lo = u8::MAX;
-            let mut hi = 0u8;
-            for &r in &self.rows[start..end] {
-                let b = col[r as usize];
-                lo = lo.min(b);
-                hi = hi.max(b);
-            }
-            (lo as usize, hi as usize)
-        } else {
-            (0, nb - 1)
-        };
-        if lo == hi {
-            return true;
+        if end - start <= SORT_MAX_ROWS && nb > SORT_MIN_BINS {
+            return self.eval_sorted(f, task, best);
         }
+        let col = self.bins.column(f);
         let mut fh = std::mem::take(&mut self.fh);
         let nr = NodeRows {
             rows: &self.rows[start..end],
@@ -544,17 +556,75 @@ impl<'a> Grower<'a> {
             s,
             c: self.c,
         };
-        if hi - lo + 1 < nb {
-            accumulate(col, nr.rows, nr.ys, nr.ws, s, self.c, &mut fh);
+        let (lo, hi) = if (end - start) * 2 < nb {
+            // Small node: one pass finds the range of its codes too, and only that range
+            // is scanned and cleared.
+            accumulate_range(col, &nr, &mut fh)
         } else {
             feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
-        }
-        let constant = scan(&fh, lo, hi, self, task, f, best);
+            (0, nb - 1)
+        };
+        let constant = lo == hi || scan(&fh, lo, hi, self, task, f, best);
         // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
         // bin may hold a rounding residue even when empty.)
         fh[lo * s..(hi + 1) * s].fill(0.0);
         self.fh = fh;
         constant
+    }
+
+    /// [`Grower::eval_best`] for a small node: its rows sorted by code instead of a
+    /// histogram (whose clearing and scanning cost `bins x classes` however few the rows).
+    /// The candidates and their order are the histogram scan's.
+    fn eval_sorted(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
+        let (start, end) = (task.start, task.end);
+        let n = end - start;
+        let col = self.bins.column(f);
+        // Code in the high bits, position in the node in the low bits: sorting keeps rows
+        // of one code in row order.
+        let keys = &mut self.sort_buf;
+        keys.clear();
+        keys.extend(
+            self.rows[start..end]
+                .iter()
+                .enumerate()
+                .map(|(k, &r)| (col[r as usize] as u64) << 32 | k as u64),
+        );
+        keys.sort_unstable();
+        let code = |key: u64| (key >> 32) as usize;
+        if code(keys[0]) == code(keys[n - 1]) {
+            return true;
+        }
+        let msl = self.cfg.min_samples_leaf;
+        let crit = self.cfg.criterion;
+        let left = &mut self.left;
+        left.fill(0.0);
+        let mut w_left = 0.0;
+        for (j, &key) in keys.iter().enumerate() {
+            let k = start + (key & 0xFFFF_FFFF) as usize;
+            left[self.ys[k] as usize] += self.ws[k];
+            w_left += self.ws[k];
+            let n_left = j + 1;
+            let Some(&next) = keys.get(j + 1) else { break };
+            if code(next) == code(key) {
+                continue;
+            }
+            if n - n_left < msl {
+                break;
+            }
+            if n_left >= msl {
+                let proxy = proxy(crit, left, w_left, &task.sums, task.w);
+                if proxy > best.proxy {
+                    best.found = true;
+                    best.proxy = proxy;
+                    best.feature = f;
+                    best.bin_left = code(key);
+                    best.bin_right = code(next);
+                    best.left.copy_from_slice(left);
+                    best.n_left = n_left;
+                }
+            }
+        }
+        false
     }
 
     /// One random split of feature `f`; returns whether `f` is constant in the node.
@@ -583,13 +653,12 @@ impl<'a> Grower<'a> {
             let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
             (lo, hi)
         } else {
-            let mut lo = u8::MAX;
-            let mut hi = 0u8;
-            for &r in &self.rows[start..end] {
-                let b = col[r as usize];
-                lo = lo.min(b);
-                hi = hi.max(b);
-            }
+            // Small node: the codes once into a contiguous buffer, for both passes.
+            self.codes_buf.clear();
+            self.codes_buf
+                .extend(self.rows[start..end].iter().map(|&r| col[r as usize]));
+            let lo = self.codes_buf.iter().copied().min().unwrap_or(0);
+            let hi = self.codes_buf.iter().copied().max().unwrap_or(0);
             (lo as usize, hi as usize)
         };
         if lo >= hi {
@@ -625,8 +694,8 @@ impl<'a> Grower<'a> {
             // even when empty.
             fh[..nb * s].fill(0.0);
         } else {
-            for k in start..end {
-                if col[self.rows[k] as usize] as usize <= bin {
+            for (k, &code) in (start..end).zip(&self.codes_buf) {
+                if code as usize <= bin {
                     left[self.ys[k] as usize] += self.ws[k];
                     n_left += 1;
                 }
@@ -837,16 +906,15 @@ fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: 
     let n = nr.rows.len();
     let (s, c) = (nr.s, nr.c);
     if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
-        let m = mode.0;
+        let m = mode.0 as usize;
         for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
-            let b = col[r as usize];
+            let b = col[r as usize] as usize;
             if b != m {
-                let base = b as usize * s;
+                let base = b * s;
                 out[base + y as usize] += w;
                 out[base + c] += 1.0;
             }
         }
-        let m = m as usize;
         for k in 0..s {
             let mut rest = 0.0;
             for b in (0..nb).filter(|&b| b != m) {
@@ -882,6 +950,23 @@ fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: 
     } else {
         accumulate(col, nr.rows, nr.ys, nr.ws, s, c, out);
     }
+}
+
+/// Add a small node's rows to the histogram of one feature; returns the lowest and
+/// highest code seen.
+fn accumulate_range(col: &[u8], nr: &NodeRows<'_>, h: &mut [f64]) -> (usize, usize) {
+    let (s, c) = (nr.s, nr.c);
+    let mut lo = u8::MAX;
+    let mut hi = 0u8;
+    for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+        let b = col[r as usize];
+        lo = lo.min(b);
+        hi = hi.max(b);
+        let base = b as usize * s;
+        h[base + y as usize] += w;
+        h[base + c] += 1.0;
+    }
+    (lo as usize, hi as usize)
 }
 
 /// Add rows to the histogram of one feature.

@@ -142,8 +142,12 @@ pub(crate) fn predict_proba(
     let mut out = vec![0.0f64; n * n_classes];
     let scale = 1.0 / trees.len().max(1) as f64;
     if n > 0 && n_classes > 0 {
+        // Tasks of at least ~64k row-tree walks, so that a single tree on a small set is
+        // not spread over threads for nothing.
+        let min_blocks = (1usize << 16).div_ceil(BLOCK * trees.len().max(1));
         out.par_chunks_mut(BLOCK * n_classes)
             .enumerate()
+            .with_min_len(min_blocks)
             .for_each(|(blk, o)| {
                 let r0 = blk * BLOCK;
                 let rows = o.len() / n_classes;

@@ -411,3 +411,83 @@ fn parallel_and_sequential_split_search_grow_the_same_tree() {
         assert!(trees[0] == trees[1]);
     }
 }
+
+/// Rows with features of very different numbers of bins (2, 3, 40 values, quantiles) and
+/// labels that depend on them with noise.
+fn mixed(n: usize, seed: u64) -> Fixture {
+    let mut rng = Rng::new(seed);
+    let x = Array2::from_shape_fn((n, 5), |(_, j)| match j {
+        0 => rng.below(2) as f64,
+        1 => rng.below(3) as f64,
+        2 => rng.below(40) as f64,
+        3 => rng.normal(),
+        _ => (rng.below(10) == 0) as u8 as f64,
+    });
+    let y = (0..n)
+        .map(|i| {
+            let v = x[[i, 0]] + x[[i, 1]] * 0.5 + x[[i, 3]] + x[[i, 2]] / 40.0;
+            ((v + rng.normal() * 0.7) > 1.2) as u32 + (x[[i, 4]] as u32) * (i % 2) as u32
+        })
+        .collect();
+    Fixture::new(x, y)
+}
+
+/// Best accuracy any partition of the rows by their bins can reach on them.
+fn achievable(bins: &BinnedMatrix, y: &[u32], rows: &[usize]) -> usize {
+    let mut groups: std::collections::HashMap<Vec<u8>, Vec<usize>> = Default::default();
+    for &i in rows {
+        let key: Vec<u8> = (0..bins.n_features).map(|f| bins.column(f)[i]).collect();
+        let g = groups.entry(key).or_insert_with(|| vec![0; 3]);
+        g[y[i] as usize] += 1;
+    }
+    groups.values().map(|g| *g.iter().max().unwrap()).sum()
+}
+
+#[test]
+fn full_trees_separate_every_separable_group() {
+    // A full-depth tree must end every branch pure or on rows that no split can separate,
+    // whatever path built its histograms (subtraction, per-feature scratch of features with
+    // different bin counts, skipped most frequent bin, small-node ranges, random splits).
+    let f = mixed(6000, 21);
+    let bins = BinnedMatrix::build(f.x.view(), 255);
+    let all: Vec<usize> = (0..f.y.len()).collect();
+    let best = achievable(&bins, &f.y, &all);
+    let right = |t: &Tree| {
+        all.iter()
+            .filter(|&&i| {
+                let v = t.value(t.leaf(f.x.row(i).as_slice().unwrap()));
+                let mut k = 0;
+                for c in 1..v.len() {
+                    if v[c] > v[k] {
+                        k = c;
+                    }
+                }
+                k == f.y[i] as usize
+            })
+            .count()
+    };
+    for (splitter, max_features) in [
+        (grow::Splitter::Best, 5),
+        (grow::Splitter::Best, 1),
+        (grow::Splitter::Best, 2),
+        (grow::Splitter::Random, 2),
+        (grow::Splitter::Random, 5),
+    ] {
+        let mut cfg = TreeParams::default().grow_config(5, splitter);
+        cfg.max_features = max_features;
+        let g = grow::grow(
+            &bins,
+            &f.y,
+            3,
+            (0..6000).collect(),
+            vec![1.0; 6000],
+            &cfg,
+            &mut Rng::new(4),
+        );
+        assert_eq!(
+            right(&g.tree),
+            best,
+            "{splitter:?}, max_features {max_features}"
+        );
+    }
+}
