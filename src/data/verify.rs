@@ -215,7 +215,7 @@ pub(crate) fn target_counts(
         let l = raw.cell_text(j, row).unwrap_or_default();
         let k = match def {
             TargetDef::Binary { normal, .. } => {
-                if normal.iter().any(|n| *n == l) {
+                if normal.contains(&l) {
                     "normal".to_string()
                 } else {
                     "attack".to_string()

@@ -101,15 +101,15 @@ impl Node {
     /// ancestor. With `key_of_last`, the position of the last key rather than its value
     /// (for "unknown field" problems).
     pub fn pos_for(&self, path: &[Seg], key_of_last: bool) -> Pos {
-        if key_of_last && let Some((Seg::Key(k), parent)) = path.split_last() {
-            if let Some(Node {
+        if key_of_last
+            && let Some((Seg::Key(k), parent)) = path.split_last()
+            && let Some(Node {
                 kind: NodeKind::Map(entries),
                 ..
             }) = self.at(parent)
-                && let Some((_, kpos, _)) = entries.iter().find(|(key, _, _)| key == k)
-            {
-                return *kpos;
-            }
+            && let Some((_, kpos, _)) = entries.iter().find(|(key, _, _)| key == k)
+        {
+            return *kpos;
         }
         for n in (0..=path.len()).rev() {
             if let Some(node) = self.at(&path[..n]) {

@@ -16,6 +16,12 @@ pub struct Project {
     pub dir: tempfile::TempDir,
 }
 
+impl Default for Project {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Project {
     pub fn new() -> Self {
         Project {

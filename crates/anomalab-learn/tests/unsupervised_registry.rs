@@ -197,8 +197,9 @@ fn dbscan_auto_eps_and_sampling() {
     let c = p.fit(x.view(), &ctx).unwrap();
     assert_eq!(c.diagnostics["sampled"]["rows_clustered"], 150);
     assert_eq!(c.n_clusters, 3);
-    for i in 0..x.nrows() {
-        assert_eq!(c.labels[i].is_none(), y[i] == usize::MAX, "row {i}");
+    assert_eq!(c.labels.len(), x.nrows());
+    for (i, (label, &truth)) in c.labels.iter().zip(&y).enumerate() {
+        assert_eq!(label.is_none(), truth == usize::MAX, "row {i}");
     }
 }
 
