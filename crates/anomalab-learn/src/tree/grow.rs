@@ -203,6 +203,8 @@ struct Grower<'a> {
     codes_buf: Vec<u8>,
     /// Sort keys of a small node's rows (see [`Grower::eval_sorted`]).
     sort_buf: Vec<u64>,
+    /// Four sets of class sums (see [`Grower::eval_random`]).
+    left4: Vec<f64>,
     left: Vec<f64>,
     pool: Vec<Vec<f64>>,
     nodes: Vec<Node>,
@@ -258,6 +260,7 @@ impl<'a> Grower<'a> {
             fh: vec![0.0; bins.max_n_bins() * s],
             codes_buf: Vec::new(),
             sort_buf: Vec::new(),
+            left4: vec![0.0; 4 * c],
             left: vec![0.0; c],
             pool: Vec::new(),
             nodes: Vec::new(),
@@ -632,57 +635,76 @@ impl<'a> Grower<'a> {
         let (start, end) = (task.start, task.end);
         let n = end - start;
         let nb = self.bins.n_bins(f);
-        let (s, c) = (self.s, self.c);
+        let c = self.c;
         let col = self.bins.column(f);
-        // Large nodes: one histogram pass gives both the range of the feature and the
-        // class weights on each side; small nodes: two direct passes.
-        let use_hist = n >= nb;
-        let mut fh = std::mem::take(&mut self.fh);
-        let (lo, hi) = if use_hist {
-            let nr = NodeRows {
-                rows: &self.rows[start..end],
-                ys: &self.ys[start..end],
-                ws: &self.ws[start..end],
-                sums: &task.sums,
-                s,
-                c,
-            };
-            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
-            let nonempty = |b: &usize| fh[b * s + c] != 0.0;
-            let lo = (0..nb).find(nonempty).unwrap_or(0);
-            let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
-            (lo, hi)
-        } else {
-            // Small node: the codes once into a contiguous buffer, for both passes.
-            self.codes_buf.clear();
-            self.codes_buf
-                .extend(self.rows[start..end].iter().map(|&r| col[r as usize]));
-            let lo = self.codes_buf.iter().copied().min().unwrap_or(0);
-            let hi = self.codes_buf.iter().copied().max().unwrap_or(0);
-            (lo as usize, hi as usize)
-        };
+        // A large node and a feature mostly in one bin (one-hot columns): a histogram that
+        // skips that bin gives the range and the sums on both sides in one cheap pass.
+        if n >= nb && self.modes[f].1 >= SKIP_MODE_MIN_FRAC {
+            return self.eval_random_hist(f, task, best);
+        }
+        // Otherwise the node's codes once into a contiguous buffer: their range, then the
+        // class weights left of the drawn threshold.
+        self.codes_buf.clear();
+        self.codes_buf
+            .extend(self.rows[start..end].iter().map(|&r| col[r as usize]));
+        let lo = self.codes_buf.iter().copied().min().unwrap_or(0) as usize;
+        let hi = self.codes_buf.iter().copied().max().unwrap_or(0) as usize;
         if lo >= hi {
-            if use_hist {
-                fh[..nb * s].fill(0.0);
-            }
-            self.fh = fh;
             return true;
         }
-        let vlo = self.bins.bin_min[f][lo];
-        let vhi = self.bins.bin_max[f][hi];
-        let mut t = vlo + self.rng.next_f64() * (vhi - vlo);
-        if t == vhi {
-            t = vlo;
-        }
-        let bin = if t.is_finite() {
-            (self.bins.bin_value(f, t) as usize).clamp(lo, hi - 1)
-        } else {
-            lo + self.rng.below(hi - lo)
-        };
-        let left = &mut self.left;
-        left.fill(0.0);
+
+        let bin = self.draw_bin(f, lo, hi);
+        // Without a branch, and over four sets of sums in turn, so that consecutive rows of
+        // one class do not wait on each other's additions.
+        let acc = &mut self.left4;
+        acc.fill(0.0);
         let mut n_left = 0usize;
-        if use_hist {
+        let ys = &self.ys[start..end];
+        let ws = &self.ws[start..end];
+        for (j, ((&code, &y), &w)) in self.codes_buf.iter().zip(ys).zip(ws).enumerate() {
+            let goes_left = (code as usize <= bin) as usize;
+            n_left += goes_left;
+            acc[(j & 3) * c + y as usize] += w * goes_left as f64;
+        }
+        let left = &mut self.left;
+        for (cl, l) in left.iter_mut().enumerate() {
+            *l = acc[cl] + acc[c + cl] + acc[2 * c + cl] + acc[3 * c + cl];
+        }
+        self.offer_random(f, bin, n_left, task, best);
+        false
+    }
+
+    /// [`Grower::eval_random`] through a histogram that skips the feature's most frequent
+    /// bin.
+    fn eval_random_hist(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
+        let (start, end) = (task.start, task.end);
+        let nb = self.bins.n_bins(f);
+        let (s, c) = (self.s, self.c);
+        let mut fh = std::mem::take(&mut self.fh);
+        let nr = NodeRows {
+            rows: &self.rows[start..end],
+            ys: &self.ys[start..end],
+            ws: &self.ws[start..end],
+            sums: &task.sums,
+            s,
+            c,
+        };
+        feature_hist(
+            self.bins.column(f),
+            nb,
+            self.modes[f],
+            &nr,
+            &mut fh[..nb * s],
+        );
+        let nonempty = |b: &usize| fh[b * s + c] != 0.0;
+        let lo = (0..nb).find(nonempty).unwrap_or(0);
+        let hi = (0..nb).rev().find(nonempty).unwrap_or(0);
+        let constant = lo >= hi;
+        if !constant {
+            let bin = self.draw_bin(f, lo, hi);
+            let left = &mut self.left;
+            left.fill(0.0);
+            let mut n_left = 0usize;
             for b in lo..=bin {
                 let h = &fh[b * s..(b + 1) * s];
                 for (l, &v) in left.iter_mut().zip(&h[..c]) {
@@ -690,22 +712,38 @@ impl<'a> Grower<'a> {
                 }
                 n_left += h[c] as usize;
             }
-            // The whole histogram: a skipped most frequent bin may hold a rounding residue
-            // even when empty.
-            fh[..nb * s].fill(0.0);
-        } else {
-            for (k, &code) in (start..end).zip(&self.codes_buf) {
-                if code as usize <= bin {
-                    left[self.ys[k] as usize] += self.ws[k];
-                    n_left += 1;
-                }
-            }
+            self.offer_random(f, bin, n_left, task, best);
         }
+        // The whole histogram: the skipped bin may hold a rounding residue even when empty.
+        fh[..nb * s].fill(0.0);
         self.fh = fh;
-        let msl = self.cfg.min_samples_leaf;
-        if n_left < msl || n - n_left < msl {
-            return false;
+        constant
+    }
+
+    /// The bin-space threshold of a random split of feature `f`, whose node values span
+    /// bins `lo < hi` (see the module documentation).
+    fn draw_bin(&mut self, f: usize, lo: usize, hi: usize) -> usize {
+        let vlo = self.bins.bin_min[f][lo];
+        let vhi = self.bins.bin_max[f][hi];
+        let mut t = vlo + self.rng.next_f64() * (vhi - vlo);
+        if t == vhi {
+            t = vlo;
         }
+        if t.is_finite() {
+            (self.bins.bin_value(f, t) as usize).clamp(lo, hi - 1)
+        } else {
+            lo + self.rng.below(hi - lo)
+        }
+    }
+
+    /// Compare a random split (class weights on the left in `self.left`) with the best so
+    /// far.
+    fn offer_random(&mut self, f: usize, bin: usize, n_left: usize, task: &Task, best: &mut Best) {
+        let msl = self.cfg.min_samples_leaf;
+        if n_left < msl || task.n() - n_left < msl {
+            return;
+        }
+        let left = &self.left;
         let w_left: f64 = left.iter().sum();
         let proxy = proxy(self.cfg.criterion, left, w_left, &task.sums, task.w);
         if proxy > best.proxy {
@@ -717,7 +755,6 @@ impl<'a> Grower<'a> {
             best.left.copy_from_slice(left);
             best.n_left = n_left;
         }
-        false
     }
 
     /// Partition the node's rows and create the two children (with histograms when the

@@ -134,7 +134,10 @@ pub(crate) fn predict_proba(
     n_classes: usize,
     x: ArrayView2<'_, f64>,
 ) -> Array2<f64> {
-    const BLOCK: usize = 256;
+    // Rows per block: every tree walks a block's rows before the next tree, so a larger
+    // block reads each tree from memory fewer times (1024 measured faster than 256 on
+    // forests of large trees, and no slower on small ones).
+    const BLOCK: usize = 1024;
     let n = x.nrows();
     let nf = x.ncols();
     let x = x.as_standard_layout();
@@ -151,7 +154,7 @@ pub(crate) fn predict_proba(
             .for_each(|(blk, o)| {
                 let r0 = blk * BLOCK;
                 let rows = o.len() / n_classes;
-                let mut leaves = [0usize; BLOCK];
+                let mut leaves = vec![0usize; BLOCK];
                 for tree in trees {
                     // Several rows walk down together, so that the memory reads of one row
                     // overlap with those of the others.
