@@ -29,7 +29,8 @@
 //! descendants (depth-first growth only). The `Random` splitter (extra trees) draws, per
 //! feature, one threshold uniformly between the smallest training value of the node's
 //! lowest non-empty bin and the largest of its highest (the node's own range when bins hold
-//! one value each), snapped to the bin edge at or above it, so splits stay bin splits.
+//! one value each), snapped to the bin edge at or above it, so splits stay bin splits; it
+//! reads the node's codes once into a buffer (a histogram only for mostly-one-bin features).
 //!
 //! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
 //! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
