@@ -29,7 +29,8 @@
 //! descendants (depth-first growth only). The `Random` splitter (extra trees) draws, per
 //! feature, one threshold uniformly between the smallest training value of the node's
 //! lowest non-empty bin and the largest of its highest (the node's own range when bins hold
-//! one value each), snapped to the bin edge at or above it, so splits stay bin splits.
+//! one value each), snapped to the bin edge at or above it, so splits stay bin splits; it
+//! reads the node's codes once into a buffer (a histogram only for mostly-one-bin features).
 //!
 //! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
 //! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
@@ -151,6 +152,29 @@ struct Best {
 }
 
 impl Best {
+    /// Keep this candidate if it is strictly better than the best so far (so the first
+    /// one wins ties).
+    #[inline]
+    fn offer(
+        &mut self,
+        proxy: f64,
+        feature: usize,
+        bin_left: usize,
+        bin_right: usize,
+        left: &[f64],
+        n_left: usize,
+    ) {
+        if proxy > self.proxy {
+            self.found = true;
+            self.proxy = proxy;
+            self.feature = feature;
+            self.bin_left = bin_left;
+            self.bin_right = bin_right;
+            self.left.copy_from_slice(left);
+            self.n_left = n_left;
+        }
+    }
+
     fn new(n_classes: usize) -> Self {
         Best {
             found: false,
@@ -616,15 +640,7 @@ impl<'a> Grower<'a> {
             }
             if n_left >= msl {
                 let proxy = proxy(crit, left, w_left, &task.sums, task.w);
-                if proxy > best.proxy {
-                    best.found = true;
-                    best.proxy = proxy;
-                    best.feature = f;
-                    best.bin_left = code(key);
-                    best.bin_right = code(next);
-                    best.left.copy_from_slice(left);
-                    best.n_left = n_left;
-                }
+                best.offer(proxy, f, code(key), code(next), left, n_left);
             }
         }
         false
@@ -746,15 +762,7 @@ impl<'a> Grower<'a> {
         let left = &self.left;
         let w_left: f64 = left.iter().sum();
         let proxy = proxy(self.cfg.criterion, left, w_left, &task.sums, task.w);
-        if proxy > best.proxy {
-            best.found = true;
-            best.proxy = proxy;
-            best.feature = f;
-            best.bin_left = bin;
-            best.bin_right = bin + 1;
-            best.left.copy_from_slice(left);
-            best.n_left = n_left;
-        }
+        best.offer(proxy, f, bin, bin + 1, left, n_left);
     }
 
     /// Partition the node's rows and create the two children (with histograms when the
@@ -1056,15 +1064,7 @@ fn scan(
             }
             if n_left >= msl {
                 let proxy = proxy(crit, left, w_left, &task.sums, task.w);
-                if proxy > best.proxy {
-                    best.found = true;
-                    best.proxy = proxy;
-                    best.feature = f;
-                    best.bin_left = p;
-                    best.bin_right = b;
-                    best.left.copy_from_slice(left);
-                    best.n_left = n_left;
-                }
+                best.offer(proxy, f, p, b, left, n_left);
             }
         } else if cnt == n {
             // Every row is in the first non-empty bin.
