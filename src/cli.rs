@@ -104,12 +104,13 @@ pub enum Command {
         max_drop: f64,
     },
     /// Extract flows from packet captures (pcap, pcapng, gzip; `-` reads standard input)
-    /// into a CSV in the CIC-IDS2017 layout.
+    /// into a CSV or Parquet file in a CIC-IDS2017 layout.
     Extract {
         /// Capture files; `-` for standard input (e.g. `tcpdump -w - | anomalab extract -`).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
-        /// Output CSV (`-` for standard output).
+        /// Output file: `.parquet`/`.pq` writes Parquet (same columns; ` Timestamp` in µs
+        /// since the epoch), anything else CSV; `-` is CSV on standard output.
         #[arg(long, short = 'o')]
         output: PathBuf,
         /// Feature set (only `cic2017` so far: CICFlowMeter as used for CIC-IDS2017).

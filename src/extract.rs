@@ -1,12 +1,186 @@
-//! `anomalab extract`: packet captures to a flow CSV (CIC-IDS2017 layouts), using the
-//! `anomalab-flow` crate. Flows stream to a temporary file next to the output, which is
-//! renamed into place only when every capture was read.
+//! `anomalab extract`: packet captures to flows in the CIC-IDS2017 layouts, as CSV or
+//! Parquet (by the output's extension), using the `anomalab-flow` crate. Flows stream to a
+//! temporary file next to the output, which is renamed into place only when every capture
+//! was read.
 
 use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anomalab_flow::{CsvLayout, CsvWriter, ExtractOptions, Extractor, LabelSpec};
+use anomalab_flow::{CsvLayout, CsvWriter, ExtractOptions, Extractor, FlowRecord, LabelSpec};
 use anyhow::{Context, Result, bail};
+use polars::prelude::{
+    Column as PlColumn, DataFrame, IntoColumn, NamedFrom, ParquetWriter, Series,
+};
+
+/// Where extracted flows go, one record at a time.
+pub trait FlowExporter {
+    fn write(&mut self, flow: &FlowRecord) -> Result<()>;
+    /// Writes what is buffered and the file's trailer.
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// CSV in a CIC-IDS2017 layout (byte-exact as the reference writes it).
+struct CsvExporter<W: Write>(CsvWriter<W>);
+
+impl<W: Write> FlowExporter for CsvExporter<W> {
+    fn write(&mut self, flow: &FlowRecord) -> Result<()> {
+        Ok(self.0.write(flow)?)
+    }
+    fn finish(self: Box<Self>) -> Result<()> {
+        self.0.into_inner()?;
+        Ok(())
+    }
+}
+
+/// Rows per Parquet row group (memory stays bounded by one group of flows).
+const PARQUET_ROW_GROUP: usize = 65_536;
+
+/// Column names of `layout` as the CSV header writes them (leading spaces kept), the
+/// second ` Fwd Header Length` renamed ` Fwd Header Length.1` (Parquet needs unique names;
+/// the loaders use the same name for that column).
+pub fn layout_column_names(layout: CsvLayout) -> Vec<String> {
+    let names: Vec<String> = layout.header().split(',').map(String::from).collect();
+    crate::data::dedupe_names(&names, false)
+}
+
+/// Flows buffered column by column until the next Parquet row group.
+struct ParquetBuffer {
+    layout: CsvLayout,
+    names: Vec<String>,
+    flow_id: Vec<String>,
+    src_ip: Vec<String>,
+    src_port: Vec<i64>,
+    dst_ip: Vec<String>,
+    dst_port: Vec<i64>,
+    protocol: Vec<i64>,
+    start_us: Vec<i64>,
+    values: Vec<Vec<f64>>,
+    label: Vec<String>,
+}
+
+impl ParquetBuffer {
+    fn new(layout: CsvLayout) -> Self {
+        let names = layout_column_names(layout);
+        let fixed = match layout {
+            CsvLayout::Cic85 => 7,
+            CsvLayout::Mlcve79 => 1,
+        };
+        ParquetBuffer {
+            layout,
+            values: vec![Vec::new(); names.len() - fixed - 1],
+            names,
+            flow_id: vec![],
+            src_ip: vec![],
+            src_port: vec![],
+            dst_ip: vec![],
+            dst_port: vec![],
+            protocol: vec![],
+            start_us: vec![],
+            label: vec![],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.label.len()
+    }
+
+    fn push(&mut self, r: &FlowRecord) -> Result<()> {
+        if r.values.len() != self.values.len() {
+            bail!(
+                "flow with {} feature values, the layout has {}",
+                r.values.len(),
+                self.values.len()
+            );
+        }
+        if self.layout == CsvLayout::Cic85 {
+            self.flow_id.push(r.flow_id.clone());
+            self.src_ip.push(r.src_ip.to_string());
+            self.src_port.push(i64::from(r.src_port));
+            self.dst_ip.push(r.dst_ip.to_string());
+            self.protocol.push(i64::from(r.protocol));
+            self.start_us.push(r.start_us);
+        }
+        self.dst_port.push(i64::from(r.dst_port));
+        for (c, v) in self.values.iter_mut().zip(&r.values) {
+            c.push(*v);
+        }
+        self.label.push(r.label.to_string());
+        Ok(())
+    }
+
+    /// The buffered rows as a frame (the buffer is emptied).
+    fn take_frame(&mut self) -> Result<DataFrame> {
+        let mut names = self.names.iter().map(|n| n.as_str());
+        let mut next = || names.next().unwrap_or_default();
+        let mut cols: Vec<PlColumn> = Vec::with_capacity(self.names.len());
+        let text = |name: &str, v: &mut Vec<String>| {
+            Series::new(name.into(), std::mem::take(v)).into_column()
+        };
+        let int = |name: &str, v: &mut Vec<i64>| {
+            Series::new(name.into(), std::mem::take(v)).into_column()
+        };
+        if self.layout == CsvLayout::Cic85 {
+            cols.push(text(next(), &mut self.flow_id));
+            cols.push(text(next(), &mut self.src_ip));
+            cols.push(int(next(), &mut self.src_port));
+            cols.push(text(next(), &mut self.dst_ip));
+            cols.push(int(next(), &mut self.dst_port));
+            cols.push(int(next(), &mut self.protocol));
+            cols.push(int(next(), &mut self.start_us));
+        } else {
+            cols.push(int(next(), &mut self.dst_port));
+        }
+        for v in &mut self.values {
+            cols.push(Series::new(next().into(), std::mem::take(v)).into_column());
+        }
+        cols.push(text(next(), &mut self.label));
+        Ok(DataFrame::new_infer_height(cols)?)
+    }
+}
+
+/// Parquet with the columns of a CIC-IDS2017 layout: identifiers as text, ports and
+/// protocol as integers, ` Timestamp` as microseconds since the Unix epoch (UTC, integer;
+/// the CSV's `dd/MM/yyyy hh:mm:ss` text drops the sub-second part and the AM/PM), every
+/// feature as a double, ` Label` as text. Zstd-compressed, one row group per 65,536 flows,
+/// so memory stays bounded by one group.
+struct ParquetExporter<W: Write> {
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    buf: ParquetBuffer,
+}
+
+impl<W: Write> ParquetExporter<W> {
+    fn new(out: W, layout: CsvLayout) -> Result<Self> {
+        let mut buf = ParquetBuffer::new(layout);
+        let schema = buf.take_frame()?.schema().as_ref().clone();
+        let writer = ParquetWriter::new(out)
+            .batched(&schema)
+            .context("starting the Parquet file")?;
+        Ok(ParquetExporter { writer, buf })
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.buf.len() > 0 {
+            let df = self.buf.take_frame()?;
+            self.writer.write_batch(&df)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> FlowExporter for ParquetExporter<W> {
+    fn write(&mut self, flow: &FlowRecord) -> Result<()> {
+        self.buf.push(flow)?;
+        if self.buf.len() >= PARQUET_ROW_GROUP {
+            self.flush()?;
+        }
+        Ok(())
+    }
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.flush()?;
+        self.writer.finish()?;
+        Ok(())
+    }
+}
 
 /// What `extract` was asked to do (from the command line).
 #[derive(Debug, Clone)]
@@ -40,12 +214,11 @@ pub fn read_label_rules(path: &Path) -> Result<LabelSpec> {
 }
 
 pub fn run(s: &ExtractSettings) -> Result<i32> {
-    if s.output.extension().is_some_and(|e| e == "parquet") {
-        bail!(
-            "{}: Parquet output is not supported yet; write .csv",
-            s.output.display()
-        );
-    }
+    let parquet = s
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
     let to_stdout = s.output.as_os_str() == "-";
     let tmp = if to_stdout {
         None
@@ -65,8 +238,12 @@ pub fn run(s: &ExtractSettings) -> Result<i32> {
         Some(t) => Box::new(BufWriter::with_capacity(1 << 20, t.as_file().try_clone()?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let mut writer = CsvWriter::new(sink, s.layout)?;
-    let mut write_error: Option<std::io::Error> = None;
+    let mut writer: Box<dyn FlowExporter> = if parquet {
+        Box::new(ParquetExporter::new(sink, s.layout)?)
+    } else {
+        Box::new(CsvExporter(CsvWriter::new(sink, s.layout)?))
+    };
+    let mut write_error: Option<anyhow::Error> = None;
     let show = !s.quiet && std::io::stderr().is_terminal();
     let bar = indicatif::ProgressBar::hidden();
     if show {
@@ -110,7 +287,7 @@ pub fn run(s: &ExtractSettings) -> Result<i32> {
     if let Some(e) = write_error {
         return Err(e).context("writing flows");
     }
-    writer.into_inner().context("writing flows")?;
+    writer.finish().context("writing flows")?;
     if let Some(t) = tmp {
         t.persist(&s.output)
             .map_err(|e| e.error)

@@ -19,7 +19,7 @@ use super::spec::{
     SplitSpec, Target, validate,
 };
 use super::table::{Column, ColumnData, Dataset, MISSING, Table};
-use super::{DataError, split, synthetic};
+use super::{DataError, capture, split, synthetic};
 
 /// Stream of the spec seed used for the `max_rows` subsample.
 const SUBSAMPLE_STREAM: u64 = 0x5AB5_A3B1;
@@ -209,7 +209,18 @@ struct Plan<'a> {
     match_trimmed: bool,
     default_mode: Mode,
     rule: ClassRule,
-    parquet: bool,
+    format: Format,
+}
+
+/// How the files of a load are read.
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Csv,
+    Parquet,
+    /// Packet captures: flows extracted, labelled by rules.
+    Pcap,
+    /// Zeek conn.log: labelled by a column or by rules.
+    Zeek,
 }
 
 fn plan_for(spec: &DatasetSpec) -> Result<Plan<'_>, DataError> {
@@ -277,10 +288,23 @@ fn plan_for(spec: &DatasetSpec) -> Result<Plan<'_>, DataError> {
             match_trimmed: true,
             default_mode: Mode::Numeric,
             rule,
-            parquet: false,
+            format: Format::Csv,
         })
     } else {
-        let label = spec.label.clone().unwrap_or_default();
+        let format = match spec.source {
+            Source::Parquet => Format::Parquet,
+            Source::Pcap => Format::Pcap,
+            Source::Zeek => Format::Zeek,
+            _ => Format::Csv,
+        };
+        let label = match format {
+            Format::Pcap => capture::LABEL_COLUMN.to_string(),
+            Format::Zeek => spec
+                .label
+                .clone()
+                .unwrap_or_else(|| capture::LABEL_COLUMN.to_string()),
+            _ => spec.label.clone().unwrap_or_default(),
+        };
         let normal: Vec<String> = spec.normal_labels.clone().unwrap_or_else(|| {
             DEFAULT_NORMAL_LABELS
                 .iter()
@@ -299,6 +323,9 @@ fn plan_for(spec: &DatasetSpec) -> Result<Plan<'_>, DataError> {
         };
         let mut non_features = vec![label.clone()];
         non_features.extend(spec.drop.iter().cloned());
+        if format == Format::Zeek {
+            non_features.extend(capture::ZEEK_NON_FEATURES.iter().map(|s| s.to_string()));
+        }
         Ok(Plan {
             entry: None,
             header: true,
@@ -311,7 +338,7 @@ fn plan_for(spec: &DatasetSpec) -> Result<Plan<'_>, DataError> {
             match_trimmed: false,
             default_mode: Mode::Infer,
             rule,
-            parquet: spec.source == Source::Parquet,
+            format,
         })
     }
 }
@@ -486,13 +513,15 @@ fn load_files(
 
     // Read every file.
     let mut reads: Vec<Read> = Vec::new();
+    let mut capture_notes: Vec<Option<String>> = Vec::new();
+    let mut packets = 0u64;
     for (role, list) in [("train", &train_list), ("test", &test_list)] {
         for (name, cfile) in list.iter() {
             let path = resolve(name, plan.entry, *cfile, ctx)?;
-            let raw = if plan.parquet {
-                reader::read_parquet(&path, plan.trim_names, hash)?
-            } else {
-                reader::read_csv(
+            let file_labels = || spec.labels.clone().unwrap_or_default().for_file(name);
+            let raw = match plan.format {
+                Format::Parquet => reader::read_parquet(&path, plan.trim_names, hash)?,
+                Format::Csv => reader::read_csv(
                     &path,
                     &CsvOptions {
                         header: plan.header,
@@ -500,7 +529,18 @@ fn load_files(
                         trim_names: plan.trim_names,
                         hash,
                     },
-                )?
+                )?,
+                Format::Pcap => {
+                    let opts = spec.extract.clone().unwrap_or_default();
+                    let (raw, summary) = capture::read_pcap(&path, &file_labels(), &opts, hash)?;
+                    capture_notes.push(capture_note(&path, &summary, &opts));
+                    packets += summary.packets_read;
+                    raw
+                }
+                Format::Zeek => {
+                    let rules = (spec.label.is_none()).then(file_labels);
+                    capture::read_zeek(&path, rules.as_ref(), hash)?
+                }
             };
             let (labels, raw_labels) = read_labels(&raw, &plan)?;
             reads.push(Read {
@@ -758,10 +798,23 @@ fn load_files(
             columns: r.raw.names.len(),
         })
         .collect();
-    let title = plan.entry.map_or_else(
-        || format!("{} file(s)", spec.source.as_str()),
-        |e| e.title.clone(),
-    );
+    warnings.extend(capture_notes.into_iter().flatten());
+    let title = match plan.format {
+        _ if plan.entry.is_some() => plan.entry.map(|e| e.title.clone()).unwrap_or_default(),
+        Format::Pcap => format!(
+            "flows ({} features) extracted from {} packet capture(s), {} packets",
+            match spec.extract.clone().unwrap_or_default().feature_set {
+                anomalab_flow::FeatureSetKind::Cic2017 => "cic2017",
+            },
+            reads.len(),
+            thousands(packets as usize)
+        ),
+        Format::Zeek => format!(
+            "Zeek conn.log file(s), {} connections",
+            thousands(reads.iter().map(|r| r.raw.rows).sum())
+        ),
+        _ => format!("{} file(s)", spec.source.as_str()),
+    };
     let describe_part = |role: &str| -> String {
         reads
             .iter()
@@ -794,6 +847,36 @@ fn load_files(
         source: spec.source.as_str().into(),
         target: target_name.into(),
     })
+}
+
+/// A warning for a capture whose packets were not all used, or whose flow table overflowed.
+fn capture_note(
+    path: &Path,
+    s: &anomalab_flow::Summary,
+    opts: &anomalab_flow::ExtractOptions,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    if s.packets_skipped() > 0 {
+        let reasons: Vec<String> = s
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{n} {}", r.name()))
+            .collect();
+        parts.push(format!(
+            "{} of {} packets skipped ({})",
+            thousands(s.packets_skipped() as usize),
+            thousands(s.packets_read as usize),
+            reasons.join(", ")
+        ));
+    }
+    if s.flows_evicted > 0 {
+        parts.push(format!(
+            "{} flows evicted early (more than {} active flows; raise `extract.max_active_flows`)",
+            thousands(s.flows_evicted as usize),
+            thousands(opts.max_active_flows)
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("{}: {}", file_name(path), parts.join("; ")))
 }
 
 /// The label (and raw label) text of every row of a file.

@@ -9,6 +9,7 @@
 //! * [`split`]: official / hold-out / k-fold splits as index lists.
 //! * [`synthetic`]: seeded flow-like data for `source: synthetic`.
 
+pub mod capture;
 pub mod catalog;
 pub mod error;
 pub mod loaded;
@@ -23,6 +24,7 @@ pub mod verify;
 pub use error::{DataError, Problem};
 pub use loaded::{DATA_DIR_ENV, DataManifest, FileInfo, LoadContext, LoadedData, default_data_dir};
 pub use loader::{FileTable, ReadOptions, load, read_file};
+pub use reader::dedupe_names;
 pub use spec::{DatasetSpec, SplitKind, SplitSpec};
 pub use split::{Fold, SplitPair, TestSource, make_splits};
 pub use table::{Column, ColumnData, Dataset, Table};

@@ -43,6 +43,8 @@ pub(crate) struct RawFile {
     /// CSV only: the text after the header, and the 1-based line number where it starts,
     /// to turn a record index into a line number for error messages.
     text: Option<(Arc<Vec<u8>>, usize, usize)>,
+    /// Without text: the line (or 1-based record) number of record 0.
+    first_record_line: usize,
 }
 
 impl RawFile {
@@ -50,8 +52,35 @@ impl RawFile {
     pub(crate) fn line_of(&self, row: usize) -> usize {
         match &self.text {
             Some((bytes, start, first_line)) => record_line(&bytes[*start..], *first_line, row),
-            // Parquet has no lines: report the 1-based row.
-            None => row + 1,
+            // Parquet has no lines: the 1-based row; Zeek logs: after the header lines.
+            None => row + self.first_record_line,
+        }
+    }
+
+    /// A file read by another reader (captures, Zeek logs): typed columns with unique
+    /// names; record `r` is reported as line `first_record_line + r`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_columns(
+        path: &Path,
+        bytes_on_disk: u64,
+        bytes: u64,
+        sha256: Option<String>,
+        names: Vec<String>,
+        columns: Vec<RawColumn>,
+        rows: usize,
+        first_record_line: usize,
+    ) -> RawFile {
+        RawFile {
+            path: path.to_path_buf(),
+            bytes_on_disk,
+            bytes,
+            sha256,
+            original_names: names.clone(),
+            names: dedupe_names(&names, false),
+            columns,
+            rows,
+            text: None,
+            first_record_line,
         }
     }
 
@@ -231,6 +260,7 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
         columns,
         rows,
         text: Some((Arc::new(bytes), data_start, first_line)),
+        first_record_line: 1,
     })
 }
 
@@ -287,6 +317,7 @@ pub(crate) fn read_parquet(
         columns,
         rows,
         text: None,
+        first_record_line: 1,
     })
 }
 
@@ -313,7 +344,9 @@ fn split_header(line: &str) -> Vec<String> {
 
 /// Trim (if asked), name empty headers `column_<i>` (1-based), and make repeated names
 /// unique the pandas way: the second `x` becomes `x.1`, the third `x.2`.
-fn dedupe_names(names: &[String], trim: bool) -> Vec<String> {
+/// Column names made unique the way pandas does (`a`, `a.1`, `a.2`), optionally trimmed;
+/// an empty name becomes `column_N`.
+pub fn dedupe_names(names: &[String], trim: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(names.len());
     for (i, n) in names.iter().enumerate() {
         let base = if trim {

@@ -7,13 +7,16 @@
 //!
 //! ```yaml
 //! dataset:
-//!   source: nsl_kdd          # or unsw_nb15 | cic_ids2017 | csv | parquet | synthetic
+//!   source: nsl_kdd          # or unsw_nb15 | cic_ids2017 | csv | parquet | pcap | zeek | synthetic
 //!   target: binary
 //! split:
 //!   kind: official           # official | holdout | kfold
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use anomalab_flow::{ExtractOptions, LabelRule, LabelSpec};
 
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -37,6 +40,12 @@ pub enum Source {
     Csv,
     /// Any Parquet file(s) with a declared label column.
     Parquet,
+    /// Packet captures (pcap, pcapng, gzip of either): flows extracted with the `cic2017`
+    /// feature set (the 78 MachineLearningCVE features), labelled by `labels`.
+    Pcap,
+    /// Zeek `conn.log` files (TSV with `#fields`/`#types`, or JSON lines; plain or gzip),
+    /// labelled by a label column (`label`) or by `labels` rules.
+    Zeek,
     /// Generated flow-like data (see `data::synthetic`); no files.
     Synthetic,
 }
@@ -60,6 +69,8 @@ impl Source {
             Source::CicIds2017 => "cic_ids2017",
             Source::Csv => "csv",
             Source::Parquet => "parquet",
+            Source::Pcap => "pcap",
+            Source::Zeek => "zeek",
             Source::Synthetic => "synthetic",
         }
     }
@@ -81,7 +92,8 @@ pub enum Target {
     AttackCat,
     /// cic_ids2017: one class per ` Label` value (`BENIGN` first).
     Label,
-    /// csv/parquet: one class per label value (normal labels first, then alphabetical).
+    /// csv/parquet/pcap/zeek: one class per label value (normal labels first, then
+    /// alphabetical).
     Multiclass,
 }
 
@@ -104,7 +116,9 @@ impl Target {
             Source::NslKdd => &[Target::Binary, Target::Category, Target::Attack],
             Source::UnswNb15 => &[Target::Binary, Target::AttackCat],
             Source::CicIds2017 => &[Target::Binary, Target::Label],
-            Source::Csv | Source::Parquet => &[Target::Binary, Target::Multiclass],
+            Source::Csv | Source::Parquet | Source::Pcap | Source::Zeek => {
+                &[Target::Binary, Target::Multiclass]
+            }
             Source::Synthetic => &[Target::Binary, Target::Attack],
         }
     }
@@ -208,12 +222,104 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
+fn benign() -> String {
+    "BENIGN".to_string()
+}
+
+/// `dataset.labels` for pcap and zeek sources: a default label and rules for every file,
+/// and per-file overrides (a constant label, or `{default, rules}` of its own).
+///
+/// ```yaml
+/// labels:
+///   default: BENIGN
+///   rules: [{label: SIP scan, host: 172.25.105.43}]
+///   files:
+///     pcap/ppa-ftp-crack.pcap: FTP brute force
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureLabels {
+    /// Label of flows no rule matches. Default: `BENIGN`.
+    #[serde(default = "benign")]
+    pub default: String,
+    /// Rules tried in order (first match wins): `label` plus any of `src`, `dst`, `host`
+    /// (address or CIDR), `src_port`, `dst_port`, `port`, `protocol` (number or name),
+    /// `after`, `before` (Unix seconds of the flow start).
+    #[serde(default)]
+    pub rules: Vec<LabelRule>,
+    /// Per-file labels, keyed by the file name as written in `files` (or its last path
+    /// component); these files do not use `default`/`rules`.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileLabels>,
+}
+
+impl Default for CaptureLabels {
+    fn default() -> Self {
+        CaptureLabels {
+            default: benign(),
+            rules: vec![],
+            files: BTreeMap::new(),
+        }
+    }
+}
+
+impl CaptureLabels {
+    /// The key of `files` that applies to the file written `name`, if any.
+    fn file_key(&self, name: &str) -> Option<&str> {
+        if let Some((k, _)) = self.files.get_key_value(name) {
+            return Some(k);
+        }
+        let base = std::path::Path::new(name).file_name()?.to_str()?;
+        self.files.get_key_value(base).map(|(k, _)| k.as_str())
+    }
+
+    /// The labelling of the file written `name` in `files`.
+    pub fn for_file(&self, name: &str) -> LabelSpec {
+        match self.file_key(name).and_then(|k| self.files.get(k)) {
+            Some(FileLabels::Constant(l)) => LabelSpec::constant(l),
+            Some(FileLabels::Rules(s)) => s.clone(),
+            None => LabelSpec {
+                default: self.default.clone(),
+                rules: self.rules.clone(),
+            },
+        }
+    }
+}
+
+/// The labels of one file: a constant, or its own `{default, rules}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FileLabels {
+    Constant(String),
+    Rules(LabelSpec),
+}
+
+impl<'de> Deserialize<'de> for FileLabels {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FileLabels;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a label, or a mapping {default: ..., rules: [...]}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FileLabels, E> {
+                Ok(FileLabels::Constant(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FileLabels, A::Error> {
+                LabelSpec::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(FileLabels::Rules)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// The `dataset:` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {
     /// Where the data comes from: `nsl_kdd`, `unsw_nb15`, `cic_ids2017` (catalog),
-    /// `csv`, `parquet` or `synthetic`. Required, no default.
+    /// `csv`, `parquet`, `pcap`, `zeek` or `synthetic`. Required, no default.
     pub source: Source,
     /// What to predict. Default: `binary` (classes `normal`, `attack`). Other values depend
     /// on the source: nsl_kdd `category` | `attack`; unsw_nb15 `attack_cat`; cic_ids2017
@@ -229,11 +335,12 @@ pub struct DatasetSpec {
     #[serde(default)]
     pub files: Option<FilesSpec>,
     /// csv/parquet: name of the label column, exactly as in the header (CIC-IDS2017 writes
-    /// `" Label"` with a leading space; see `trim_column_names`). Required for csv/parquet;
-    /// not allowed for catalog sources (the catalog defines it) and synthetic.
+    /// `" Label"` with a leading space; see `trim_column_names`). Required for csv/parquet.
+    /// zeek: a label column of the log (e.g. IoT-23's `label`), instead of `labels`. Not
+    /// allowed for catalog sources (the catalog defines it), pcap and synthetic.
     #[serde(default)]
     pub label: Option<String>,
-    /// csv/parquet with `target: binary`: the label values that are normal traffic,
+    /// csv/parquet/pcap/zeek with `target: binary`: the label values that are normal traffic,
     /// compared case-insensitively after trimming spaces; every other value is an attack.
     /// Default: `["normal", "benign", "0"]`.
     #[serde(default)]
@@ -264,6 +371,15 @@ pub struct DatasetSpec {
     /// `strict` refuses the file, `off` skips hashing.
     #[serde(default)]
     pub checksums: Checksums,
+    /// pcap and zeek: how flows are labelled (see [`CaptureLabels`]). Default: every flow
+    /// `BENIGN`. Not allowed with a zeek `label` column, nor for other sources.
+    #[serde(default)]
+    pub labels: Option<CaptureLabels>,
+    /// pcap: flow extraction options (`count_l2_padding`, default true; `include_ipv6`,
+    /// default false; `max_active_flows`; `flow_timeout_us`; `activity_timeout_us`;
+    /// `flush_per_capture`), as for `anomalab extract`.
+    #[serde(default)]
+    pub extract: Option<ExtractOptions>,
 }
 
 impl DatasetSpec {
@@ -281,6 +397,8 @@ impl DatasetSpec {
             rows: None,
             max_rows: None,
             checksums: Checksums::Warn,
+            labels: None,
+            extract: None,
         }
     }
 
@@ -403,14 +521,17 @@ pub fn validate(dataset: &DatasetSpec, split: &SplitSpec) -> Vec<Problem> {
     }
     let is_catalog = src.catalog_name().is_some();
     let is_file = matches!(src, Source::Csv | Source::Parquet);
+    let is_flow = matches!(src, Source::Pcap | Source::Zeek);
     match (&dataset.files, src) {
-        (None, Source::Csv | Source::Parquet) => p.push(Problem::new(
-            "dataset.files",
-            format!(
-                "source `{}` needs `files` (a path, a list of paths, or {{train: ..., test: ...}})",
-                src.as_str()
-            ),
-        )),
+        (None, Source::Csv | Source::Parquet | Source::Pcap | Source::Zeek) => {
+            p.push(Problem::new(
+                "dataset.files",
+                format!(
+                    "source `{}` needs `files` (a path, a list of paths, or {{train: ..., test: ...}})",
+                    src.as_str()
+                ),
+            ))
+        }
         (Some(_), Source::Synthetic) => p.push(Problem::new(
             "dataset.files",
             "source `synthetic` generates its data and reads no files; remove `files`",
@@ -439,32 +560,97 @@ pub fn validate(dataset: &DatasetSpec, split: &SplitSpec) -> Vec<Problem> {
             ),
         ));
     }
-    if !is_file {
-        let why = if is_catalog {
-            "is defined by the catalog for this source"
+    let why = if is_catalog {
+        "is defined by the catalog for this source"
+    } else if src == Source::Pcap {
+        "comes from `labels` for packet captures"
+    } else {
+        "does not apply to synthetic data"
+    };
+    if !is_file && src != Source::Zeek && dataset.label.is_some() {
+        p.push(Problem::new(
+            "dataset.label",
+            format!("the label column {why}; remove `label`"),
+        ));
+    }
+    if !is_file && !is_flow && dataset.normal_labels.is_some() {
+        p.push(Problem::new(
+            "dataset.normal_labels",
+            format!("the normal labels {why}; remove `normal_labels`"),
+        ));
+    }
+    if !is_file && src != Source::Zeek && !dataset.categorical.is_empty() {
+        let why = if src == Source::Pcap {
+            "are all numeric for packet captures"
         } else {
-            "does not apply to synthetic data"
+            why
         };
-        if dataset.label.is_some() {
+        p.push(Problem::new(
+            "dataset.categorical",
+            format!("the categorical columns {why}; remove `categorical`"),
+        ));
+    }
+    if let Some(labels) = &dataset.labels {
+        if !is_flow {
             p.push(Problem::new(
-                "dataset.label",
-                format!("the label column {why}; remove `label`"),
+                "dataset.labels",
+                format!(
+                    "`labels` (labelling rules) applies to sources pcap and zeek only (source is `{}`)",
+                    src.as_str()
+                ),
+            ));
+        } else if dataset.label.is_some() {
+            p.push(Problem::new(
+                "dataset.labels",
+                "give either `label` (a label column of the log) or `labels` (rules), not both",
             ));
         }
-        if dataset.normal_labels.is_some() {
-            p.push(Problem::new(
-                "dataset.normal_labels",
-                format!("the normal labels {why}; remove `normal_labels`"),
-            ));
+        if let Some(f) = &dataset.files {
+            let listed: Vec<&String> = f.train.iter().chain(&f.test).collect();
+            for key in labels.files.keys() {
+                let hit = listed.iter().any(|n| {
+                    n.as_str() == key
+                        || std::path::Path::new(n.as_str())
+                            .file_name()
+                            .is_some_and(|b| b == key.as_str())
+                });
+                if !hit {
+                    let names: Vec<&str> = listed.iter().map(|s| s.as_str()).collect();
+                    let hint = crate::spec::diag::did_you_mean(key, names.iter().copied())
+                        .map(|d| format!("; did you mean `{d}`?"))
+                        .unwrap_or_default();
+                    p.push(Problem::new(
+                        "dataset.labels.files",
+                        format!("`{key}` is not one of the files in `files`{hint}"),
+                    ));
+                }
+            }
         }
-        if !dataset.categorical.is_empty() {
-            p.push(Problem::new(
-                "dataset.categorical",
-                format!("the categorical columns {why}; remove `categorical`"),
-            ));
+        for (i, r) in labels.rules.iter().enumerate() {
+            if r.label.trim().is_empty() {
+                p.push(Problem::new(
+                    format!("dataset.labels.rules[{i}].label"),
+                    "a rule needs a non-empty label",
+                ));
+            }
         }
     }
-    if is_file && dataset.normal_labels.is_some() && dataset.target != Target::Binary {
+    if dataset.extract.is_some() && src != Source::Pcap {
+        p.push(Problem::new(
+            "dataset.extract",
+            format!(
+                "flow extraction options apply to `source: pcap` only (source is `{}`)",
+                src.as_str()
+            ),
+        ));
+    }
+    if is_flow && dataset.trim_column_names.is_some() {
+        p.push(Problem::new(
+            "dataset.trim_column_names",
+            format!("does not apply to source `{}`", src.as_str()),
+        ));
+    }
+    if (is_file || is_flow) && dataset.normal_labels.is_some() && dataset.target != Target::Binary {
         p.push(Problem::new(
             "dataset.normal_labels",
             "`normal_labels` applies to `target: binary` only (with `multiclass` the normal labels are listed first only when they use the default names)",
@@ -513,7 +699,7 @@ pub fn validate(dataset: &DatasetSpec, split: &SplitSpec) -> Vec<Problem> {
     if kind == SplitKind::Official && !dataset.has_test_files() {
         let msg = match src {
             Source::Synthetic => "synthetic data has no official test file; use `kind: holdout` or `kind: kfold`".to_string(),
-            Source::Csv | Source::Parquet => "`official` needs a test file: give `files: {train: ..., test: ...}`, or use `kind: holdout` or `kind: kfold`".to_string(),
+            Source::Csv | Source::Parquet | Source::Pcap | Source::Zeek => "`official` needs a test file: give `files: {train: ..., test: ...}`, or use `kind: holdout` or `kind: kfold`".to_string(),
             _ => format!(
                 "source `{}` has no official test file; use `kind: holdout` or `kind: kfold`, or give `files: {{train: ..., test: ...}}`",
                 src.as_str()

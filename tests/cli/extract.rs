@@ -1,6 +1,7 @@
 //! `anomalab extract` on the real captures.
 
 use super::*;
+use anomalab::data::ColumnData;
 
 fn rows(csv: &str) -> Vec<String> {
     let mut lines: Vec<String> = csv.lines().skip(1).map(str::to_string).collect();
@@ -64,4 +65,75 @@ fn a_corrupt_capture_is_a_clear_error_and_writes_nothing() {
     out.expect(2);
     assert!(out.stderr().contains("bad.pcap"), "{}", out.stderr());
     assert!(!p.path("flows.csv").exists());
+}
+
+#[test]
+fn parquet_output_holds_the_same_flows_as_the_csv() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let pcap = data.join("pcap/honeynet-fc4-voip.pcap");
+    for (out, layout) in [
+        ("flows.csv", "cic85"),
+        ("flows.parquet", "cic85"),
+        ("ml.csv", "mlcve79"),
+        ("ml.parquet", "mlcve79"),
+    ] {
+        p.run(&[
+            "extract",
+            pcap.to_str().unwrap(),
+            "-o",
+            out,
+            "--layout",
+            layout,
+            "--label",
+            "VoIP",
+            "--quiet",
+        ])
+        .expect(0);
+    }
+    let read = |f: &str| {
+        anomalab::data::read_file(
+            &p.path(f),
+            &anomalab::data::ReadOptions {
+                label: Some(" Label".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    for (csv, parquet, n_cols) in [
+        ("flows.csv", "flows.parquet", 84),
+        ("ml.csv", "ml.parquet", 78),
+    ] {
+        let (c, q) = (read(csv), read(parquet));
+        assert_eq!(c.table.n_rows(), q.table.n_rows());
+        assert!(c.table.n_rows() > 100);
+        assert_eq!(c.table.n_cols(), n_cols);
+        assert_eq!(c.labels, q.labels);
+        // same names (the CSV's duplicate ` Fwd Header Length` is `.1` in both)
+        assert_eq!(c.table.names(), q.table.names());
+        for (a, b) in c.table.columns.iter().zip(&q.table.columns) {
+            if a.name == " Timestamp" {
+                continue; // text in the CSV, microseconds in Parquet
+            }
+            match (&a.data, &b.data) {
+                (ColumnData::Numeric(x), ColumnData::Numeric(y)) => {
+                    // Java's Double.toString output parses back to the same double
+                    for (u, v) in x.iter().zip(y) {
+                        assert!(
+                            u == v || (u.is_nan() && v.is_nan()),
+                            "{}: {u} vs {v}",
+                            a.name
+                        );
+                    }
+                }
+                (ColumnData::Categorical { .. }, ColumnData::Categorical { .. }) => {
+                    for r in 0..c.table.n_rows() {
+                        assert_eq!(a.data.text(r), b.data.text(r), "{}", a.name);
+                    }
+                }
+                _ => panic!("{}: types differ", a.name),
+            }
+        }
+    }
 }

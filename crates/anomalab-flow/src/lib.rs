@@ -65,4 +65,4 @@ pub use crate::decode::{PacketInfo, SkipReason};
 pub use crate::error::FlowError;
 pub use crate::extract::{ExtractOptions, Extractor, FeatureSetKind, Progress, Summary};
 pub use crate::features::{EndReason, FeatureSet, FlowRecord};
-pub use crate::labels::{Cidr, LabelRule, LabelSpec};
+pub use crate::labels::{Cidr, FlowKey, LabelRule, LabelSpec, protocol_number};
