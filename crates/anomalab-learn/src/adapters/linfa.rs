@@ -16,9 +16,8 @@ use linfa::prelude::*;
 use linfa_bayes::{GaussianNb, NaiveBayes};
 use linfa_trees::{DecisionTree, SplitQuality};
 use ndarray::{Array1, Array2, ArrayView2};
-use serde::{Deserialize, Serialize};
 
-use super::{TreeSettings, check_train, lib_error, one_hot, tree_param_specs};
+use super::{LibModel, TreeSettings, Wrapped, check_train, lib_error, one_hot, tree_param_specs};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
@@ -70,50 +69,25 @@ impl ClassifierParams for GaussianNbParams {
             .var_smoothing(self.var_smoothing)
             .fit(&ds)
             .map_err(|e| lib_error("linfa-bayes", e))?;
-        Ok(Box::new(GaussianNbModel {
-            n_classes: train.n_classes,
-            n_features: train.x.ncols(),
-            model,
-        }))
+        Ok(Wrapped::boxed(train, model))
     }
 }
 
 /// A fitted Gaussian naive Bayes model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GaussianNbModel {
-    n_classes: usize,
-    n_features: usize,
-    model: GaussianNb<f64, usize>,
-}
+pub type GaussianNbModel = Wrapped<GaussianNb<f64, usize>>;
 
 /// Load a `gaussian_nb` model.
 pub fn gaussian_nb_load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
-    let m: GaussianNbModel = postcard::from_bytes(bytes)?;
-    Ok(Box::new(m))
+    GaussianNbModel::load(bytes)
 }
 
-impl Classifier for GaussianNbModel {
-    fn kind(&self) -> &'static str {
-        GAUSSIAN_NB
-    }
-
-    fn n_classes(&self) -> usize {
-        self.n_classes
-    }
-
-    fn n_features(&self) -> usize {
-        self.n_features
-    }
-
-    /// Posterior class probabilities (0 for classes without training rows); NaN rows for
-    /// input of the wrong width.
-    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        let mut out = Array2::zeros((x.nrows(), self.n_classes));
-        if x.ncols() != self.n_features {
-            out.fill(f64::NAN);
-            return out;
-        }
-        let jll: HashMap<&usize, Array1<f64>> = self.model.joint_log_likelihood(x);
+/// Posterior class probabilities (0 for classes without training rows).
+impl LibModel for GaussianNb<f64, usize> {
+    const KIND: &'static str = GAUSSIAN_NB;
+    const PROBABILITIES: bool = true;
+    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError> {
+        let mut out = Array2::zeros((x.nrows(), n_classes));
+        let jll: HashMap<&usize, Array1<f64>> = self.joint_log_likelihood(x);
         let mut classes: Vec<(usize, &Array1<f64>)> = jll.iter().map(|(&&c, v)| (c, v)).collect();
         classes.sort_by_key(|(c, _)| *c);
         for r in 0..x.nrows() {
@@ -127,16 +101,12 @@ impl Classifier for GaussianNbModel {
                 .sum::<f64>()
                 .ln();
             for (c, v) in &classes {
-                if *c < self.n_classes {
+                if *c < n_classes {
                     out[[r, *c]] = (v[r] - lse).exp();
                 }
             }
         }
-        out
-    }
-
-    fn save(&self) -> Result<Vec<u8>, LearnError> {
-        Ok(postcard::to_allocvec(self)?)
+        Ok(out)
     }
 }
 
@@ -184,55 +154,27 @@ impl ClassifierParams for LinfaTreeParams {
             .min_weight_leaf(s.min_samples_leaf as f32)
             .fit(&ds)
             .map_err(|e| lib_error("linfa-trees", e))?;
-        Ok(Box::new(LinfaTree {
-            n_classes: train.n_classes,
-            n_features: train.x.ncols(),
-            model,
-        }))
+        Ok(Wrapped::boxed(train, model))
     }
 }
 
 /// A fitted linfa decision tree.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LinfaTree {
-    n_classes: usize,
-    n_features: usize,
-    model: DecisionTree<f64, usize>,
-}
+pub type LinfaTree = Wrapped<DecisionTree<f64, usize>>;
 
 /// Load a linfa decision tree.
 pub fn decision_tree_load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
-    let m: LinfaTree = postcard::from_bytes(bytes)?;
-    Ok(Box::new(m))
+    LinfaTree::load(bytes)
 }
 
-impl Classifier for LinfaTree {
-    fn kind(&self) -> &'static str {
-        DECISION_TREE
-    }
-
-    fn n_classes(&self) -> usize {
-        self.n_classes
-    }
-
-    fn n_features(&self) -> usize {
-        self.n_features
-    }
-
-    /// One-hot rows of the predicted labels (linfa's tree has no probabilities).
-    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        if x.ncols() != self.n_features {
-            return Array2::from_elem((x.nrows(), self.n_classes), f64::NAN);
-        }
-        let pred: Array1<usize> = self.model.predict(&x);
-        one_hot(pred.as_slice().unwrap_or(&pred.to_vec()), self.n_classes)
-    }
-
-    fn scores_are_probabilities(&self) -> bool {
-        false
-    }
-
-    fn save(&self) -> Result<Vec<u8>, LearnError> {
-        Ok(postcard::to_allocvec(self)?)
+/// One-hot rows of the predicted labels (linfa's tree has no probabilities).
+impl LibModel for DecisionTree<f64, usize> {
+    const KIND: &'static str = DECISION_TREE;
+    const PROBABILITIES: bool = false;
+    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError> {
+        let pred: Array1<usize> = self.predict(&x);
+        Ok(one_hot(
+            pred.as_slice().unwrap_or(&pred.to_vec()),
+            n_classes,
+        ))
     }
 }

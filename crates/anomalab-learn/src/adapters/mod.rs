@@ -17,10 +17,86 @@ pub mod linfa;
 pub mod smartcore;
 
 use ndarray::{Array2, ArrayView2};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
 use crate::params::{ParamKind, ParamSpec, ParamValue};
-use crate::traits::TrainSet;
+use crate::traits::{Classifier, TrainSet};
+
+/// What anomalab needs from a model fitted by another library.
+pub trait LibModel: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Registry name of the algorithm.
+    const KIND: &'static str;
+    /// True when [`LibModel::scores`] are class probabilities (false: one-hot rows of the
+    /// predicted labels, for libraries that give labels only).
+    const PROBABILITIES: bool;
+    /// Scores of rows that have the training width, `n_classes` columns.
+    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError>;
+}
+
+/// A library model with the dimensions the [`Classifier`] trait reports; saved with
+/// postcard as `(n_classes, n_features, model)`. Input of the wrong width, or a library
+/// error at prediction time, gives rows of NaN.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Wrapped<M> {
+    n_classes: usize,
+    n_features: usize,
+    model: M,
+}
+
+impl<M: LibModel> Wrapped<M> {
+    /// Wraps a model fitted on `train`.
+    pub(crate) fn boxed(train: &TrainSet<'_>, model: M) -> Box<dyn Classifier> {
+        Box::new(Wrapped {
+            n_classes: train.n_classes,
+            n_features: train.x.ncols(),
+            model,
+        })
+    }
+
+    /// Loads a model saved by [`Classifier::save`].
+    pub fn load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
+        let m: Wrapped<M> = postcard::from_bytes(bytes)?;
+        Ok(Box::new(m))
+    }
+
+    /// The library's model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+}
+
+impl<M: LibModel> Classifier for Wrapped<M> {
+    fn kind(&self) -> &'static str {
+        M::KIND
+    }
+
+    fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
+        if x.ncols() != self.n_features {
+            return Array2::from_elem((x.nrows(), self.n_classes), f64::NAN);
+        }
+        self.model
+            .scores(x, self.n_classes)
+            .unwrap_or_else(|_| Array2::from_elem((x.nrows(), self.n_classes), f64::NAN))
+    }
+
+    fn scores_are_probabilities(&self) -> bool {
+        M::PROBABILITIES
+    }
+
+    fn save(&self) -> Result<Vec<u8>, LearnError> {
+        Ok(postcard::to_allocvec(self)?)
+    }
+}
 
 /// Finite features and a valid training set, with at least two classes present.
 pub(crate) fn check_train(train: &TrainSet<'_>, lib: &str) -> Result<(), LearnError> {

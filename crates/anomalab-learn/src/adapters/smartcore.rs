@@ -26,7 +26,9 @@ use smartcore::tree::decision_tree_classifier::{
     DecisionTreeClassifier, DecisionTreeClassifierParameters, SplitCriterion,
 };
 
-use super::{TreeSettings, check_train, lib_error, one_hot, row_major, tree_param_specs};
+use super::{
+    LibModel, TreeSettings, Wrapped, check_train, lib_error, one_hot, row_major, tree_param_specs,
+};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::derive_seed;
@@ -425,63 +427,27 @@ impl ClassifierParams for SmartcoreTreeParams {
         let x = matrix(train.x)?;
         let model = DecisionTreeClassifier::fit(&x, &labels(train), params)
             .map_err(|e| lib_error("smartcore decision tree", e))?;
-        Ok(Box::new(SmartcoreTree {
-            n_classes: train.n_classes,
-            n_features: train.x.ncols(),
-            model,
-        }))
+        Ok(Wrapped::boxed(train, model))
     }
 }
 
 /// A fitted smartcore decision tree.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SmartcoreTree {
-    n_classes: usize,
-    n_features: usize,
-    model: DecisionTreeClassifier<f64, i32, Matrix, Vec<i32>>,
-}
+pub type SmartcoreTree = Wrapped<DecisionTreeClassifier<f64, i32, Matrix, Vec<i32>>>;
 
 /// Load a smartcore decision tree.
 pub fn decision_tree_load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
-    let m: SmartcoreTree = postcard::from_bytes(bytes)?;
-    Ok(Box::new(m))
+    SmartcoreTree::load(bytes)
 }
 
-impl Classifier for SmartcoreTree {
-    fn kind(&self) -> &'static str {
-        DECISION_TREE
-    }
-
-    fn n_classes(&self) -> usize {
-        self.n_classes
-    }
-
-    fn n_features(&self) -> usize {
-        self.n_features
-    }
-
-    /// One-hot rows of the predicted labels.
-    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        let nan = || Array2::from_elem((x.nrows(), self.n_classes), f64::NAN);
-        if x.ncols() != self.n_features {
-            return nan();
-        }
-        match matrix(x).and_then(|m| {
-            self.model
-                .predict(&m)
-                .map_err(|e| lib_error("smartcore", e))
-        }) {
-            Ok(pred) => predictions_to_scores(&pred, self.n_classes),
-            Err(_) => nan(),
-        }
-    }
-
-    fn scores_are_probabilities(&self) -> bool {
-        false
-    }
-
-    fn save(&self) -> Result<Vec<u8>, LearnError> {
-        Ok(postcard::to_allocvec(self)?)
+/// One-hot rows of the predicted labels (smartcore's tree `predict_proba` is that too).
+impl LibModel for DecisionTreeClassifier<f64, i32, Matrix, Vec<i32>> {
+    const KIND: &'static str = DECISION_TREE;
+    const PROBABILITIES: bool = false;
+    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError> {
+        let pred = self
+            .predict(&matrix(x)?)
+            .map_err(|e| lib_error("smartcore", e))?;
+        Ok(predictions_to_scores(&pred, n_classes))
     }
 }
 
@@ -546,63 +512,27 @@ impl ClassifierParams for SmartcoreForestParams {
         let x = matrix(train.x)?;
         let model = RandomForestClassifier::fit(&x, &labels(train), params)
             .map_err(|e| lib_error("smartcore random forest", e))?;
-        Ok(Box::new(SmartcoreForest {
-            n_classes: train.n_classes,
-            n_features: train.x.ncols(),
-            model,
-        }))
+        Ok(Wrapped::boxed(train, model))
     }
 }
 
 /// A fitted smartcore random forest.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SmartcoreForest {
-    n_classes: usize,
-    n_features: usize,
-    model: RandomForestClassifier<f64, i32, Matrix, Vec<i32>>,
-}
+pub type SmartcoreForest = Wrapped<RandomForestClassifier<f64, i32, Matrix, Vec<i32>>>;
 
 /// Load a smartcore random forest.
 pub fn random_forest_load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnError> {
-    let m: SmartcoreForest = postcard::from_bytes(bytes)?;
-    Ok(Box::new(m))
+    SmartcoreForest::load(bytes)
 }
 
-impl Classifier for SmartcoreForest {
-    fn kind(&self) -> &'static str {
-        RANDOM_FOREST
-    }
-
-    fn n_classes(&self) -> usize {
-        self.n_classes
-    }
-
-    fn n_features(&self) -> usize {
-        self.n_features
-    }
-
-    /// One-hot rows of the majority vote (smartcore's forest gives no probabilities).
-    fn scores(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        let nan = || Array2::from_elem((x.nrows(), self.n_classes), f64::NAN);
-        if x.ncols() != self.n_features {
-            return nan();
-        }
-        match matrix(x).and_then(|m| {
-            self.model
-                .predict(&m)
-                .map_err(|e| lib_error("smartcore", e))
-        }) {
-            Ok(pred) => predictions_to_scores(&pred, self.n_classes),
-            Err(_) => nan(),
-        }
-    }
-
-    fn scores_are_probabilities(&self) -> bool {
-        false
-    }
-
-    fn save(&self) -> Result<Vec<u8>, LearnError> {
-        Ok(postcard::to_allocvec(self)?)
+/// One-hot rows of the majority vote (smartcore's forest gives no probabilities).
+impl LibModel for RandomForestClassifier<f64, i32, Matrix, Vec<i32>> {
+    const KIND: &'static str = RANDOM_FOREST;
+    const PROBABILITIES: bool = false;
+    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError> {
+        let pred = self
+            .predict(&matrix(x)?)
+            .map_err(|e| lib_error("smartcore", e))?;
+        Ok(predictions_to_scores(&pred, n_classes))
     }
 }
 
