@@ -57,6 +57,11 @@ fn csv_spec(file: &str, label: &str) -> DatasetSpec {
     s
 }
 
+/// Loads `file` from `dir` as a csv source with label column `label`, hold-out split.
+fn load_csv(dir: &Path, file: &str, label: &str) -> Result<anomalab::data::LoadedData, DataError> {
+    load(&csv_spec(file, label), &holdout(), &LoadContext::new(dir))
+}
+
 fn holdout() -> SplitSpec {
     SplitSpec {
         kind: Some(SplitKind::Holdout),
@@ -161,12 +166,7 @@ fn label_with_leading_space_is_explained() {
         "flows.csv",
         b"Flow Duration, Total Fwd Packets, Label\n1,2,BENIGN\n3,4,DDoS\n",
     );
-    let e = load(
-        &csv_spec("flows.csv", "Label"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap_err();
+    let e = load_csv(tmp.path(), "flows.csv", "Label").unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -176,12 +176,7 @@ fn label_with_leading_space_is_explained() {
         )
     );
     // both suggested fixes work
-    let ok = load(
-        &csv_spec("flows.csv", " Label"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap();
+    let ok = load_csv(tmp.path(), "flows.csv", " Label").unwrap();
     assert_eq!(
         ok.train.features.names(),
         ["Flow Duration", " Total Fwd Packets"]
@@ -196,12 +191,7 @@ fn label_with_leading_space_is_explained() {
     assert_eq!(ok.train.class_counts(), [1, 1]);
 
     // a typo gets a suggestion and the column list
-    let e = load(
-        &csv_spec("flows.csv", "Lable"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap_err();
+    let e = load_csv(tmp.path(), "flows.csv", "Lable").unwrap_err();
     assert!(e.to_string().ends_with(
         "label column `Lable` not found; did you mean ` Label`? (the file has 3 columns: `Flow Duration`, ` Total Fwd Packets`, ` Label`)"
     ), "{e}");
@@ -211,12 +201,7 @@ fn label_with_leading_space_is_explained() {
 fn one_class_in_the_data_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "a.csv", b"x,y\n1,normal\n2,Normal\n3,NORMAL\n");
-    let e = load(
-        &csv_spec("a.csv", "y"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap_err();
+    let e = load_csv(tmp.path(), "a.csv", "y").unwrap_err();
     assert_eq!(
         e.to_string(),
         "a.csv (label column `y`); target binary treats `normal`, `benign`, `0` as normal (set `normal_labels` to change that): \
@@ -259,12 +244,7 @@ fn empty_files_are_named() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "empty.csv", b"");
     write(tmp.path(), "header.csv", b"a,b,label\n\n");
-    let e = load(
-        &csv_spec("empty.csv", "label"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap_err();
+    let e = load_csv(tmp.path(), "empty.csv", "label").unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -272,12 +252,7 @@ fn empty_files_are_named() {
             tmp.path().join("empty.csv").display()
         )
     );
-    let e = load(
-        &csv_spec("header.csv", "label"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap_err();
+    let e = load_csv(tmp.path(), "header.csv", "label").unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -315,24 +290,14 @@ fn non_numeric_cell_in_a_numeric_column_gives_file_line_column_value() {
         "b.csv",
         b"n,label\n1,normal\nInfinity,attack\n-inf,normal\nNaN,attack\n,normal\n",
     );
-    let d = load(
-        &csv_spec("b.csv", "label"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap();
+    let d = load_csv(tmp.path(), "b.csv", "label").unwrap();
     let ColumnData::Numeric(v) = &d.train.features.columns[0].data else {
         panic!("not numeric")
     };
     assert_eq!(v[..3], [1.0, f64::INFINITY, f64::NEG_INFINITY]);
     assert!(v[3].is_nan() && v[4].is_nan());
     write(tmp.path(), "c.csv", b"n,label\n1,normal\nabc,attack\n");
-    let d = load(
-        &csv_spec("c.csv", "label"),
-        &holdout(),
-        &LoadContext::new(tmp.path()),
-    )
-    .unwrap();
+    let d = load_csv(tmp.path(), "c.csv", "label").unwrap();
     assert!(matches!(
         d.train.features.columns[0].data,
         ColumnData::Categorical { .. }
