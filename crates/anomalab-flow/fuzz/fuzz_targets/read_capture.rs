@@ -1,7 +1,8 @@
 //! Fuzz target: any byte string fed as a capture (pcap, pcapng, gzip, garbage) and as a
 //! Zeek log must end in `Ok` or a typed error, never a panic; emitted flows must format.
 //!
-//! Run: `cd crates/anomalab-flow/fuzz && cargo +nightly fuzz run read_capture -- -max_total_time=300`
+//! Run (stable toolchain; cargo-fuzz needs `-Z` flags): `cd crates/anomalab-flow/fuzz &&
+//! RUSTC_BOOTSTRAP=1 cargo fuzz run read_capture -- -max_total_time=300`
 #![no_main]
 
 use anomalab_flow::{CsvLayout, ExtractOptions, Extractor, write_csv};
