@@ -6,11 +6,12 @@
 //! UTC (or a fixed offset), as the reference does.
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
 use crate::features::FlowRecord;
-use crate::javafmt::push_java_double;
+use crate::javafmt::push_java_double_bytes;
 
 /// Header line of the 85-column layout (no trailing newline).
 pub const CIC85_HEADER: &str = "Flow ID, Source IP, Source Port, Destination IP, Destination Port, Protocol, Timestamp, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets, Fwd Packet Length Max, Fwd Packet Length Min, Fwd Packet Length Mean, Fwd Packet Length Std,Bwd Packet Length Max, Bwd Packet Length Min, Bwd Packet Length Mean, Bwd Packet Length Std,Flow Bytes/s, Flow Packets/s, Flow IAT Mean, Flow IAT Std, Flow IAT Max, Flow IAT Min,Fwd IAT Total, Fwd IAT Mean, Fwd IAT Std, Fwd IAT Max, Fwd IAT Min,Bwd IAT Total, Bwd IAT Mean, Bwd IAT Std, Bwd IAT Max, Bwd IAT Min,Fwd PSH Flags, Bwd PSH Flags, Fwd URG Flags, Bwd URG Flags, Fwd Header Length, Bwd Header Length,Fwd Packets/s, Bwd Packets/s, Min Packet Length, Max Packet Length, Packet Length Mean, Packet Length Std, Packet Length Variance,FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count, CWE Flag Count, ECE Flag Count, Down/Up Ratio, Average Packet Size, Avg Fwd Segment Size, Avg Bwd Segment Size, Fwd Header Length,Fwd Avg Bytes/Bulk, Fwd Avg Packets/Bulk, Fwd Avg Bulk Rate, Bwd Avg Bytes/Bulk, Bwd Avg Packets/Bulk,Bwd Avg Bulk Rate,Subflow Fwd Packets, Subflow Fwd Bytes, Subflow Bwd Packets, Subflow Bwd Bytes,Init_Win_bytes_forward, Init_Win_bytes_backward, act_data_pkt_fwd, min_seg_size_forward,Active Mean, Active Std, Active Max, Active Min,Idle Mean, Idle Std, Idle Max, Idle Min, Label";
@@ -45,7 +46,7 @@ pub struct CsvWriter<W: Write> {
     out: W,
     layout: CsvLayout,
     utc_offset_s: i64,
-    line: String,
+    line: Vec<u8>,
 }
 
 impl<W: Write> CsvWriter<W> {
@@ -64,16 +65,16 @@ impl<W: Write> CsvWriter<W> {
             out,
             layout,
             utc_offset_s,
-            line: String::with_capacity(1024),
+            line: Vec::with_capacity(4096),
         })
     }
 
     /// Writes one record.
     pub fn write(&mut self, r: &FlowRecord) -> io::Result<()> {
         self.line.clear();
-        format_row(r, self.layout, self.utc_offset_s, &mut self.line);
-        self.line.push('\n');
-        self.out.write_all(self.line.as_bytes())
+        format_row_bytes(r, self.layout, self.utc_offset_s, &mut self.line);
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     /// Flushes and returns the inner writer.
@@ -94,48 +95,132 @@ pub fn write_csv<W: Write>(records: &[FlowRecord], layout: CsvLayout, out: W) ->
 
 /// Appends one CSV row (no newline) for `r`.
 pub fn format_row(r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64, out: &mut String) {
-    use std::fmt::Write as _;
+    let mut b = Vec::with_capacity(2048);
+    format_row_bytes(r, layout, utc_offset_s, &mut b);
+    // Every cell is ASCII except the label, which is a `str`: the row is valid UTF-8.
+    out.push_str(&String::from_utf8_lossy(&b));
+}
+
+/// Appends one CSV row (no newline) for `r` to a byte buffer (what [`CsvWriter`] uses).
+pub fn format_row_bytes(r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64, out: &mut Vec<u8>) {
+    // Room for the widest cells (25 bytes) so that the pushes below do not reallocate.
+    out.reserve(160 + r.flow_id.len() + r.label.len() + 26 * r.values.len());
     match layout {
         CsvLayout::Cic85 => {
-            let _ = write!(
-                out,
-                "{},{},{},{},{},{},",
-                r.flow_id, r.src_ip, r.src_port, r.dst_ip, r.dst_port, r.protocol
-            );
-            push_timestamp(out, r.start_us, utc_offset_s);
-            out.push(',');
+            out.extend_from_slice(r.flow_id.as_bytes());
+            out.push(b',');
+            push_ip(out, r.src_ip);
+            out.push(b',');
+            push_u32(out, r.src_port as u32);
+            out.push(b',');
+            push_ip(out, r.dst_ip);
+            out.push(b',');
+            push_u32(out, r.dst_port as u32);
+            out.push(b',');
+            push_u32(out, r.protocol as u32);
+            out.push(b',');
+            push_timestamp_bytes(out, r.start_us, utc_offset_s);
+            out.push(b',');
         }
         CsvLayout::Mlcve79 => {
-            let _ = write!(out, "{},", r.dst_port);
+            push_u32(out, r.dst_port as u32);
+            out.push(b',');
         }
     }
     for (i, v) in r.values.iter().enumerate() {
         if i < 128 && r.int_mask & (1u128 << i) != 0 {
-            out.push_str(itoa::Buffer::new().format(*v as i64));
+            push_i64(out, *v as i64);
         } else {
-            push_java_double(out, *v);
+            push_java_double_bytes(out, *v);
         }
-        out.push(',');
+        out.push(b',');
     }
-    out.push_str(&r.label);
+    out.extend_from_slice(r.label.as_bytes());
+}
+
+/// Decimal digits of `v`.
+#[inline]
+pub(crate) fn push_u32(out: &mut Vec<u8>, v: u32) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
+/// Decimal digits of `v`, with `-` when negative.
+#[inline]
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if (0..10).contains(&v) {
+        out.push(b'0' + v as u8);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
+/// Dotted quad for IPv4 (as `Ipv4Addr`'s `Display`), `Ipv6Addr`'s `Display` for IPv6.
+#[inline]
+pub(crate) fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(a) => push_ipv4(out, a.octets()),
+        IpAddr::V6(a) => {
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
+/// Dotted quad of four octets.
+#[inline]
+pub(crate) fn push_ipv4(out: &mut Vec<u8>, o: [u8; 4]) {
+    for (i, b) in o.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        if b >= 100 {
+            out.extend_from_slice(&[b'0' + b / 100, b'0' + b / 10 % 10, b'0' + b % 10]);
+        } else if b >= 10 {
+            out.extend_from_slice(&[b'0' + b / 10, b'0' + b % 10]);
+        } else {
+            out.push(b'0' + b);
+        }
+    }
 }
 
 /// `dd/MM/yyyy hh:mm:ss` (12-hour clock, no AM/PM) of `ts_us` + offset, truncated to the
 /// second like the reference (`flowStartTime / 1000` then a date format).
 pub fn push_timestamp(out: &mut String, ts_us: i64, utc_offset_s: i64) {
-    use std::fmt::Write as _;
+    let mut b = Vec::with_capacity(24);
+    push_timestamp_bytes(&mut b, ts_us, utc_offset_s);
+    out.push_str(&String::from_utf8_lossy(&b));
+}
+
+/// [`push_timestamp`] into a byte buffer.
+pub fn push_timestamp_bytes(out: &mut Vec<u8>, ts_us: i64, utc_offset_s: i64) {
     let secs = ts_us.div_euclid(1_000_000) + utc_offset_s;
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let h24 = sod / 3600;
     let h12 = if h24 % 12 == 0 { 12 } else { h24 % 12 };
-    let _ = write!(
-        out,
-        "{d:02}/{m:02}/{y:04} {h12:02}:{:02}:{:02}",
-        (sod / 60) % 60,
-        sod % 60
-    );
+    let two = |out: &mut Vec<u8>, v: i64| {
+        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+    };
+    two(out, d as i64);
+    out.push(b'/');
+    two(out, m as i64);
+    out.push(b'/');
+    if (0..10_000).contains(&y) {
+        two(out, y / 100);
+        two(out, y % 100);
+    } else {
+        let _ = write!(out, "{y:04}");
+    }
+    out.push(b' ');
+    two(out, h12);
+    out.push(b':');
+    two(out, (sod / 60) % 60);
+    out.push(b':');
+    two(out, sod % 60);
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
@@ -171,6 +256,59 @@ mod tests {
         // Midnight and noon both print as 12.
         push_timestamp(&mut s, 0, 0);
         assert_eq!(s, "01/01/1970 12:00:00");
+    }
+
+    #[test]
+    fn byte_formatters_match_display() {
+        // Every octet value in every position, against `Ipv4Addr`'s `Display`.
+        for v in 0..=255u8 {
+            for pos in 0..4 {
+                let mut o = [10, 0, 1, 255];
+                o[pos] = v;
+                let mut b = Vec::new();
+                push_ipv4(&mut b, o);
+                assert_eq!(b, std::net::Ipv4Addr::from(o).to_string().as_bytes());
+            }
+        }
+        let v6: IpAddr = "fe80::1:2".parse().unwrap();
+        let mut b = Vec::new();
+        push_ip(&mut b, v6);
+        assert_eq!(b, b"fe80::1:2");
+        for v in [0i64, 9, 10, 99, 100, -1, -10, 65_535, i64::MIN, i64::MAX] {
+            let mut b = Vec::new();
+            push_i64(&mut b, v);
+            assert_eq!(b, v.to_string().as_bytes());
+        }
+        for v in [0u32, 9, 10, 443, 65_535, u32::MAX] {
+            let mut b = Vec::new();
+            push_u32(&mut b, v);
+            assert_eq!(b, v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn timestamp_digits_match_formatted_fields() {
+        // The byte formatter against `format!` of the same calendar fields, over dates from
+        // before 1970 to after 9999 and every hour of a day.
+        let mut t: i64 = -2_000_000_000_000_000;
+        while t < 400_000_000_000_000_000 {
+            for off in [0, -10_800, 3_600 * 13] {
+                let secs = t.div_euclid(1_000_000) + off;
+                let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+                let sod = secs.rem_euclid(86_400);
+                let h24 = sod / 3600;
+                let h12 = if h24 % 12 == 0 { 12 } else { h24 % 12 };
+                let want = format!(
+                    "{d:02}/{m:02}/{y:04} {h12:02}:{:02}:{:02}",
+                    (sod / 60) % 60,
+                    sod % 60
+                );
+                let mut b = Vec::new();
+                push_timestamp_bytes(&mut b, t, off);
+                assert_eq!(String::from_utf8(b).unwrap(), want, "{t} {off}");
+            }
+            t += 3_599_999_999_937;
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::cic2017::Cic2017;
+use crate::csv::{push_ip, push_ipv4, push_u32};
 use crate::decode::{DecodeOptions, PacketInfo, SkipReason, decode};
 use crate::error::FlowError;
 use crate::features::{EndReason, FeatureSet, FlowRecord, Step};
@@ -289,6 +290,26 @@ fn ip_of(a: &[u8; 16], v6: bool) -> IpAddr {
     }
 }
 
+/// `A-B-portA-portB-proto` of a key (the addresses as `IpAddr` displays them).
+fn flow_id(key: &Key) -> String {
+    let mut b = Vec::with_capacity(if key.v6 { 96 } else { 40 });
+    if key.v6 {
+        push_ip(&mut b, ip_of(&key.a, true));
+        b.push(b'-');
+        push_ip(&mut b, ip_of(&key.b, true));
+    } else {
+        push_ipv4(&mut b, [key.a[0], key.a[1], key.a[2], key.a[3]]);
+        b.push(b'-');
+        push_ipv4(&mut b, [key.b[0], key.b[1], key.b[2], key.b[3]]);
+    }
+    for v in [key.pa as u32, key.pb as u32, key.proto as u32] {
+        b.push(b'-');
+        push_u32(&mut b, v);
+    }
+    // Digits, dots, colons and dashes only.
+    String::from_utf8(b).unwrap_or_default()
+}
+
 struct Entry<Fl> {
     src: [u8; 16],
     dst: [u8; 16],
@@ -479,14 +500,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
         let int_mask = self.fs.finish(&e.flow, &mut self.values);
         let src = &self.sources[e.source as usize];
         let mut rec = FlowRecord {
-            flow_id: format!(
-                "{}-{}-{}-{}-{}",
-                ip_of(&key.a, key.v6),
-                ip_of(&key.b, key.v6),
-                key.pa,
-                key.pb,
-                key.proto
-            ),
+            flow_id: flow_id(key),
             src_ip: ip_of(&e.src, key.v6),
             src_port: e.sport,
             dst_ip: ip_of(&e.dst, key.v6),
@@ -743,5 +757,30 @@ mod tests {
         let k1 = key_of(&pkt([127, 0, 0, 1], [127, 0, 0, 1], 40000, 8080));
         let k2 = key_of(&pkt([127, 0, 0, 1], [127, 0, 0, 1], 8080, 40000));
         assert!(k1 != k2);
+    }
+
+    #[test]
+    fn flow_id_text_matches_display() {
+        let k = key_of(&pkt([104, 16, 207, 165], [192, 168, 10, 5], 443, 51000));
+        assert_eq!(flow_id(&k), "192.168.10.5-104.16.207.165-51000-443-6");
+        let mut p = pkt([0; 4], [0; 4], 0, 65535);
+        p.v6 = true;
+        p.src = "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets();
+        p.dst = "fe80::2".parse::<Ipv6Addr>().unwrap().octets();
+        p.protocol = 17;
+        // fe80 sorts first (0xfe is -2 as a signed byte).
+        let k = key_of(&p);
+        assert_eq!(flow_id(&k), "fe80::2-2001:db8::1-65535-0-17");
+        assert_eq!(
+            flow_id(&k),
+            format!(
+                "{}-{}-{}-{}-{}",
+                ip_of(&k.a, k.v6),
+                ip_of(&k.b, k.v6),
+                k.pa,
+                k.pb,
+                k.proto
+            )
+        );
     }
 }
