@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::features::FlowRecord;
-use crate::javafmt::push_java_double_bytes;
+use crate::javafmt::{JAVA_DOUBLE_ROOM, write_digits, write_java_double};
 
 /// Header line of the 85-column layout (no trailing newline).
 pub const CIC85_HEADER: &str = "Flow ID, Source IP, Source Port, Destination IP, Destination Port, Protocol, Timestamp, Flow Duration, Total Fwd Packets, Total Backward Packets,Total Length of Fwd Packets, Total Length of Bwd Packets, Fwd Packet Length Max, Fwd Packet Length Min, Fwd Packet Length Mean, Fwd Packet Length Std,Bwd Packet Length Max, Bwd Packet Length Min, Bwd Packet Length Mean, Bwd Packet Length Std,Flow Bytes/s, Flow Packets/s, Flow IAT Mean, Flow IAT Std, Flow IAT Max, Flow IAT Min,Fwd IAT Total, Fwd IAT Mean, Fwd IAT Std, Fwd IAT Max, Fwd IAT Min,Bwd IAT Total, Bwd IAT Mean, Bwd IAT Std, Bwd IAT Max, Bwd IAT Min,Fwd PSH Flags, Bwd PSH Flags, Fwd URG Flags, Bwd URG Flags, Fwd Header Length, Bwd Header Length,Fwd Packets/s, Bwd Packets/s, Min Packet Length, Max Packet Length, Packet Length Mean, Packet Length Std, Packet Length Variance,FIN Flag Count, SYN Flag Count, RST Flag Count, PSH Flag Count, ACK Flag Count, URG Flag Count, CWE Flag Count, ECE Flag Count, Down/Up Ratio, Average Packet Size, Avg Fwd Segment Size, Avg Bwd Segment Size, Fwd Header Length,Fwd Avg Bytes/Bulk, Fwd Avg Packets/Bulk, Fwd Avg Bulk Rate, Bwd Avg Bytes/Bulk, Bwd Avg Packets/Bulk,Bwd Avg Bulk Rate,Subflow Fwd Packets, Subflow Fwd Bytes, Subflow Bwd Packets, Subflow Bwd Bytes,Init_Win_bytes_forward, Init_Win_bytes_backward, act_data_pkt_fwd, min_seg_size_forward,Active Mean, Active Std, Active Max, Active Min,Idle Mean, Idle Std, Idle Max, Idle Min, Label";
@@ -71,10 +71,16 @@ impl<W: Write> CsvWriter<W> {
 
     /// Writes one record.
     pub fn write(&mut self, r: &FlowRecord) -> io::Result<()> {
-        self.line.clear();
-        format_row_bytes(r, self.layout, self.utc_offset_s, &mut self.line);
-        self.line.push(b'\n');
-        self.out.write_all(&self.line)
+        // `line` only grows; rows are written into it in place (no per-cell copies).
+        let room = row_room(r) + 1;
+        if self.line.len() < room {
+            self.line.resize(room, 0);
+        }
+        let mut row = Row::new(&mut self.line);
+        write_row(&mut row, r, self.layout, self.utc_offset_s);
+        row.byte(b'\n');
+        let n = row.len();
+        self.out.write_all(&self.line[..n])
     }
 
     /// Flushes and returns the inner writer.
@@ -101,89 +107,185 @@ pub fn format_row(r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64, out: &mu
     out.push_str(&String::from_utf8_lossy(&b));
 }
 
-/// Appends one CSV row (no newline) for `r` to a byte buffer (what [`CsvWriter`] uses).
+/// Appends one CSV row (no newline) for `r` to a byte buffer.
 pub fn format_row_bytes(r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64, out: &mut Vec<u8>) {
-    // Room for the widest cells (25 bytes) so that the pushes below do not reallocate.
-    out.reserve(160 + r.flow_id.len() + r.label.len() + 26 * r.values.len());
+    let start = out.len();
+    out.resize(start + row_room(r), 0);
+    let mut row = Row::new(&mut out[start..]);
+    write_row(&mut row, r, layout, utc_offset_s);
+    let n = row.len();
+    out.truncate(start + n);
+}
+
+/// An upper bound of the length of `r`'s row: 160 bytes for the identity columns (two
+/// IPv6 addresses of at most 45 bytes, ports, protocol, timestamp, commas) plus the Flow
+/// ID and label, and the room one value cell may need.
+fn row_room(r: &FlowRecord) -> usize {
+    160 + r.flow_id.len() + r.label.len() + (JAVA_DOUBLE_ROOM + 1) * r.values.len()
+}
+
+fn write_row(row: &mut Row<'_>, r: &FlowRecord, layout: CsvLayout, utc_offset_s: i64) {
     match layout {
         CsvLayout::Cic85 => {
-            out.extend_from_slice(r.flow_id.as_bytes());
-            out.push(b',');
-            push_ip(out, r.src_ip);
-            out.push(b',');
-            push_u32(out, r.src_port as u32);
-            out.push(b',');
-            push_ip(out, r.dst_ip);
-            out.push(b',');
-            push_u32(out, r.dst_port as u32);
-            out.push(b',');
-            push_u32(out, r.protocol as u32);
-            out.push(b',');
-            push_timestamp_bytes(out, r.start_us, utc_offset_s);
-            out.push(b',');
+            row.put(r.flow_id.as_bytes());
+            row.byte(b',');
+            row.ip(r.src_ip);
+            row.byte(b',');
+            row.digits(r.src_port as u64);
+            row.byte(b',');
+            row.ip(r.dst_ip);
+            row.byte(b',');
+            row.digits(r.dst_port as u64);
+            row.byte(b',');
+            row.digits(r.protocol as u64);
+            row.byte(b',');
+            row.timestamp(r.start_us, utc_offset_s);
+            row.byte(b',');
         }
         CsvLayout::Mlcve79 => {
-            push_u32(out, r.dst_port as u32);
-            out.push(b',');
+            row.digits(r.dst_port as u64);
+            row.byte(b',');
         }
     }
     for (i, v) in r.values.iter().enumerate() {
         if i < 128 && r.int_mask & (1u128 << i) != 0 {
-            push_i64(out, *v as i64);
+            row.int(*v as i64);
         } else {
-            push_java_double_bytes(out, *v);
+            row.java_double(*v);
         }
-        out.push(b',');
+        row.byte(b',');
     }
-    out.extend_from_slice(r.label.as_bytes());
+    row.put(r.label.as_bytes());
+}
+
+/// Writes cells into a byte slice from its start; every write panics rather than
+/// overflow, and the callers size the slice with [`row_room`].
+struct Row<'a> {
+    b: &'a mut [u8],
+    n: usize,
+}
+
+impl<'a> Row<'a> {
+    fn new(b: &'a mut [u8]) -> Self {
+        Row { b, n: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    #[inline]
+    fn byte(&mut self, c: u8) {
+        self.b[self.n] = c;
+        self.n += 1;
+    }
+
+    #[inline]
+    fn put(&mut self, s: &[u8]) {
+        self.b[self.n..self.n + s.len()].copy_from_slice(s);
+        self.n += s.len();
+    }
+
+    #[inline]
+    fn digits(&mut self, v: u64) {
+        if v < 10 {
+            // Most integer cells are flags and small counts.
+            self.byte(b'0' + v as u8);
+        } else {
+            self.n += write_digits(v, &mut self.b[self.n..]);
+        }
+    }
+
+    #[inline]
+    fn int(&mut self, v: i64) {
+        if v < 0 {
+            self.byte(b'-');
+        }
+        self.digits(v.unsigned_abs());
+    }
+
+    #[inline]
+    fn java_double(&mut self, x: f64) {
+        self.n += write_java_double(x, &mut self.b[self.n..]);
+    }
+
+    /// Dotted quad, as `Ipv4Addr`'s `Display`.
+    #[inline]
+    fn ipv4(&mut self, o: [u8; 4]) {
+        self.digits(o[0] as u64);
+        for b in &o[1..] {
+            self.byte(b'.');
+            self.digits(*b as u64);
+        }
+    }
+
+    /// `IpAddr`'s `Display` (IPv4 without the formatting machinery).
+    #[inline]
+    fn ip(&mut self, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(a) => self.ipv4(a.octets()),
+            IpAddr::V6(a) => self.put(a.to_string().as_bytes()),
+        }
+    }
+
+    /// Two digits of `v` < 100.
+    #[inline]
+    fn two(&mut self, v: i64) {
+        self.byte(b'0' + (v / 10) as u8);
+        self.byte(b'0' + (v % 10) as u8);
+    }
+
+    /// `dd/MM/yyyy hh:mm:ss` (12-hour clock, no AM/PM) of `ts_us` + offset, truncated to
+    /// the second.
+    fn timestamp(&mut self, ts_us: i64, utc_offset_s: i64) {
+        let secs = ts_us.div_euclid(1_000_000) + utc_offset_s;
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let h24 = sod / 3600;
+        let h12 = if h24 % 12 == 0 { 12 } else { h24 % 12 };
+        self.two(d as i64);
+        self.byte(b'/');
+        self.two(m as i64);
+        self.byte(b'/');
+        if (0..10_000).contains(&y) {
+            self.two(y / 100);
+            self.two(y % 100);
+        } else {
+            self.put(format!("{y:04}").as_bytes());
+        }
+        self.byte(b' ');
+        self.two(h12);
+        self.byte(b':');
+        self.two((sod / 60) % 60);
+        self.byte(b':');
+        self.two(sod % 60);
+    }
+}
+
+/// Runs `f` on a [`Row`] over a stack buffer of `N` bytes and appends what it wrote.
+#[inline]
+fn append<const N: usize>(out: &mut Vec<u8>, f: impl FnOnce(&mut Row<'_>)) {
+    let mut b = [0u8; N];
+    let mut row = Row::new(&mut b);
+    f(&mut row);
+    let n = row.len();
+    out.extend_from_slice(&b[..n]);
 }
 
 /// Decimal digits of `v`.
-#[inline]
 pub(crate) fn push_u32(out: &mut Vec<u8>, v: u32) {
-    if v < 10 {
-        out.push(b'0' + v as u8);
-    } else {
-        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-    }
+    append::<10>(out, |r| r.digits(v as u64));
 }
 
-/// Decimal digits of `v`, with `-` when negative.
-#[inline]
-fn push_i64(out: &mut Vec<u8>, v: i64) {
-    if (0..10).contains(&v) {
-        out.push(b'0' + v as u8);
-    } else {
-        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-    }
-}
-
-/// Dotted quad for IPv4 (as `Ipv4Addr`'s `Display`), `Ipv6Addr`'s `Display` for IPv6.
-#[inline]
+/// `IpAddr`'s `Display`.
 pub(crate) fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(a) => push_ipv4(out, a.octets()),
-        IpAddr::V6(a) => {
-            let _ = write!(out, "{a}");
-        }
-    }
+    append::<64>(out, |r| r.ip(ip));
 }
 
 /// Dotted quad of four octets.
-#[inline]
 pub(crate) fn push_ipv4(out: &mut Vec<u8>, o: [u8; 4]) {
-    for (i, b) in o.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b'.');
-        }
-        if b >= 100 {
-            out.extend_from_slice(&[b'0' + b / 100, b'0' + b / 10 % 10, b'0' + b % 10]);
-        } else if b >= 10 {
-            out.extend_from_slice(&[b'0' + b / 10, b'0' + b % 10]);
-        } else {
-            out.push(b'0' + b);
-        }
-    }
+    append::<15>(out, |r| r.ipv4(o));
 }
 
 /// `dd/MM/yyyy hh:mm:ss` (12-hour clock, no AM/PM) of `ts_us` + offset, truncated to the
@@ -196,31 +298,7 @@ pub fn push_timestamp(out: &mut String, ts_us: i64, utc_offset_s: i64) {
 
 /// [`push_timestamp`] into a byte buffer.
 pub fn push_timestamp_bytes(out: &mut Vec<u8>, ts_us: i64, utc_offset_s: i64) {
-    let secs = ts_us.div_euclid(1_000_000) + utc_offset_s;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let h24 = sod / 3600;
-    let h12 = if h24 % 12 == 0 { 12 } else { h24 % 12 };
-    let two = |out: &mut Vec<u8>, v: i64| {
-        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
-    };
-    two(out, d as i64);
-    out.push(b'/');
-    two(out, m as i64);
-    out.push(b'/');
-    if (0..10_000).contains(&y) {
-        two(out, y / 100);
-        two(out, y % 100);
-    } else {
-        let _ = write!(out, "{y:04}");
-    }
-    out.push(b' ');
-    two(out, h12);
-    out.push(b':');
-    two(out, (sod / 60) % 60);
-    out.push(b':');
-    two(out, sod % 60);
+    append::<32>(out, |r| r.timestamp(ts_us, utc_offset_s));
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
@@ -275,9 +353,11 @@ mod tests {
         push_ip(&mut b, v6);
         assert_eq!(b, b"fe80::1:2");
         for v in [0i64, 9, 10, 99, 100, -1, -10, 65_535, i64::MIN, i64::MAX] {
-            let mut b = Vec::new();
-            push_i64(&mut b, v);
-            assert_eq!(b, v.to_string().as_bytes());
+            let mut b = [0u8; 20];
+            let mut row = Row::new(&mut b);
+            row.int(v);
+            let n = row.len();
+            assert_eq!(&b[..n], v.to_string().as_bytes());
         }
         for v in [0u32, 9, 10, 443, 65_535, u32::MAX] {
             let mut b = Vec::new();

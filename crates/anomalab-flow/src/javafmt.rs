@@ -7,28 +7,33 @@
 //! Fast paths, in the order of how often they occur in flow CSVs: integral values in the
 //! plain range print as `<integer>.0` without Ryū; other values in the plain range are
 //! Ryū's own output unchanged (its layout for decimal exponents −3 … 6 is the same plain
-//! `ddd.ddd` / `0.00ddd` as Java's); only the `E` range is re-laid out.
+//! `ddd.ddd` / `0.00ddd` as Java's); zero is `0.0`; only the `E` range and the non-finite
+//! values take the general path.
+
+/// Room [`write_java_double`] needs at the start of its buffer (the longest output is 25
+/// bytes: `-`, 17 digits, `.`, `E-324`).
+pub const JAVA_DOUBLE_ROOM: usize = 32;
 
 /// Appends `x` formatted like Java's `Double.toString(x)` to `out`.
 pub fn push_java_double(out: &mut String, x: f64) {
-    let mut b = [0u8; 32];
-    let n = java_double_bytes(x, &mut b);
+    let mut b = [0u8; JAVA_DOUBLE_ROOM];
+    let n = write_java_double(x, &mut b);
     // Every byte written is ASCII.
     out.push_str(std::str::from_utf8(&b[..n]).unwrap_or_default());
 }
 
 /// Appends `x` formatted like Java's `Double.toString(x)` to a byte buffer.
-#[inline]
 pub fn push_java_double_bytes(out: &mut Vec<u8>, x: f64) {
-    let mut b = [0u8; 32];
-    let n = java_double_bytes(x, &mut b);
+    let mut b = [0u8; JAVA_DOUBLE_ROOM];
+    let n = write_java_double(x, &mut b);
     out.extend_from_slice(&b[..n]);
 }
 
-/// Writes `Double.toString(x)` into `b` and returns its length (at most 25 bytes:
-/// `-` + 17 digits + `.` + `E-324`).
+/// Writes `Double.toString(x)` at the start of `b` and returns its length. Panics if `b`
+/// is shorter than [`JAVA_DOUBLE_ROOM`].
 #[inline]
-pub fn java_double_bytes(x: f64, b: &mut [u8; 32]) -> usize {
+pub fn write_java_double(x: f64, b: &mut [u8]) -> usize {
+    let b = &mut b[..JAVA_DOUBLE_ROOM];
     let a = x.abs();
     if (1e-3..1e7).contains(&a) {
         let i = a as u32;
@@ -38,7 +43,7 @@ pub fn java_double_bytes(x: f64, b: &mut [u8; 32]) -> usize {
                 b[0] = b'-';
                 n = 1;
             }
-            n += write_u32(i, &mut b[n..]);
+            n += write_digits(i as u64, &mut b[n..]);
             b[n] = b'.';
             b[n + 1] = b'0';
             return n + 2;
@@ -48,28 +53,51 @@ pub fn java_double_bytes(x: f64, b: &mut [u8; 32]) -> usize {
         b[..s.len()].copy_from_slice(s);
         return s.len();
     }
-    let mut s = String::with_capacity(32);
+    if a == 0.0 {
+        let s: &[u8] = if x.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        };
+        b[..s.len()].copy_from_slice(s);
+        return s.len();
+    }
+    let mut s = String::with_capacity(JAVA_DOUBLE_ROOM);
     push_java_double_general(&mut s, x);
     b[..s.len()].copy_from_slice(s.as_bytes());
     s.len()
 }
 
-/// Decimal digits of `v` into `out` (which must hold 10 bytes); returns the length.
+/// Two-digit pairs `00` … `99`.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes the decimal digits of `v` at the start of `b` (in place, no temporary) and
+/// returns their number (at most 20).
 #[inline]
-fn write_u32(v: u32, out: &mut [u8]) -> usize {
-    let mut t = [0u8; 10];
-    let mut i = t.len();
+pub fn write_digits(v: u64, b: &mut [u8]) -> usize {
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let b = &mut b[..n];
     let mut v = v;
-    loop {
-        i -= 1;
-        t[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    let mut i = n;
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        b[i] = PAIRS[r];
+        b[i + 1] = PAIRS[r + 1];
     }
-    let n = t.len() - i;
-    out[..n].copy_from_slice(&t[i..]);
+    if v >= 10 {
+        let r = v as usize * 2;
+        b[0] = PAIRS[r];
+        b[1] = PAIRS[r + 1];
+    } else {
+        b[0] = b'0' + v as u8;
+    }
     n
 }
 
@@ -354,8 +382,8 @@ mod tests {
         let check = |x: f64| {
             let mut general = String::new();
             push_java_double_general(&mut general, x);
-            let mut b = [0u8; 32];
-            let n = java_double_bytes(x, &mut b);
+            let mut b = [0u8; JAVA_DOUBLE_ROOM];
+            let n = write_java_double(x, &mut b);
             assert_eq!(&b[..n], general.as_bytes(), "{x:e}");
         };
         for _ in 0..200_000 {
@@ -376,11 +404,31 @@ mod tests {
             1e7,
             f64::from_bits(1e7f64.to_bits() - 1),
             -9_999_999.0,
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
             1.0,
             -1.0,
             4_294_967_295.0,
         ] {
             check(x);
+        }
+    }
+
+    #[test]
+    fn digits_match_display() {
+        let mut v = 1u64;
+        let mut cases = vec![0, u64::MAX];
+        while let Some(p) = v.checked_mul(10) {
+            cases.extend([v - 1, v, v + 1, v * 3 + 7]);
+            v = p;
+        }
+        for v in cases {
+            let mut b = [0u8; 20];
+            let n = write_digits(v, &mut b);
+            assert_eq!(&b[..n], v.to_string().as_bytes());
         }
     }
 
