@@ -392,6 +392,77 @@ mod tests {
     }
 
     #[test]
+    fn widest_rows_fit_and_match_cell_by_cell() {
+        // Longest cells everywhere: full-length IPv6 addresses, a long non-ASCII label,
+        // 25-byte doubles, 20-byte integers; the row must equal the cells formatted one
+        // by one (std `Display` for identity and integer cells, the general path of
+        // `javafmt` for doubles).
+        let wide: IpAddr = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap();
+        let mapped: IpAddr = "::ffff:255.255.255.255".parse().unwrap();
+        let doubles = [
+            -1.2345678901234567e-300,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -0.0,
+            -9_999_999.5,
+            f64::MIN_POSITIVE,
+        ];
+        let mut values = Vec::new();
+        let mut int_mask = 0u128;
+        for i in 0..130 {
+            if i % 2 == 0 && i < 128 {
+                int_mask |= 1 << i;
+                values.push(if i % 4 == 0 { -9.2e18 } else { 65_535.0 });
+            } else {
+                values.push(doubles[i % doubles.len()]);
+            }
+        }
+        let r = FlowRecord {
+            flow_id: format!("{wide}-{mapped}-65535-65535-255"),
+            src_ip: wide,
+            src_port: 65_535,
+            dst_ip: mapped,
+            dst_port: 65_535,
+            protocol: 255,
+            start_us: i64::MIN / 2,
+            source: "s".into(),
+            label: "Web Attack – Brute Force ".repeat(20).into(),
+            end_reason: crate::features::EndReason::Fin,
+            values,
+            int_mask,
+        };
+        let mut want = vec![
+            r.flow_id.clone(),
+            wide.to_string(),
+            "65535".into(),
+            mapped.to_string(),
+            "65535".into(),
+            "255".into(),
+        ];
+        let mut ts = String::new();
+        push_timestamp(&mut ts, r.start_us, 0);
+        want.push(ts);
+        for (i, v) in r.values.iter().enumerate() {
+            if i < 128 && int_mask & (1 << i) != 0 {
+                want.push((*v as i64).to_string());
+            } else {
+                let mut s = String::new();
+                crate::javafmt::push_java_double_general(&mut s, *v);
+                want.push(s);
+            }
+        }
+        want.push(r.label.to_string());
+        let mut row = String::new();
+        format_row(&r, CsvLayout::Cic85, 0, &mut row);
+        assert_eq!(row, want.join(","));
+        let mut w = CsvWriter::new(Vec::new(), CsvLayout::Mlcve79).unwrap();
+        w.write(&r).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        assert_eq!(line, format!("65535,{}", want[7..].join(",")));
+    }
+
+    #[test]
     fn headers_have_the_reference_widths() {
         assert_eq!(CIC85_HEADER.split(',').count(), 85);
         assert_eq!(MLCVE79_HEADER.split(',').count(), 79);

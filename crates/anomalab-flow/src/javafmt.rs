@@ -102,7 +102,7 @@ pub fn write_digits(v: u64, b: &mut [u8]) -> usize {
 }
 
 /// The general case for every double: Ryū's digits re-laid out in Java's two layouts.
-fn push_java_double_general(out: &mut String, x: f64) {
+pub(crate) fn push_java_double_general(out: &mut String, x: f64) {
     use std::fmt::Write;
     if x.is_nan() {
         out.push_str("NaN");
