@@ -5,9 +5,10 @@ What it computes: on the 607,108-packet synthetic capture of
 `flows-reference/gen_big.py big.pcap 20000 1` (generated into a cache directory and checked
 against the README's sha256), it runs
 
-  * anomalab-flow's `extract_bench` example (cic2017, padding off, 85-column CSV formatted
-    into a sink; `--no-csv` variant too), or any command given with `--ours-cmd`
-    (e.g. `anomalab extract` later), and
+  * anomalab-flow's `extract_bench` example, the library path of `anomalab extract` (capture
+    through a 1 MiB BufReader, cic2017 with padding off, 85-column CSV through a 1 MiB
+    BufWriter to a file in the cache directory; `--no-csv` variant too), or any command
+    given with `--ours-cmd` (e.g. `anomalab extract --count-l2-padding off -o {out} {pcap}`), and
   * nfstream with the spec's settings (cic2017-flow-features.md §9: accounting_mode=3,
     idle_timeout=120, active_timeout=120, statistical_analysis=True, n_dissections=0),
 
@@ -18,7 +19,9 @@ figure). This is a benchmark, not a test: nothing is asserted.
 
 How to run (from the repository root):
 
-    python3 scripts/bench_extract.py [--repeat 3] [--skip-nfstream] [--ours-cmd "CMD {pcap}"]
+    python3 scripts/bench_extract.py [--repeat 3] [--skip-nfstream] [--ours-cmd "CMD {pcap} {out}"]
+
+`{pcap}` is the capture and `{out}` a CSV path in the cache directory (removed afterwards).
 
 Data: env ANOMALAB_DATA_DIR, else <repo>/../shared/datasets. Cache: env
 ANOMALAB_CACHE_DIR, else the system temp dir / anomalab-flow-cache. Needs python3 and
@@ -94,21 +97,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-nfstream", action="store_true")
-    ap.add_argument("--ours-cmd", help="command template for our extractor, {pcap} is replaced")
+    ap.add_argument("--ours-cmd", help="command template for our extractor; {pcap} and {out} are replaced")
     args = ap.parse_args()
     data_dir = os.environ.get("ANOMALAB_DATA_DIR") or os.path.join(REPO, "..", "shared", "datasets")
     if not os.path.isdir(os.path.join(data_dir, "flows-reference")):
         sys.exit(f"dataset directory {data_dir} not found (set ANOMALAB_DATA_DIR)")
     pcap = big_pcap(data_dir)
+    out_csv = os.path.join(os.path.dirname(pcap), "bench_flows.csv")
     rows = []
     if args.ours_cmd:
-        cmds = [("ours", shlex.split(args.ours_cmd.replace("{pcap}", pcap)))]
+        cmds = [("ours", shlex.split(args.ours_cmd.replace("{pcap}", pcap).replace("{out}", out_csv)))]
     else:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "anomalab-flow", "--example", "extract_bench"],
                        check=True, cwd=REPO)
         target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
         exe = os.path.join(target, "release", "examples", "extract_bench")
-        cmds = [("anomalab-flow cic2017 + CSV", [exe, pcap]), ("anomalab-flow cic2017, no CSV", [exe, pcap, "--no-csv"])]
+        cmds = [("anomalab-flow cic2017 + CSV file", [exe, pcap, "--out", out_csv]),
+                ("anomalab-flow cic2017, no CSV", [exe, pcap, "--no-csv"])]
     for name, argv in cmds:
         wall, cpu, rss, out = best_of(args.repeat, argv)
         flows = None
@@ -116,9 +121,12 @@ def main():
             if line.startswith("{"):
                 flows = json.loads(line).get("flows")
         rows.append((name, flows, wall, cpu, rss))
+    if os.path.exists(out_csv):
+        os.remove(out_csv)
     if not args.skip_nfstream:
         wall, cpu, rss, out = best_of(args.repeat, [sys.executable, "-c", NFSTREAM_CHILD, pcap])
         rows.append(("nfstream 6.6 (no nDPI, statistics on)", int(out.split()[0]), wall, cpu, rss))
+    load = os.getloadavg()
     print(f"capture: {pcap} ({BIG_PACKETS} packets, sha256 ok); best of {args.repeat} runs by CPU time")
     print(f"{'tool':40} {'flows':>7} {'wall s':>7} {'CPU s':>7} {'pkt/s wall':>11} {'pkt/s CPU':>11} {'peak RSS MiB':>12}")
     for name, flows, wall, cpu, rss in rows:
@@ -128,8 +136,7 @@ def main():
         nf = rows[-1]
         for name, _, wall, cpu, _ in rows[:-1]:
             print(f"ratio {name} / nfstream: {nf[2] / wall:.1f}x (wall), {nf[3] / cpu:.1f}x (CPU)")
-    load = os.getloadavg()
-    print(f"load average during the run: {load[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"load average (1 min) at the end of the run: {load[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@
 //! inherited orientation after a timeout, and neither is implemented here). Memory is
 //! bounded by `max_active_flows`: when the table is full the oldest-created flow is emitted
 //! early and counted as evicted (its later packets start a new flow). Flows left at the end
-//! of a capture are emitted in creation order.
+//! of a capture are emitted in creation order. Flows live in a slab of reused slots; the
+//! hash map (a fast non-cryptographic hasher) maps keys to slots, and a queue of
+//! (slot, creation number) gives the creation order for eviction and the final flush.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -27,6 +29,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::cic2017::Cic2017;
+use crate::csv::{push_ip, push_ipv4, push_u32};
 use crate::decode::{DecodeOptions, PacketInfo, SkipReason, decode};
 use crate::error::FlowError;
 use crate::features::{EndReason, FeatureSet, FlowRecord, Step};
@@ -55,9 +58,10 @@ pub struct ExtractOptions {
     /// skipped packets are counted as "IPv6 (include_ipv6 is off)").
     pub include_ipv6: bool,
     /// Cap on flows held in the table at once (default 1,000,000). A `cic2017` flow takes
-    /// about 0.6 KB, 1–1.7 KB with the hash table's slack (measured: 62 MB peak RSS at
-    /// 35,200 active flows), so the default bounds the table near 1–1.7 GB. Beyond the cap
-    /// the oldest flow is emitted early and counted as evicted.
+    /// a 584-byte slab slot plus a 44-byte key-index slot (with the index's slack about
+    /// 0.65–0.7 KB; measured: 28.5 MB peak RSS of the whole process at 35,200 active
+    /// flows), so the default bounds the table near 0.7 GB. Beyond the cap the oldest flow
+    /// is emitted early and counted as evicted.
     pub max_active_flows: usize,
     /// Hard flow timeout from the first packet, microseconds (default 120 s).
     pub flow_timeout_us: i64,
@@ -289,15 +293,42 @@ fn ip_of(a: &[u8; 16], v6: bool) -> IpAddr {
     }
 }
 
+/// `A-B-portA-portB-proto` of a key (the addresses as `IpAddr` displays them).
+fn flow_id(key: &Key) -> String {
+    let mut b = Vec::with_capacity(if key.v6 { 96 } else { 40 });
+    if key.v6 {
+        push_ip(&mut b, ip_of(&key.a, true));
+        b.push(b'-');
+        push_ip(&mut b, ip_of(&key.b, true));
+    } else {
+        push_ipv4(&mut b, [key.a[0], key.a[1], key.a[2], key.a[3]]);
+        b.push(b'-');
+        push_ipv4(&mut b, [key.b[0], key.b[1], key.b[2], key.b[3]]);
+    }
+    for v in [key.pa as u32, key.pb as u32, key.proto as u32] {
+        b.push(b'-');
+        push_u32(&mut b, v);
+    }
+    // Digits, dots, colons and dashes only.
+    String::from_utf8(b).unwrap_or_default()
+}
+
+/// One flow of the table, stored in a slab slot (the hash map holds only slot indices, so
+/// growing it moves 44-byte pairs, not flows).
 struct Entry<Fl> {
+    key: Key,
     src: [u8; 16],
     dst: [u8; 16],
     sport: u16,
     dport: u16,
+    /// Creation sequence number; [`FREE`] for a free slot.
     seq: u64,
     source: u32,
     flow: Fl,
 }
+
+/// `seq` of a free slab slot.
+const FREE: u64 = u64::MAX;
 
 struct Source {
     name: Arc<str>,
@@ -314,30 +345,42 @@ enum Output<'s> {
     Sink(Box<dyn FnMut(FlowRecord) + 's>),
 }
 
-struct Engine<'s, F: FeatureSet> {
+/// The feature set and everything emitting a flow needs (kept apart from the flow table
+/// so that a flow can be emitted straight from its slot).
+struct Emitter<'s, F: FeatureSet> {
     fs: F,
-    decode: DecodeOptions,
-    cap: usize,
-    flush_per_capture: bool,
-    map: FastMap<Key, Entry<F::Flow>>,
-    queue: VecDeque<(Key, u64)>,
-    next_seq: u64,
     sources: Vec<Source>,
     summary: Summary,
     output: Output<'s>,
-    progress: Option<ProgressFn<'s>>,
     values: Vec<f64>,
 }
 
-enum Pending<Fl> {
-    None,
-    Emit(Key, Entry<Fl>, EndReason),
+struct Engine<'s, F: FeatureSet> {
+    out: Emitter<'s, F>,
+    decode: DecodeOptions,
+    cap: usize,
+    flush_per_capture: bool,
+    /// Key -> slab slot of the active flows.
+    map: FastMap<Key, u32>,
+    slab: Vec<Entry<F::Flow>>,
+    /// Free slab slots, reused before the slab grows.
+    free: Vec<u32>,
+    /// (slot, seq) in creation order; entries whose slot no longer has that seq are stale.
+    queue: VecDeque<(u32, u64)>,
+    next_seq: u64,
+    progress: Option<ProgressFn<'s>>,
 }
 
 impl<'s, F: FeatureSet> Engine<'s, F> {
     fn new(fs: F, opts: &ExtractOptions, output: Output<'s>) -> Self {
         Engine {
-            fs,
+            out: Emitter {
+                fs,
+                sources: Vec::new(),
+                summary: Summary::default(),
+                output,
+                values: Vec::new(),
+            },
             decode: DecodeOptions {
                 count_l2_padding: opts.count_l2_padding,
                 include_ipv6: opts.include_ipv6,
@@ -345,18 +388,17 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             cap: opts.max_active_flows.max(1),
             flush_per_capture: opts.flush_per_capture,
             map: FastMap::default(),
+            slab: Vec::new(),
+            free: Vec::new(),
             queue: VecDeque::new(),
             next_seq: 0,
-            sources: Vec::new(),
-            summary: Summary::default(),
-            output,
             progress: None,
-            values: Vec::new(),
         }
     }
 
     fn add_source(&mut self, name: &str, labels: &LabelSpec) -> u32 {
-        self.sources.push(Source {
+        let sources = &mut self.out.sources;
+        sources.push(Source {
             name: Arc::from(name),
             labels: labels.clone(),
             default_label: Arc::from(labels.default.as_str()),
@@ -366,105 +408,132 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                 .map(|r| Arc::from(r.label.as_str()))
                 .collect(),
         });
-        (self.sources.len() - 1) as u32
+        (sources.len() - 1) as u32
     }
 
     #[inline]
     fn packet(&mut self, p: &PacketInfo, source: u32) {
-        self.summary.packets_decoded += 1;
+        self.out.summary.packets_decoded += 1;
         let key = key_of(p);
-        let pending = match self.map.get_mut(&key) {
-            Some(e) => {
-                if self.fs.timed_out(&e.flow, p) {
-                    // Replace with a new flow that inherits the orientation (spec §3.3 2a).
-                    let old = std::mem::replace(&mut e.flow, self.fs.start(p));
-                    let old_seq = e.seq;
-                    let old_source = e.source;
-                    e.seq = self.next_seq;
-                    e.source = source;
-                    self.queue.push_back((key, self.next_seq));
-                    self.next_seq += 1;
-                    Pending::Emit(
-                        key,
-                        Entry {
-                            src: e.src,
-                            dst: e.dst,
-                            sport: e.sport,
-                            dport: e.dport,
-                            seq: old_seq,
-                            source: old_source,
-                            flow: old,
-                        },
-                        EndReason::Timeout,
-                    )
-                } else {
-                    let fwd = p.src == e.src;
-                    match self.fs.add(&mut e.flow, p, fwd) {
-                        Step::Continue => Pending::None,
-                        Step::Close => match self.map.remove(&key) {
-                            Some(e) => Pending::Emit(key, e, EndReason::Fin),
-                            None => Pending::None,
-                        },
-                    }
+        if let Some(&slot) = self.map.get(&key) {
+            let e = &mut self.slab[slot as usize];
+            let fs = &self.out.fs;
+            if fs.timed_out(&e.flow, p) {
+                // Replace with a new flow that inherits the orientation (spec §3.3 2a).
+                let old = Entry {
+                    key,
+                    src: e.src,
+                    dst: e.dst,
+                    sport: e.sport,
+                    dport: e.dport,
+                    seq: e.seq,
+                    source: e.source,
+                    flow: std::mem::replace(&mut e.flow, fs.start(p)),
+                };
+                e.seq = self.next_seq;
+                e.source = source;
+                self.queue.push_back((slot, self.next_seq));
+                self.next_seq += 1;
+                self.out.emit(&old, EndReason::Timeout);
+            } else {
+                let fwd = p.src == e.src;
+                if fs.add(&mut e.flow, p, fwd) == Step::Close {
+                    self.map.remove(&key);
+                    self.out.emit(&self.slab[slot as usize], EndReason::Fin);
+                    self.release(slot);
                 }
+            }
+            return;
+        }
+        if self.map.len() >= self.cap {
+            self.evict_one();
+        }
+        let entry = Entry {
+            key,
+            src: p.src,
+            dst: p.dst,
+            sport: p.src_port,
+            dport: p.dst_port,
+            seq: self.next_seq,
+            source,
+            flow: self.out.fs.start(p),
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slab[s as usize] = entry;
+                s
             }
             None => {
-                if self.map.len() >= self.cap {
-                    self.evict_one();
-                }
-                self.map.insert(
-                    key,
-                    Entry {
-                        src: p.src,
-                        dst: p.dst,
-                        sport: p.src_port,
-                        dport: p.dst_port,
-                        seq: self.next_seq,
-                        source,
-                        flow: self.fs.start(p),
-                    },
-                );
-                self.queue.push_back((key, self.next_seq));
-                self.next_seq += 1;
-                let active = self.map.len() as u64;
-                if active > self.summary.peak_active_flows {
-                    self.summary.peak_active_flows = active;
-                }
-                if self.queue.len() > 2 * self.map.len() + 4096 {
-                    let map = &self.map;
-                    self.queue
-                        .retain(|(k, s)| map.get(k).is_some_and(|e| e.seq == *s));
-                }
-                Pending::None
+                self.slab.push(entry);
+                (self.slab.len() - 1) as u32
             }
         };
-        if let Pending::Emit(k, e, r) = pending {
-            self.emit(&k, e, r);
+        self.map.insert(key, slot);
+        self.queue.push_back((slot, self.next_seq));
+        self.next_seq += 1;
+        let active = self.map.len() as u64;
+        if active > self.out.summary.peak_active_flows {
+            self.out.summary.peak_active_flows = active;
+        }
+        if self.queue.len() > 2 * self.map.len() + 4096 {
+            let slab = &self.slab;
+            self.queue.retain(|&(s, q)| slab[s as usize].seq == q);
         }
     }
 
+    /// Marks a slot free (its flow was emitted or dropped and its key removed).
+    fn release(&mut self, slot: u32) {
+        self.slab[slot as usize].seq = FREE;
+        self.free.push(slot);
+    }
+
     fn evict_one(&mut self) {
-        while let Some((k, s)) = self.queue.pop_front() {
-            if self.map.get(&k).is_some_and(|e| e.seq == s)
-                && let Some(e) = self.map.remove(&k)
-            {
-                self.summary.flows_evicted += 1;
-                self.emit(&k, e, EndReason::Evicted);
+        while let Some((slot, seq)) = self.queue.pop_front() {
+            let e = &self.slab[slot as usize];
+            if e.seq == seq {
+                self.map.remove(&e.key);
+                self.out.summary.flows_evicted += 1;
+                self.out.emit(e, EndReason::Evicted);
+                self.release(slot);
                 return;
             }
         }
     }
 
+    /// Emits every open flow in creation order (the queue's order) and empties the table.
     fn flush(&mut self) {
-        let mut rest: Vec<(Key, Entry<F::Flow>)> = self.map.drain().collect();
-        self.queue.clear();
-        rest.sort_unstable_by_key(|(_, e)| e.seq);
-        for (k, e) in rest {
-            self.emit(&k, e, EndReason::EndOfInput);
+        let mut emitted = 0;
+        while let Some((slot, seq)) = self.queue.pop_front() {
+            let e = &self.slab[slot as usize];
+            if e.seq == seq {
+                self.out.emit(e, EndReason::EndOfInput);
+                self.release(slot);
+                emitted += 1;
+            }
         }
+        // Every open flow has its (slot, seq) in the queue.
+        debug_assert_eq!(emitted, self.map.len());
+        self.map.clear();
     }
 
-    fn emit(&mut self, key: &Key, e: Entry<F::Flow>, reason: EndReason) {
+    fn report(&mut self, source: u32, bytes: u64, done: bool) {
+        if let Some(cb) = self.progress.as_mut() {
+            let p = Progress {
+                source: &self.out.sources[source as usize].name,
+                capture_index: source as u64,
+                capture_bytes: bytes,
+                packets_read: self.out.summary.packets_read,
+                flows_emitted: self.out.summary.flows_emitted,
+                capture_done: done,
+            };
+            cb(&p);
+        }
+    }
+}
+
+impl<F: FeatureSet> Emitter<'_, F> {
+    fn emit(&mut self, e: &Entry<F::Flow>, reason: EndReason) {
+        let key = &e.key;
         if self.fs.packets(&e.flow) < self.fs.min_packets() {
             self.summary.flows_too_short += 1;
             return;
@@ -479,14 +548,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
         let int_mask = self.fs.finish(&e.flow, &mut self.values);
         let src = &self.sources[e.source as usize];
         let mut rec = FlowRecord {
-            flow_id: format!(
-                "{}-{}-{}-{}-{}",
-                ip_of(&key.a, key.v6),
-                ip_of(&key.b, key.v6),
-                key.pa,
-                key.pb,
-                key.proto
-            ),
+            flow_id: flow_id(key),
             src_ip: ip_of(&e.src, key.v6),
             src_port: e.sport,
             dst_ip: ip_of(&e.dst, key.v6),
@@ -507,21 +569,9 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             Output::Sink(f) => f(rec),
         }
     }
+}
 
-    fn report(&mut self, source: u32, bytes: u64, done: bool) {
-        if let Some(cb) = self.progress.as_mut() {
-            let p = Progress {
-                source: &self.sources[source as usize].name,
-                capture_index: source as u64,
-                capture_bytes: bytes,
-                packets_read: self.summary.packets_read,
-                flows_emitted: self.summary.flows_emitted,
-                capture_done: done,
-            };
-            cb(&p);
-        }
-    }
-
+impl<'s, F: FeatureSet> Engine<'s, F> {
     fn feed(
         &mut self,
         reader: &mut dyn Read,
@@ -530,7 +580,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
     ) -> Result<(), FlowError> {
         let started = Instant::now();
         let source = self.add_source(name, labels);
-        self.summary.captures += 1;
+        self.out.summary.captures += 1;
         let counter = Rc::new(Cell::new(0u64));
         let counting = CountingReader {
             inner: reader,
@@ -541,7 +591,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             self.flush();
         }
         self.report(source, counter.get(), true);
-        self.summary.elapsed += started.elapsed();
+        self.out.summary.elapsed += started.elapsed();
         result
     }
 
@@ -567,11 +617,11 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             match ev {
                 ReadEvent::End => break,
                 ReadEvent::Skipped(r) => {
-                    self.summary.packets_read += 1;
-                    *self.summary.skipped.entry(r).or_insert(0) += 1;
+                    self.out.summary.packets_read += 1;
+                    *self.out.summary.skipped.entry(r).or_insert(0) += 1;
                 }
                 ReadEvent::Packet(pk) => {
-                    self.summary.packets_read += 1;
+                    self.out.summary.packets_read += 1;
                     match decode(pk.linktype, pk.ts_us, pk.data, self.decode) {
                         Ok(info) => {
                             lo = lo.min(info.ts_us);
@@ -579,18 +629,18 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                             self.packet(&info, source);
                         }
                         Err(r) => {
-                            *self.summary.skipped.entry(r).or_insert(0) += 1;
+                            *self.out.summary.skipped.entry(r).or_insert(0) += 1;
                         }
                     }
-                    if self.summary.packets_read % PROGRESS_EVERY == 0 {
+                    if self.out.summary.packets_read % PROGRESS_EVERY == 0 {
                         self.report(source, counter.get(), false);
                     }
                 }
             }
         }
-        self.summary.bytes_read += rd.offset();
+        self.out.summary.bytes_read += rd.offset();
         if lo <= hi {
-            self.summary.time_range_us = Some(match self.summary.time_range_us {
+            self.out.summary.time_range_us = Some(match self.out.summary.time_range_us {
                 Some((a, b)) => (a.min(lo), b.max(hi)),
                 None => (lo, hi),
             });
@@ -601,12 +651,12 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
     fn finish(mut self) -> (Vec<FlowRecord>, Summary) {
         let started = Instant::now();
         self.flush();
-        self.summary.elapsed += started.elapsed();
-        let out = match std::mem::replace(&mut self.output, Output::Collect(Vec::new())) {
+        self.out.summary.elapsed += started.elapsed();
+        let out = match std::mem::replace(&mut self.out.output, Output::Collect(Vec::new())) {
             Output::Collect(v) => v,
             Output::Sink(_) => Vec::new(),
         };
-        (out, self.summary)
+        (out, self.out.summary)
     }
 }
 
@@ -667,7 +717,7 @@ impl<'s> Extractor<'s> {
     /// Names of the feature values of the selected feature set.
     pub fn feature_names(&self) -> &'static [&'static str] {
         match &self.engine {
-            EngineKind::Cic2017(e) => e.fs.feature_names(),
+            EngineKind::Cic2017(e) => e.out.fs.feature_names(),
         }
     }
 
@@ -694,7 +744,7 @@ impl<'s> Extractor<'s> {
     /// The counters so far.
     pub fn summary(&self) -> &Summary {
         match &self.engine {
-            EngineKind::Cic2017(e) => &e.summary,
+            EngineKind::Cic2017(e) => &e.out.summary,
         }
     }
 
@@ -743,5 +793,30 @@ mod tests {
         let k1 = key_of(&pkt([127, 0, 0, 1], [127, 0, 0, 1], 40000, 8080));
         let k2 = key_of(&pkt([127, 0, 0, 1], [127, 0, 0, 1], 8080, 40000));
         assert!(k1 != k2);
+    }
+
+    #[test]
+    fn flow_id_text_matches_display() {
+        let k = key_of(&pkt([104, 16, 207, 165], [192, 168, 10, 5], 443, 51000));
+        assert_eq!(flow_id(&k), "192.168.10.5-104.16.207.165-51000-443-6");
+        let mut p = pkt([0; 4], [0; 4], 0, 65535);
+        p.v6 = true;
+        p.src = "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets();
+        p.dst = "fe80::2".parse::<Ipv6Addr>().unwrap().octets();
+        p.protocol = 17;
+        // fe80 sorts first (0xfe is -2 as a signed byte).
+        let k = key_of(&p);
+        assert_eq!(flow_id(&k), "fe80::2-2001:db8::1-65535-0-17");
+        assert_eq!(
+            flow_id(&k),
+            format!(
+                "{}-{}-{}-{}-{}",
+                ip_of(&k.a, k.v6),
+                ip_of(&k.b, k.v6),
+                k.pa,
+                k.pb,
+                k.proto
+            )
+        );
     }
 }

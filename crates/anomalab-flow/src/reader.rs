@@ -90,7 +90,10 @@ enum TsResol {
     Pow2(u32),
 }
 
-const BUF_SIZE: usize = 1 << 20;
+/// Smallest read request. Every read asks for at least this much, so that a `BufReader`
+/// of up to 1 MiB that a caller wraps around the input (as `anomalab extract` does) hands
+/// the reads straight to the file instead of copying everything through its own buffer.
+const READ_MIN: usize = 1 << 20;
 
 fn read_full(r: &mut dyn Read, out: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
@@ -139,7 +142,7 @@ impl<'r> CaptureReader<'r> {
         let mut r = CaptureReader {
             inner: reader,
             name: source_name.to_string(),
-            buf: vec![0; BUF_SIZE],
+            buf: vec![0; READ_MIN],
             pos: 0,
             end: 0,
             eof: false,
@@ -242,11 +245,11 @@ impl<'r> CaptureReader<'r> {
             self.pos = 0;
         }
         while self.end < need {
-            if self.end == self.buf.len() {
-                // Grow only as data arrives, so a bogus record length in a short (or
-                // hostile) input does not allocate up to the record limit up front.
-                let grown = (self.buf.len() * 2).min(need.max(BUF_SIZE));
-                self.buf.resize(grown, 0);
+            if self.buf.len() - self.end < READ_MIN {
+                // Grow only as data arrives (by at most READ_MIN past it), so a bogus
+                // record length in a short (or hostile) input does not allocate up to the
+                // record limit up front.
+                self.buf.resize(self.end + READ_MIN, 0);
             }
             let n = match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(n) => n,
@@ -602,5 +605,58 @@ mod tests {
         assert_eq!(ts_to_us(1_500, TsResol::Pow10(3)), 1_500_000);
         // 2^-10 s units: 1024 units = 1 s.
         assert_eq!(ts_to_us(1536, TsResol::Pow2(10)), 1_500_000);
+    }
+
+    /// A reader over bytes that records the length of every read request.
+    struct Recorder<'a> {
+        data: &'a [u8],
+        requests: Vec<usize>,
+    }
+
+    impl Read for Recorder<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.requests.push(buf.len());
+            // Short reads, as pipes and sockets give.
+            let n = buf.len().min(self.data.len()).min(300_000);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reads_ask_for_at_least_read_min_after_the_magic() {
+        // So that a caller's `BufReader` of up to READ_MIN bytes passes them through.
+        let mut pcap = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+        pcap.extend_from_slice(&[0; 8]);
+        pcap.extend_from_slice(&65_535u32.to_le_bytes());
+        pcap.extend_from_slice(&1u32.to_le_bytes());
+        let records = 4_000u32;
+        for i in 0..records {
+            let len = 600 + (i % 7) * 100;
+            for v in [i, 0, len, len] {
+                pcap.extend_from_slice(&v.to_le_bytes());
+            }
+            pcap.extend(std::iter::repeat_n(0u8, len as usize));
+        }
+        let mut rec = Recorder {
+            data: &pcap,
+            requests: Vec::new(),
+        };
+        let mut r = CaptureReader::new(&mut rec, "t").unwrap();
+        let mut n = 0;
+        while let ReadEvent::Packet(p) = r.next_event().unwrap() {
+            assert_eq!(p.data.len(), 600 + (n % 7) * 100);
+            n += 1;
+        }
+        assert_eq!(n, records as usize);
+        drop(r);
+        assert_eq!(rec.requests[0], 4);
+        assert!(rec.requests.len() > 10);
+        assert!(
+            rec.requests[1..].iter().all(|&k| k >= READ_MIN),
+            "{:?}",
+            rec.requests
+        );
     }
 }
