@@ -324,7 +324,10 @@ impl Validator {
                 }
                 let msg = err.inner().to_string();
                 let (msg, help, key) = explain_serde_error(&msg);
-                if let Some(unknown) = &key {
+                // serde_path_to_error's path may already end at the unknown key
+                if let Some(unknown) = &key
+                    && full.last() != Some(&Seg::Key(unknown.clone()))
+                {
                     full.push(Seg::Key(unknown.clone()));
                 }
                 self.report(&full, key.is_some(), msg, help);

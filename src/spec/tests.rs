@@ -139,3 +139,27 @@ fn dotted_paths_parse() {
         ]
     );
 }
+
+#[test]
+fn unknown_nested_field_points_at_its_key_with_the_path_once() {
+    // inside a section (dataset) and deeper (a labelling rule of one capture)
+    let err = problems(
+        "name: t\ndataset:\n  source: synthetic\n  lable: x\nmodels: [{algorithm: dummy}]\n",
+    );
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "dataset.lable");
+    assert_eq!((d.pos.line, d.pos.col), (4, 3));
+    let err = problems(
+        "name: t\ndataset:\n  source: pcap\n  files: [a.pcap]\n  labels:\n    files:\n      a.pcap:\n        rules:\n          - {label: x, hots: 10.0.0.1}\nmodels: [{algorithm: dummy}]\n",
+    );
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "dataset.labels.files.a.pcap.rules[0].hots");
+    assert_eq!(d.message, "unknown field `hots`");
+    assert_eq!((d.pos.line, d.pos.col), (9, 24));
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .starts_with("did you mean `host`?")
+    );
+}
