@@ -36,8 +36,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::distance::{Kernel, dispatch, sqd};
-use super::{CHUNK, CurveShape, checked_matrix, kneedle, silhouette_of_sample};
+use super::{CHUNK, CurveShape, checked_matrix, kneedle};
 use crate::LearnError;
+use crate::eval::silhouette_score_sampled;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::registry::ClustererEntry;
 use crate::rng::{Rng, derive_seed};
@@ -1201,26 +1202,25 @@ pub fn elbow_sweep(
         ));
     }
     let xs = checked_matrix(x, "k-means")?;
-    let (n, d) = xs.dim();
-    let data = xs.as_slice().expect("standard layout");
-    let mut srng = Rng::new(derive_seed(seed, u64::MAX));
-    let mut sample = srng.sample_indices(n, params.silhouette_sample.min(n));
-    sample.sort_unstable();
+    let n = xs.nrows();
+    let sample_seed = derive_seed(seed, u64::MAX);
     let mut fits = Vec::with_capacity(ks.len());
     let mut out = ElbowSweep {
         k: ks.to_vec(),
         inertia: Vec::new(),
         silhouette: Vec::new(),
-        silhouette_rows: sample.len(),
+        silhouette_rows: params.silhouette_sample.min(n),
         chosen_k: None,
         method: "kneedle (max of normalised 1 - inertia minus normalised k)".into(),
     };
     for &k in ks {
         let (m, labels) = params.fit_k(xs.view(), k, derive_seed(seed, k as u64))?;
-        let sl: Vec<Option<usize>> = sample.iter().map(|&r| Some(labels[r])).collect();
         out.inertia.push(m.inertia);
-        out.silhouette
-            .push(silhouette_of_sample(data, d, &sample, &sl));
+        // Undefined (None) with fewer than 2 clusters in the sample, as scikit-learn.
+        out.silhouette.push(
+            silhouette_score_sampled(xs.view(), &labels, params.silhouette_sample, sample_seed)
+                .ok(),
+        );
         fits.push((m, labels));
     }
     let kx: Vec<f64> = ks.iter().map(|&k| k as f64).collect();
