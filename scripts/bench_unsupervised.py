@@ -18,11 +18,19 @@ What it measures (a benchmark, not a test: it prints tables, nothing asserts a t
    threads), and the load average is printed before and after.
    A single k-means++ run depends on its seed and the two sides draw different random
    numbers, so the inertia of one seed is not comparable; the table compares the mean
-   (and the minimum) over the S seeds of each side. As a check of the iterations
-   themselves, for the first --same-init-seeds seeds both sides also start from the same
-   centres (scikit-learn's kmeans_plusplus(X, k, random_state=s)): scikit-learn
-   KMeans(init=centres, n_init=1) vs ours `fit_from(x, centres)`; the table gives the
-   largest relative inertia difference and whether labels and iteration counts agree.
+   (+- standard error, and z = difference / its standard error) and the minimum over the
+   S seeds of each side. Note that for one seed the fits for different k share their
+   first random draws (both libraries), so the rows of one table are not independent.
+   Two like-with-like checks for the first --same-init-seeds seeds (default 3):
+   * same start: both from scikit-learn's kmeans_plusplus(X, k, random_state=s) centres,
+     scikit-learn KMeans(init=centres, n_init=1) vs ours `fit_from(x, centres)`;
+   * same random numbers: scikit-learn's own k-means++ (sklearn.cluster._kmeans.
+     _kmeans_plusplus on the centred X, as KMeans.fit calls it) fed with the numbers our
+     seeded RNG draws in `fit_k(x, k, s)` (a Python port of crates/anomalab-learn/src/
+     rng.rs: the first centre from `below(n)`, then `next_f64()` per local trial), then
+     KMeans(init=those centres, n_init=1), vs our own `fit_k(x, k, s)`.
+   For each the table gives the largest |relative inertia difference| and how many runs
+   have identical labels / identical iteration counts.
 3. DBSCAN on a 20,000-row seeded sample of the scaled KDDTrain+ matrix (eps 0.5,
    min_samples 5 unless given): time, ours vs scikit-learn DBSCAN, and label agreement.
 
@@ -54,9 +62,11 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.cluster import DBSCAN, KMeans, kmeans_plusplus
+from sklearn.cluster._kmeans import _kmeans_plusplus
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.extmath import row_norms
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYMBOLIC = ["protocol_type", "service", "flag"]
@@ -101,6 +111,66 @@ def run_rust(args, env):
     out = subprocess.run([exe] + [str(a) for a in args], check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout)
 
+class AnomalabRng:
+    """Python port of anomalab's Rng (crates/anomalab-learn/src/rng.rs): xoshiro256**
+    seeded through SplitMix64; `derive_seed`, `below` and `next_f64` as there."""
+
+    M = (1 << 64) - 1
+
+    @staticmethod
+    def _splitmix(state):
+        state = (state + 0x9E3779B97F4A7C15) & AnomalabRng.M
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & AnomalabRng.M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & AnomalabRng.M
+        return state, z ^ (z >> 31)
+
+    @staticmethod
+    def derive_seed(seed, index):
+        s = seed ^ ((index * 0xD1B54A32D192ED03) & AnomalabRng.M)
+        s, _ = AnomalabRng._splitmix(s)
+        return AnomalabRng._splitmix(s)[1]
+
+    def __init__(self, seed):
+        self.s = []
+        for _ in range(4):
+            seed, z = self._splitmix(seed)
+            self.s.append(z)
+
+    def next_u64(self):
+        m, s = self.M, self.s
+        rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & m
+        out = (rotl((s[1] * 5) & m, 7) * 9) & m
+        t = (s[1] << 17) & m
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return out
+
+    def below(self, n):
+        return (self.next_u64() * n) >> 64
+
+    def next_f64(self):
+        return (self.next_u64() >> 11) * (1.0 / (1 << 53))
+
+
+class OurNumbers:
+    """The two RandomState methods _kmeans_plusplus calls, answered with the numbers
+    anomalab's fit_k(x, k, seed) draws (n_init = 1: run 0, seed derive_seed(seed, 0))."""
+
+    def __init__(self, seed):
+        self.rng = AnomalabRng(AnomalabRng.derive_seed(seed, 0))
+
+    def choice(self, n, p=None):  # uniform weights in KMeans.fit without sample_weight
+        return self.rng.below(n)
+
+    def uniform(self, size):
+        return np.array([self.rng.next_f64() for _ in range(size)])
+
+
 def load_avg():
     return "/".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -112,7 +182,7 @@ def kmeans_bench(a, xtr, tmp, env):
     write_amx(path, xtr)
     load_before = load_avg()
     sk_time, sk_cpu, sk_inert, ours_time, ours_cpu, ours_inert = [], [], [], [], [], []
-    sk_total, sk_total_cpu, ours_total, ours_total_cpu = [], [], [], []
+    sk_total, sk_total_cpu, ours_total, ours_total_cpu, ours_iter = [], [], [], [], []
     threads = None
     for s in seeds:
         # scikit-learn's sweep for this seed, then ours, back to back.
@@ -135,6 +205,7 @@ def kmeans_bench(a, xtr, tmp, env):
         ours_time.append([r["time_s"] for r in sw["per_k"]])
         ours_cpu.append([r["cpu_s"] for r in sw["per_k"]])
         ours_inert.append([r["inertia"] for r in sw["per_k"]])
+        ours_iter.append([r["n_iter"] for r in sw["per_k"]])
     load_after = load_avg()
 
     # Same start on both sides: scikit-learn's k-means++ centres.
@@ -154,6 +225,18 @@ def kmeans_bench(a, xtr, tmp, env):
             same[k].append(((r["inertia"] - m.inertia_) / m.inertia_,
                             bool((lab == m.labels_).all()), r["n_iter"] == m.n_iter_))
 
+    # Same random numbers: scikit-learn's k-means++ and iterations with our draws.
+    same_rng = {k: [] for k in ks}
+    xm = xtr.mean(axis=0)
+    xc = xtr - xm
+    norms = row_norms(xc, squared=True)
+    weights = np.ones(xtr.shape[0])
+    for s in seeds[: a.same_init_seeds]:
+        for i, k in enumerate(ks):
+            c, _ = _kmeans_plusplus(xc, k, norms, weights, OurNumbers(s))
+            m = KMeans(n_clusters=k, init=c + xm, n_init=1).fit(xtr)
+            same_rng[k].append(((ours_inert[s][i] - m.inertia_) / m.inertia_, ours_iter[s][i] == m.n_iter_))
+
     mean = lambda v: np.mean(np.array(v), axis=0)
     t_o, t_s = mean(ours_time), mean(sk_time)
     i_o, i_s = mean(ours_inert), mean(sk_inert)
@@ -165,17 +248,24 @@ def kmeans_bench(a, xtr, tmp, env):
           f"ours: {a.kmeans_algorithm}, {threads} threads; scikit-learn KMeans(algorithm='lloyd')")
     print("time = mean wall seconds per fit over the seeds; inertia = mean over the seeds (+- standard error), "
           "rel = (ours - sklearn) / sklearn;")
-    print(f"same init = both from scikit-learn's kmeans_plusplus centres for seeds 0..{n_same - 1}: "
-          "max |rel| of inertia, runs with identical labels and n_iter")
-    print(f"{'k':>3} {'t ours':>7} {'t sk':>7} {'sk/ours':>7} | {'inertia ours':>18} {'inertia sklearn':>18} "
-          f"{'rel':>8} | {'min ours':>11} {'min sk':>11} {'rel':>8} | {'same-init rel':>13} {'labels':>6} {'n_iter':>6}")
+    print(f"same start / same random numbers: seeds 0..{n_same - 1} (see the script header): "
+          "max |rel| of inertia, runs with identical labels, identical n_iter")
+    print(f"{'k':>3} {'t ours':>6} {'t sk':>6} {'sk/ours':>7} | {'inertia ours':>19} {'inertia sklearn':>19} "
+          f"{'rel':>7} {'z':>5} | {'min ours':>9} {'min sk':>9} {'rel':>7} | "
+          f"{'same start':>10} {'lab':>5} {'iter':>5} | {'same RNG':>8} {'iter':>5}")
     for i, k in enumerate(ks):
         sr = [v[0] for v in same[k]]
-        same_txt = (f"{max(abs(v) for v in sr):>13.1e} {sum(v[1] for v in same[k]):>3}/{len(sr):<2} "
-                    f"{sum(v[2] for v in same[k]):>3}/{len(sr):<2}") if sr else f"{'-':>13} {'-':>6} {'-':>6}"
-        print(f"{k:>3} {t_o[i]:>7.3f} {t_s[i]:>7.3f} {t_s[i] / t_o[i]:>6.1f}x | "
-              f"{i_o[i]:>11.0f} +-{se_o[i]:>5.0f} {i_s[i]:>11.0f} +-{se_s[i]:>5.0f} {(i_o[i] - i_s[i]) / i_s[i]:>+8.4f} | "
-              f"{m_o[i]:>11.0f} {m_s[i]:>11.0f} {(m_o[i] - m_s[i]) / m_s[i]:>+8.4f} | {same_txt}")
+        same_txt = (f"{max(abs(v) for v in sr):>10.0e} {sum(v[1] for v in same[k]):>3}/{len(sr)} "
+                    f"{sum(v[2] for v in same[k]):>3}/{len(sr)}") if sr else f"{'-':>10} {'-':>5} {'-':>5}"
+        rr = [v[0] for v in same_rng[k]]
+        rng_txt = (f"{max(abs(v) for v in rr):>8.0e} {sum(v[1] for v in same_rng[k]):>3}/{len(rr)}"
+                   if rr else f"{'-':>8} {'-':>5}")
+        diff = i_o[i] - i_s[i]
+        se = np.hypot(se_o[i], se_s[i])
+        z = diff / se if se > 0 else float("nan")
+        print(f"{k:>3} {t_o[i]:>6.3f} {t_s[i]:>6.3f} {t_s[i] / t_o[i]:>6.1f}x | "
+              f"{i_o[i]:>10.0f} +-{se_o[i]:>6.0f} {i_s[i]:>10.0f} +-{se_s[i]:>6.0f} {diff / i_s[i]:>+7.4f} {z:>+5.1f} | "
+              f"{m_o[i]:>9.0f} {m_s[i]:>9.0f} {(m_o[i] - m_s[i]) / m_s[i]:>+7.4f} | {same_txt} | {rng_txt}")
     wo, ws = np.mean(ours_total), np.mean(sk_total)
     co, cs = np.mean(ours_total_cpu), np.mean(sk_total_cpu)
     print(f"sweep (11 fits), mean over {len(seeds)} seeds: wall ours {wo:.2f} s, scikit-learn {ws:.2f} s "
