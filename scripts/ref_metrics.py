@@ -3,9 +3,10 @@
 
 What it computes: fixed, seeded test cases (binary with tied scores, imbalanced 3-class,
 5-class with a class never predicted and a class absent from y_true, perfect and all-wrong
-predictions, a thresholded detector case, a silhouette case with 3 clusters plus one
-singleton cluster, and adjusted Rand index cases), and for each the values scikit-learn
-gives. The exact scikit-learn call for every value is listed under "calls" in the output.
+predictions, a thresholded detector case, two silhouette cases (121 rows: 3 clusters plus
+one singleton cluster; 303 rows: 5 overlapping clusters, a singleton, duplicated rows,
+sparse label values, some rows mislabelled), and adjusted Rand index cases), and for each
+the values scikit-learn gives. The exact scikit-learn call for every value is listed under "calls" in the output.
 
 Output: crates/anomalab-learn/tests/reference/metrics.json (committed; read by
 crates/anomalab-learn/tests/metrics_reference.rs, which asserts every value to 1e-9).
@@ -61,6 +62,7 @@ CALLS = {
     "per_class_roc_auc / per_class_pr_auc": "roc_auc_score / average_precision_score(y_true == k, scores[:, k]) for classes present in y_true, else null",
     "detector": "y_pred = scores >= threshold; precision_score, recall_score, f1_score(y_true, y_pred); false_alarm_rate = FP / (FP + TN) from confusion_matrix(y_true, y_pred, labels=[0, 1]); roc_auc_score, average_precision_score(y_true, scores)",
     "silhouette": "silhouette_score(X, labels, metric='euclidean')",
+    "silhouette_large": "silhouette_score(X, labels, metric='euclidean'); the rows come from the generation described in the case (numpy default_rng(seed))",
     "ari": "adjusted_rand_score(labels_true, labels_pred)",
 }
 
@@ -125,6 +127,43 @@ def classification_case(name, y_true, y_pred, n_classes, scores):
         "y_pred": y_pred.tolist(),
         "scores": scores.tolist(),
         "expected": {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in exp.items()},
+    }
+
+
+def silhouette_large_case(seed):
+    """303 rows, 6 features: five overlapping gaussian clusters, one far singleton,
+    three exact duplicate rows, label values not 0..k-1, 12 rows given a wrong label,
+    rows shuffled."""
+    rng = np.random.default_rng(seed)
+    sizes = [90, 70, 60, 50, 29]
+    n_main = sum(sizes)
+    centers = rng.normal(0.0, 2.5, (len(sizes), 6))
+    X = np.vstack([c + rng.normal(0.0, 1.0, (m, 6)) for c, m in zip(centers, sizes)])
+    cid = np.repeat(np.arange(len(sizes)), sizes)
+    # 12 of the clustered rows get a wrong (other) cluster.
+    wrong = rng.choice(n_main, size=12, replace=False)
+    cid[wrong] = (cid[wrong] + 1 + rng.integers(0, len(sizes) - 1, 12)) % len(sizes)
+    # 3 clustered rows duplicated exactly (with their label), then the far singleton.
+    dup = rng.choice(n_main, size=3, replace=False)
+    X = np.vstack([X, X[dup], np.full((1, 6), 15.0)])
+    cid = np.concatenate([cid, cid[dup], [len(sizes)]])
+    labels = np.array([4, 0, 9, 2, 7, 5])[cid]
+    order = rng.permutation(len(X))
+    X, labels = X[order], labels[order]
+    return {
+        "seed": seed,
+        "generation": (
+            "rng = np.random.default_rng(seed); cluster sizes 90, 70, 60, 50, 29 (n_main = "
+            "299); centres rng.normal(0, 2.5, (5, 6)); rows centre + rng.normal(0, 1, (size, "
+            "6)) cluster by cluster; rows rng.choice(299, 12, replace=False) moved to cluster "
+            "(c + 1 + rng.integers(0, 4, 12)) % 5; rows rng.choice(299, 3, replace=False) "
+            "appended again with their labels; one singleton row (15, ..., 15) appended as "
+            "cluster 5; cluster ids 0..5 renamed 4, 0, 9, 2, 7, 5; rows permuted by "
+            "rng.permutation(303)"
+        ),
+        "x": X.tolist(),
+        "labels": labels.tolist(),
+        "expected": float(silhouette_score(X, labels, metric="euclidean")),
     }
 
 
@@ -228,6 +267,9 @@ def main():
         "expected": float(silhouette_score(X, labels, metric="euclidean")),
     }
 
+    # Silhouette, larger case: a few hundred rows in 6 dimensions.
+    silhouette_large = silhouette_large_case(seed=20250611)
+
     # ARI: random labelings of different sizes and label sets.
     ari = []
     rng = np.random.default_rng(8)
@@ -246,6 +288,7 @@ def main():
         "classification": cases,
         "detector": detector,
         "silhouette": silhouette,
+        "silhouette_large": silhouette_large,
         "ari": ari,
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)

@@ -13,6 +13,12 @@ rows), together with what scikit-learn computed on it:
 * kmeans: make_blobs(n_samples=500, centers=4, n_features=5, cluster_std=1.5,
   random_state=0); KMeans(n_clusters=k, n_init=10, random_state=0).fit(X).inertia_ for
   k = 2..6.
+* kmeans_same_init: make_blobs(n_samples=600, centers=5, n_features=6, cluster_std=2.0,
+  random_state=7) (overlapping, so runs take several iterations); for k = 2..7 the start
+  centres C_k = kmeans_plusplus(X, k, random_state=k)[0] and, for algorithm in lloyd and
+  elkan, KMeans(n_clusters=k, init=C_k, n_init=1, algorithm=algorithm).fit(X): labels_,
+  cluster_centers_, inertia_, n_iter_ (default tol=1e-4, max_iter=300). The Rust side runs
+  the same iterations from the same centres and must give the same labels and n_iter.
 * dbscan: make_moons(n_samples=300, noise=0.06, random_state=1) plus 15 uniform points
   in [-1.5, 2.5] x [-1, 1.5] (numpy seed 2); DBSCAN(eps=0.15, min_samples=5).labels_.
 * mlp: make_blobs(n_samples=600, centers=3, n_features=2, cluster_std=2.0,
@@ -31,7 +37,7 @@ import os
 
 import numpy as np
 import sklearn
-from sklearn.cluster import DBSCAN, KMeans
+from sklearn.cluster import DBSCAN, KMeans, kmeans_plusplus
 from sklearn.datasets import make_blobs, make_moons
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import IsolationForest
@@ -57,6 +63,18 @@ def main():
     xb, _ = make_blobs(n_samples=500, centers=4, n_features=5, cluster_std=1.5, random_state=0)
     inertia = {str(k): float(KMeans(n_clusters=k, n_init=10, random_state=0).fit(xb).inertia_) for k in range(2, 7)}
     out["kmeans"] = {"x": xb.tolist(), "inertia": inertia}
+
+    xs, _ = make_blobs(n_samples=600, centers=5, n_features=6, cluster_std=2.0, random_state=7)
+    runs = []
+    for k in range(2, 8):
+        c, _ = kmeans_plusplus(xs, k, random_state=k)
+        fits = {}
+        for alg in ["lloyd", "elkan"]:
+            m = KMeans(n_clusters=k, init=c, n_init=1, algorithm=alg).fit(xs)
+            fits[alg] = {"labels": m.labels_.tolist(), "centres": m.cluster_centers_.tolist(),
+                         "inertia": float(m.inertia_), "n_iter": int(m.n_iter_)}
+        runs.append({"k": k, "init": c.tolist(), "sklearn": fits})
+    out["kmeans_same_init"] = {"x": xs.tolist(), "runs": runs}
 
     gm = {}
     for c in ["full", "diag"]:
@@ -86,6 +104,7 @@ def main():
     print(f"wrote {OUT}")
     print("iforest mean AUC", out["isolation_forest"]["auc_mean"])
     print("kmeans inertia", inertia)
+    print("kmeans same init n_iter", [(r["k"], r["sklearn"]["lloyd"]["n_iter"]) for r in runs])
     print("gmm", gm)
     print("dbscan clusters", lab.max() + 1, "noise", int((lab < 0).sum()))
     print("mlp acc", accs, "lda", lda)

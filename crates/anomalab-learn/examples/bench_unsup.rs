@@ -6,15 +6,24 @@
 //! little-endian `u64`, then `rows * cols` little-endian `f64` in row-major order. Score
 //! and label outputs are raw little-endian `f64` / `i64` arrays, one value per row.
 //!
+//! `kmeans` runs an elbow sweep (k-means++ and iterations, `n_init` 1) per seed and reports
+//! per-k inertia, iterations, wall time and process CPU time (user + system of all threads,
+//! from `/proc/self/stat`, 10 ms resolution; 0 where unavailable). `kmeans-from` starts each
+//! k from the centres in `<centres-prefix>_<seed>_<k>.amx` (one run, as scikit-learn's
+//! `KMeans(init=centres, n_init=1)`) and writes the labels to
+//! `<centres-prefix>_<seed>_<k>.labels.i64`.
+//!
 //! ```text
 //! bench_unsup iforest <train.amx> <test.amx> <out-prefix> <n_estimators> <max_samples> <seed>...
-//! bench_unsup kmeans  <x.amx> <k_min> <k_max> <seed>...
+//! bench_unsup kmeans  <x.amx> <k_min> <k_max> <algorithm> <seed>...
+//! bench_unsup kmeans-from <x.amx> <k_min> <k_max> <algorithm> <centres-prefix> <seed>...
 //! bench_unsup dbscan  <x.amx> <eps> <min_samples> <labels-out>
 //! ```
 
 use std::io::{Read, Write};
 use std::time::Instant;
 
+use anomalab_learn::cluster::kmeans::KMeansAlgorithm;
 use anomalab_learn::cluster::{DbscanParams, KMeansParams};
 use anomalab_learn::iforest::{IsolationForestParams, MaxSamples};
 use anomalab_learn::{ClustererParams, Detector, FitContext};
@@ -48,6 +57,19 @@ fn write_raw<T: Copy>(path: &str, v: &[T], to_le: impl Fn(T) -> [u8; 8]) -> Resu
         buf.extend_from_slice(&to_le(x));
     }
     f.write_all(&buf).map_err(|e| format!("{path}: {e}"))
+}
+
+/// User + system CPU time of this process (all threads) in seconds, from `/proc/self/stat`
+/// (clock ticks of 1/100 s); 0 where that file does not exist.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |p| p.1);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
 }
 
 fn arg<T: std::str::FromStr>(a: &[String], i: usize, what: &str) -> Result<T, String> {
@@ -89,28 +111,60 @@ fn run() -> Result<(), String> {
             }
             println!("{}", serde_json::json!({"threads": threads, "runs": runs}));
         }
-        Some("kmeans") => {
+        Some(cmd @ ("kmeans" | "kmeans-from")) => {
+            let from = cmd == "kmeans-from";
             let x = read_amx(&a[2])?;
             let kmin: usize = arg(&a, 3, "k_min")?;
             let kmax: usize = arg(&a, 4, "k_max")?;
-            let p = KMeansParams::default();
+            let algorithm = match a.get(5).map(String::as_str) {
+                Some("elkan") => KMeansAlgorithm::Elkan,
+                Some("lloyd") => KMeansAlgorithm::Lloyd,
+                _ => return Err("algorithm must be elkan or lloyd".into()),
+            };
+            let p = KMeansParams {
+                algorithm,
+                ..Default::default()
+            };
+            let (prefix, first_seed) = if from {
+                (a.get(6).cloned(), 7)
+            } else {
+                (None, 6)
+            };
             let mut sweeps = Vec::new();
-            for s in &a[5..] {
+            for s in a.iter().skip(first_seed) {
                 let seed: u64 = s.parse().map_err(|_| "bad seed")?;
                 let mut per_k = Vec::new();
                 let t0 = Instant::now();
+                let c0 = cpu_seconds();
                 for k in kmin..=kmax {
                     let tk = Instant::now();
-                    let (m, _) = p.fit_k(x.view(), k, seed).map_err(|e| e.to_string())?;
+                    let ck = cpu_seconds();
+                    let (m, labels) = match &prefix {
+                        Some(pre) => {
+                            let c = read_amx(&format!("{pre}_{seed}_{k}.amx"))?;
+                            p.fit_from(x.view(), c.view()).map_err(|e| e.to_string())?
+                        }
+                        None => p.fit_k(x.view(), k, seed).map_err(|e| e.to_string())?,
+                    };
+                    let (wall, cpu) = (tk.elapsed().as_secs_f64(), cpu_seconds() - ck);
+                    if let Some(pre) = &prefix {
+                        let lab: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+                        write_raw(
+                            &format!("{pre}_{seed}_{k}.labels.i64"),
+                            &lab,
+                            i64::to_le_bytes,
+                        )?;
+                    }
                     per_k.push(serde_json::json!({"k": k, "inertia": m.inertia,
-                        "n_iter": m.n_iter, "time_s": tk.elapsed().as_secs_f64()}));
+                        "n_iter": m.n_iter, "time_s": wall, "cpu_s": cpu}));
                 }
                 let total = t0.elapsed().as_secs_f64();
-                sweeps.push(serde_json::json!({"seed": seed, "total_s": total, "per_k": per_k}));
+                sweeps.push(serde_json::json!({"seed": seed, "total_s": total,
+                    "cpu_s": cpu_seconds() - c0, "per_k": per_k}));
             }
             println!(
                 "{}",
-                serde_json::json!({"threads": threads, "sweeps": sweeps})
+                serde_json::json!({"threads": threads, "algorithm": a[5], "sweeps": sweeps})
             );
         }
         Some("dbscan") => {
@@ -141,7 +195,8 @@ fn run() -> Result<(), String> {
         }
         _ => {
             return Err(
-                "usage: bench_unsup iforest|kmeans|dbscan ... (see the file header)".into(),
+                "usage: bench_unsup iforest|kmeans|kmeans-from|dbscan ... (see the file header)"
+                    .into(),
             );
         }
     }

@@ -237,6 +237,28 @@ fn silhouette_equals_scikit_learn_with_a_singleton_cluster() {
 }
 
 #[test]
+fn silhouette_equals_scikit_learn_on_303_rows() {
+    // Five overlapping clusters, a singleton, duplicated rows, sparse label values and
+    // mislabelled rows (see "generation" and "seed" in the JSON).
+    let r = reference();
+    let sil = &r["silhouette_large"];
+    let x = matrix(&sil["x"]);
+    assert_eq!(x.dim(), (303, 6));
+    let labels = usizes(&sil["labels"]);
+    let want = sil["expected"].as_f64().unwrap();
+    let got = silhouette_score(x.view(), &labels).unwrap();
+    eprintln!("silhouette (303 rows): ours {got:.17}, scikit-learn {want:.17}");
+    close("silhouette (303 rows)", got, want);
+    // Relabelling the clusters does not change the score.
+    let relabelled: Vec<usize> = labels.iter().map(|&l| 100 - l).collect();
+    close(
+        "silhouette (303 rows, relabelled)",
+        silhouette_score(x.view(), &relabelled).unwrap(),
+        want,
+    );
+}
+
+#[test]
 fn adjusted_rand_equals_scikit_learn() {
     let r = reference();
     for (i, case) in r["ari"].as_array().unwrap().iter().enumerate() {

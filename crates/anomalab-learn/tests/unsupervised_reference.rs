@@ -5,6 +5,7 @@
 //! sides see the same rows.
 
 use anomalab_learn::cluster::gmm::CovarianceType;
+use anomalab_learn::cluster::kmeans::KMeansAlgorithm;
 use anomalab_learn::cluster::{DbscanParams, GmmParams, KMeansParams};
 use anomalab_learn::eval::roc_auc;
 use anomalab_learn::iforest::IsolationForestParams;
@@ -89,6 +90,49 @@ fn kmeans_inertia_within_one_percent_of_sklearn() {
             "k={k}: ours {} vs scikit-learn {want} ({rel:+.4})",
             m.inertia
         );
+    }
+}
+
+#[test]
+fn kmeans_from_sklearn_start_repeats_sklearn_iterations() {
+    // From the same start centres, ours runs the same iterations as scikit-learn's Lloyd
+    // and Elkan: same labels, same number of iterations, same centres and inertia up to
+    // rounding (scikit-learn computes distances as |x|^2 - 2 x.c + |c|^2 on centred data).
+    let r = &reference()["kmeans_same_init"];
+    let x = matrix(&r["x"]);
+    for run in r["runs"].as_array().unwrap() {
+        let k = run["k"].as_u64().unwrap() as usize;
+        let start = matrix(&run["init"]);
+        for (name, alg) in [
+            ("lloyd", KMeansAlgorithm::Lloyd),
+            ("elkan", KMeansAlgorithm::Elkan),
+        ] {
+            let want = &run["sklearn"][name];
+            let p = KMeansParams {
+                algorithm: alg,
+                ..Default::default()
+            };
+            let (m, labels) = p.fit_from(x.view(), start.view()).unwrap();
+            let want_labels: Vec<usize> = serde_json::from_value(want["labels"].clone()).unwrap();
+            assert_eq!(labels, want_labels, "k={k} {name}: labels");
+            assert_eq!(
+                m.n_iter as u64,
+                want["n_iter"].as_u64().unwrap(),
+                "k={k} {name}: n_iter"
+            );
+            let wi = want["inertia"].as_f64().unwrap();
+            let rel = (m.inertia - wi).abs() / wi;
+            assert!(rel < 1e-9, "k={k} {name}: inertia {} vs {wi}", m.inertia);
+            let wc = matrix(&want["centres"]);
+            let err = (&m.centres - &wc)
+                .iter()
+                .fold(0.0f64, |a, v| a.max(v.abs()));
+            assert!(err < 1e-9, "k={k} {name}: centres differ by {err}");
+            eprintln!(
+                "k-means from the same start, k={k} {name}: n_iter {}, inertia ours {:.10} vs {wi:.10} (rel {rel:.1e}), max centre diff {err:.1e}",
+                m.n_iter, m.inertia
+            );
+        }
     }
 }
 

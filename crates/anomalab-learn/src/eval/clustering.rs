@@ -11,6 +11,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use crate::LearnError;
+use crate::cluster::distance::{Kernel, dispatch};
 use crate::rng::Rng;
 
 /// Mean silhouette coefficient over all rows, scikit-learn's
@@ -19,7 +20,8 @@ use crate::rng::Rng;
 /// For row `i` in cluster `A`: `a` = mean distance to the other rows of `A`, `b` = the
 /// smallest mean distance to the rows of another cluster, `s = (b - a) / max(a, b)`; rows
 /// of a singleton cluster get `s = 0` (as do rows with `max(a, b) = 0`), as in scikit-learn.
-/// O(n^2 d) time, parallel over rows, O(n * clusters) memory. Errors (as scikit-learn does)
+/// O(n^2 d) time, parallel over rows (each row's value is computed by one thread, so the
+/// result does not depend on the thread count), O(n * clusters) memory. Errors (as scikit-learn does)
 /// unless `2 <= number of distinct labels <= n - 1`.
 pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, LearnError> {
     let n = x.nrows();
@@ -48,22 +50,17 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
     for &l in &lab {
         sizes[l] += 1;
     }
-    let rows: Vec<Vec<f64>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
+    let xs = x.as_standard_layout();
+    let data = xs.as_slice().expect("standard layout");
+    let d = x.ncols();
     let s: Vec<f64> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let mut sums = vec![0.0f64; k];
-            let xi = &rows[i];
-            for (j, xj) in rows.iter().enumerate() {
-                if j != i {
-                    let d2: f64 = xi.iter().zip(xj).map(|(a, b)| (a - b) * (a - b)).sum();
-                    sums[lab[j]] += d2.sqrt();
-                }
-            }
             let own = lab[i];
             if sizes[own] <= 1 {
                 return 0.0;
             }
+            let sums = distance_sums_by_cluster(data, d, i, &lab, k);
             let a = sums[own] / (sizes[own] - 1) as f64;
             let b = (0..k)
                 .filter(|&c| c != own)
@@ -74,6 +71,34 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
         })
         .collect();
     Ok(s.iter().sum::<f64>() / n as f64)
+}
+
+dispatch! {
+    fn distance_sums_by_cluster = distance_sums_impl(
+        data: &[f64],
+        d: usize,
+        i: usize,
+        lab: &[usize],
+        k: usize,
+    ) -> Vec<f64>
+}
+
+/// Sum of the Euclidean distances from row `i` to the rows of each cluster (row `i`
+/// itself contributes 0).
+#[inline(always)]
+fn distance_sums_impl<K: Kernel>(
+    data: &[f64],
+    d: usize,
+    i: usize,
+    lab: &[usize],
+    k: usize,
+) -> Vec<f64> {
+    let xi = &data[i * d..(i + 1) * d];
+    let mut sums = vec![0.0f64; k];
+    for (xj, &l) in data.chunks_exact(d).zip(lab) {
+        sums[l] += K::sqd(xi, xj).sqrt();
+    }
+    sums
 }
 
 /// Silhouette on a seeded random sample of `sample_size` rows (without replacement), for
@@ -222,6 +247,15 @@ mod tests {
         // Needs k <= n - 1: 2 <= 2, fine.
         assert!((s.unwrap() - (0.9 + 8.0 / 9.0) / 3.0).abs() < 1e-12);
         assert!(silhouette_score(x.view(), &[0, 0, 0]).is_err());
+        // Points on a line: 0, 1 (cluster 7) and 10, 12 (cluster 3; sparse label values).
+        // p=0: a = 1, b = (10 + 12)/2 = 11 -> s = 10/11
+        // p=1: a = 1, b = (9 + 11)/2 = 10 -> s = 9/10
+        // p=10: a = 2, b = (10 + 9)/2 = 9.5 -> s = 7.5/9.5
+        // p=12: a = 2, b = (12 + 11)/2 = 11.5 -> s = 9.5/11.5
+        let x = array![[0.0], [1.0], [10.0], [12.0]];
+        let want = (10.0 / 11.0 + 0.9 + 7.5 / 9.5 + 9.5 / 11.5) / 4.0;
+        let got = silhouette_score(x.view(), &[7, 7, 3, 3]).unwrap();
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     }
 
     #[test]
