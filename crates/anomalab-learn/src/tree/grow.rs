@@ -84,6 +84,9 @@ pub(crate) struct GrowConfig {
     /// Nodes with at least this many rows x features work in parallel (tests lower it to
     /// check that the parallel path grows the same tree).
     pub par_min_work: usize,
+    /// Skip the shortcuts that must not change the tree (sparse columns, unit-weight
+    /// counting): tests compare both ways.
+    pub plain: bool,
 }
 
 /// A grown tree and its (unnormalised) weighted impurity decrease per feature.
@@ -104,10 +107,80 @@ const KEEP_HIST_MIN_ROWS: usize = 512;
 /// parallel (the default of [`GrowConfig::par_min_work`]).
 pub(crate) const PAR_MIN_WORK: usize = 1 << 18;
 
+/// Features whose most frequent bin holds at least this fraction of the training rows get
+/// a [`SparseCol`].
+const SPARSE_MIN_MODE_FRAC: f64 = 0.9;
+/// A node reads a feature's sparse column instead of its own rows when the column has
+/// fewer than `1 / SPARSE_RATIO` entries per row of the node (a sparse entry costs a random
+/// read of the row's position).
+const SPARSE_RATIO: usize = 2;
+
+/// The rows of one feature that are not in its most frequent bin, in increasing order,
+/// with their codes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SparseCol {
+    pub rows: Vec<u32>,
+    pub codes: Vec<u8>,
+}
+
+/// Sparse columns of the mostly-constant features of a [`BinnedMatrix`] (one-hot columns,
+/// counters that are nearly always 0). A node much larger than such a column builds the
+/// feature's histogram from the column (the rows of the node found through their position
+/// in the tree's row array) instead of reading every row of the node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SparseColumns {
+    /// Per feature; `None` for features that are not mostly constant.
+    pub cols: Vec<Option<SparseCol>>,
+}
+
+impl SparseColumns {
+    pub(crate) fn build(bins: &BinnedMatrix) -> SparseColumns {
+        let cols = (0..bins.n_features)
+            .into_par_iter()
+            .map(|f| {
+                let (m, frac) = bins.mode(f);
+                if bins.n_bins(f) < 2 || frac < SPARSE_MIN_MODE_FRAC {
+                    return None;
+                }
+                let mut sc = SparseCol::default();
+                for (r, &b) in bins.column(f).iter().enumerate() {
+                    if b != m {
+                        sc.rows.push(r as u32);
+                        sc.codes.push(b);
+                    }
+                }
+                Some(sc)
+            })
+            .collect();
+        SparseColumns { cols }
+    }
+
+    /// The sparse columns of the training matrix `train`, built once per matrix and bin
+    /// count (cache key `"sparse:<max_bins>"`) from its bins `bins`.
+    pub(crate) fn for_train(
+        train: &crate::traits::TrainSet<'_>,
+        bins: &BinnedMatrix,
+        max_bins: usize,
+    ) -> std::sync::Arc<SparseColumns> {
+        let max_bins = max_bins.clamp(2, crate::binning::MAX_BINS);
+        train
+            .cache
+            .get_or_build(&format!("sparse:{max_bins}"), || SparseColumns::build(bins))
+    }
+
+    fn any(&self) -> bool {
+        self.cols.iter().any(Option::is_some)
+    }
+}
+
 /// Grow a tree on the rows `rows` (increasing) of `bins`, with weight `weights[k]` for row
 /// `rows[k]` (class weight x multiplicity) and classes `y` (indexed by row).
+/// `sparse` lists the rows off the most frequent bin of the mostly-constant features of
+/// `bins` ([`SparseColumns::build`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn grow(
     bins: &BinnedMatrix,
+    sparse: &SparseColumns,
     y: &[u32],
     n_classes: usize,
     rows: Vec<u32>,
@@ -115,7 +188,7 @@ pub(crate) fn grow(
     cfg: &GrowConfig,
     rng: &mut Rng,
 ) -> Grown {
-    let mut g = Grower::new(bins, y, n_classes, rows, weights, cfg, rng);
+    let mut g = Grower::new(bins, sparse, y, n_classes, rows, weights, cfg, rng);
     g.run();
     g.finish()
 }
@@ -201,6 +274,17 @@ struct Split {
 
 struct Grower<'a> {
     bins: &'a BinnedMatrix,
+    /// Sparse columns (all `None` when `cfg.plain`).
+    sparse: &'a [Option<SparseCol>],
+    /// Position of each training row in `rows` (`u32::MAX` for rows not in the tree); kept
+    /// up to date only when some feature has a sparse column.
+    pos: Vec<u32>,
+    /// Every weight is 1 (no bootstrap, no class weights): class sums are counts.
+    unit: bool,
+    /// Three zeroed histograms for [`feature_hist`]'s four-way accumulation.
+    quad: Vec<f64>,
+    /// Four sets of class counts (see [`Grower::eval_random`]).
+    cnt4: Vec<u32>,
     cfg: &'a GrowConfig,
     rng: &'a mut Rng,
     c: usize,
@@ -239,8 +323,10 @@ struct Grower<'a> {
 }
 
 impl<'a> Grower<'a> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         bins: &'a BinnedMatrix,
+        sparse: &'a SparseColumns,
         y: &[u32],
         n_classes: usize,
         rows: Vec<u32>,
@@ -263,8 +349,30 @@ impl<'a> Grower<'a> {
         let subtract = cfg.splitter == Splitter::Best
             && cfg.max_features >= nf
             && cfg.max_leaf_nodes.is_none();
+        const NONE: &[Option<SparseCol>] = &[];
+        let sparse: &[Option<SparseCol>] = if cfg.plain || !sparse.any() {
+            NONE
+        } else {
+            assert_eq!(sparse.cols.len(), nf, "sparse columns of another matrix");
+            &sparse.cols
+        };
+        let pos = if sparse.is_empty() {
+            Vec::new()
+        } else {
+            let mut pos = vec![u32::MAX; bins.n_rows];
+            for (k, &r) in rows.iter().enumerate() {
+                pos[r as usize] = k as u32;
+            }
+            pos
+        };
+        let unit = !cfg.plain && ws.iter().all(|&w| w == 1.0);
         Grower {
             bins,
+            sparse,
+            pos,
+            unit,
+            quad: Vec::new(),
+            cnt4: vec![0; 4 * c],
             cfg,
             rng,
             c,
@@ -582,13 +690,17 @@ impl<'a> Grower<'a> {
             sums: &task.sums,
             s,
             c: self.c,
+            start,
+            pos: &self.pos,
         };
         let (lo, hi) = if (end - start) * 2 < nb {
             // Small node: one pass finds the range of its codes too, and only that range
             // is scanned and cleared.
             accumulate_range(col, &nr, &mut fh)
         } else {
-            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
+            let sparse = self.sparse.get(f).and_then(Option::as_ref);
+            let h = &mut fh[..nb * s];
+            feature_hist(col, nb, self.modes[f], sparse, &nr, h, &mut self.quad);
             (0, nb - 1)
         };
         let constant = lo == hi || scan(&fh, lo, hi, self, task, f, best);
@@ -663,29 +775,59 @@ impl<'a> Grower<'a> {
         self.codes_buf.clear();
         self.codes_buf
             .extend(self.rows[start..end].iter().map(|&r| col[r as usize]));
-        let lo = self.codes_buf.iter().copied().min().unwrap_or(0) as usize;
-        let hi = self.codes_buf.iter().copied().max().unwrap_or(0) as usize;
+        let (lo, hi) = code_range(&self.codes_buf);
         if lo >= hi {
             return true;
         }
 
         let bin = self.draw_bin(f, lo, hi);
-        // Without a branch, and over four sets of sums in turn, so that consecutive rows of
-        // one class do not wait on each other's additions.
-        let acc = &mut self.left4;
-        acc.fill(0.0);
-        let mut n_left = 0usize;
         let ys = &self.ys[start..end];
-        let ws = &self.ws[start..end];
-        for (j, ((&code, &y), &w)) in self.codes_buf.iter().zip(ys).zip(ws).enumerate() {
-            let goes_left = (code as usize <= bin) as usize;
-            n_left += goes_left;
-            acc[(j & 3) * c + y as usize] += w * goes_left as f64;
-        }
+        let codes = &self.codes_buf;
         let left = &mut self.left;
-        for (cl, l) in left.iter_mut().enumerate() {
-            *l = acc[cl] + acc[c + cl] + acc[2 * c + cl] + acc[3 * c + cl];
-        }
+        let n_left = if self.unit && c == 2 {
+            // Unit weights, two classes (labels 0 and 1): two counts, in vector registers.
+            let b = bin as u8;
+            let (mut nl, mut ones) = (0u32, 0u32);
+            for (&code, &y) in codes.iter().zip(ys) {
+                let l = (code <= b) as u32;
+                nl += l;
+                ones += l & y;
+            }
+            left[0] = (nl - ones) as f64;
+            left[1] = ones as f64;
+            nl as usize
+        } else if self.unit {
+            // Unit weights: class counts, over four sets in turn (as below).
+            let b = bin as u8;
+            let cnt = &mut self.cnt4;
+            cnt.fill(0);
+            let mut nl = 0u32;
+            for (j, (&code, &y)) in codes.iter().zip(ys).enumerate() {
+                let l = (code <= b) as u32;
+                nl += l;
+                cnt[(j & 3) * c + y as usize] += l;
+            }
+            for (cl, l) in left.iter_mut().enumerate() {
+                *l = (cnt[cl] + cnt[c + cl] + cnt[2 * c + cl] + cnt[3 * c + cl]) as f64;
+            }
+            nl as usize
+        } else {
+            // Without a branch, and over four sets of sums in turn, so that consecutive
+            // rows of one class do not wait on each other's additions.
+            let acc = &mut self.left4;
+            acc.fill(0.0);
+            let mut n_left = 0usize;
+            let ws = &self.ws[start..end];
+            for (j, ((&code, &y), &w)) in codes.iter().zip(ys).zip(ws).enumerate() {
+                let goes_left = (code as usize <= bin) as usize;
+                n_left += goes_left;
+                acc[(j & 3) * c + y as usize] += w * goes_left as f64;
+            }
+            for (cl, l) in left.iter_mut().enumerate() {
+                *l = acc[cl] + acc[c + cl] + acc[2 * c + cl] + acc[3 * c + cl];
+            }
+            n_left
+        };
         self.offer_random(f, bin, n_left, task, best);
         false
     }
@@ -704,13 +846,17 @@ impl<'a> Grower<'a> {
             sums: &task.sums,
             s,
             c,
+            start,
+            pos: &self.pos,
         };
         feature_hist(
             self.bins.column(f),
             nb,
             self.modes[f],
+            self.sparse.get(f).and_then(Option::as_ref),
             &nr,
             &mut fh[..nb * s],
+            &mut self.quad,
         );
         let nonempty = |b: &usize| fh[b * s + c] != 0.0;
         let lo = (0..nb).find(nonempty).unwrap_or(0);
@@ -782,28 +928,44 @@ impl<'a> Grower<'a> {
             task.w * task.impurity - split.w_left * split.imp_left - w_right * split.imp_right;
 
         // Stable partition: left rows stay in place, right rows go through the scratch.
+        // Without a branch (which way a row goes is a coin flip for the predictor): every
+        // row is written to both sides, and only its side's cursor moves on.
         let (start, end) = (task.start, task.end);
         let col = self.bins.column(f);
-        let mut l = start;
+        let n = end - start;
+        let rows = &mut self.rows[start..end];
+        let ys = &mut self.ys[start..end];
+        let ws = &mut self.ws[start..end];
+        let (tr, ty, tw) = (
+            &mut self.tmp_rows[..n],
+            &mut self.tmp_ys[..n],
+            &mut self.tmp_ws[..n],
+        );
+        let mut l = 0;
         let mut r = 0;
-        for k in start..end {
-            let row = self.rows[k];
-            if col[row as usize] <= bin {
-                self.rows[l] = row;
-                self.ys[l] = self.ys[k];
-                self.ws[l] = self.ws[k];
-                l += 1;
-            } else {
-                self.tmp_rows[r] = row;
-                self.tmp_ys[r] = self.ys[k];
-                self.tmp_ws[r] = self.ws[k];
-                r += 1;
+        for k in 0..n {
+            let (row, y, w) = (rows[k], ys[k], ws[k]);
+            let goes_left = col[row as usize] <= bin;
+            // `l <= k`: the row at `l` was already read.
+            rows[l] = row;
+            ys[l] = y;
+            ws[l] = w;
+            tr[r] = row;
+            ty[r] = y;
+            tw[r] = w;
+            l += goes_left as usize;
+            r += !goes_left as usize;
+        }
+        debug_assert_eq!(l, split.n_left);
+        rows[l..].copy_from_slice(&tr[..r]);
+        ys[l..].copy_from_slice(&ty[..r]);
+        ws[l..].copy_from_slice(&tw[..r]);
+        if !self.pos.is_empty() {
+            for (k, &row) in rows.iter().enumerate() {
+                self.pos[row as usize] = (start + k) as u32;
             }
         }
-        debug_assert_eq!(l - start, split.n_left);
-        self.rows[l..end].copy_from_slice(&self.tmp_rows[..r]);
-        self.ys[l..end].copy_from_slice(&self.tmp_ys[..r]);
-        self.ws[l..end].copy_from_slice(&self.tmp_ws[..r]);
+        let l = start + l;
 
         let right_sums: Vec<f64> = task
             .sums
@@ -878,6 +1040,8 @@ impl<'a> Grower<'a> {
             sums,
             s: self.s,
             c: self.c,
+            start,
+            pos: &self.pos,
         };
         let nf = self.bins.n_features;
         let mut slices: Vec<&mut [f64]> = Vec::with_capacity(nf);
@@ -887,19 +1051,27 @@ impl<'a> Grower<'a> {
             slices.push(a);
             rest = b;
         }
-        let one = |(f, hf): (usize, &mut &mut [f64])| {
+        let one = |quad: &mut Vec<f64>, (f, hf): (usize, &mut &mut [f64])| {
             feature_hist(
                 self.bins.column(f),
                 self.bins.n_bins(f),
                 self.modes[f],
+                self.sparse.get(f).and_then(Option::as_ref),
                 &nr,
                 hf,
+                quad,
             )
         };
         if nr.rows.len() * nf >= self.cfg.par_min_work {
-            slices.par_iter_mut().enumerate().for_each(one);
+            slices
+                .par_iter_mut()
+                .enumerate()
+                .for_each_init(Vec::new, one);
         } else {
-            slices.iter_mut().enumerate().for_each(one);
+            let mut quad = Vec::new();
+            for item in slices.iter_mut().enumerate() {
+                one(&mut quad, item);
+            }
         }
     }
 
@@ -936,6 +1108,10 @@ struct NodeRows<'r> {
     /// Histogram stride (classes + 1) and number of classes.
     s: usize,
     c: usize,
+    /// Where the node's rows start in the tree's row array, and the position there of
+    /// every training row (for sparse columns; empty when there are none).
+    start: usize,
+    pos: &'r [u32],
 }
 
 /// Features whose most frequent bin holds at least this fraction of the rows skip that
@@ -946,18 +1122,44 @@ const SKIP_MODE_MIN_FRAC: f64 = 0.5;
 const QUAD_MIN_ROWS: usize = 2048;
 
 /// Histogram of one feature (`nb` bins, `mode` = its most frequent bin and that bin's
-/// share of the training rows) over the node's rows, added to `out` (all zero).
-fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: &mut [f64]) {
+/// share of the training rows, `sparse` = its sparse column if it has one) over the node's
+/// rows, added to `out` (all zero). `quad` is scratch space, all zero between calls.
+fn feature_hist(
+    col: &[u8],
+    nb: usize,
+    mode: (u8, f64),
+    sparse: Option<&SparseCol>,
+    nr: &NodeRows<'_>,
+    out: &mut [f64],
+    quad: &mut Vec<f64>,
+) {
     let n = nr.rows.len();
     let (s, c) = (nr.s, nr.c);
     if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
         let m = mode.0 as usize;
-        for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
-            let b = col[r as usize] as usize;
-            if b != m {
-                let base = b * s;
-                out[base + y as usize] += w;
-                out[base + c] += 1.0;
+        match sparse {
+            Some(sp) if sp.rows.len() * SPARSE_RATIO < n => {
+                // The column's rows that are in the node, in increasing row order like the
+                // node's own rows, so the sums are the same.
+                let start = nr.start as u32;
+                for (&r, &b) in sp.rows.iter().zip(&sp.codes) {
+                    let k = nr.pos[r as usize].wrapping_sub(start) as usize;
+                    if k < n {
+                        let base = b as usize * s;
+                        out[base + nr.ys[k] as usize] += nr.ws[k];
+                        out[base + c] += 1.0;
+                    }
+                }
+            }
+            _ => {
+                for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+                    let b = col[r as usize] as usize;
+                    if b != m {
+                        let base = b * s;
+                        out[base + y as usize] += w;
+                        out[base + c] += 1.0;
+                    }
+                }
             }
         }
         for k in 0..s {
@@ -970,8 +1172,10 @@ fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: 
         }
     } else if n >= QUAD_MIN_ROWS {
         let len = nb * s;
-        let mut extra = vec![0.0; 3 * len];
-        let (h1, rest) = extra.split_at_mut(len);
+        if quad.len() < 3 * len {
+            quad.resize(3 * len, 0.0);
+        }
+        let (h1, rest) = quad[..3 * len].split_at_mut(len);
         let (h2, h3) = rest.split_at_mut(len);
         let add = |h: &mut [f64], k: usize| {
             let base = col[nr.rows[k] as usize] as usize * s;
@@ -989,11 +1193,27 @@ fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: 
         for k in 4 * quads..n {
             add(out, k);
         }
+        // Merge, and leave the scratch zeroed.
         for (i, o) in out.iter_mut().enumerate() {
             *o += h1[i] + h2[i] + h3[i];
+            h1[i] = 0.0;
+            h2[i] = 0.0;
+            h3[i] = 0.0;
         }
     } else {
         accumulate(col, nr.rows, nr.ys, nr.ws, s, c, out);
+    }
+}
+
+/// Smallest and largest code (a form the compiler turns into vector instructions).
+#[inline]
+fn code_range(codes: &[u8]) -> (usize, usize) {
+    let lo = codes.iter().fold(u8::MAX, |a, &b| a.min(b));
+    let hi = codes.iter().fold(0u8, |a, &b| a.max(b));
+    if codes.is_empty() {
+        (0, 0)
+    } else {
+        (lo as usize, hi as usize)
     }
 }
 
