@@ -703,10 +703,18 @@ impl<'a> Grower<'a> {
             feature_hist(col, nb, self.modes[f], sparse, &nr, h, &mut self.quad);
             (0, nb - 1)
         };
-        let constant = lo == hi || scan(&fh, lo, hi, self, task, f, best);
-        // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
-        // bin may hold a rounding residue even when empty.)
-        fh[lo * s..(hi + 1) * s].fill(0.0);
+        let constant = if lo == hi {
+            fh[lo * s..(lo + 1) * s].fill(0.0);
+            true
+        } else {
+            scan(&mut fh[..], lo, hi, self, task, f, best)
+        };
+        // A skipped most frequent bin may hold a rounding residue even when empty.
+        let m = self.modes[f].0 as usize;
+        if m < nb {
+            fh[m * s..(m + 1) * s].fill(0.0);
+        }
+        debug_assert!(fh.iter().all(|&v| v == 0.0));
         self.fh = fh;
         constant
     }
@@ -1162,13 +1170,29 @@ fn feature_hist(
                 }
             }
         }
-        for k in 0..s {
-            let mut rest = 0.0;
-            for b in (0..nb).filter(|&b| b != m) {
-                rest += out[b * s + k];
+        // The skipped bin: node totals minus the other bins (each sum in bin order).
+        let mut rest_buf = [0.0f64; 17];
+        let mut rest_vec;
+        let rest: &mut [f64] = if s <= 17 {
+            &mut rest_buf[..s]
+        } else {
+            rest_vec = vec![0.0; s];
+            &mut rest_vec
+        };
+        for (b, h) in out.chunks_exact(s).enumerate() {
+            if b != m {
+                for (r, &v) in rest.iter_mut().zip(h) {
+                    *r += v;
+                }
             }
+        }
+        for (k, (o, &r)) in out[m * s..(m + 1) * s]
+            .iter_mut()
+            .zip(rest.iter())
+            .enumerate()
+        {
             let total = if k < c { nr.sums[k] } else { n as f64 };
-            out[m * s + k] = (total - rest).max(0.0);
+            *o = (total - r).max(0.0);
         }
     } else if n >= QUAD_MIN_ROWS {
         let len = nb * s;
@@ -1177,21 +1201,24 @@ fn feature_hist(
         }
         let (h1, rest) = quad[..3 * len].split_at_mut(len);
         let (h2, h3) = rest.split_at_mut(len);
-        let add = |h: &mut [f64], k: usize| {
-            let base = col[nr.rows[k] as usize] as usize * s;
-            h[base + nr.ys[k] as usize] += nr.ws[k];
+        #[inline(always)]
+        fn add(h: &mut [f64], b: u8, y: u32, w: f64, s: usize, c: usize) {
+            let base = b as usize * s;
+            h[base + y as usize] += w;
             h[base + c] += 1.0;
-        };
+        }
         let quads = n / 4;
+        let (rows, ys, ws) = (nr.rows, nr.ys, nr.ws);
         for q in 0..quads {
             let k = 4 * q;
-            add(out, k);
-            add(h1, k + 1);
-            add(h2, k + 2);
-            add(h3, k + 3);
+            let (r, y, w) = (&rows[k..k + 4], &ys[k..k + 4], &ws[k..k + 4]);
+            add(out, col[r[0] as usize], y[0], w[0], s, c);
+            add(h1, col[r[1] as usize], y[1], w[1], s, c);
+            add(h2, col[r[2] as usize], y[2], w[2], s, c);
+            add(h3, col[r[3] as usize], y[3], w[3], s, c);
         }
         for k in 4 * quads..n {
-            add(out, k);
+            add(out, col[rows[k] as usize], ys[k], ws[k], s, c);
         }
         // Merge, and leave the scratch zeroed.
         for (i, o) in out.iter_mut().enumerate() {
@@ -1244,10 +1271,42 @@ fn accumulate(col: &[u8], rows: &[u32], ys: &[u32], ws: &[f64], s: usize, c: usi
     }
 }
 
+/// A feature's histogram as [`scan`] reads it: kept (read only), or scratch that the scan
+/// leaves all zero behind it.
+trait ScanHist {
+    fn bin(&self, b: usize, s: usize) -> &[f64];
+    /// Zero bins `from..to`.
+    fn clear(&mut self, from: usize, to: usize, s: usize);
+}
+
+impl ScanHist for &[f64] {
+    #[inline(always)]
+    fn bin(&self, b: usize, s: usize) -> &[f64] {
+        &self[b * s..(b + 1) * s]
+    }
+    #[inline(always)]
+    fn clear(&mut self, _: usize, _: usize, _: usize) {}
+}
+
+impl ScanHist for &mut [f64] {
+    #[inline(always)]
+    fn bin(&self, b: usize, s: usize) -> &[f64] {
+        &self[b * s..(b + 1) * s]
+    }
+    #[inline(always)]
+    fn clear(&mut self, from: usize, to: usize, s: usize) {
+        self[from * s..to * s].fill(0.0);
+    }
+}
+
 /// Scan the bins `lo..=hi` of one feature's histogram for the best boundary; returns
-/// whether the feature is constant in the node (a single non-empty bin).
-fn scan(
-    h: &[f64],
+/// whether the feature is constant in the node (a single non-empty bin). A scratch
+/// histogram is cleared as it is read: every non-empty bin, and from an early stop on
+/// (empty bins hold zeros, except perhaps a skipped most frequent bin, see
+/// [`Grower::eval_best`]).
+#[allow(clippy::too_many_arguments)]
+fn scan<H: ScanHist>(
+    mut h: H,
     lo: usize,
     hi: usize,
     g: &Grower<'_>,
@@ -1260,9 +1319,9 @@ fn scan(
     let n = task.n();
     let msl = g.cfg.min_samples_leaf;
     let crit = g.cfg.criterion;
-    let mut left = [0.0f64; 64];
+    let mut left = [0.0f64; 16];
     let mut left_vec;
-    let left: &mut [f64] = if c <= 64 {
+    let left: &mut [f64] = if c <= 16 {
         &mut left[..c]
     } else {
         left_vec = vec![0.0; c];
@@ -1272,14 +1331,15 @@ fn scan(
     let mut w_left = 0.0;
     let mut prev: Option<usize> = None;
     for b in lo..=hi {
-        let bin = &h[b * s..(b + 1) * s];
-        let cnt = bin[c] as usize;
-        if cnt == 0 {
+        let bin = h.bin(b, s);
+        if bin[c] == 0.0 {
             continue;
         }
+        let cnt = bin[c] as usize;
         if let Some(p) = prev {
             if n - n_left < msl {
                 // At least two non-empty bins: not constant.
+                h.clear(b, hi + 1, s);
                 return false;
             }
             if n_left >= msl {
@@ -1288,14 +1348,17 @@ fn scan(
             }
         } else if cnt == n {
             // Every row is in the first non-empty bin.
+            h.clear(b, b + 1, s);
             return true;
         }
+        let bin = h.bin(b, s);
         for (l, &v) in left.iter_mut().zip(&bin[..c]) {
             *l += v;
             w_left += v;
         }
         n_left += cnt;
         prev = Some(b);
+        h.clear(b, b + 1, s);
     }
     false
 }
