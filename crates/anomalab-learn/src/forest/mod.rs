@@ -425,6 +425,10 @@ impl Classifier for Forest {
         Some(self.importances.clone())
     }
 
+    fn oob_score(&self) -> Option<f64> {
+        self.oob_score
+    }
+
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         let s = SavedForest {
             kind: self.kind,
