@@ -3,7 +3,8 @@
 //! The rows of the tree (the rows with a non-zero weight, e.g. the distinct rows of a
 //! bootstrap sample, weighted by their multiplicity) are kept in one index array, with their
 //! class and weight alongside, and each split partitions the node's range of that array in
-//! place (stably, so rows stay in increasing order and column reads stay sequential).
+//! place (stably, so rows stay in increasing order and column reads stay sequential;
+//! without a branch, since which side a row goes to is a coin flip for the predictor).
 //!
 //! Split search, per candidate feature: a histogram of the node's rows by bin, holding the
 //! weight of each class and the row count of each bin, is scanned from the lowest bin up;
@@ -18,10 +19,19 @@
 //!   among the results in the sequential order, so the tree is the same;
 //! * a feature whose most frequent bin holds at least half of the training rows skips that
 //!   bin (it is the node total minus the other bins): one-hot columns cost a few rows each;
+//! * a feature whose most frequent bin holds at least 90% of the training rows also has a
+//!   sparse column (the rows off that bin, [`SparseColumns`], built once per matrix); a
+//!   node with more than twice as many rows reads the column instead of its rows, finding
+//!   which entries are its own through the position of every row in the index array (kept
+//!   up to date by the partitions). Entries come in row order, as the node's rows, so the
+//!   sums are the same; a rare one-hot column then costs its few entries at the root
+//!   instead of every row;
 //! * large nodes spread the other features' histograms over four copies, so that rows of
 //!   one bin do not wait on each other's additions;
 //! * small nodes (up to 48 rows) sort their codes instead: a histogram costs bins x classes
-//!   to clear and scan, however few the rows.
+//!   to clear and scan, however few the rows;
+//! * the per-feature scratch histogram is cleared by the scan as it reads each non-empty
+//!   bin, not wholesale.
 //!
 //! The feature sampling follows scikit-learn's splitters: features are drawn without
 //! replacement until `max_features` have been looked at and at least one of them was not
@@ -30,7 +40,9 @@
 //! feature, one threshold uniformly between the smallest training value of the node's
 //! lowest non-empty bin and the largest of its highest (the node's own range when bins hold
 //! one value each), snapped to the bin edge at or above it, so splits stay bin splits; it
-//! reads the node's codes once into a buffer (a histogram only for mostly-one-bin features).
+//! reads the node's codes once into a buffer (a histogram only for mostly-one-bin features),
+//! and when every weight is 1 (no bootstrap, no class weights) it counts the rows of each
+//! class left of the threshold in integers (two classes: two sums the compiler vectorises).
 //!
 //! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
 //! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
