@@ -321,6 +321,10 @@ struct Grower<'a> {
     fh: Vec<f64>,
     /// The codes of a small node's rows for one feature.
     codes_buf: Vec<u8>,
+    /// The codes of the best random split's feature so far, and (node, feature) they are
+    /// of: the partition reads them instead of the column.
+    best_codes: Vec<u8>,
+    best_codes_for: Option<(usize, usize)>,
     /// Sort keys of a small node's rows (see [`Grower::eval_sorted`]).
     sort_buf: Vec<u64>,
     /// Four sets of class sums (see [`Grower::eval_random`]).
@@ -403,6 +407,8 @@ impl<'a> Grower<'a> {
             modes: (0..nf).map(|f| bins.mode(f)).collect(),
             fh: vec![0.0; bins.max_n_bins() * s],
             codes_buf: Vec::new(),
+            best_codes: Vec::new(),
+            best_codes_for: None,
             sort_buf: Vec::new(),
             left4: vec![0.0; 4 * c],
             left: vec![0.0; c],
@@ -848,7 +854,12 @@ impl<'a> Grower<'a> {
             }
             n_left
         };
+        let before = best.proxy;
         self.offer_random(f, bin, n_left, task, best);
+        if best.proxy != before {
+            std::mem::swap(&mut self.codes_buf, &mut self.best_codes);
+            self.best_codes_for = Some((task.id, f));
+        }
         false
     }
 
@@ -912,7 +923,11 @@ impl<'a> Grower<'a> {
             t = vlo;
         }
         if t.is_finite() {
-            (self.bins.bin_value(f, t) as usize).clamp(lo, hi - 1)
+            // The bin of `t` (cut points below it): those before `lo` are all below
+            // `vlo <= t`, those from `hi` on all at or above `vhi > t`, so only the cut
+            // points in between are searched.
+            let thr = &self.bins.thresholds[f][lo..hi];
+            (lo + thr.partition_point(|&x| x < t)).clamp(lo, hi - 1)
         } else {
             lo + self.rng.below(hi - lo)
         }
@@ -947,9 +962,9 @@ impl<'a> Grower<'a> {
         self.importances[f] +=
             task.w * task.impurity - split.w_left * split.imp_left - w_right * split.imp_right;
 
-        // Stable partition: left rows stay in place, right rows go through the scratch.
-        // Without a branch (which way a row goes is a coin flip for the predictor): every
-        // row is written to both sides, and only its side's cursor moves on.
+        // Stable partition: left rows stay in place, right rows go through the scratch
+        // (see `partition`). The codes come from the split search's buffer when it still
+        // holds this node's codes of the feature (random splits), else from the column.
         let (start, end) = (task.start, task.end);
         let col = self.bins.column(f);
         let n = end - start;
@@ -961,25 +976,22 @@ impl<'a> Grower<'a> {
             &mut self.tmp_ys[..n],
             &mut self.tmp_ws[..n],
         );
-        let mut l = 0;
-        let mut r = 0;
-        for k in 0..n {
-            let (row, y, w) = (rows[k], ys[k], ws[k]);
-            let goes_left = col[row as usize] <= bin;
-            // `l <= k`: the row at `l` was already read.
-            rows[l] = row;
-            ys[l] = y;
-            ws[l] = w;
-            tr[r] = row;
-            ty[r] = y;
-            tw[r] = w;
-            l += goes_left as usize;
-            r += !goes_left as usize;
-        }
+        let saved = self.best_codes_for == Some((task.id, f)) && self.best_codes.len() == n;
+        let codes = &self.best_codes;
+        // Unit weights stay all 1 whatever the order: they need not move.
+        let l = match (saved, self.unit) {
+            (true, true) => partition::<false>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
+            (true, false) => partition::<true>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
+            (false, true) => {
+                partition::<false>(rows, ys, ws, tr, ty, tw, |_, r| col[r as usize] <= bin)
+            }
+            (false, false) => {
+                partition::<true>(rows, ys, ws, tr, ty, tw, |_, r| col[r as usize] <= bin)
+            }
+        };
+        self.best_codes_for = None;
         debug_assert_eq!(l, split.n_left);
-        rows[l..].copy_from_slice(&tr[..r]);
-        ys[l..].copy_from_slice(&ty[..r]);
-        ws[l..].copy_from_slice(&tw[..r]);
+        let rows = &self.rows[start..end];
         if !self.pos.is_empty() {
             for (k, &row) in rows.iter().enumerate() {
                 self.pos[row as usize] = (start + k) as u32;
@@ -1117,6 +1129,48 @@ impl<'a> Grower<'a> {
             importances: self.importances,
         }
     }
+}
+
+/// Stable partition of a node's rows (and their classes, and weights when `W`) by
+/// `goes_left(position in the node, row)`: the left rows stay in place, in order, the
+/// right ones follow them through the scratch `tr`, `ty`, `tw`. Returns the number of left
+/// rows. Without a branch (which way a row goes is a coin flip for the predictor): every
+/// row is written to both sides, and only its side's cursor moves on.
+#[inline(always)]
+fn partition<const W: bool>(
+    rows: &mut [u32],
+    ys: &mut [u32],
+    ws: &mut [f64],
+    tr: &mut [u32],
+    ty: &mut [u32],
+    tw: &mut [f64],
+    goes_left: impl Fn(usize, u32) -> bool,
+) -> usize {
+    let n = rows.len();
+    let mut l = 0;
+    let mut r = 0;
+    for k in 0..n {
+        let (row, y) = (rows[k], ys[k]);
+        let left = goes_left(k, row);
+        // `l <= k`: the row at `l` was already read.
+        rows[l] = row;
+        ys[l] = y;
+        tr[r] = row;
+        ty[r] = y;
+        if W {
+            let w = ws[k];
+            ws[l] = w;
+            tw[r] = w;
+        }
+        l += left as usize;
+        r += !left as usize;
+    }
+    rows[l..].copy_from_slice(&tr[..r]);
+    ys[l..].copy_from_slice(&ty[..r]);
+    if W {
+        ws[l..].copy_from_slice(&tw[..r]);
+    }
+    l
 }
 
 /// A node's rows, with their classes and weights, and the node's class totals.
