@@ -23,7 +23,7 @@ use crate::binning::BinnedMatrix;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
-use crate::tree::grow::{self, SparseColumns, Splitter};
+use crate::tree::grow::{self, ColumnShortcuts, Splitter};
 use crate::tree::model::{self, LEAF, PackedTrees, Tree};
 use crate::tree::{ClassWeight, TreeParams, balanced_weights, check_train, normalise};
 
@@ -182,7 +182,7 @@ impl ForestParams {
             }
         };
         let bins = BinnedMatrix::for_train(train, self.tree.max_bins);
-        let sparse = SparseColumns::for_train(train, &bins, self.tree.max_bins);
+        let sparse = ColumnShortcuts::for_train(train, &bins, self.tree.max_bins);
         let class_w = self.tree.class_weight.weights(&counts, train.class_names)?;
         let cfg = self.tree.grow_config(bins.n_features, self.kind.splitter());
         let y = train.y;

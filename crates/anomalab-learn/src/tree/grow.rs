@@ -20,7 +20,7 @@
 //! * a feature whose most frequent bin holds at least half of the training rows skips that
 //!   bin (it is the node total minus the other bins): one-hot columns cost a few rows each;
 //! * a feature whose most frequent bin holds at least 90% of the training rows also has a
-//!   sparse column (the rows off that bin, [`SparseColumns`], built once per matrix); a
+//!   sparse column (the rows off that bin, see [`ColumnShortcuts`], built once per matrix); a
 //!   node with more than twice as many rows reads the column instead of its rows, finding
 //!   which entries are its own through the position of every row in the index array (kept
 //!   up to date by the partitions). Entries come in row order, as the node's rows, so the
@@ -135,19 +135,27 @@ pub(crate) struct SparseCol {
     pub codes: Vec<u8>,
 }
 
-/// Sparse columns of the mostly-constant features of a [`BinnedMatrix`] (one-hot columns,
-/// counters that are nearly always 0). A node much larger than such a column builds the
-/// feature's histogram from the column (the rows of the node found through their position
-/// in the tree's row array) instead of reading every row of the node.
+/// Read-only views of the columns of a [`BinnedMatrix`] that make some histograms cheaper,
+/// built once per matrix ([`ColumnShortcuts::for_train`]):
+///
+/// * sparse columns of the mostly-constant features (one-hot columns, counters that are
+///   nearly always 0): a node much larger than such a column builds the feature's
+///   histogram from the column (the rows of the node found through their position in the
+///   tree's row array) instead of reading every row of the node;
+/// * bitmaps of the two-bin features (bit set = row off the most frequent bin): 1 bit per
+///   row instead of a byte, so that the columns of a node's candidate features stay in the
+///   processor's caches.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct SparseColumns {
+pub(crate) struct ColumnShortcuts {
     /// Per feature; `None` for features that are not mostly constant.
-    pub cols: Vec<Option<SparseCol>>,
+    pub sparse: Vec<Option<SparseCol>>,
+    /// Per feature; `None` for features that do not have exactly two bins.
+    pub bits: Vec<Option<Vec<u64>>>,
 }
 
-impl SparseColumns {
-    pub(crate) fn build(bins: &BinnedMatrix) -> SparseColumns {
-        let cols = (0..bins.n_features)
+impl ColumnShortcuts {
+    pub(crate) fn build(bins: &BinnedMatrix) -> ColumnShortcuts {
+        let sparse = (0..bins.n_features)
             .into_par_iter()
             .map(|f| {
                 let (m, frac) = bins.mode(f);
@@ -164,35 +172,52 @@ impl SparseColumns {
                 Some(sc)
             })
             .collect();
-        SparseColumns { cols }
+        let bits = (0..bins.n_features)
+            .into_par_iter()
+            .map(|f| {
+                if bins.n_bins(f) != 2 {
+                    return None;
+                }
+                let m = bins.mode(f).0;
+                let mut words = vec![0u64; bins.n_rows.div_ceil(64)];
+                for (r, &b) in bins.column(f).iter().enumerate() {
+                    words[r / 64] |= ((b != m) as u64) << (r % 64);
+                }
+                Some(words)
+            })
+            .collect();
+        ColumnShortcuts { sparse, bits }
     }
 
-    /// The sparse columns of the training matrix `train`, built once per matrix and bin
-    /// count (cache key `"sparse:<max_bins>"`) from its bins `bins`.
+    /// The shortcuts of the training matrix `train`, built once per matrix and bin count
+    /// (cache key `"shortcuts:<max_bins>"`) from its bins `bins`.
     pub(crate) fn for_train(
         train: &crate::traits::TrainSet<'_>,
         bins: &BinnedMatrix,
         max_bins: usize,
-    ) -> std::sync::Arc<SparseColumns> {
-        let max_bins = max_bins.clamp(2, crate::binning::MAX_BINS);
+    ) -> std::sync::Arc<ColumnShortcuts> {
+        let max_bins = max_bins.clamp(2, crate::binning::MAX_CODES);
         train
             .cache
-            .get_or_build(&format!("sparse:{max_bins}"), || SparseColumns::build(bins))
+            .get_or_build(&format!("shortcuts:{max_bins}"), || {
+                ColumnShortcuts::build(bins)
+            })
     }
+}
 
-    fn any(&self) -> bool {
-        self.cols.iter().any(Option::is_some)
-    }
+/// Whether row `r` is off the most frequent bin, in a two-bin feature's bitmap.
+#[inline(always)]
+fn bit(words: &[u64], r: u32) -> usize {
+    ((words[(r >> 6) as usize] >> (r & 63)) & 1) as usize
 }
 
 /// Grow a tree on the rows `rows` (increasing) of `bins`, with weight `weights[k]` for row
 /// `rows[k]` (class weight x multiplicity) and classes `y` (indexed by row).
-/// `sparse` lists the rows off the most frequent bin of the mostly-constant features of
-/// `bins` ([`SparseColumns::build`]).
+/// `shortcuts` are those of `bins` ([`ColumnShortcuts::build`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn grow(
     bins: &BinnedMatrix,
-    sparse: &SparseColumns,
+    shortcuts: &ColumnShortcuts,
     y: &[u32],
     n_classes: usize,
     rows: Vec<u32>,
@@ -200,7 +225,7 @@ pub(crate) fn grow(
     cfg: &GrowConfig,
     rng: &mut Rng,
 ) -> Grown {
-    let mut g = Grower::new(bins, sparse, y, n_classes, rows, weights, cfg, rng);
+    let mut g = Grower::new(bins, shortcuts, y, n_classes, rows, weights, cfg, rng);
     g.run();
     g.finish()
 }
@@ -288,6 +313,10 @@ struct Grower<'a> {
     bins: &'a BinnedMatrix,
     /// Sparse columns (all `None` when `cfg.plain`).
     sparse: &'a [Option<SparseCol>],
+    /// Two-bin features' bitmaps (all `None`, or empty, when `cfg.plain`).
+    bits: &'a [Option<Vec<u64>>],
+    /// Every weight is a (not too large) integer: sums in any order are exact.
+    int_weights: bool,
     /// Position of each training row in `rows` (`u32::MAX` for rows not in the tree); kept
     /// up to date only when some feature has a sparse column.
     pos: Vec<u32>,
@@ -342,7 +371,7 @@ impl<'a> Grower<'a> {
     #[allow(clippy::too_many_arguments)]
     fn new(
         bins: &'a BinnedMatrix,
-        sparse: &'a SparseColumns,
+        shortcuts: &'a ColumnShortcuts,
         y: &[u32],
         n_classes: usize,
         rows: Vec<u32>,
@@ -365,13 +394,23 @@ impl<'a> Grower<'a> {
         let subtract = cfg.splitter == Splitter::Best
             && cfg.max_features >= nf
             && cfg.max_leaf_nodes.is_none();
-        const NONE: &[Option<SparseCol>] = &[];
-        let sparse: &[Option<SparseCol>] = if cfg.plain || !sparse.any() {
-            NONE
+        let (sparse, bits): (&[Option<SparseCol>], &[Option<Vec<u64>>]) = if cfg.plain {
+            (&[], &[])
         } else {
-            assert_eq!(sparse.cols.len(), nf, "sparse columns of another matrix");
-            &sparse.cols
+            assert!(
+                shortcuts.sparse.len() == nf && shortcuts.bits.len() == nf,
+                "column shortcuts of another matrix"
+            );
+            let sparse: &[Option<SparseCol>] = if shortcuts.sparse.iter().any(Option::is_some) {
+                &shortcuts.sparse
+            } else {
+                &[]
+            };
+            (sparse, &shortcuts.bits)
         };
+        let int_weights = ws
+            .iter()
+            .all(|&w| w.fract() == 0.0 && w < (1u64 << 40) as f64);
         let pos = if sparse.is_empty() {
             Vec::new()
         } else {
@@ -385,6 +424,8 @@ impl<'a> Grower<'a> {
         Grower {
             bins,
             sparse,
+            bits,
+            int_weights,
             pos,
             unit,
             quad: Vec::new(),
@@ -536,6 +577,13 @@ impl<'a> Grower<'a> {
 
     fn impurity(&self, sums: &[f64], w: f64) -> f64 {
         impurity(self.cfg.criterion, sums, w)
+    }
+
+    fn shortcut(&self, f: usize) -> Shortcut<'a> {
+        Shortcut {
+            sparse: self.sparse.get(f).and_then(Option::as_ref),
+            bits: self.bits.get(f).and_then(|b| b.as_deref()),
+        }
     }
 
     fn alloc_nodes(&mut self, k: usize) -> usize {
@@ -710,15 +758,16 @@ impl<'a> Grower<'a> {
             c: self.c,
             start,
             pos: &self.pos,
+            int_weights: self.int_weights,
         };
         let (lo, hi) = if (end - start) * 2 < nb {
             // Small node: one pass finds the range of its codes too, and only that range
             // is scanned and cleared.
             accumulate_range(col, &nr, &mut fh)
         } else {
-            let sparse = self.sparse.get(f).and_then(Option::as_ref);
+            let sc = self.shortcut(f);
             let h = &mut fh[..nb * s];
-            feature_hist(col, nb, self.modes[f], sparse, &nr, h, &mut self.quad);
+            feature_hist(col, nb, self.modes[f], sc, &nr, h, &mut self.quad);
             (0, nb - 1)
         };
         let constant = if lo == hi {
@@ -879,12 +928,13 @@ impl<'a> Grower<'a> {
             c,
             start,
             pos: &self.pos,
+            int_weights: self.int_weights,
         };
         feature_hist(
             self.bins.column(f),
             nb,
             self.modes[f],
-            self.sparse.get(f).and_then(Option::as_ref),
+            self.shortcut(f),
             &nr,
             &mut fh[..nb * s],
             &mut self.quad,
@@ -978,14 +1028,23 @@ impl<'a> Grower<'a> {
         );
         let saved = self.best_codes_for == Some((task.id, f)) && self.best_codes.len() == n;
         let codes = &self.best_codes;
+        let words = self.bits.get(f).and_then(|b| b.as_deref());
+        let m = self.modes[f].0 as usize;
         // Unit weights stay all 1 whatever the order: they need not move.
-        let l = match (saved, self.unit) {
-            (true, true) => partition::<false>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
-            (true, false) => partition::<true>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
-            (false, true) => {
+        let l = match (saved, words, self.unit) {
+            (true, _, true) => partition::<false>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
+            (true, _, false) => partition::<true>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
+            // Two bins: the code is the most frequent bin, or the other one.
+            (false, Some(wd), true) => partition::<false>(rows, ys, ws, tr, ty, tw, |_, r| {
+                (m ^ bit(wd, r)) as u8 <= bin
+            }),
+            (false, Some(wd), false) => partition::<true>(rows, ys, ws, tr, ty, tw, |_, r| {
+                (m ^ bit(wd, r)) as u8 <= bin
+            }),
+            (false, None, true) => {
                 partition::<false>(rows, ys, ws, tr, ty, tw, |_, r| col[r as usize] <= bin)
             }
-            (false, false) => {
+            (false, None, false) => {
                 partition::<true>(rows, ys, ws, tr, ty, tw, |_, r| col[r as usize] <= bin)
             }
         };
@@ -1074,6 +1133,7 @@ impl<'a> Grower<'a> {
             c: self.c,
             start,
             pos: &self.pos,
+            int_weights: self.int_weights,
         };
         let nf = self.bins.n_features;
         let mut slices: Vec<&mut [f64]> = Vec::with_capacity(nf);
@@ -1088,7 +1148,7 @@ impl<'a> Grower<'a> {
                 self.bins.column(f),
                 self.bins.n_bins(f),
                 self.modes[f],
-                self.sparse.get(f).and_then(Option::as_ref),
+                self.shortcut(f),
                 &nr,
                 hf,
                 quad,
@@ -1186,6 +1246,15 @@ struct NodeRows<'r> {
     /// every training row (for sparse columns; empty when there are none).
     start: usize,
     pos: &'r [u32],
+    /// Every weight is an integer (see [`Grower::int_weights`]).
+    int_weights: bool,
+}
+
+/// A feature's column shortcuts (see [`ColumnShortcuts`]).
+#[derive(Clone, Copy, Default)]
+struct Shortcut<'s> {
+    sparse: Option<&'s SparseCol>,
+    bits: Option<&'s [u64]>,
 }
 
 /// Features whose most frequent bin holds at least this fraction of the rows skip that
@@ -1196,13 +1265,13 @@ const SKIP_MODE_MIN_FRAC: f64 = 0.5;
 const QUAD_MIN_ROWS: usize = 2048;
 
 /// Histogram of one feature (`nb` bins, `mode` = its most frequent bin and that bin's
-/// share of the training rows, `sparse` = its sparse column if it has one) over the node's
-/// rows, added to `out` (all zero). `quad` is scratch space, all zero between calls.
+/// share of the training rows, `sc` = its shortcuts) over the node's rows, added to `out`
+/// (all zero). `quad` is scratch space, all zero between calls.
 fn feature_hist(
     col: &[u8],
     nb: usize,
     mode: (u8, f64),
-    sparse: Option<&SparseCol>,
+    sc: Shortcut<'_>,
     nr: &NodeRows<'_>,
     out: &mut [f64],
     quad: &mut Vec<f64>,
@@ -1211,8 +1280,8 @@ fn feature_hist(
     let (s, c) = (nr.s, nr.c);
     if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
         let m = mode.0 as usize;
-        match sparse {
-            Some(sp) if sp.rows.len() * SPARSE_RATIO < n => {
+        match (sc.sparse, sc.bits) {
+            (Some(sp), _) if sp.rows.len() * SPARSE_RATIO < n => {
                 // The column's rows that are in the node, in increasing row order like the
                 // node's own rows, so the sums are the same.
                 let start = nr.start as u32;
@@ -1221,6 +1290,31 @@ fn feature_hist(
                     if k < n {
                         let base = b as usize * s;
                         out[base + nr.ys[k] as usize] += nr.ws[k];
+                        out[base + c] += 1.0;
+                    }
+                }
+            }
+            (_, Some(words)) if nb == 2 && nr.int_weights && c < 16 && n >= 64 => {
+                // Two bins: the other bin's sums, from the bitmap, without a branch, over
+                // four sets of sums in turn (integer sums: the order does not matter).
+                let mut acc = [[0.0f64; 16]; 4];
+                let rows = nr.rows.iter().zip(nr.ys).zip(nr.ws);
+                for (j, ((&r, &y), &w)) in rows.enumerate() {
+                    let off = bit(words, r) as f64;
+                    let a = &mut acc[j & 3];
+                    a[y as usize] += w * off;
+                    a[c] += off;
+                }
+                let other = &mut out[(1 - m) * s..(2 - m) * s];
+                for (k, o) in other.iter_mut().enumerate() {
+                    *o = acc[0][k] + acc[1][k] + acc[2][k] + acc[3][k];
+                }
+            }
+            (_, Some(words)) if nb == 2 => {
+                let base = (1 - m) * s;
+                for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+                    if bit(words, r) == 1 {
+                        out[base + y as usize] += w;
                         out[base + c] += 1.0;
                     }
                 }

@@ -20,7 +20,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 pub use self::grow::Criterion;
-use self::grow::{GrowConfig, SparseColumns, Splitter};
+use self::grow::{ColumnShortcuts, GrowConfig, Splitter};
 use self::model::{PackedTrees, Tree};
 use crate::LearnError;
 use crate::binning::{BinnedMatrix, MAX_BINS};
@@ -412,7 +412,7 @@ impl DecisionTreeParams {
         let weights: Vec<f64> = train.y.iter().map(|&c| cw[c as usize]).collect();
         let cfg = self.tree.grow_config(bins.n_features, Splitter::Best);
         let mut rng = Rng::new(ctx.seed);
-        let sparse = SparseColumns::for_train(train, &bins, self.tree.max_bins);
+        let sparse = ColumnShortcuts::for_train(train, &bins, self.tree.max_bins);
         let grown = grow::grow(
             &bins,
             &sparse,

@@ -398,7 +398,7 @@ fn parallel_and_sequential_split_search_grow_the_same_tree() {
             let g = pool.install(|| {
                 grow::grow(
                     &bins,
-                    &grow::SparseColumns::build(&bins),
+                    &grow::ColumnShortcuts::build(&bins),
                     &f.y,
                     2,
                     rows.clone(),
@@ -478,7 +478,7 @@ fn full_trees_separate_every_separable_group() {
         cfg.max_features = max_features;
         let g = grow::grow(
             &bins,
-            &grow::SparseColumns::build(&bins),
+            &grow::ColumnShortcuts::build(&bins),
             &f.y,
             3,
             (0..6000).collect(),
@@ -532,8 +532,8 @@ fn shortcuts_grow_the_same_trees_as_the_plain_paths() {
     for k in [2u32, 3] {
         let f = sparse_mix(5000, k, 30 + k as u64);
         let bins = BinnedMatrix::build(f.x.view(), 255);
-        let sparse = grow::SparseColumns::build(&bins);
-        let n_sparse = sparse.cols.iter().filter(|c| c.is_some()).count();
+        let sparse = grow::ColumnShortcuts::build(&bins);
+        let n_sparse = sparse.sparse.iter().filter(|c| c.is_some()).count();
         assert!(n_sparse >= 7, "{n_sparse} sparse columns");
         // A bootstrap-like sample (integer weights) and all rows with unit weights.
         let mut rng = Rng::new(5);
