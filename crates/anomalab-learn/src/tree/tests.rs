@@ -527,8 +527,9 @@ fn sparse_mix(n: usize, k: u32, seed: u64) -> Fixture {
 
 #[test]
 fn shortcuts_grow_the_same_trees_as_the_plain_paths() {
-    // Sparse columns (read through row positions) and unit-weight counting only change
-    // how sums are made, never their values: every tree must equal the plain one.
+    // Sparse columns (read through row positions), bitmaps of two-bin features, reused
+    // codes and unit-weight counting only change how sums are made, never their values:
+    // every tree must equal the plain one.
     for k in [2u32, 3] {
         let f = sparse_mix(5000, k, 30 + k as u64);
         let bins = BinnedMatrix::build(f.x.view(), 255);
@@ -543,9 +544,13 @@ fn shortcuts_grow_the_same_trees_as_the_plain_paths() {
         }
         let boot: Vec<u32> = (0..5000).filter(|&i| mult[i as usize] > 0).collect();
         let boot_w: Vec<f64> = boot.iter().map(|&i| mult[i as usize] as f64).collect();
+        // Class weights that are not integers: sums in another order could round
+        // differently, so those paths keep the row order.
+        let cw: Vec<f64> = (0..5000).map(|i| 0.7 + 0.3 * f.y[i] as f64).collect();
         let samples = [
             (boot.clone(), boot_w),
             ((0..5000).collect::<Vec<u32>>(), vec![1.0; 5000]),
+            ((0..5000).collect::<Vec<u32>>(), cw),
         ];
         for (splitter, max_features) in [
             (grow::Splitter::Best, 3),
