@@ -1,7 +1,7 @@
 //! Quantile feature binning, shared by the native tree learners (CART, random forest, extra
 //! trees, gradient boosting).
 //!
-//! A [`BinnedMatrix`] maps every feature of a training matrix to at most 255 bins, stored
+//! A [`BinnedMatrix`] maps every feature of a training matrix to at most 256 bins, stored
 //! as one `u8` code per cell in column-major order, so that a split search is a pass over
 //! a byte column that builds a small histogram (bins x classes) instead of a sort. It is
 //! built once per training matrix and shared by every tree and every trial through the
@@ -23,9 +23,12 @@
 //!
 //! Bin edges: when a feature has at most `max_bins` distinct values, each distinct value
 //! gets its own bin and the cut points are the midpoints between consecutive distinct
-//! values (exactly scikit-learn's candidate thresholds). Otherwise bins are quantiles: the
-//! sorted distinct values are cut greedily into bins of about `n / max_bins` rows, and a
-//! value that alone holds more than a bin's share gets a bin of its own. A cut point is
+//! values (exactly scikit-learn's candidate thresholds). Otherwise bins are quantiles, by
+//! one of two rules ([`CutRule`]): `Balanced` (the trees' rule) cuts the sorted distinct
+//! values greedily into bins of about `n / max_bins` rows, and a value that alone holds
+//! more than a bin's share gets a bin of its own; `Rank` (gradient boosting's rule) cuts
+//! where XGBoost `hist` does, at evenly spaced ranks above the smallest value, so a heavy
+//! value takes several of the `max_bins` picks and the feature gets fewer bins. A cut point is
 //! the midpoint of the largest value of the bin below and the smallest value of the bin
 //! above; when that midpoint is not finite or rounds onto the upper value, the lower value
 //! itself is used (as scikit-learn does).
@@ -45,8 +48,24 @@ use rayon::prelude::*;
 
 use crate::traits::TrainSet;
 
-/// The largest number of bins per feature (codes are `u8`).
+/// The default and largest number of bins per feature of the tree learners.
 pub const MAX_BINS: usize = 255;
+/// The most bins a `u8` code can index (XGBoost's default `max_bin`).
+pub const MAX_CODES: usize = 256;
+
+/// How a feature with more distinct values than bins is cut (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CutRule {
+    /// Bins of about equal row counts; a value that alone holds more than a bin's share
+    /// gets a bin of its own and the other bins share the rest.
+    #[default]
+    Balanced,
+    /// XGBoost `hist`'s cuts: the values at evenly spaced ranks of the rows above the
+    /// smallest value, repeated picks of one value counting once (a heavy value takes
+    /// several picks, so the feature may get fewer bins). This is XGBoost's pruning of its
+    /// quantile summary, applied to the exact counts.
+    Rank,
+}
 
 /// A training matrix mapped to per-feature bins (see the module documentation).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +93,13 @@ impl BinnedMatrix {
     /// `2..=255`). Features are processed in parallel on the current rayon pool; the result
     /// does not depend on the number of threads.
     pub fn build(x: ArrayView2<'_, f64>, max_bins: usize) -> BinnedMatrix {
-        let max_bins = max_bins.clamp(2, MAX_BINS);
+        Self::build_with(x, max_bins, CutRule::Balanced)
+    }
+
+    /// [`BinnedMatrix::build`] with the given rule for features with many values
+    /// (`max_bins` clamped to `2..=256`).
+    pub fn build_with(x: ArrayView2<'_, f64>, max_bins: usize, rule: CutRule) -> BinnedMatrix {
+        let max_bins = max_bins.clamp(2, MAX_CODES);
         let (n_rows, n_features) = x.dim();
         let columns = column_slices(&x);
 
@@ -120,7 +145,7 @@ impl BinnedMatrix {
         };
         let per_feature: Vec<FeatureBins> = distinct
             .into_par_iter()
-            .map(|d| FeatureBins::from_distinct(d, max_bins))
+            .map(|d| FeatureBins::from_distinct(d, max_bins, rule))
             .collect();
 
         // 3. The codes, and how many rows each bin holds.
@@ -162,10 +187,24 @@ impl BinnedMatrix {
     /// The bins of `train.x`, built on first use and then shared, under the cache key
     /// `"bins:<max_bins>"`, by every learner and trial that trains on the same matrix.
     pub fn for_train(train: &TrainSet<'_>, max_bins: usize) -> Arc<BinnedMatrix> {
-        let max_bins = max_bins.clamp(2, MAX_BINS);
-        train.cache.get_or_build(&format!("bins:{max_bins}"), || {
-            BinnedMatrix::build(train.x, max_bins)
-        })
+        Self::for_train_with(train, max_bins, CutRule::Balanced)
+    }
+
+    /// [`BinnedMatrix::for_train`] with the given cut rule (cache key
+    /// `"bins:<max_bins>:rank"` for [`CutRule::Rank`]).
+    pub fn for_train_with(
+        train: &TrainSet<'_>,
+        max_bins: usize,
+        rule: CutRule,
+    ) -> Arc<BinnedMatrix> {
+        let max_bins = max_bins.clamp(2, MAX_CODES);
+        let key = match rule {
+            CutRule::Balanced => format!("bins:{max_bins}"),
+            CutRule::Rank => format!("bins:{max_bins}:rank"),
+        };
+        train
+            .cache
+            .get_or_build(&key, || BinnedMatrix::build_with(train.x, max_bins, rule))
     }
 
     /// Map other rows (e.g. a validation set) to these bins. The result shares the cut
@@ -554,7 +593,11 @@ struct FeatureBins {
 }
 
 impl FeatureBins {
-    fn from_distinct((distinct, counts): (Vec<f64>, Vec<usize>), max_bins: usize) -> FeatureBins {
+    fn from_distinct(
+        (distinct, counts): (Vec<f64>, Vec<usize>),
+        max_bins: usize,
+        rule: CutRule,
+    ) -> FeatureBins {
         if distinct.is_empty() {
             return FeatureBins {
                 thresholds: Vec::new(),
@@ -568,6 +611,8 @@ impl FeatureBins {
         let mut ends: Vec<usize> = Vec::new();
         if d <= max_bins {
             ends.extend(0..d);
+        } else if rule == CutRule::Rank {
+            ends = rank_ends(&counts, max_bins);
         } else {
             let mut remaining = n_values as f64; // rows from the current bin's start on
             let mut bins_left = max_bins; // including the current bin
@@ -611,6 +656,58 @@ impl FeatureBins {
             max,
         }
     }
+}
+
+/// [`CutRule::Rank`]: the last distinct value of each bin, for `counts.len() > max_bins`
+/// distinct values with these counts. This is XGBoost's `WQSummary::SetPrune` to
+/// `max_bins + 1` entries on the exact summary (entry `i` spans ranks `rmin_i = sum of the
+/// counts before it` to `rmax_i = rmin_i + count_i`), then its `AddCutPoint`: the kept
+/// entries after the first start the bins, at most `max_bins` of them.
+fn rank_ends(counts: &[usize], max_bins: usize) -> Vec<usize> {
+    let d = counts.len();
+    let mut rmin = Vec::with_capacity(d);
+    let mut acc = 0.0f64;
+    for &c in counts {
+        rmin.push(acc);
+        acc += c as f64;
+    }
+    let w = |i: usize| counts[i] as f64;
+    let rmax = |i: usize| rmin[i] + w(i);
+    let mut kept = vec![0usize];
+    if d <= max_bins + 1 {
+        kept.extend(1..d);
+    } else {
+        let begin = rmax(0);
+        let range = rmin[d - 1] - rmax(0);
+        let n = max_bins as f64; // maxsize - 1
+        let (mut i, mut last) = (1usize, 0usize);
+        for k in 1..max_bins {
+            let dx2 = 2.0 * ((k as f64 * range) / n + begin);
+            while i < d - 1 && dx2 >= rmax(i + 1) + rmin[i + 1] {
+                i += 1;
+            }
+            if i == d - 1 {
+                break;
+            }
+            // RMinNext(i) + RMaxPrev(i + 1)
+            let pick = if dx2 < (rmin[i] + w(i)) + (rmax(i + 1) - w(i + 1)) {
+                i
+            } else {
+                i + 1
+            };
+            if pick != last {
+                kept.push(pick);
+                last = pick;
+            }
+        }
+        if last != d - 1 {
+            kept.push(d - 1);
+        }
+    }
+    kept.truncate(max_bins);
+    let mut ends: Vec<usize> = kept[1..].iter().map(|&k| k - 1).collect();
+    ends.push(d - 1);
+    ends
 }
 
 /// A cut point between `lo < hi`: the midpoint, or `lo` when the midpoint is not strictly
@@ -674,6 +771,32 @@ mod tests {
                 assert_eq!(b.bin_value(f, v), b.column(f)[i]);
             }
         }
+    }
+
+    #[test]
+    fn rank_cuts_are_xgboost_hist_cuts() {
+        // 0 ten times, 1..=12 once each, 13 three times, 20 and 21: 16 distinct values,
+        // 27 rows. XGBoost 3.2 (`QuantileDMatrix(max_bin=4)`) cuts at 5, 9, 13 and
+        // (`max_bin=6`) at 3, 6, 9, 11, 13 (`x < cut` goes left). By hand, for 4: the ranks
+        // above the smallest value span 10..26, the targets are 10 + 16 k / 4 = 14, 18, 22,
+        // and the entries kept are those whose rank interval is nearest (values 5, 9, 13).
+        let mut v = vec![0.0; 10];
+        v.extend((1..=12).map(|i| i as f64));
+        v.extend([13.0, 13.0, 13.0, 20.0, 21.0]);
+        let x = Array2::from_shape_vec((v.len(), 1), v).unwrap();
+        let b = BinnedMatrix::build_with(x.view(), 4, CutRule::Rank);
+        assert_eq!(b.bin_min[0], vec![0.0, 5.0, 9.0, 13.0]);
+        assert_eq!(b.bin_max[0], vec![4.0, 8.0, 12.0, 21.0]);
+        let b = BinnedMatrix::build_with(x.view(), 6, CutRule::Rank);
+        assert_eq!(b.bin_min[0], vec![0.0, 3.0, 6.0, 9.0, 11.0, 13.0]);
+        // The balanced rule gives the heavy 0 its own bin and spreads the rest.
+        let b = BinnedMatrix::build_with(x.view(), 4, CutRule::Balanced);
+        assert_eq!(b.bin_min[0][..2], [0.0, 1.0]);
+        // Few distinct values: one bin each, whatever the rule; 256 bins fit the codes.
+        let x = Array2::from_shape_fn((512, 1), |(i, _)| (i % 256) as f64);
+        let b = BinnedMatrix::build_with(x.view(), 256, CutRule::Rank);
+        assert_eq!(b.n_bins(0), 256);
+        assert_eq!(b.column(0)[255], 255);
     }
 
     #[test]

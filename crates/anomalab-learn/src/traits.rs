@@ -170,6 +170,12 @@ pub trait Classifier: Send + Sync {
     fn feature_importances(&self) -> Option<Vec<f64>> {
         None
     }
+    /// Out-of-bag accuracy, for bagged models fitted to compute it (`random_forest` /
+    /// `extra_trees` with `oob_score: true`): each training row is predicted by the trees
+    /// whose bootstrap sample left it out, over the rows left out by at least one tree.
+    fn oob_score(&self) -> Option<f64> {
+        None
+    }
     /// The model's own bytes (the caller adds the versioned envelope).
     fn save(&self) -> Result<Vec<u8>, LearnError>;
 }

@@ -23,7 +23,7 @@ use crate::binning::BinnedMatrix;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
-use crate::tree::grow::{self, Splitter};
+use crate::tree::grow::{self, ColumnShortcuts, Splitter};
 use crate::tree::model::{self, LEAF, PackedTrees, Tree};
 use crate::tree::{ClassWeight, TreeParams, balanced_weights, check_train, normalise};
 
@@ -182,6 +182,7 @@ impl ForestParams {
             }
         };
         let bins = BinnedMatrix::for_train(train, self.tree.max_bins);
+        let sparse = ColumnShortcuts::for_train(train, &bins, self.tree.max_bins);
         let class_w = self.tree.class_weight.weights(&counts, train.class_names)?;
         let cfg = self.tree.grow_config(bins.n_features, self.kind.splitter());
         let y = train.y;
@@ -220,7 +221,7 @@ impl ForestParams {
                     let weights = y.iter().map(|&k| class_w[k as usize]).collect();
                     (rows, weights, None)
                 };
-                let g = grow::grow(&bins, y, c, rows, weights, &cfg, &mut rng);
+                let g = grow::grow(&bins, &sparse, y, c, rows, weights, &cfg, &mut rng);
                 let mut imp = g.importances;
                 normalise(&mut imp);
                 (g.tree, imp, oob)
@@ -422,6 +423,10 @@ impl Classifier for Forest {
 
     fn feature_importances(&self) -> Option<Vec<f64>> {
         Some(self.importances.clone())
+    }
+
+    fn oob_score(&self) -> Option<f64> {
+        self.oob_score
     }
 
     fn save(&self) -> Result<Vec<u8>, LearnError> {

@@ -215,3 +215,59 @@ fn bootstrap_options_and_their_checks() {
         ForestParams::new(ForestKind::RandomForest)
     );
 }
+
+#[test]
+fn oob_score_is_the_brute_force_out_of_bag_accuracy() {
+    // Small enough that rows left out by no tree can occur (5 trees: 0.37^5 = 0.7% of the
+    // rows), with three classes and noise so that out-of-bag votes are not all right.
+    let n = 300;
+    let mut rng = Rng::new(41);
+    let x = ndarray::Array2::from_shape_fn((n, 3), |_| rng.next_f64());
+    let y: Vec<u32> = (0..n)
+        .map(|i| ((x[[i, 0]] * 3.0 + 0.8 * (rng.next_f64() - 0.5)).clamp(0.0, 2.9)) as u32)
+        .collect();
+    let f = Fixture::new(x.clone(), y.clone());
+    for (trees, seed) in [(5, 7u64), (25, 8)] {
+        let p = ForestParams {
+            n_estimators: trees,
+            oob_score: true,
+            ..ForestParams::new(ForestKind::RandomForest)
+        };
+        let m = fit_in_pool(&p, &f, 2, seed);
+        // Brute force: redraw each tree's bootstrap sample from its seed, and let the
+        // trees that did not draw a row vote for it with their class probabilities on its
+        // raw features.
+        let mut votes = vec![vec![0.0; 3]; n];
+        let mut voted = vec![false; n];
+        for (t, tree) in m.trees.iter().enumerate() {
+            let mut r = Rng::new(derive_seed(seed, t as u64));
+            let mult = bootstrap_counts(&mut r, n, n);
+            for i in 0..n {
+                if mult[i] == 0 {
+                    voted[i] = true;
+                    let v = tree.value(tree.leaf(x.row(i).as_slice().unwrap()));
+                    for (a, b) in votes[i].iter_mut().zip(v) {
+                        *a += b;
+                    }
+                }
+            }
+        }
+        let (mut right, mut seen) = (0, 0);
+        for i in 0..n {
+            if voted[i] {
+                seen += 1;
+                let best = (0..3).fold(0, |b, k| if votes[i][k] > votes[i][b] { k } else { b });
+                right += (best == y[i] as usize) as usize;
+            }
+        }
+        let want = right as f64 / seen as f64;
+        assert!(seen < n || trees == 25, "{seen} rows out of bag");
+        assert!(want > 0.5 && want < 1.0, "brute-force oob accuracy {want}");
+        assert_eq!(m.oob_score(), Some(want));
+        // Through the trait too; models fitted without it have none.
+        let c: &dyn Classifier = &m;
+        assert_eq!(c.oob_score(), Some(want));
+    }
+    let plain = fit_in_pool(&small(ForestKind::RandomForest), &f, 1, 1);
+    assert_eq!((&plain as &dyn Classifier).oob_score(), None);
+}

@@ -42,7 +42,7 @@ use binning_bridge::from_binned;
 /// Registry name of this algorithm.
 pub const KIND: &str = "gradient_boosting";
 
-/// The parameter schema (XGBoost names and defaults, except `max_bins` capped at 255).
+/// The parameter schema (XGBoost names and defaults).
 pub fn param_specs() -> Vec<ParamSpec> {
     use ParamKind as K;
     use ParamValue as V;
@@ -121,9 +121,9 @@ pub fn param_specs() -> Vec<ParamSpec> {
         ),
         ParamSpec::new(
             "max_bins",
-            K::Int { min: 2, max: 255 },
-            V::Int(255),
-            "maximum number of quantile bins per feature",
+            K::Int { min: 2, max: 256 },
+            V::Int(256),
+            "maximum number of quantile bins per feature (XGBoost's max_bin)",
         ),
         ParamSpec::new(
             "early_stopping",
@@ -189,7 +189,7 @@ impl Default for GradientBoostingParams {
             min_child_weight: 1.0,
             subsample: 1.0,
             colsample_bytree: 1.0,
-            max_bins: 255,
+            max_bins: 256,
             early_stopping: false,
             validation_fraction: 0.1,
             n_iter_no_change: 10,
@@ -231,8 +231,8 @@ impl GradientBoostingParams {
         if self.n_estimators == 0 {
             return Err(LearnError::param("n_estimators", "must be at least 1"));
         }
-        if !(2..=255).contains(&self.max_bins) {
-            return Err(LearnError::param("max_bins", "must be in [2, 255]"));
+        if !(2..=256).contains(&self.max_bins) {
+            return Err(LearnError::param("max_bins", "must be in [2, 256]"));
         }
         let pos = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 && v <= 1.0 {
@@ -897,7 +897,20 @@ mod binning_bridge {
     use std::sync::Arc;
 
     use super::*;
-    use crate::binning::BinnedMatrix;
+    use crate::binning::{BinnedMatrix, CutRule};
+
+    /// The largest `f64` below `v` (`v` itself when nothing is below it or it is NaN).
+    fn below(v: f64) -> f64 {
+        if v.is_nan() || v == f64::NEG_INFINITY {
+            v
+        } else if v == 0.0 {
+            -f64::from_bits(1)
+        } else if v > 0.0 {
+            f64::from_bits(v.to_bits() - 1)
+        } else {
+            f64::from_bits(v.to_bits() + 1)
+        }
+    }
 
     pub(crate) fn prepare(
         train: &TrainSet<'_>,
@@ -905,16 +918,24 @@ mod binning_bridge {
     ) -> Result<Arc<Prepared>, LearnError> {
         let key = format!("gbdt-rows:{max_bins}");
         Ok(train.cache.get_or_build(&key, || {
-            from_binned(BinnedMatrix::for_train(train, max_bins))
+            from_binned(BinnedMatrix::for_train_with(train, max_bins, CutRule::Rank))
         }))
     }
 
     /// Bundled row-major codes and raw thresholds of a [`BinnedMatrix`].
     pub(crate) fn from_binned(bins: Arc<BinnedMatrix>) -> Prepared {
-        // NaN is binned into the last bin, so it never goes left of a split, and
-        // `NaN <= t` is false on raw values too.
+        // As XGBoost, a split sends `x < v` left, `v` the smallest training value of the
+        // first bin on the right: the threshold is the largest number below `v` (values
+        // between the two bins' training values go left). NaN is binned into the last
+        // bin, so it never goes left of a split, and `NaN <= t` is false on raw values too.
         let edges = BinEdges {
-            upper: bins.thresholds.clone(),
+            upper: (0..bins.n_features)
+                .map(|f| {
+                    (1..bins.n_bins(f))
+                        .map(|b| below(bins.bin_min[f][b]))
+                        .collect()
+                })
+                .collect(),
         };
         Prepared {
             rows: BinnedRows::new(bins),

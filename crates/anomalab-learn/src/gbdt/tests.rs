@@ -53,7 +53,13 @@ fn stump_gradients_gain_and_leaves_by_hand() {
     let nodes = &m.trees()[0].nodes;
     assert_eq!(nodes.len(), 3);
     assert_eq!(nodes[0].feature, 0);
-    assert_eq!(nodes[0].value, 2.5);
+    // XGBoost's condition `x < 3`: the threshold is the largest f64 below 3, so an unseen
+    // 2.9 goes left with the 2s (a midpoint threshold would send it right).
+    assert_eq!(nodes[0].value, f64::from_bits(3.0f64.to_bits() - 1));
+    assert_eq!(
+        m.margins(array![[2.9], [3.0]].view()).column(0).to_vec(),
+        [-2.0 / 3.0, 0.5]
+    );
     assert!(
         (nodes[1].value - (-1.0 / 1.5)).abs() < 1e-7,
         "{:?}",
@@ -105,7 +111,7 @@ fn min_child_weight_blocks_small_children() {
     let m = fit_exact(&p, x.view(), &y, 2);
     let nodes = &m.trees()[0].nodes;
     assert_eq!(nodes.len(), 3);
-    assert_eq!(nodes[0].value, 3.5);
+    assert_eq!(nodes[0].value, f64::from_bits(4.0f64.to_bits() - 1));
     assert!((m.gain[0] - 2.0 * 0.25 / 1.75).abs() < 1e-7);
 }
 

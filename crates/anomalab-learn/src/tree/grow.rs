@@ -3,7 +3,8 @@
 //! The rows of the tree (the rows with a non-zero weight, e.g. the distinct rows of a
 //! bootstrap sample, weighted by their multiplicity) are kept in one index array, with their
 //! class and weight alongside, and each split partitions the node's range of that array in
-//! place (stably, so rows stay in increasing order and column reads stay sequential).
+//! place (stably, so rows stay in increasing order and column reads stay sequential;
+//! without a branch, since which side a row goes to is a coin flip for the predictor).
 //!
 //! Split search, per candidate feature: a histogram of the node's rows by bin, holding the
 //! weight of each class and the row count of each bin, is scanned from the lowest bin up;
@@ -18,10 +19,19 @@
 //!   among the results in the sequential order, so the tree is the same;
 //! * a feature whose most frequent bin holds at least half of the training rows skips that
 //!   bin (it is the node total minus the other bins): one-hot columns cost a few rows each;
+//! * a feature whose most frequent bin holds at least 90% of the training rows also has a
+//!   sparse column (the rows off that bin, see [`ColumnShortcuts`], built once per matrix); a
+//!   node with more than twice as many rows reads the column instead of its rows, finding
+//!   which entries are its own through the position of every row in the index array (kept
+//!   up to date by the partitions). Entries come in row order, as the node's rows, so the
+//!   sums are the same; a rare one-hot column then costs its few entries at the root
+//!   instead of every row;
 //! * large nodes spread the other features' histograms over four copies, so that rows of
 //!   one bin do not wait on each other's additions;
 //! * small nodes (up to 48 rows) sort their codes instead: a histogram costs bins x classes
-//!   to clear and scan, however few the rows.
+//!   to clear and scan, however few the rows;
+//! * the per-feature scratch histogram is cleared by the scan as it reads each non-empty
+//!   bin, not wholesale.
 //!
 //! The feature sampling follows scikit-learn's splitters: features are drawn without
 //! replacement until `max_features` have been looked at and at least one of them was not
@@ -30,7 +40,9 @@
 //! feature, one threshold uniformly between the smallest training value of the node's
 //! lowest non-empty bin and the largest of its highest (the node's own range when bins hold
 //! one value each), snapped to the bin edge at or above it, so splits stay bin splits; it
-//! reads the node's codes once into a buffer (a histogram only for mostly-one-bin features).
+//! reads the node's codes once into a buffer (a histogram only for mostly-one-bin features),
+//! and when every weight is 1 (no bootstrap, no class weights) it counts the rows of each
+//! class left of the threshold in integers (two classes: two sums the compiler vectorises).
 //!
 //! Thresholds: the best splitter splits between the last non-empty bin `a` on the left and
 //! the first non-empty bin `b` on the right; any bin edge in between splits the node's rows
@@ -84,6 +96,9 @@ pub(crate) struct GrowConfig {
     /// Nodes with at least this many rows x features work in parallel (tests lower it to
     /// check that the parallel path grows the same tree).
     pub par_min_work: usize,
+    /// Skip the shortcuts that must not change the tree (sparse columns, unit-weight
+    /// counting): tests compare both ways.
+    pub plain: bool,
 }
 
 /// A grown tree and its (unnormalised) weighted impurity decrease per feature.
@@ -104,10 +119,105 @@ const KEEP_HIST_MIN_ROWS: usize = 512;
 /// parallel (the default of [`GrowConfig::par_min_work`]).
 pub(crate) const PAR_MIN_WORK: usize = 1 << 18;
 
+/// Features whose most frequent bin holds at least this fraction of the training rows get
+/// a [`SparseCol`].
+const SPARSE_MIN_MODE_FRAC: f64 = 0.9;
+/// A node reads a feature's sparse column instead of its own rows when the column has
+/// fewer than `1 / SPARSE_RATIO` entries per row of the node (a sparse entry costs a random
+/// read of the row's position).
+const SPARSE_RATIO: usize = 2;
+
+/// The rows of one feature that are not in its most frequent bin, in increasing order,
+/// with their codes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SparseCol {
+    pub rows: Vec<u32>,
+    pub codes: Vec<u8>,
+}
+
+/// Read-only views of the columns of a [`BinnedMatrix`] that make some histograms cheaper,
+/// built once per matrix ([`ColumnShortcuts::for_train`]):
+///
+/// * sparse columns of the mostly-constant features (one-hot columns, counters that are
+///   nearly always 0): a node much larger than such a column builds the feature's
+///   histogram from the column (the rows of the node found through their position in the
+///   tree's row array) instead of reading every row of the node;
+/// * bitmaps of the two-bin features (bit set = row off the most frequent bin): 1 bit per
+///   row instead of a byte, so that the columns of a node's candidate features stay in the
+///   processor's caches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ColumnShortcuts {
+    /// Per feature; `None` for features that are not mostly constant.
+    pub sparse: Vec<Option<SparseCol>>,
+    /// Per feature; `None` for features that do not have exactly two bins.
+    pub bits: Vec<Option<Vec<u64>>>,
+}
+
+impl ColumnShortcuts {
+    pub(crate) fn build(bins: &BinnedMatrix) -> ColumnShortcuts {
+        let sparse = (0..bins.n_features)
+            .into_par_iter()
+            .map(|f| {
+                let (m, frac) = bins.mode(f);
+                if bins.n_bins(f) < 2 || frac < SPARSE_MIN_MODE_FRAC {
+                    return None;
+                }
+                let mut sc = SparseCol::default();
+                for (r, &b) in bins.column(f).iter().enumerate() {
+                    if b != m {
+                        sc.rows.push(r as u32);
+                        sc.codes.push(b);
+                    }
+                }
+                Some(sc)
+            })
+            .collect();
+        let bits = (0..bins.n_features)
+            .into_par_iter()
+            .map(|f| {
+                if bins.n_bins(f) != 2 {
+                    return None;
+                }
+                let m = bins.mode(f).0;
+                let mut words = vec![0u64; bins.n_rows.div_ceil(64)];
+                for (r, &b) in bins.column(f).iter().enumerate() {
+                    words[r / 64] |= ((b != m) as u64) << (r % 64);
+                }
+                Some(words)
+            })
+            .collect();
+        ColumnShortcuts { sparse, bits }
+    }
+
+    /// The shortcuts of the training matrix `train`, built once per matrix and bin count
+    /// (cache key `"shortcuts:<max_bins>"`) from its bins `bins`.
+    pub(crate) fn for_train(
+        train: &crate::traits::TrainSet<'_>,
+        bins: &BinnedMatrix,
+        max_bins: usize,
+    ) -> std::sync::Arc<ColumnShortcuts> {
+        let max_bins = max_bins.clamp(2, crate::binning::MAX_CODES);
+        train
+            .cache
+            .get_or_build(&format!("shortcuts:{max_bins}"), || {
+                ColumnShortcuts::build(bins)
+            })
+    }
+}
+
+/// Whether row `r` is off the most frequent bin, in a two-bin feature's bitmap.
+#[inline(always)]
+fn bit(words: &[u64], r: u32) -> usize {
+    ((words[(r >> 6) as usize] >> (r & 63)) & 1) as usize
+}
+
 /// Grow a tree on the rows `rows` (increasing) of `bins`, with weight `weights[k]` for row
 /// `rows[k]` (class weight x multiplicity) and classes `y` (indexed by row).
+/// `shortcuts` are those of `bins` ([`ColumnShortcuts::build`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn grow(
     bins: &BinnedMatrix,
+    shortcuts: &ColumnShortcuts,
     y: &[u32],
     n_classes: usize,
     rows: Vec<u32>,
@@ -115,7 +225,7 @@ pub(crate) fn grow(
     cfg: &GrowConfig,
     rng: &mut Rng,
 ) -> Grown {
-    let mut g = Grower::new(bins, y, n_classes, rows, weights, cfg, rng);
+    let mut g = Grower::new(bins, shortcuts, y, n_classes, rows, weights, cfg, rng);
     g.run();
     g.finish()
 }
@@ -201,6 +311,21 @@ struct Split {
 
 struct Grower<'a> {
     bins: &'a BinnedMatrix,
+    /// Sparse columns (all `None` when `cfg.plain`).
+    sparse: &'a [Option<SparseCol>],
+    /// Two-bin features' bitmaps (all `None`, or empty, when `cfg.plain`).
+    bits: &'a [Option<Vec<u64>>],
+    /// Every weight is a (not too large) integer: sums in any order are exact.
+    int_weights: bool,
+    /// Position of each training row in `rows` (`u32::MAX` for rows not in the tree); kept
+    /// up to date only when some feature has a sparse column.
+    pos: Vec<u32>,
+    /// Every weight is 1 (no bootstrap, no class weights): class sums are counts.
+    unit: bool,
+    /// Three zeroed histograms for [`feature_hist`]'s four-way accumulation.
+    quad: Vec<f64>,
+    /// Four sets of class counts (see [`Grower::eval_random`]).
+    cnt4: Vec<u32>,
     cfg: &'a GrowConfig,
     rng: &'a mut Rng,
     c: usize,
@@ -225,6 +350,10 @@ struct Grower<'a> {
     fh: Vec<f64>,
     /// The codes of a small node's rows for one feature.
     codes_buf: Vec<u8>,
+    /// The codes of the best random split's feature so far, and (node, feature) they are
+    /// of: the partition reads them instead of the column.
+    best_codes: Vec<u8>,
+    best_codes_for: Option<(usize, usize)>,
     /// Sort keys of a small node's rows (see [`Grower::eval_sorted`]).
     sort_buf: Vec<u64>,
     /// Four sets of class sums (see [`Grower::eval_random`]).
@@ -239,8 +368,10 @@ struct Grower<'a> {
 }
 
 impl<'a> Grower<'a> {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         bins: &'a BinnedMatrix,
+        shortcuts: &'a ColumnShortcuts,
         y: &[u32],
         n_classes: usize,
         rows: Vec<u32>,
@@ -263,8 +394,42 @@ impl<'a> Grower<'a> {
         let subtract = cfg.splitter == Splitter::Best
             && cfg.max_features >= nf
             && cfg.max_leaf_nodes.is_none();
+        let (sparse, bits): (&[Option<SparseCol>], &[Option<Vec<u64>>]) = if cfg.plain {
+            (&[], &[])
+        } else {
+            assert!(
+                shortcuts.sparse.len() == nf && shortcuts.bits.len() == nf,
+                "column shortcuts of another matrix"
+            );
+            let sparse: &[Option<SparseCol>] = if shortcuts.sparse.iter().any(Option::is_some) {
+                &shortcuts.sparse
+            } else {
+                &[]
+            };
+            (sparse, &shortcuts.bits)
+        };
+        let int_weights = ws
+            .iter()
+            .all(|&w| w.fract() == 0.0 && w < (1u64 << 40) as f64);
+        let pos = if sparse.is_empty() {
+            Vec::new()
+        } else {
+            let mut pos = vec![u32::MAX; bins.n_rows];
+            for (k, &r) in rows.iter().enumerate() {
+                pos[r as usize] = k as u32;
+            }
+            pos
+        };
+        let unit = !cfg.plain && ws.iter().all(|&w| w == 1.0);
         Grower {
             bins,
+            sparse,
+            bits,
+            int_weights,
+            pos,
+            unit,
+            quad: Vec::new(),
+            cnt4: vec![0; 4 * c],
             cfg,
             rng,
             c,
@@ -283,6 +448,8 @@ impl<'a> Grower<'a> {
             modes: (0..nf).map(|f| bins.mode(f)).collect(),
             fh: vec![0.0; bins.max_n_bins() * s],
             codes_buf: Vec::new(),
+            best_codes: Vec::new(),
+            best_codes_for: None,
             sort_buf: Vec::new(),
             left4: vec![0.0; 4 * c],
             left: vec![0.0; c],
@@ -410,6 +577,13 @@ impl<'a> Grower<'a> {
 
     fn impurity(&self, sums: &[f64], w: f64) -> f64 {
         impurity(self.cfg.criterion, sums, w)
+    }
+
+    fn shortcut(&self, f: usize) -> Shortcut<'a> {
+        Shortcut {
+            sparse: self.sparse.get(f).and_then(Option::as_ref),
+            bits: self.bits.get(f).and_then(|b| b.as_deref()),
+        }
     }
 
     fn alloc_nodes(&mut self, k: usize) -> usize {
@@ -582,19 +756,32 @@ impl<'a> Grower<'a> {
             sums: &task.sums,
             s,
             c: self.c,
+            start,
+            pos: &self.pos,
+            int_weights: self.int_weights,
         };
         let (lo, hi) = if (end - start) * 2 < nb {
             // Small node: one pass finds the range of its codes too, and only that range
             // is scanned and cleared.
             accumulate_range(col, &nr, &mut fh)
         } else {
-            feature_hist(col, nb, self.modes[f], &nr, &mut fh[..nb * s]);
+            let sc = self.shortcut(f);
+            let h = &mut fh[..nb * s];
+            feature_hist(col, nb, self.modes[f], sc, &nr, h, &mut self.quad);
             (0, nb - 1)
         };
-        let constant = lo == hi || scan(&fh, lo, hi, self, task, f, best);
-        // (`lo..=hi` is every bin when `feature_hist` was used: a skipped most frequent
-        // bin may hold a rounding residue even when empty.)
-        fh[lo * s..(hi + 1) * s].fill(0.0);
+        let constant = if lo == hi {
+            fh[lo * s..(lo + 1) * s].fill(0.0);
+            true
+        } else {
+            scan(&mut fh[..], lo, hi, self, task, f, best)
+        };
+        // A skipped most frequent bin may hold a rounding residue even when empty.
+        let m = self.modes[f].0 as usize;
+        if m < nb {
+            fh[m * s..(m + 1) * s].fill(0.0);
+        }
+        debug_assert!(fh.iter().all(|&v| v == 0.0));
         self.fh = fh;
         constant
     }
@@ -663,30 +850,65 @@ impl<'a> Grower<'a> {
         self.codes_buf.clear();
         self.codes_buf
             .extend(self.rows[start..end].iter().map(|&r| col[r as usize]));
-        let lo = self.codes_buf.iter().copied().min().unwrap_or(0) as usize;
-        let hi = self.codes_buf.iter().copied().max().unwrap_or(0) as usize;
+        let (lo, hi) = code_range(&self.codes_buf);
         if lo >= hi {
             return true;
         }
 
         let bin = self.draw_bin(f, lo, hi);
-        // Without a branch, and over four sets of sums in turn, so that consecutive rows of
-        // one class do not wait on each other's additions.
-        let acc = &mut self.left4;
-        acc.fill(0.0);
-        let mut n_left = 0usize;
         let ys = &self.ys[start..end];
-        let ws = &self.ws[start..end];
-        for (j, ((&code, &y), &w)) in self.codes_buf.iter().zip(ys).zip(ws).enumerate() {
-            let goes_left = (code as usize <= bin) as usize;
-            n_left += goes_left;
-            acc[(j & 3) * c + y as usize] += w * goes_left as f64;
-        }
+        let codes = &self.codes_buf;
         let left = &mut self.left;
-        for (cl, l) in left.iter_mut().enumerate() {
-            *l = acc[cl] + acc[c + cl] + acc[2 * c + cl] + acc[3 * c + cl];
-        }
+        let n_left = if self.unit && c == 2 {
+            // Unit weights, two classes (labels 0 and 1): two counts, in vector registers.
+            let b = bin as u8;
+            let (mut nl, mut ones) = (0u32, 0u32);
+            for (&code, &y) in codes.iter().zip(ys) {
+                let l = (code <= b) as u32;
+                nl += l;
+                ones += l & y;
+            }
+            left[0] = (nl - ones) as f64;
+            left[1] = ones as f64;
+            nl as usize
+        } else if self.unit {
+            // Unit weights: class counts, over four sets in turn (as below).
+            let b = bin as u8;
+            let cnt = &mut self.cnt4;
+            cnt.fill(0);
+            let mut nl = 0u32;
+            for (j, (&code, &y)) in codes.iter().zip(ys).enumerate() {
+                let l = (code <= b) as u32;
+                nl += l;
+                cnt[(j & 3) * c + y as usize] += l;
+            }
+            for (cl, l) in left.iter_mut().enumerate() {
+                *l = (cnt[cl] + cnt[c + cl] + cnt[2 * c + cl] + cnt[3 * c + cl]) as f64;
+            }
+            nl as usize
+        } else {
+            // Without a branch, and over four sets of sums in turn, so that consecutive
+            // rows of one class do not wait on each other's additions.
+            let acc = &mut self.left4;
+            acc.fill(0.0);
+            let mut n_left = 0usize;
+            let ws = &self.ws[start..end];
+            for (j, ((&code, &y), &w)) in codes.iter().zip(ys).zip(ws).enumerate() {
+                let goes_left = (code as usize <= bin) as usize;
+                n_left += goes_left;
+                acc[(j & 3) * c + y as usize] += w * goes_left as f64;
+            }
+            for (cl, l) in left.iter_mut().enumerate() {
+                *l = acc[cl] + acc[c + cl] + acc[2 * c + cl] + acc[3 * c + cl];
+            }
+            n_left
+        };
+        let before = best.proxy;
         self.offer_random(f, bin, n_left, task, best);
+        if best.proxy != before {
+            std::mem::swap(&mut self.codes_buf, &mut self.best_codes);
+            self.best_codes_for = Some((task.id, f));
+        }
         false
     }
 
@@ -704,13 +926,18 @@ impl<'a> Grower<'a> {
             sums: &task.sums,
             s,
             c,
+            start,
+            pos: &self.pos,
+            int_weights: self.int_weights,
         };
         feature_hist(
             self.bins.column(f),
             nb,
             self.modes[f],
+            self.shortcut(f),
             &nr,
             &mut fh[..nb * s],
+            &mut self.quad,
         );
         let nonempty = |b: &usize| fh[b * s + c] != 0.0;
         let lo = (0..nb).find(nonempty).unwrap_or(0);
@@ -746,7 +973,11 @@ impl<'a> Grower<'a> {
             t = vlo;
         }
         if t.is_finite() {
-            (self.bins.bin_value(f, t) as usize).clamp(lo, hi - 1)
+            // The bin of `t` (cut points below it): those before `lo` are all below
+            // `vlo <= t`, those from `hi` on all at or above `vhi > t`, so only the cut
+            // points in between are searched.
+            let thr = &self.bins.thresholds[f][lo..hi];
+            (lo + thr.partition_point(|&x| x < t)).clamp(lo, hi - 1)
         } else {
             lo + self.rng.below(hi - lo)
         }
@@ -781,29 +1012,51 @@ impl<'a> Grower<'a> {
         self.importances[f] +=
             task.w * task.impurity - split.w_left * split.imp_left - w_right * split.imp_right;
 
-        // Stable partition: left rows stay in place, right rows go through the scratch.
+        // Stable partition: left rows stay in place, right rows go through the scratch
+        // (see `partition`). The codes come from the split search's buffer when it still
+        // holds this node's codes of the feature (random splits), else from the column.
         let (start, end) = (task.start, task.end);
         let col = self.bins.column(f);
-        let mut l = start;
-        let mut r = 0;
-        for k in start..end {
-            let row = self.rows[k];
-            if col[row as usize] <= bin {
-                self.rows[l] = row;
-                self.ys[l] = self.ys[k];
-                self.ws[l] = self.ws[k];
-                l += 1;
-            } else {
-                self.tmp_rows[r] = row;
-                self.tmp_ys[r] = self.ys[k];
-                self.tmp_ws[r] = self.ws[k];
-                r += 1;
+        let n = end - start;
+        let rows = &mut self.rows[start..end];
+        let ys = &mut self.ys[start..end];
+        let ws = &mut self.ws[start..end];
+        let (tr, ty, tw) = (
+            &mut self.tmp_rows[..n],
+            &mut self.tmp_ys[..n],
+            &mut self.tmp_ws[..n],
+        );
+        let saved = self.best_codes_for == Some((task.id, f)) && self.best_codes.len() == n;
+        let codes = &self.best_codes;
+        let words = self.bits.get(f).and_then(|b| b.as_deref());
+        let m = self.modes[f].0 as usize;
+        // Unit weights stay all 1 whatever the order: they need not move.
+        let l = match (saved, words, self.unit) {
+            (true, _, true) => partition::<false>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
+            (true, _, false) => partition::<true>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
+            // Two bins: the code is the most frequent bin, or the other one.
+            (false, Some(wd), true) => partition::<false>(rows, ys, ws, tr, ty, tw, |_, r| {
+                (m ^ bit(wd, r)) as u8 <= bin
+            }),
+            (false, Some(wd), false) => partition::<true>(rows, ys, ws, tr, ty, tw, |_, r| {
+                (m ^ bit(wd, r)) as u8 <= bin
+            }),
+            (false, None, true) => {
+                partition::<false>(rows, ys, ws, tr, ty, tw, |_, r| col[r as usize] <= bin)
+            }
+            (false, None, false) => {
+                partition::<true>(rows, ys, ws, tr, ty, tw, |_, r| col[r as usize] <= bin)
+            }
+        };
+        self.best_codes_for = None;
+        debug_assert_eq!(l, split.n_left);
+        let rows = &self.rows[start..end];
+        if !self.pos.is_empty() {
+            for (k, &row) in rows.iter().enumerate() {
+                self.pos[row as usize] = (start + k) as u32;
             }
         }
-        debug_assert_eq!(l - start, split.n_left);
-        self.rows[l..end].copy_from_slice(&self.tmp_rows[..r]);
-        self.ys[l..end].copy_from_slice(&self.tmp_ys[..r]);
-        self.ws[l..end].copy_from_slice(&self.tmp_ws[..r]);
+        let l = start + l;
 
         let right_sums: Vec<f64> = task
             .sums
@@ -878,6 +1131,9 @@ impl<'a> Grower<'a> {
             sums,
             s: self.s,
             c: self.c,
+            start,
+            pos: &self.pos,
+            int_weights: self.int_weights,
         };
         let nf = self.bins.n_features;
         let mut slices: Vec<&mut [f64]> = Vec::with_capacity(nf);
@@ -887,19 +1143,27 @@ impl<'a> Grower<'a> {
             slices.push(a);
             rest = b;
         }
-        let one = |(f, hf): (usize, &mut &mut [f64])| {
+        let one = |quad: &mut Vec<f64>, (f, hf): (usize, &mut &mut [f64])| {
             feature_hist(
                 self.bins.column(f),
                 self.bins.n_bins(f),
                 self.modes[f],
+                self.shortcut(f),
                 &nr,
                 hf,
+                quad,
             )
         };
         if nr.rows.len() * nf >= self.cfg.par_min_work {
-            slices.par_iter_mut().enumerate().for_each(one);
+            slices
+                .par_iter_mut()
+                .enumerate()
+                .for_each_init(Vec::new, one);
         } else {
-            slices.iter_mut().enumerate().for_each(one);
+            let mut quad = Vec::new();
+            for item in slices.iter_mut().enumerate() {
+                one(&mut quad, item);
+            }
         }
     }
 
@@ -927,6 +1191,48 @@ impl<'a> Grower<'a> {
     }
 }
 
+/// Stable partition of a node's rows (and their classes, and weights when `W`) by
+/// `goes_left(position in the node, row)`: the left rows stay in place, in order, the
+/// right ones follow them through the scratch `tr`, `ty`, `tw`. Returns the number of left
+/// rows. Without a branch (which way a row goes is a coin flip for the predictor): every
+/// row is written to both sides, and only its side's cursor moves on.
+#[inline(always)]
+fn partition<const W: bool>(
+    rows: &mut [u32],
+    ys: &mut [u32],
+    ws: &mut [f64],
+    tr: &mut [u32],
+    ty: &mut [u32],
+    tw: &mut [f64],
+    goes_left: impl Fn(usize, u32) -> bool,
+) -> usize {
+    let n = rows.len();
+    let mut l = 0;
+    let mut r = 0;
+    for k in 0..n {
+        let (row, y) = (rows[k], ys[k]);
+        let left = goes_left(k, row);
+        // `l <= k`: the row at `l` was already read.
+        rows[l] = row;
+        ys[l] = y;
+        tr[r] = row;
+        ty[r] = y;
+        if W {
+            let w = ws[k];
+            ws[l] = w;
+            tw[r] = w;
+        }
+        l += left as usize;
+        r += !left as usize;
+    }
+    rows[l..].copy_from_slice(&tr[..r]);
+    ys[l..].copy_from_slice(&ty[..r]);
+    if W {
+        ws[l..].copy_from_slice(&tw[..r]);
+    }
+    l
+}
+
 /// A node's rows, with their classes and weights, and the node's class totals.
 struct NodeRows<'r> {
     rows: &'r [u32],
@@ -936,6 +1242,19 @@ struct NodeRows<'r> {
     /// Histogram stride (classes + 1) and number of classes.
     s: usize,
     c: usize,
+    /// Where the node's rows start in the tree's row array, and the position there of
+    /// every training row (for sparse columns; empty when there are none).
+    start: usize,
+    pos: &'r [u32],
+    /// Every weight is an integer (see [`Grower::int_weights`]).
+    int_weights: bool,
+}
+
+/// A feature's column shortcuts (see [`ColumnShortcuts`]).
+#[derive(Clone, Copy, Default)]
+struct Shortcut<'s> {
+    sparse: Option<&'s SparseCol>,
+    bits: Option<&'s [u64]>,
 }
 
 /// Features whose most frequent bin holds at least this fraction of the rows skip that
@@ -946,54 +1265,142 @@ const SKIP_MODE_MIN_FRAC: f64 = 0.5;
 const QUAD_MIN_ROWS: usize = 2048;
 
 /// Histogram of one feature (`nb` bins, `mode` = its most frequent bin and that bin's
-/// share of the training rows) over the node's rows, added to `out` (all zero).
-fn feature_hist(col: &[u8], nb: usize, mode: (u8, f64), nr: &NodeRows<'_>, out: &mut [f64]) {
+/// share of the training rows, `sc` = its shortcuts) over the node's rows, added to `out`
+/// (all zero). `quad` is scratch space, all zero between calls.
+fn feature_hist(
+    col: &[u8],
+    nb: usize,
+    mode: (u8, f64),
+    sc: Shortcut<'_>,
+    nr: &NodeRows<'_>,
+    out: &mut [f64],
+    quad: &mut Vec<f64>,
+) {
     let n = nr.rows.len();
     let (s, c) = (nr.s, nr.c);
     if mode.1 >= SKIP_MODE_MIN_FRAC && n >= nb {
         let m = mode.0 as usize;
-        for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
-            let b = col[r as usize] as usize;
-            if b != m {
-                let base = b * s;
-                out[base + y as usize] += w;
-                out[base + c] += 1.0;
+        match (sc.sparse, sc.bits) {
+            (Some(sp), _) if sp.rows.len() * SPARSE_RATIO < n => {
+                // The column's rows that are in the node, in increasing row order like the
+                // node's own rows, so the sums are the same.
+                let start = nr.start as u32;
+                for (&r, &b) in sp.rows.iter().zip(&sp.codes) {
+                    let k = nr.pos[r as usize].wrapping_sub(start) as usize;
+                    if k < n {
+                        let base = b as usize * s;
+                        out[base + nr.ys[k] as usize] += nr.ws[k];
+                        out[base + c] += 1.0;
+                    }
+                }
+            }
+            (_, Some(words)) if nb == 2 && nr.int_weights && c < 16 && n >= 64 => {
+                // Two bins: the other bin's sums, from the bitmap, without a branch, over
+                // four sets of sums in turn (integer sums: the order does not matter).
+                let mut acc = [[0.0f64; 16]; 4];
+                let rows = nr.rows.iter().zip(nr.ys).zip(nr.ws);
+                for (j, ((&r, &y), &w)) in rows.enumerate() {
+                    let off = bit(words, r) as f64;
+                    let a = &mut acc[j & 3];
+                    a[y as usize] += w * off;
+                    a[c] += off;
+                }
+                let other = &mut out[(1 - m) * s..(2 - m) * s];
+                for (k, o) in other.iter_mut().enumerate() {
+                    *o = acc[0][k] + acc[1][k] + acc[2][k] + acc[3][k];
+                }
+            }
+            (_, Some(words)) if nb == 2 => {
+                let base = (1 - m) * s;
+                for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+                    if bit(words, r) == 1 {
+                        out[base + y as usize] += w;
+                        out[base + c] += 1.0;
+                    }
+                }
+            }
+            _ => {
+                for ((&r, &y), &w) in nr.rows.iter().zip(nr.ys).zip(nr.ws) {
+                    let b = col[r as usize] as usize;
+                    if b != m {
+                        let base = b * s;
+                        out[base + y as usize] += w;
+                        out[base + c] += 1.0;
+                    }
+                }
             }
         }
-        for k in 0..s {
-            let mut rest = 0.0;
-            for b in (0..nb).filter(|&b| b != m) {
-                rest += out[b * s + k];
+        // The skipped bin: node totals minus the other bins (each sum in bin order).
+        let mut rest_buf = [0.0f64; 17];
+        let mut rest_vec;
+        let rest: &mut [f64] = if s <= 17 {
+            &mut rest_buf[..s]
+        } else {
+            rest_vec = vec![0.0; s];
+            &mut rest_vec
+        };
+        for (b, h) in out.chunks_exact(s).enumerate() {
+            if b != m {
+                for (r, &v) in rest.iter_mut().zip(h) {
+                    *r += v;
+                }
             }
+        }
+        for (k, (o, &r)) in out[m * s..(m + 1) * s]
+            .iter_mut()
+            .zip(rest.iter())
+            .enumerate()
+        {
             let total = if k < c { nr.sums[k] } else { n as f64 };
-            out[m * s + k] = (total - rest).max(0.0);
+            *o = (total - r).max(0.0);
         }
     } else if n >= QUAD_MIN_ROWS {
         let len = nb * s;
-        let mut extra = vec![0.0; 3 * len];
-        let (h1, rest) = extra.split_at_mut(len);
+        if quad.len() < 3 * len {
+            quad.resize(3 * len, 0.0);
+        }
+        let (h1, rest) = quad[..3 * len].split_at_mut(len);
         let (h2, h3) = rest.split_at_mut(len);
-        let add = |h: &mut [f64], k: usize| {
-            let base = col[nr.rows[k] as usize] as usize * s;
-            h[base + nr.ys[k] as usize] += nr.ws[k];
+        #[inline(always)]
+        fn add(h: &mut [f64], b: u8, y: u32, w: f64, s: usize, c: usize) {
+            let base = b as usize * s;
+            h[base + y as usize] += w;
             h[base + c] += 1.0;
-        };
+        }
         let quads = n / 4;
+        let (rows, ys, ws) = (nr.rows, nr.ys, nr.ws);
         for q in 0..quads {
             let k = 4 * q;
-            add(out, k);
-            add(h1, k + 1);
-            add(h2, k + 2);
-            add(h3, k + 3);
+            let (r, y, w) = (&rows[k..k + 4], &ys[k..k + 4], &ws[k..k + 4]);
+            add(out, col[r[0] as usize], y[0], w[0], s, c);
+            add(h1, col[r[1] as usize], y[1], w[1], s, c);
+            add(h2, col[r[2] as usize], y[2], w[2], s, c);
+            add(h3, col[r[3] as usize], y[3], w[3], s, c);
         }
         for k in 4 * quads..n {
-            add(out, k);
+            add(out, col[rows[k] as usize], ys[k], ws[k], s, c);
         }
+        // Merge, and leave the scratch zeroed.
         for (i, o) in out.iter_mut().enumerate() {
             *o += h1[i] + h2[i] + h3[i];
+            h1[i] = 0.0;
+            h2[i] = 0.0;
+            h3[i] = 0.0;
         }
     } else {
         accumulate(col, nr.rows, nr.ys, nr.ws, s, c, out);
+    }
+}
+
+/// Smallest and largest code (a form the compiler turns into vector instructions).
+#[inline]
+fn code_range(codes: &[u8]) -> (usize, usize) {
+    let lo = codes.iter().fold(u8::MAX, |a, &b| a.min(b));
+    let hi = codes.iter().fold(0u8, |a, &b| a.max(b));
+    if codes.is_empty() {
+        (0, 0)
+    } else {
+        (lo as usize, hi as usize)
     }
 }
 
@@ -1024,10 +1431,42 @@ fn accumulate(col: &[u8], rows: &[u32], ys: &[u32], ws: &[f64], s: usize, c: usi
     }
 }
 
+/// A feature's histogram as [`scan`] reads it: kept (read only), or scratch that the scan
+/// leaves all zero behind it.
+trait ScanHist {
+    fn bin(&self, b: usize, s: usize) -> &[f64];
+    /// Zero bins `from..to`.
+    fn clear(&mut self, from: usize, to: usize, s: usize);
+}
+
+impl ScanHist for &[f64] {
+    #[inline(always)]
+    fn bin(&self, b: usize, s: usize) -> &[f64] {
+        &self[b * s..(b + 1) * s]
+    }
+    #[inline(always)]
+    fn clear(&mut self, _: usize, _: usize, _: usize) {}
+}
+
+impl ScanHist for &mut [f64] {
+    #[inline(always)]
+    fn bin(&self, b: usize, s: usize) -> &[f64] {
+        &self[b * s..(b + 1) * s]
+    }
+    #[inline(always)]
+    fn clear(&mut self, from: usize, to: usize, s: usize) {
+        self[from * s..to * s].fill(0.0);
+    }
+}
+
 /// Scan the bins `lo..=hi` of one feature's histogram for the best boundary; returns
-/// whether the feature is constant in the node (a single non-empty bin).
-fn scan(
-    h: &[f64],
+/// whether the feature is constant in the node (a single non-empty bin). A scratch
+/// histogram is cleared as it is read: every non-empty bin, and from an early stop on
+/// (empty bins hold zeros, except perhaps a skipped most frequent bin, see
+/// [`Grower::eval_best`]).
+#[allow(clippy::too_many_arguments)]
+fn scan<H: ScanHist>(
+    mut h: H,
     lo: usize,
     hi: usize,
     g: &Grower<'_>,
@@ -1040,9 +1479,9 @@ fn scan(
     let n = task.n();
     let msl = g.cfg.min_samples_leaf;
     let crit = g.cfg.criterion;
-    let mut left = [0.0f64; 64];
+    let mut left = [0.0f64; 16];
     let mut left_vec;
-    let left: &mut [f64] = if c <= 64 {
+    let left: &mut [f64] = if c <= 16 {
         &mut left[..c]
     } else {
         left_vec = vec![0.0; c];
@@ -1052,14 +1491,15 @@ fn scan(
     let mut w_left = 0.0;
     let mut prev: Option<usize> = None;
     for b in lo..=hi {
-        let bin = &h[b * s..(b + 1) * s];
-        let cnt = bin[c] as usize;
-        if cnt == 0 {
+        let bin = h.bin(b, s);
+        if bin[c] == 0.0 {
             continue;
         }
+        let cnt = bin[c] as usize;
         if let Some(p) = prev {
             if n - n_left < msl {
                 // At least two non-empty bins: not constant.
+                h.clear(b, hi + 1, s);
                 return false;
             }
             if n_left >= msl {
@@ -1068,14 +1508,17 @@ fn scan(
             }
         } else if cnt == n {
             // Every row is in the first non-empty bin.
+            h.clear(b, b + 1, s);
             return true;
         }
+        let bin = h.bin(b, s);
         for (l, &v) in left.iter_mut().zip(&bin[..c]) {
             *l += v;
             w_left += v;
         }
         n_left += cnt;
         prev = Some(b);
+        h.clear(b, b + 1, s);
     }
     false
 }

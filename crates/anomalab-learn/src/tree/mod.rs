@@ -20,7 +20,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 pub use self::grow::Criterion;
-use self::grow::{GrowConfig, Splitter};
+use self::grow::{ColumnShortcuts, GrowConfig, Splitter};
 use self::model::{PackedTrees, Tree};
 use crate::LearnError;
 use crate::binning::{BinnedMatrix, MAX_BINS};
@@ -335,6 +335,7 @@ impl TreeParams {
             max_features: self.max_features.resolve(n_features),
             max_leaf_nodes: self.max_leaf_nodes,
             par_min_work: grow::PAR_MIN_WORK,
+            plain: false,
         }
     }
 }
@@ -411,8 +412,10 @@ impl DecisionTreeParams {
         let weights: Vec<f64> = train.y.iter().map(|&c| cw[c as usize]).collect();
         let cfg = self.tree.grow_config(bins.n_features, Splitter::Best);
         let mut rng = Rng::new(ctx.seed);
+        let sparse = ColumnShortcuts::for_train(train, &bins, self.tree.max_bins);
         let grown = grow::grow(
             &bins,
+            &sparse,
             train.y,
             train.n_classes,
             rows,

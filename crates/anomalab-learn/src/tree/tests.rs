@@ -398,6 +398,7 @@ fn parallel_and_sequential_split_search_grow_the_same_tree() {
             let g = pool.install(|| {
                 grow::grow(
                     &bins,
+                    &grow::ColumnShortcuts::build(&bins),
                     &f.y,
                     2,
                     rows.clone(),
@@ -477,6 +478,7 @@ fn full_trees_separate_every_separable_group() {
         cfg.max_features = max_features;
         let g = grow::grow(
             &bins,
+            &grow::ColumnShortcuts::build(&bins),
             &f.y,
             3,
             (0..6000).collect(),
@@ -489,5 +491,98 @@ fn full_trees_separate_every_separable_group() {
             best,
             "{splitter:?}, max_features {max_features}"
         );
+    }
+}
+
+/// Rows with one-hot and mostly-zero columns (sparse columns), a few dense ones, and
+/// `k` classes.
+fn sparse_mix(n: usize, k: u32, seed: u64) -> Fixture {
+    let mut rng = Rng::new(seed);
+    let nf = 12;
+    let mut x = Array2::zeros((n, nf));
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        // Columns 0..6: one-hot of a category that is mostly 0.
+        let cat = if rng.below(10) < 8 { 0 } else { rng.below(6) };
+        x[[i, cat]] = 1.0;
+        // Column 6: a counter that is nearly always 0; 7: rarely 1 or 2.
+        x[[i, 6]] = if rng.below(30) == 0 {
+            rng.below(50) as f64
+        } else {
+            0.0
+        };
+        x[[i, 7]] = if rng.below(40) == 0 {
+            1.0 + rng.below(2) as f64
+        } else {
+            0.0
+        };
+        for j in 8..nf {
+            x[[i, j]] = rng.normal();
+        }
+        let v = x[[i, 8]] + 0.5 * x[[i, 9]] + cat as f64 * 0.4 + x[[i, 6]] / 25.0;
+        y.push(((v + rng.normal() * 0.5).max(0.0) as u32).min(k - 1));
+    }
+    Fixture::new(x, y)
+}
+
+#[test]
+fn shortcuts_grow_the_same_trees_as_the_plain_paths() {
+    // Sparse columns (read through row positions), bitmaps of two-bin features, reused
+    // codes and unit-weight counting only change how sums are made, never their values:
+    // every tree must equal the plain one.
+    for k in [2u32, 3] {
+        let f = sparse_mix(5000, k, 30 + k as u64);
+        let bins = BinnedMatrix::build(f.x.view(), 255);
+        let sparse = grow::ColumnShortcuts::build(&bins);
+        let n_sparse = sparse.sparse.iter().filter(|c| c.is_some()).count();
+        assert!(n_sparse >= 7, "{n_sparse} sparse columns");
+        // A bootstrap-like sample (integer weights) and all rows with unit weights.
+        let mut rng = Rng::new(5);
+        let mut mult = vec![0u32; 5000];
+        for _ in 0..5000 {
+            mult[rng.below(5000)] += 1;
+        }
+        let boot: Vec<u32> = (0..5000).filter(|&i| mult[i as usize] > 0).collect();
+        let boot_w: Vec<f64> = boot.iter().map(|&i| mult[i as usize] as f64).collect();
+        // Class weights that are not integers: sums in another order could round
+        // differently, so those paths keep the row order.
+        let cw: Vec<f64> = (0..5000).map(|i| 0.7 + 0.3 * f.y[i] as f64).collect();
+        let samples = [
+            (boot.clone(), boot_w),
+            ((0..5000).collect::<Vec<u32>>(), vec![1.0; 5000]),
+            ((0..5000).collect::<Vec<u32>>(), cw),
+        ];
+        for (splitter, max_features) in [
+            (grow::Splitter::Best, 3),
+            (grow::Splitter::Best, 12),
+            (grow::Splitter::Random, 3),
+            (grow::Splitter::Random, 12),
+        ] {
+            for (rows, weights) in &samples {
+                let mut cfg = TreeParams::default().grow_config(12, splitter);
+                cfg.max_features = max_features;
+                let mut trees = Vec::new();
+                for plain in [true, false] {
+                    cfg.plain = plain;
+                    let g = grow::grow(
+                        &bins,
+                        &sparse,
+                        &f.y,
+                        k as usize,
+                        rows.clone(),
+                        weights.clone(),
+                        &cfg,
+                        &mut Rng::new(17),
+                    );
+                    trees.push((g.tree, g.importances));
+                }
+                assert!(trees[0].0.nodes.len() > 50);
+                assert!(
+                    trees[0] == trees[1],
+                    "{k} classes, {splitter:?}, max_features {max_features}, {} rows",
+                    rows.len()
+                );
+            }
+        }
     }
 }
