@@ -167,6 +167,12 @@ fn classifier_fold(
         named.truncate(50);
         fr.feature_importances = Some(named);
     }
+    if let Some(oob) = model.oob_score() {
+        fr.diagnostics.oob_score = Some(oob);
+        fr.diagnostics.notes.push(format!(
+            "out-of-bag accuracy on the training rows: {oob:.4}"
+        ));
+    }
     Ok((
         fr,
         fit_s,

@@ -171,3 +171,32 @@ fn models_lists_parameters_with_defaults() {
         out.stderr()
     );
 }
+
+#[test]
+fn forest_out_of_bag_accuracy_is_recorded_and_estimates_the_test_accuracy() {
+    let p = Project::new();
+    p.write("d.csv", &flows_csv(600));
+    let extra = "  - algorithm: random_forest\n    params: {n_estimators: 50, oob_score: true}\n";
+    p.write("s.yaml", &csv_spec("oob", "d.csv", extra));
+    p.run(&["run", "s.yaml", "--quiet"]).expect(0);
+    let results: serde_json::Value =
+        serde_json::from_str(&p.read("reports/oob/results.json")).unwrap();
+    let forest = &results["trials"][1];
+    let fold = &forest["folds"][0];
+    let oob = fold["diagnostics"]["oob_score"].as_f64().unwrap();
+    let test = fold["metrics"]["accuracy"].as_f64().unwrap();
+    // the out-of-bag vote is an estimate of accuracy on unseen rows
+    assert!(
+        (oob - test).abs() < 0.05,
+        "oob {oob} vs test accuracy {test}"
+    );
+    assert!(
+        fold["diagnostics"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("out-of-bag accuracy"),
+        "{fold}"
+    );
+    // without oob_score the dummy has none
+    assert!(results["trials"][0]["folds"][0]["diagnostics"]["oob_score"].is_null());
+}

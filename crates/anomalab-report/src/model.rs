@@ -222,6 +222,10 @@ pub struct Diagnostics {
     /// Neural models: loss per epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss_curve: Option<LossCurve>,
+    /// Bagged forests with `oob_score: true`: accuracy of the out-of-bag vote on the
+    /// training rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oob_score: Option<f64>,
     /// Free-form notes shown with the trial (e.g. "DBSCAN ran on a 20,000-row sample").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
