@@ -840,9 +840,10 @@ impl<'a> Grower<'a> {
         let nb = self.bins.n_bins(f);
         let c = self.c;
         let col = self.bins.column(f);
-        // A large node and a feature mostly in one bin (one-hot columns): a histogram that
-        // skips that bin gives the range and the sums on both sides in one cheap pass.
-        if n >= nb && self.modes[f].1 >= SKIP_MODE_MIN_FRAC {
+        // A feature mostly in one bin (one-hot columns) and a node large enough for its
+        // histogram (bins x classes to fill, scan and clear): a histogram that skips that
+        // bin gives the range and the sums on both sides in one cheap pass.
+        if n >= nb * self.s && self.modes[f].1 >= SKIP_MODE_MIN_FRAC {
             return self.eval_random_hist(f, task, best);
         }
         // Otherwise the node's codes once into a contiguous buffer: their range, then the
