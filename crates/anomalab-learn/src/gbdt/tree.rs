@@ -319,26 +319,60 @@ struct Pending {
 const PAR_MIN_ROWS: usize = 4096;
 /// Groups per parallel histogram task (fixed, so the work split never depends on threads).
 const GROUP_BLOCK: usize = 8;
+/// Rows per parallel histogram task of a large node (fixed, as `GROUP_BLOCK`).
+const ROW_BLOCK: usize = 8192;
+/// Rows per parallel partition task of a large node.
+const PARTITION_BLOCK: usize = 16384;
+/// Features per parallel task of the split search.
+const FEATURE_BLOCK: usize = 16;
+/// Below this many histogram bins, the split search runs in the calling thread.
+const PAR_MIN_BINS: usize = 2048;
 
 /// Build the histogram of `rows` over the groups `groups` (sorted). Bins of other groups
 /// are left at zero.
+///
+/// The work is cut into tasks by fixed blocks of groups and, for a node of at least
+/// `2 * ROW_BLOCK` rows, by fixed blocks of rows too (each such task fills its own partial
+/// histogram, and the partials are added in row-block order). The cut depends on the
+/// node alone, and so does every sum: the histogram is the same whatever the number of
+/// threads.
 pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], groups: &[u32]) -> Hist {
     let mut hist = vec![[0.0f64; 2]; data.total_bins()];
     let blocks: Vec<&[u32]> = groups.chunks(GROUP_BLOCK).collect();
-    // Split the histogram into the disjoint ranges each block writes.
-    let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
-    let mut rest: &mut [[f64; 2]] = &mut hist;
-    let mut consumed = 0usize;
-    for blk in blocks {
+    // The histogram range each block writes.
+    let range = |blk: &[u32]| {
         let lo = data.offsets[blk[0] as usize];
         let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
-        let tail = std::mem::take(&mut rest);
-        let (_, tail) = tail.split_at_mut(lo - consumed);
-        let (mine, tail) = tail.split_at_mut(hi - lo);
-        rest = tail;
-        consumed = hi;
-        parts.push((blk, mine, lo));
+        (lo, hi)
+    };
+    if rows.len() >= 2 * ROW_BLOCK {
+        let chunks: Vec<&[u32]> = rows.chunks(ROW_BLOCK).collect();
+        let nb = blocks.len();
+        let partials: Vec<Vec<[f64; 2]>> = (0..chunks.len() * nb)
+            .into_par_iter()
+            .map(|t| {
+                let (ci, bi) = (t / nb, t % nb);
+                let (lo, hi) = range(blocks[bi]);
+                let mut part = vec![[0.0f64; 2]; hi - lo];
+                hist_block(data, gh, chunks[ci], blocks[bi], &mut part, lo);
+                part
+            })
+            .collect();
+        let mut parts = split_by_blocks(&mut hist, &blocks, data);
+        parts
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(bi, (_, out, _))| {
+                for ci in 0..chunks.len() {
+                    for (o, p) in out.iter_mut().zip(&partials[ci * nb + bi]) {
+                        o[0] += p[0];
+                        o[1] += p[1];
+                    }
+                }
+            });
+        return hist;
     }
+    let mut parts = split_by_blocks(&mut hist, &blocks, data);
     let work = |(blk, out, base): &mut HistPart<'_, '_>| {
         hist_block(data, gh, rows, blk, out, *base);
     };
@@ -348,6 +382,28 @@ pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], group
         parts.iter_mut().for_each(work);
     }
     hist
+}
+
+/// The disjoint ranges of `hist` that the group blocks `blocks` write.
+fn split_by_blocks<'a, 'b>(
+    hist: &'b mut [[f64; 2]],
+    blocks: &[&'a [u32]],
+    data: &BinnedRows,
+) -> Vec<HistPart<'a, 'b>> {
+    let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
+    let mut rest: &mut [[f64; 2]] = hist;
+    let mut consumed = 0usize;
+    for &blk in blocks {
+        let lo = data.offsets[blk[0] as usize];
+        let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
+        let tail = std::mem::take(&mut rest);
+        let (_, tail) = tail.split_at_mut(lo - consumed);
+        let (mine, tail) = tail.split_at_mut(hi - lo);
+        rest = tail;
+        consumed = hi;
+        parts.push((blk, mine, lo));
+    }
+    parts
 }
 
 fn hist_block(
@@ -401,7 +457,36 @@ fn score(g: f64, h: f64, lambda: f64) -> f64 {
 }
 
 /// Best split of a node from its histogram (first feature, then lowest bin, on ties).
+/// Large histograms are searched in parallel over fixed blocks of features; the blocks'
+/// results are compared in feature order, so the split is the sequential search's.
 fn best_split(
+    data: &BinnedRows,
+    hist: &Hist,
+    feats: &[u32],
+    g: f64,
+    h: f64,
+    p: &GrowParams,
+) -> Option<Best> {
+    let found = if hist.len() >= PAR_MIN_BINS && feats.len() > FEATURE_BLOCK {
+        feats
+            .par_chunks(FEATURE_BLOCK)
+            .map(|fs| best_split_of(data, hist, fs, g, h, p))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(None, |best: Option<Best>, b| match (best, b) {
+                (Some(x), Some(y)) if y.gain > x.gain => Some(y),
+                (None, y) => y,
+                (x, _) => x,
+            })
+    } else {
+        best_split_of(data, hist, feats, g, h, p)
+    };
+    // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
+    found.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
+}
+
+/// [`best_split`] over the features `feats`, before the validity rule.
+fn best_split_of(
     data: &BinnedRows,
     hist: &Hist,
     feats: &[u32],
@@ -458,11 +543,12 @@ fn best_split(
             }
         }
     }
-    // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
-    best.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
+    best
 }
 
 /// Stable in-place partition of `rows` by `code <= bin` (left first); returns the left size.
+/// A large segment is partitioned in parallel blocks whose left and right parts are then
+/// concatenated in order: the same result as the sequential pass.
 fn partition(
     data: &BinnedRows,
     rows: &mut [u32],
@@ -470,8 +556,36 @@ fn partition(
     bin: u16,
     buf: &mut Vec<u32>,
 ) -> usize {
-    buf.clear();
     let col = data.cols.column(feature);
+    if rows.len() >= 2 * PARTITION_BLOCK {
+        let parts: Vec<(Vec<u32>, Vec<u32>)> = rows
+            .par_chunks(PARTITION_BLOCK)
+            .map(|blk| {
+                let mut l = Vec::with_capacity(blk.len());
+                let mut r = Vec::with_capacity(blk.len());
+                for &x in blk {
+                    if (col[x as usize] as u16) <= bin {
+                        l.push(x);
+                    } else {
+                        r.push(x);
+                    }
+                }
+                (l, r)
+            })
+            .collect();
+        let mut at = 0;
+        for (l, _) in &parts {
+            rows[at..at + l.len()].copy_from_slice(l);
+            at += l.len();
+        }
+        let nl = at;
+        for (_, r) in &parts {
+            rows[at..at + r.len()].copy_from_slice(r);
+            at += r.len();
+        }
+        return nl;
+    }
+    buf.clear();
     let mut nl = 0;
     for i in 0..rows.len() {
         let r = rows[i];
@@ -486,15 +600,37 @@ fn partition(
     nl
 }
 
-/// Grow one tree on the rows `rows` (any order; reordered in place) using features `feats`
-/// (sorted, non-empty). Returns the nodes (node 0 is the root).
+/// A grown tree: its nodes (node 0 is the root) and where each node's rows ended up in the
+/// `rows` slice given to [`grow`] (`spans[i]` = start and end of node `i`'s rows; a
+/// leaf's rows are exactly the rows that reach it).
+#[derive(Debug, Clone)]
+pub struct Grown {
+    pub nodes: Vec<BinNode>,
+    pub spans: Vec<(u32, u32)>,
+}
+
+impl Grown {
+    /// `(leaf value, start, end)` of every leaf, in node order.
+    pub fn leaves(&self) -> impl Iterator<Item = (f64, usize, usize)> + '_ {
+        self.nodes
+            .iter()
+            .zip(&self.spans)
+            .filter_map(|(n, &(s, e))| match n {
+                BinNode::Leaf { value } => Some((*value, s as usize, e as usize)),
+                BinNode::Split { .. } => None,
+            })
+    }
+}
+
+/// Grow one tree on the rows `rows` (any order; reordered in place: each leaf's rows end up
+/// contiguous, see [`Grown::spans`]) using features `feats` (sorted, non-empty).
 pub fn grow(
     data: &BinnedRows,
     gh: &[GradPair],
     rows: &mut [u32],
     feats: &[u32],
     p: &GrowParams,
-) -> Vec<BinNode> {
+) -> Grown {
     // An empty node with lambda = 0 would divide 0 by 0: its weight is 0.
     let leaf = |g: f64, h: f64| BinNode::Leaf {
         value: if h + p.lambda > 0.0 {
@@ -509,8 +645,9 @@ pub fn grow(
         h += gh[r as usize].h as f64;
     }
     let mut nodes = vec![leaf(g, h)];
+    let mut spans = vec![(0u32, rows.len() as u32)];
     if rows.is_empty() || feats.is_empty() {
-        return nodes;
+        return Grown { nodes, spans };
     }
     let depth_ok = |d: usize| p.max_depth.is_none_or(|m| d < m);
     let groups = data.groups_of(feats);
@@ -606,6 +743,8 @@ pub fn grow(
         let child_depth = item.depth + 1;
         let (ls, le) = (item.start, item.start + nl);
         let (rs, re) = (item.start + nl, item.end);
+        spans.push((ls as u32, le as u32));
+        spans.push((rs as u32, re as u32));
         let can_split = depth_ok(child_depth);
         let (hist_l, hist_r) = if can_split {
             // Build the smaller child, subtract for the larger one.
@@ -653,7 +792,7 @@ pub fn grow(
             seq += 1;
         }
     }
-    nodes
+    Grown { nodes, spans }
 }
 
 /// Leaf reached by row `r` of the binned training matrix.
