@@ -624,6 +624,11 @@ impl Grown {
 
 /// Grow one tree on the rows `rows` (any order; reordered in place: each leaf's rows end up
 /// contiguous, see [`Grown::spans`]) using features `feats` (sorted, non-empty).
+///
+/// Depth-wise growth expands a whole level at a time, its nodes in parallel (each owns a
+/// disjoint span of `rows`); node numbers are given in level order afterwards, so the tree
+/// is the one a first-in-first-out expansion gives, whatever the number of threads.
+/// Loss-guided growth (`max_leaves`) expands one node at a time, largest gain first.
 pub fn grow(
     data: &BinnedRows,
     gh: &[GradPair],
@@ -631,33 +636,30 @@ pub fn grow(
     feats: &[u32],
     p: &GrowParams,
 ) -> Grown {
-    // An empty node with lambda = 0 would divide 0 by 0: its weight is 0.
-    let leaf = |g: f64, h: f64| BinNode::Leaf {
-        value: if h + p.lambda > 0.0 {
-            -g / (h + p.lambda) * p.eta
-        } else {
-            0.0
-        },
-    };
     let (mut g, mut h) = (0.0f64, 0.0f64);
     for &r in rows.iter() {
         g += gh[r as usize].g as f64;
         h += gh[r as usize].h as f64;
     }
-    let mut nodes = vec![leaf(g, h)];
-    let mut spans = vec![(0u32, rows.len() as u32)];
+    let mut t = Growth {
+        nodes: vec![leaf(g, h, p)],
+        spans: vec![(0u32, rows.len() as u32)],
+        seq: 1,
+    };
     if rows.is_empty() || feats.is_empty() {
-        return Grown { nodes, spans };
+        return Grown {
+            nodes: t.nodes,
+            spans: t.spans,
+        };
     }
-    let depth_ok = |d: usize| p.max_depth.is_none_or(|m| d < m);
     let groups = data.groups_of(feats);
     let hist = build_hist(data, gh, rows, &groups);
-    let best = if depth_ok(0) {
+    let best = if depth_ok(p, 0) {
         best_split(data, &hist, feats, g, h, p)
     } else {
         None
     };
-    let mut queue: Vec<Pending> = vec![Pending {
+    let root = Pending {
         node: 0,
         depth: 0,
         start: 0,
@@ -667,132 +669,223 @@ pub fn grow(
         hist,
         best,
         seq: 0,
-    }];
-    let mut seq = 1u64;
-    let mut n_leaves = 1usize;
-    let lossguide = p.max_leaves.is_some();
-    let mut buf = Vec::new();
-    let mut head = 0usize; // FIFO cursor for depth-wise growth
-    loop {
-        if p.max_leaves.is_some_and(|m| n_leaves >= m) {
-            break;
-        }
-        // Pick the next node to expand.
-        let idx = if lossguide {
-            let mut pick: Option<usize> = None;
-            for (i, q) in queue.iter().enumerate() {
-                let Some(b) = q.best else { continue };
-                let better = match pick {
-                    None => true,
-                    Some(j) => {
-                        let bj = queue[j].best.expect("picked has a split");
-                        b.gain > bj.gain || (b.gain == bj.gain && q.seq < queue[j].seq)
-                    }
-                };
-                if better {
-                    pick = Some(i);
+    };
+    let ctx = Ctx {
+        data,
+        gh,
+        groups: &groups,
+        feats,
+        p,
+    };
+    match p.max_leaves {
+        None => {
+            let mut level = vec![root];
+            while !level.is_empty() {
+                let todo: Vec<Pending> = level.into_iter().filter(|q| q.best.is_some()).collect();
+                // Disjoint spans of `rows`, one per node, in order (spans increase along a
+                // level).
+                let mut segs: Vec<&mut [u32]> = Vec::with_capacity(todo.len());
+                let mut rest: &mut [u32] = rows;
+                let mut at = 0usize;
+                for q in &todo {
+                    let tail = std::mem::take(&mut rest);
+                    let (_, tail) = tail.split_at_mut(q.start - at);
+                    let (mine, tail) = tail.split_at_mut(q.end - q.start);
+                    segs.push(mine);
+                    rest = tail;
+                    at = q.end;
+                }
+                let done: Vec<(Pending, Expanded)> = todo
+                    .into_par_iter()
+                    .zip(segs)
+                    .map(|(mut q, seg)| {
+                        let e = expand(&ctx, &mut q, seg);
+                        (q, e)
+                    })
+                    .collect();
+                level = Vec::new();
+                for (q, e) in done {
+                    let [l, r] = t.attach(&q, e, p);
+                    level.extend(l);
+                    level.extend(r);
                 }
             }
-            match pick {
-                Some(i) => i,
-                None => break,
+        }
+        Some(max_leaves) => {
+            let mut queue = vec![root];
+            let mut n_leaves = 1usize;
+            while n_leaves < max_leaves {
+                // The node with the largest gain (the earliest created on ties).
+                let mut pick: Option<usize> = None;
+                for (i, q) in queue.iter().enumerate() {
+                    let Some(b) = q.best else { continue };
+                    let better = match pick {
+                        None => true,
+                        Some(j) => {
+                            let bj = queue[j].best.expect("picked has a split");
+                            b.gain > bj.gain || (b.gain == bj.gain && q.seq < queue[j].seq)
+                        }
+                    };
+                    if better {
+                        pick = Some(i);
+                    }
+                }
+                let Some(i) = pick else { break };
+                let mut q = queue.swap_remove(i);
+                let (start, end) = (q.start, q.end);
+                let e = expand(&ctx, &mut q, &mut rows[start..end]);
+                n_leaves += 1;
+                let [l, r] = t.attach(&q, e, p);
+                queue.extend(l);
+                queue.extend(r);
             }
-        } else {
-            while head < queue.len() && queue[head].best.is_none() {
-                head += 1;
-            }
-            if head >= queue.len() {
-                break;
-            }
-            head
-        };
-        let item = if lossguide {
-            queue.swap_remove(idx)
-        } else {
-            head += 1;
-            let it = &mut queue[idx];
-            Pending {
-                node: it.node,
-                depth: it.depth,
-                start: it.start,
-                end: it.end,
-                g: it.g,
-                h: it.h,
-                hist: std::mem::take(&mut it.hist),
-                best: it.best.take(),
-                seq: it.seq,
-            }
-        };
-        let b = item.best.expect("expanded node has a split");
-        let seg = &mut rows[item.start..item.end];
-        let nl = partition(data, seg, b.feature as usize, b.bin, &mut buf);
-        let (gl, hl) = (b.gl, b.hl);
-        let (gr, hr) = (item.g - gl, item.h - hl);
-        let left_id = nodes.len() as u32;
-        let right_id = left_id + 1;
-        nodes[item.node as usize] = BinNode::Split {
+        }
+    }
+    Grown {
+        nodes: t.nodes,
+        spans: t.spans,
+    }
+}
+
+/// What every node expansion of one tree reads.
+struct Ctx<'a> {
+    data: &'a BinnedRows,
+    gh: &'a [GradPair],
+    groups: &'a [u32],
+    feats: &'a [u32],
+    p: &'a GrowParams,
+}
+
+/// One child of an expanded node: its rows (relative to the parent's span), sums,
+/// histogram (empty when it cannot split) and best split.
+struct Child {
+    start: usize,
+    end: usize,
+    g: f64,
+    h: f64,
+    hist: Hist,
+    best: Option<Best>,
+}
+
+/// An expanded node: its split and its two children.
+struct Expanded {
+    split: Best,
+    children: [Child; 2],
+}
+
+/// The tree as it is built: nodes, their spans of rows, the next creation number.
+struct Growth {
+    nodes: Vec<BinNode>,
+    spans: Vec<(u32, u32)>,
+    seq: u64,
+}
+
+impl Growth {
+    /// Record the split of `q` and its two children (numbered next); return them as
+    /// pending nodes (`None` for a child that is a leaf for good).
+    fn attach(&mut self, q: &Pending, e: Expanded, p: &GrowParams) -> [Option<Pending>; 2] {
+        let b = e.split;
+        let left_id = self.nodes.len() as u32;
+        self.nodes[q.node as usize] = BinNode::Split {
             feature: b.feature,
             bin: b.bin,
             left: left_id,
-            right: right_id,
+            right: left_id + 1,
             gain: b.gain,
         };
-        nodes.push(leaf(gl, hl));
-        nodes.push(leaf(gr, hr));
-        n_leaves += 1;
-        let child_depth = item.depth + 1;
-        let (ls, le) = (item.start, item.start + nl);
-        let (rs, re) = (item.start + nl, item.end);
-        spans.push((ls as u32, le as u32));
-        spans.push((rs as u32, re as u32));
-        let can_split = depth_ok(child_depth);
-        let (hist_l, hist_r) = if can_split {
-            // Build the smaller child, subtract for the larger one.
-            let mut parent = item.hist;
-            let small_left = nl <= (item.end - item.start) - nl;
-            let (s0, s1) = if small_left { (ls, le) } else { (rs, re) };
-            let small = build_hist(data, gh, &rows[s0..s1], &groups);
-            for (pb, sb) in parent.iter_mut().zip(&small) {
-                pb[0] -= sb[0];
-                pb[1] -= sb[1];
-            }
-            if small_left {
-                (small, parent)
-            } else {
-                (parent, small)
-            }
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        let best_l = if can_split {
-            best_split(data, &hist_l, feats, gl, hl, p)
-        } else {
-            None
-        };
-        let best_r = if can_split {
-            best_split(data, &hist_r, feats, gr, hr, p)
-        } else {
-            None
-        };
-        for (node, s, e, cg, ch, hist, best) in [
-            (left_id, ls, le, gl, hl, hist_l, best_l),
-            (right_id, rs, re, gr, hr, hist_r, best_r),
-        ] {
-            queue.push(Pending {
+        let mut out = [None, None];
+        for (i, c) in e.children.into_iter().enumerate() {
+            let node = left_id + i as u32;
+            let (start, end) = (q.start + c.start, q.start + c.end);
+            self.nodes.push(leaf(c.g, c.h, p));
+            self.spans.push((start as u32, end as u32));
+            let seq = self.seq;
+            self.seq += 1;
+            out[i] = c.best.is_some().then_some(Pending {
                 node,
-                depth: child_depth,
-                start: s,
-                end: e,
-                g: cg,
-                h: ch,
-                hist: if best.is_some() { hist } else { Vec::new() },
-                best,
+                depth: q.depth + 1,
+                start,
+                end,
+                g: c.g,
+                h: c.h,
+                hist: c.hist,
+                best: c.best,
                 seq,
             });
-            seq += 1;
         }
+        out
     }
-    Grown { nodes, spans }
+}
+
+/// Split node `q` (which has a best split) on its rows `seg`: partition them, and give each
+/// child its histogram (the smaller one built, the larger one by subtraction from the
+/// parent's) and best split when it may split again.
+fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
+    let (data, p) = (ctx.data, ctx.p);
+    let b = q.best.take().expect("expanded node has a split");
+    let mut buf = Vec::new();
+    let nl = partition(data, seg, b.feature as usize, b.bin, &mut buf);
+    let n = seg.len();
+    let (gl, hl) = (b.gl, b.hl);
+    let (gr, hr) = (q.g - gl, q.h - hl);
+    let can_split = depth_ok(p, q.depth + 1);
+    let (hist_l, hist_r) = if can_split {
+        // Build the smaller child, subtract for the larger one.
+        let mut parent = std::mem::take(&mut q.hist);
+        let small_left = nl <= n - nl;
+        let small_rows = if small_left { &seg[..nl] } else { &seg[nl..] };
+        let small = build_hist(data, ctx.gh, small_rows, ctx.groups);
+        for (pb, sb) in parent.iter_mut().zip(&small) {
+            pb[0] -= sb[0];
+            pb[1] -= sb[1];
+        }
+        if small_left {
+            (small, parent)
+        } else {
+            (parent, small)
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let child = |start: usize, end: usize, g: f64, h: f64, hist: Hist| {
+        let best = if can_split {
+            best_split(data, &hist, ctx.feats, g, h, p)
+        } else {
+            None
+        };
+        Child {
+            start,
+            end,
+            g,
+            h,
+            hist: if best.is_some() { hist } else { Vec::new() },
+            best,
+        }
+    };
+    Expanded {
+        split: b,
+        children: [
+            child(0, nl, gl, hl, hist_l),
+            child(nl, n, gr, hr, hist_r),
+        ],
+    }
+}
+
+/// A leaf's node: weight `-G/(H+lambda) * eta` (0 for an empty node with lambda = 0, which
+/// would divide 0 by 0).
+fn leaf(g: f64, h: f64, p: &GrowParams) -> BinNode {
+    BinNode::Leaf {
+        value: if h + p.lambda > 0.0 {
+            -g / (h + p.lambda) * p.eta
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Whether a node at `depth` may split.
+fn depth_ok(p: &GrowParams, depth: usize) -> bool {
+    p.max_depth.is_none_or(|m| depth < m)
 }
 
 /// Leaf reached by row `r` of the binned training matrix.
