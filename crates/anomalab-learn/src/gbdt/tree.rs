@@ -864,10 +864,7 @@ fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
     };
     Expanded {
         split: b,
-        children: [
-            child(0, nl, gl, hl, hist_l),
-            child(nl, n, gr, hr, hist_r),
-        ],
+        children: [child(0, nl, gl, hl, hist_l), child(nl, n, gr, hr, hist_r)],
     }
 }
 
