@@ -525,6 +525,11 @@ fn best_split_of(
         };
         let (mut gl, mut hl) = (0.0f64, 0.0f64);
         for (b, bin) in bins[..nb - 1].iter().enumerate() {
+            // An empty bin splits the rows as the bin before it does, with the same gain,
+            // and ties keep the lower bin: skip it (deep nodes leave most bins empty).
+            if bin[1] == 0.0 && bin[0] == 0.0 {
+                continue;
+            }
             gl += bin[0];
             hl += bin[1];
             let (gr, hr) = (g - gl, h - hl);
