@@ -57,9 +57,13 @@ pub struct BinnedRows {
     pub codes: Vec<u8>,
     /// Group of each feature and where its bins are.
     pub group: Vec<(u32, Slot)>,
-    /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins).
+    /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins):
+    /// `GROUP_SLOTS` per group.
     pub offsets: Vec<usize>,
 }
+
+/// Histogram slots of one group: one per byte code.
+const GROUP_SLOTS: usize = 256;
 
 /// Features with at most this fraction of rows off their default bin may be bundled.
 const SPARSE_FRACTION: f64 = 0.2;
@@ -168,13 +172,12 @@ impl BinnedRows {
                 members.push(fs);
             }
         }
+        // Every group gets `GROUP_SLOTS` histogram slots, one per possible code, so that a
+        // code indexes its group's slots without a bounds check.
         let mut offsets = Vec::with_capacity(members.len() + 1);
-        let mut acc = 0usize;
         for (g, fs) in members.iter().enumerate() {
-            offsets.push(acc);
-            if fs.len() == 1 {
-                acc += n_bins[fs[0]] as usize;
-            } else {
+            offsets.push(g * GROUP_SLOTS);
+            if fs.len() > 1 {
                 let mut base = 1u16;
                 for &f in fs {
                     group[f] = (
@@ -186,10 +189,10 @@ impl BinnedRows {
                     );
                     base += n_bins[f] - 1;
                 }
-                acc += base as usize;
+                debug_assert!(base as usize <= GROUP_SLOTS);
             }
         }
-        offsets.push(acc);
+        offsets.push(members.len() * GROUP_SLOTS);
         let ng = members.len();
         let mut codes = vec![0u8; n * ng];
         const BLOCK: usize = 4096;
@@ -290,9 +293,8 @@ pub enum BinNode {
 /// Histogram: `(sum g, sum h)` per bin of every feature.
 type Hist = Vec<[f64; 2]>;
 
-/// One parallel histogram task: its features, its slice of the histogram, and where that
-/// slice starts.
-type HistPart<'a, 'b> = (&'a [u32], &'b mut [[f64; 2]], usize);
+/// One parallel histogram task: its groups and its slice of the histogram.
+type HistPart<'a, 'b> = (&'a [u32], &'b mut [[f64; 2]]);
 
 #[derive(Debug, Clone, Copy)]
 struct Best {
@@ -354,27 +356,24 @@ pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], group
                 let (ci, bi) = (t / nb, t % nb);
                 let (lo, hi) = range(blocks[bi]);
                 let mut part = vec![[0.0f64; 2]; hi - lo];
-                hist_block(data, gh, chunks[ci], blocks[bi], &mut part, lo);
+                hist_block(data, gh, chunks[ci], blocks[bi], &mut part);
                 part
             })
             .collect();
         let mut parts = split_by_blocks(&mut hist, &blocks, data);
-        parts
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(bi, (_, out, _))| {
-                for ci in 0..chunks.len() {
-                    for (o, p) in out.iter_mut().zip(&partials[ci * nb + bi]) {
-                        o[0] += p[0];
-                        o[1] += p[1];
-                    }
+        parts.par_iter_mut().enumerate().for_each(|(bi, (_, out))| {
+            for ci in 0..chunks.len() {
+                for (o, p) in out.iter_mut().zip(&partials[ci * nb + bi]) {
+                    o[0] += p[0];
+                    o[1] += p[1];
                 }
-            });
+            }
+        });
         return hist;
     }
     let mut parts = split_by_blocks(&mut hist, &blocks, data);
-    let work = |(blk, out, base): &mut HistPart<'_, '_>| {
-        hist_block(data, gh, rows, blk, out, *base);
+    let work = |(blk, out): &mut HistPart<'_, '_>| {
+        hist_block(data, gh, rows, blk, out);
     };
     if rows.len() >= PAR_MIN_ROWS && parts.len() > 1 {
         parts.par_iter_mut().for_each(work);
@@ -401,36 +400,33 @@ fn split_by_blocks<'a, 'b>(
         let (mine, tail) = tail.split_at_mut(hi - lo);
         rest = tail;
         consumed = hi;
-        parts.push((blk, mine, lo));
+        parts.push((blk, mine));
     }
     parts
 }
 
+/// Add the gradient pairs of `rows` to the histograms of the groups `groups` (sorted), whose
+/// slots `out` holds from the first group's on (`GROUP_SLOTS` per group, gaps included).
 fn hist_block(
     data: &BinnedRows,
     gh: &[GradPair],
     rows: &[u32],
     groups: &[u32],
     out: &mut [[f64; 2]],
-    base: usize,
 ) {
     let ng = data.n_groups;
     let g0 = groups[0] as usize;
     let g1 = *groups.last().expect("non-empty block") as usize + 1;
-    let contiguous = g1 - g0 == groups.len();
-    // Offset of each group of the block inside `out`.
-    let local: Vec<usize> = groups
-        .iter()
-        .map(|&g| data.offsets[g as usize] - base)
-        .collect();
-    if contiguous {
+    let (hists, rest) = out.as_chunks_mut::<GROUP_SLOTS>();
+    debug_assert!(rest.is_empty() && hists.len() == g1 - g0);
+    if g1 - g0 == groups.len() {
         for &r in rows {
             let r = r as usize;
             let p = gh[r];
             let (g, h) = (p.g as f64, p.h as f64);
             let codes = &data.codes[r * ng + g0..r * ng + g1];
-            for (&off, &c) in local.iter().zip(codes) {
-                let b = &mut out[off + c as usize];
+            for (hg, &c) in hists.iter_mut().zip(codes) {
+                let b = &mut hg[c as usize];
                 b[0] += g;
                 b[1] += h;
             }
@@ -441,8 +437,9 @@ fn hist_block(
             let p = gh[r];
             let (g, h) = (p.g as f64, p.h as f64);
             let row = &data.codes[r * ng..(r + 1) * ng];
-            for (&off, &gi) in local.iter().zip(groups) {
-                let b = &mut out[off + row[gi as usize] as usize];
+            for &gi in groups {
+                let gi = gi as usize;
+                let b = &mut hists[gi - g0][row[gi] as usize];
                 b[0] += g;
                 b[1] += h;
             }
