@@ -1,32 +1,42 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of anomalab's native tree learners and scikit-learn.
+"""Side-by-side benchmark of anomalab's native tree learners, scikit-learn and XGBoost.
 
-For each dataset prepared by ``scripts/bench_prepare.py`` and each model (decision tree,
-random forest of 100 trees, extra trees of 100 trees), it fits scikit-learn's estimator
-(``n_jobs`` = ``--threads`` for the forests) and the native one with the same
-hyper-parameters and seed, each in its own process so that peak memory is per model, and
-prints one table:
+For each dataset prepared by ``scripts/bench_prepare.py`` and each model it fits the peers
+and the native learner with the same hyper-parameters and seed, each in its own process
+(so that peak memory is per model), back to back, and prints one table:
 
-  dataset, model, impl, fit s (wall), fit CPU s, predict s, accuracy, F1 macro, ROC-AUC
-  (binary; one-vs-rest macro for multiclass), peak RSS MB (by /usr/bin/time), model size
-  (postcard bytes / pickle bytes), and the ratios
-  scikit-learn / native of fit time, predict time and peak RSS.
+  dataset, model, impl, fit s (wall), fit CPU s, predict s, predict CPU s, accuracy,
+  F1 macro, ROC-AUC (binary; one-vs-rest macro for multiclass), peak RSS MB (by
+  /usr/bin/time), model size (anomalab: postcard bytes; scikit-learn: pickle bytes;
+  XGBoost: ``save_raw("ubj")`` bytes), and on each peer's row the native learner's
+  speed-up over that peer: peer / native fit time (wall and CPU), predict time and peak RSS
+  (above 1 = native faster or smaller).
+
+Models and peers (scikit-learn names; the rest are each library's defaults):
+
+* ``decision_tree``: ``DecisionTreeClassifier`` (``max_depth=20`` on the synthetic set,
+  the reference measurement; unlimited elsewhere).
+* ``random_forest`` / ``extra_trees``: ``RandomForestClassifier`` /
+  ``ExtraTreesClassifier(n_estimators=100, n_jobs=THREADS)``.
+* ``gradient_boosting``: 200 rounds, depth 6, learning rate 0.1, L2 1, no early stopping,
+  against XGBoost ``XGBClassifier(tree_method="hist", max_bin=256, n_jobs=THREADS)`` and
+  scikit-learn ``HistGradientBoostingClassifier(max_iter=200, max_depth=6,
+  max_leaf_nodes=None, l2_regularization=1, max_bins=255, early_stopping=False)``
+  (``OMP_NUM_THREADS=THREADS``; its ``min_samples_leaf`` stays 20).
 
 Metrics are computed here, with scikit-learn, from the test-set probabilities each side
-writes, so both are scored by the same code. The native side is the
+writes, so every implementation is scored by the same code. The native side is the
 ``cargo bench -p anomalab-learn --bench trees`` target (built here with ``--no-run`` and
 run directly). CPU time is shown because the machine may be shared: wall-clock ratios are
-only meaningful when both sides ran under the same load, which is why every pair runs
-back to back, and ``--repeat N`` keeps the best of N runs of each.
+only meaningful when both sides ran under the same load, which is why every group runs
+back to back, and ``--repeat N`` keeps the fastest of N runs of each.
 
-On the synthetic set the decision tree is limited to ``max_depth=20`` (the reference
-measurement), the forests are not (pass ``--rf-max-depth`` to limit them).
-
-With ``--seeds 0,1,2`` every fit is repeated with each seed (both sides): the table shows
+With ``--seeds 0,1,2`` every fit is repeated with each seed (all sides): the table shows
 the mean metrics with their standard deviation over the seeds, and median times.
 
-Usage: scripts/bench_trees.py [--dir DIR] [--datasets a,b] [--models a,b] [--impls a,b]
-       [--threads 2] [--repeat 1] [--seeds 0] [--n-estimators 100] [--json-out FILE]
+Usage: scripts/bench_trees.py [--dir DIR] [--datasets a,b] [--models a,b]
+       [--impls native,sklearn,xgboost] [--threads 2] [--repeat 1] [--seeds 0]
+       [--n-estimators 100] [--rounds 200] [--json-out FILE]
 """
 
 import argparse
@@ -46,11 +56,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_prepare  # noqa: E402
 
-MODELS = ["decision_tree", "random_forest", "extra_trees"]
+MODELS = ["decision_tree", "random_forest", "extra_trees", "gradient_boosting"]
+# Who runs each model; the first peer is the one the issue compares with.
+PEERS = {"gradient_boosting": ["xgboost", "sklearn"]}
+DEFAULT_PEERS = ["sklearn"]
 
 
 def model_params(dataset, model, args):
-    """Hyper-parameters given to both sides (scikit-learn names; the rest are defaults)."""
+    """Hyper-parameters given to every side (anomalab names, which are scikit-learn's for
+    the trees and forests; the gradient-boosting workers translate them)."""
+    if model == "gradient_boosting":
+        return {"n_estimators": args.rounds, "max_depth": 6, "learning_rate": 0.1,
+                "lambda": 1.0, "early_stopping": False}
     p = {}
     if model == "decision_tree" and dataset == "synthetic":
         p["max_depth"] = 20
@@ -68,17 +85,48 @@ def cpu():
     return time.process_time()
 
 
-def run_sklearn_worker(a):
+def peer_estimator(a, params):
+    """The peer library's estimator for ``a.model`` with ``params`` (see the docstring)."""
+    if a.model == "gradient_boosting":
+        if a.impl == "xgboost":
+            import xgboost as xgb
+
+            return xgb.XGBClassifier(
+                n_estimators=params["n_estimators"], max_depth=params["max_depth"],
+                learning_rate=params["learning_rate"], reg_lambda=params["lambda"],
+                tree_method="hist", max_bin=256, n_jobs=a.threads, random_state=a.seed)
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            max_iter=params["n_estimators"], max_depth=params["max_depth"],
+            learning_rate=params["learning_rate"], l2_regularization=params["lambda"],
+            max_leaf_nodes=None, max_bins=255, early_stopping=False, random_state=a.seed)
     from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
     from sklearn.tree import DecisionTreeClassifier
 
-    xtr, ytr, xte, _, _ = bench_prepare.load(a.dir, a.dataset)
-    params = json.loads(a.params)
     if a.model == "decision_tree":
-        m = DecisionTreeClassifier(random_state=a.seed, **params)
-    else:
-        cls = RandomForestClassifier if a.model == "random_forest" else ExtraTreesClassifier
-        m = cls(n_jobs=a.threads, random_state=a.seed, **params)
+        return DecisionTreeClassifier(random_state=a.seed, **params)
+    cls = RandomForestClassifier if a.model == "random_forest" else ExtraTreesClassifier
+    return cls(n_jobs=a.threads, random_state=a.seed, **params)
+
+
+def tree_counts(m, model):
+    """(nodes, leaves) of a fitted peer model, None when the library does not say."""
+    if model == "decision_tree":
+        return m.tree_.node_count, m.get_n_leaves()
+    if model in ("random_forest", "extra_trees"):
+        return (sum(e.tree_.node_count for e in m.estimators_),
+                sum(e.get_n_leaves() for e in m.estimators_))
+    if hasattr(m, "get_booster"):
+        df = m.get_booster().trees_to_dataframe()
+        return len(df), int((df["Feature"] == "Leaf").sum())
+    nodes = [p.nodes for per_class in m._predictors for p in per_class]
+    return sum(len(n) for n in nodes), sum(int(n["is_leaf"].sum()) for n in nodes)
+
+
+def run_peer_worker(a):
+    xtr, ytr, xte, _, _ = bench_prepare.load(a.dir, a.dataset)
+    m = peer_estimator(a, json.loads(a.params))
     t0, c0 = time.perf_counter(), cpu()
     m.fit(xtr, ytr)
     fit_s, fit_cpu = time.perf_counter() - t0, cpu() - c0
@@ -92,11 +140,7 @@ def run_sklearn_worker(a):
     pickle.loads(blob)
     load_s = time.perf_counter() - t0
     np.ascontiguousarray(proba, dtype="<f8").tofile(a.proba_out)
-    if a.model == "decision_tree":
-        nodes, leaves = m.tree_.node_count, m.get_n_leaves()
-    else:
-        nodes = sum(e.tree_.node_count for e in m.estimators_)
-        leaves = sum(e.get_n_leaves() for e in m.estimators_)
+    nodes, leaves = tree_counts(m, a.model)
     print(json.dumps({
         "fit_s": fit_s, "fit_cpu_s": fit_cpu, "predict_s": predict_s,
         "predict_cpu_s": predict_cpu, "save_s": save_s, "load_s": load_s,
@@ -126,7 +170,7 @@ def build_native():
     return exe
 
 
-def run_measured(cmd):
+def run_measured(cmd, threads):
     """Run `cmd`, return (its JSON line, peak RSS in MB of that process).
 
     The peak is measured by /usr/bin/time when it exists: `ru_maxrss` of a child started
@@ -138,7 +182,10 @@ def run_measured(cmd):
         fd, rss_file = tempfile.mkstemp(prefix="anomalab-rss-")
         os.close(fd)
         cmd = [timer, "-f", "%M", "-o", rss_file] + cmd
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    # OpenMP (scikit-learn's histogram gradient boosting, XGBoost) and rayon get the same
+    # thread count as the estimators' n_jobs.
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), RAYON_NUM_THREADS=str(threads))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
     code = os.waitstatus_to_exitcode(status)
@@ -189,16 +236,16 @@ def summarise(runs):
 
 
 def one_run(impl, exe, dataset, model, params, args, proba_path, seed):
-    if impl == "sklearn":
-        cmd = [sys.executable, __file__, "--worker", "--dir", str(args.dir), "--dataset", dataset,
-               "--model", model, "--threads", str(args.threads), "--seed", str(seed),
-               "--params", json.dumps(params), "--proba-out", proba_path]
+    if impl != "native":
+        cmd = [sys.executable, __file__, "--worker", "--impl", impl, "--dir", str(args.dir),
+               "--dataset", dataset, "--model", model, "--threads", str(args.threads),
+               "--seed", str(seed), "--params", json.dumps(params), "--proba-out", proba_path]
     else:
         cmd = [exe, "--dir", str(args.dir), "--dataset", dataset, "--model", model,
                "--threads", str(args.threads), "--seed", str(seed), "--proba-out", proba_path]
         for k, v in params.items():
             cmd += ["--param", f"{k}={v}"]
-    return run_measured(cmd)
+    return run_measured(cmd, args.threads)
 
 
 def metric(r, k, sd):
@@ -215,24 +262,27 @@ def main():
                     default=Path(os.environ.get("ANOMALAB_BENCH_DIR", bench_prepare.DEFAULT_OUT)))
     ap.add_argument("--datasets", default=",".join(bench_prepare.ALL))
     ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--impls", default="sklearn,native")
+    ap.add_argument("--impls", default="native,sklearn,xgboost",
+                    help="implementations to run (peers run only for the models they have)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--seeds", default="0",
                     help="comma-separated seeds: metrics are averaged over them (mean, sd)")
     ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of N runs")
     ap.add_argument("--n-estimators", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=200, help="gradient-boosting rounds")
     ap.add_argument("--rf-max-depth", type=int, default=None)
     ap.add_argument("--json-out", type=Path)
     # worker mode
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--impl", default="sklearn", help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--params", default="{}", help=argparse.SUPPRESS)
     ap.add_argument("--proba-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        run_sklearn_worker(args)
+        run_peer_worker(args)
         return
 
     datasets = args.datasets.split(",")
@@ -261,7 +311,9 @@ def main():
         for model in models:
             params = model_params(dataset, model, args)
             res = {}
-            for impl in impls:
+            peers = PEERS.get(model, DEFAULT_PEERS)
+            # Native first, then its peers, in the order the issue names them.
+            for impl in [i for i in ["native", *peers] if i in impls]:
                 runs = []
                 for seed in seeds:
                     best = None
@@ -280,29 +332,35 @@ def main():
                 row = summarise(runs)
                 res[impl] = row
                 rows.append(row)
-            if "sklearn" in res and "native" in res:
-                s, n = res["sklearn"], res["native"]
-                n["fit_ratio"] = s["fit_s"] / n["fit_s"]
-                n["fit_cpu_ratio"] = s["fit_cpu_s"] / max(n["fit_cpu_s"], 1e-3)
-                n["predict_ratio"] = s["predict_s"] / n["predict_s"]
-                n["rss_ratio"] = s["rss_mb"] / n["rss_mb"]
+            n = res.get("native")
+            for peer in peers:
+                if n is not None and peer in res:
+                    s = res[peer]
+                    s["fit_ratio"] = s["fit_s"] / n["fit_s"]
+                    s["fit_cpu_ratio"] = s["fit_cpu_s"] / max(n["fit_cpu_s"], 1e-3)
+                    s["predict_ratio"] = s["predict_s"] / n["predict_s"]
+                    s["predict_cpu_ratio"] = s["predict_cpu_s"] / max(n["predict_cpu_s"], 1e-3)
+                    s["rss_ratio"] = s["rss_mb"] / n["rss_mb"]
 
     sd = len(seeds) > 1
-    hdr = ("dataset", "model", "impl", "fit s", "fit CPU s", "predict s",
-           "accuracy" + (" (sd)" if sd else ""), "F1 macro" + (" (sd)" if sd else ""), "ROC-AUC", "peak RSS MB", "model size", "fit x", "fit CPU x", "predict x", "RSS x")
+    hdr = ("dataset", "model", "impl", "fit s", "fit CPU s", "predict s", "predict CPU s",
+           "accuracy" + (" (sd)" if sd else ""), "F1 macro" + (" (sd)" if sd else ""),
+           "ROC-AUC", "peak RSS MB", "model size",
+           "native fit x", "fit CPU x", "predict x", "predict CPU x", "RSS x")
     print("| " + " | ".join(hdr) + " |")
     print("|" + "---|" * len(hdr))
     for r in rows:
         ratio = lambda k: f"{r[k]:.2f}" if k in r else ""  # noqa: E731
         print("| " + " | ".join([
             r["dataset"], r["model"], r["impl"], f"{r['fit_s']:.3f}", f"{r['fit_cpu_s']:.2f}",
-            f"{r['predict_s']:.3f}", metric(r, "accuracy", sd), metric(r, "f1_macro", sd),
-            metric(r, "roc_auc", False), f"{r['rss_mb']:.0f}", fmt_size(r["model_bytes"]),
-            ratio("fit_ratio"), ratio("fit_cpu_ratio"), ratio("predict_ratio"), ratio("rss_ratio"),
+            f"{r['predict_s']:.3f}", f"{r['predict_cpu_s']:.3f}", metric(r, "accuracy", sd),
+            metric(r, "f1_macro", sd), metric(r, "roc_auc", False), f"{r['rss_mb']:.0f}",
+            fmt_size(r["model_bytes"]), ratio("fit_ratio"), ratio("fit_cpu_ratio"),
+            ratio("predict_ratio"), ratio("predict_cpu_ratio"), ratio("rss_ratio"),
         ]) + " |")
     load = os.getloadavg()
-    print(f"# load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at end; ratios are "
-          f"scikit-learn / native (above 1 = native faster or smaller)")
+    print(f"# load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at end; ratios (on each "
+          f"peer's row) are peer / native (above 1 = native faster or smaller)")
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=1) + "\n")
     shutil.rmtree(tmp, ignore_errors=True)

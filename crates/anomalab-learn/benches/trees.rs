@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anomalab_learn::forest::{Forest, ForestKind, ForestParams};
+use anomalab_learn::gbdt::{GradientBoostingModel, GradientBoostingParams};
 use anomalab_learn::params::{ParamMap, ParamValue};
 use anomalab_learn::tree::{DecisionTree, DecisionTreeParams};
 use anomalab_learn::{BinnedMatrix, Classifier, DataCache, FitContext, TrainSet};
@@ -196,6 +197,7 @@ fn cpu_seconds() -> f64 {
 enum Fitted {
     Tree(DecisionTree),
     Forest(Forest),
+    Boosted(GradientBoostingModel),
 }
 
 impl Fitted {
@@ -203,6 +205,7 @@ impl Fitted {
         match self {
             Fitted::Tree(t) => t,
             Fitted::Forest(f) => f,
+            Fitted::Boosted(b) => b,
         }
     }
 }
@@ -261,6 +264,11 @@ fn main() {
                 .and_then(|p| p.fit_tree(&train, &ctx))
                 .expect("fit"),
         ),
+        "gradient_boosting" => Fitted::Boosted(
+            GradientBoostingParams::from_params(&params)
+                .and_then(|p| p.fit_model(&train, &ctx))
+                .expect("fit"),
+        ),
         name => {
             let kind = if name == "extra_trees" {
                 ForestKind::ExtraTrees
@@ -309,6 +317,12 @@ fn main() {
         Fitted::Forest(f) => {
             let (n, l) = f.size();
             (n, l, None, f.oob_score())
+        }
+        Fitted::Boosted(b) => {
+            let n: usize = b.trees().iter().map(|t| t.nodes.len()).sum();
+            // A binary tree with n nodes has (n + 1) / 2 leaves.
+            let l: usize = b.trees().iter().map(|t| t.nodes.len().div_ceil(2)).sum();
+            (n, l, None, None)
         }
     };
     if let Some(path) = &args.proba_out {

@@ -689,7 +689,6 @@ impl GradientBoostingParams {
         let mut best_round = 0usize;
         let mut since_best = 0usize;
         let all_feats: Vec<u32> = (0..nf as u32).collect();
-        let mut rows_buf: Vec<u32> = Vec::with_capacity(train_rows.len());
         let mut round_gains: Vec<Vec<(u32, f64)>> = Vec::new();
 
         for round in 0..self.n_estimators {
@@ -705,36 +704,55 @@ impl GradientBoostingParams {
             } else {
                 train_rows.clone()
             };
+            // The trees of one round (one per class) only read the gradients: they are
+            // grown in parallel, each from its own seeded column sample, and the margins are
+            // updated after, in class order.
+            let full_sample = sample.len() == n;
+            let grown: Vec<(Vec<u32>, tree::Grown)> = gh
+                .par_iter()
+                .enumerate()
+                .map(|(c, ghc)| {
+                    let t_index = (round * k + c) as u64;
+                    let feats: Vec<u32> = if self.colsample_bytree < 1.0 {
+                        let m = ((self.colsample_bytree * nf as f64).round() as usize).clamp(1, nf);
+                        let mut rng = Rng::new(derive_seed(ctx.seed, 2_000_000_000 + t_index));
+                        let mut f: Vec<u32> = rng
+                            .sample_indices(nf, m)
+                            .into_iter()
+                            .map(|i| i as u32)
+                            .collect();
+                        f.sort_unstable();
+                        f
+                    } else {
+                        all_feats.clone()
+                    };
+                    let mut rows = sample.clone();
+                    let g = tree::grow(data, ghc, &mut rows, &feats, &gp);
+                    (rows, g)
+                })
+                .collect();
             let mut this_round = Vec::new();
-            for (c, ghc) in gh.iter().enumerate() {
-                let t_index = (round * k + c) as u64;
-                let feats: Vec<u32> = if self.colsample_bytree < 1.0 {
-                    let m = ((self.colsample_bytree * nf as f64).round() as usize).clamp(1, nf);
-                    let mut rng = Rng::new(derive_seed(ctx.seed, 2_000_000_000 + t_index));
-                    let mut f: Vec<u32> = rng
-                        .sample_indices(nf, m)
-                        .into_iter()
-                        .map(|i| i as u32)
-                        .collect();
-                    f.sort_unstable();
-                    f
-                } else {
-                    all_feats.clone()
-                };
-                rows_buf.clear();
-                rows_buf.extend_from_slice(&sample);
-                let bin_nodes = tree::grow(data, ghc, &mut rows_buf, &feats, &gp);
-                for node in &bin_nodes {
+            for (c, (rows, g)) in grown.into_iter().enumerate() {
+                for node in &g.nodes {
                     if let BinNode::Split {
-                        feature, gain: g, ..
+                        feature, gain: gn, ..
                     } = node
                     {
-                        this_round.push((*feature, *g));
+                        this_round.push((*feature, *gn));
                     }
                 }
-                // Update the margins of every row (train, held-out and unsampled).
-                update_margins(data, &bin_nodes, &mut margin, k, c);
-                trees.push(Tree::from_bins(&bin_nodes, &prep.edges));
+                // Update the margins of every row (train, held-out and unsampled): when the
+                // tree was grown on every row, each leaf holds its rows in `rows`.
+                if full_sample {
+                    for (value, start, end) in g.leaves() {
+                        for &r in &rows[start..end] {
+                            margin[r as usize * k + c] += value;
+                        }
+                    }
+                } else {
+                    update_margins(data, &g.nodes, &mut margin, k, c);
+                }
+                trees.push(Tree::from_bins(&g.nodes, &prep.edges));
             }
             round_gains.push(this_round);
 
@@ -773,39 +791,62 @@ impl GradientBoostingParams {
 }
 
 /// Gradients/hessians of the training rows (others are left as they are: never read).
+/// Each row's values depend on that row alone, so the row blocks run in parallel.
 fn compute_gradients(margin: &[f64], y: &[u32], k: usize, rows: &[u32], gh: &mut [Vec<GradPair>]) {
+    const BLOCK: usize = 4096;
     if k == 1 {
         let out = &mut gh[0];
-        for &r in rows {
-            let r = r as usize;
+        let all = rows.len() == out.len();
+        let grad = |r: usize| {
             let p = sigmoid(margin[r]);
             let t = if y[r] == 1 { 1.0 } else { 0.0 };
-            out[r] = GradPair {
+            GradPair {
                 g: (p - t) as f32,
                 h: (p * (1.0 - p)).max(1e-16) as f32,
-            };
+            }
+        };
+        if all {
+            out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, o)| {
+                for (i, v) in o.iter_mut().enumerate() {
+                    *v = grad(b * BLOCK + i);
+                }
+            });
+        } else {
+            for &r in rows {
+                out[r as usize] = grad(r as usize);
+            }
         }
-    } else {
-        let mut p = vec![0.0f64; k];
+        return;
+    }
+    // Softmax probabilities of every row (row-major), then one pass per class.
+    let n = margin.len() / k;
+    let mut prob = vec![0.0f64; n * k];
+    prob.par_chunks_mut(BLOCK * k)
+        .zip(margin.par_chunks(BLOCK * k))
+        .for_each(|(p, m)| {
+            for (pr, mr) in p.chunks_exact_mut(k).zip(m.chunks_exact(k)) {
+                let mx = mr.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let mut s = 0.0;
+                for (pi, &mi) in pr.iter_mut().zip(mr) {
+                    *pi = (mi - mx).exp();
+                    s += *pi;
+                }
+                for pi in pr.iter_mut() {
+                    *pi /= s;
+                }
+            }
+        });
+    gh.par_iter_mut().enumerate().for_each(|(c, out)| {
         for &r in rows {
             let r = r as usize;
-            let m = &margin[r * k..(r + 1) * k];
-            let mx = m.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let mut s = 0.0;
-            for (pi, &mi) in p.iter_mut().zip(m) {
-                *pi = (mi - mx).exp();
-                s += *pi;
-            }
-            for (c, &pc) in p.iter().enumerate() {
-                let pc = pc / s;
-                let t = if y[r] as usize == c { 1.0 } else { 0.0 };
-                gh[c][r] = GradPair {
-                    g: (pc - t) as f32,
-                    h: (2.0 * pc * (1.0 - pc)).max(1e-16) as f32,
-                };
-            }
+            let pc = prob[r * k + c];
+            let t = if y[r] as usize == c { 1.0 } else { 0.0 };
+            out[r] = GradPair {
+                g: (pc - t) as f32,
+                h: (2.0 * pc * (1.0 - pc)).max(1e-16) as f32,
+            };
         }
-    }
+    });
 }
 
 fn update_margins(data: &BinnedRows, nodes: &[BinNode], margin: &mut [f64], k: usize, c: usize) {

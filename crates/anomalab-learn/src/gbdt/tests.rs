@@ -382,45 +382,92 @@ fn lossguide_respects_max_leaves() {
 
 #[test]
 fn same_model_whatever_the_thread_count() {
-    let (x, y) = synthetic(20_000, 20, 3, 9);
-    let p = GradientBoostingParams {
-        n_estimators: 4,
-        max_depth: Some(5),
-        subsample: 0.8,
-        colsample_bytree: 0.7,
-        ..Default::default()
-    };
+    // Large enough for the row-blocked histograms (2 x 8,192 rows), the parallel partition
+    // (2 x 16,384 rows) and the parallel split search; three classes, so the trees of a
+    // round grow in parallel; with and without row sampling (the margins of a tree grown on
+    // every row are updated from its leaves' rows, otherwise by walking the tree).
+    let (x, y) = synthetic(40_000, 20, 3, 9);
     let prep = exact_prepared(x.view());
-    let ctx = FitContext {
-        seed: 77,
-        threads: 1,
+    for subsample in [0.8, 1.0] {
+        let p = GradientBoostingParams {
+            n_estimators: 4,
+            max_depth: Some(5),
+            subsample,
+            colsample_bytree: 0.7,
+            ..Default::default()
+        };
+        let ctx = FitContext {
+            seed: 77,
+            threads: 1,
+        };
+        let fit_with = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| p.fit_prepared(&prep, &y, 3, &ctx).unwrap())
+        };
+        let a = fit_with(1);
+        let b = fit_with(2);
+        let c = fit_with(3);
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.to_bytes().unwrap(), c.to_bytes().unwrap());
+        // A different seed draws different columns (and rows).
+        let other = p
+            .fit_prepared(
+                &prep,
+                &y,
+                3,
+                &FitContext {
+                    seed: 78,
+                    threads: 1,
+                },
+            )
+            .unwrap();
+        assert_ne!(a, other);
+    }
+}
+
+/// The margins of a tree grown on every row are updated from its leaves' rows: each leaf's
+/// span of the reordered rows must hold exactly the rows that walking the tree sends there
+/// (on a node large enough for the parallel partition too).
+#[test]
+fn leaf_spans_hold_the_rows_that_reach_each_leaf() {
+    let (x, _) = synthetic(40_000, 6, 3, 5);
+    let prep = exact_prepared(x.view());
+    let data = &prep.rows;
+    let mut rng = Rng::new(3);
+    let gh: Vec<tree::GradPair> = (0..data.n_rows)
+        .map(|r| tree::GradPair {
+            g: (x[[r, 0]] - 0.3 * x[[r, 1]] + 0.2 * rng.normal()) as f32,
+            h: 1.0,
+        })
+        .collect();
+    let gp = tree::GrowParams {
+        max_depth: Some(6),
+        max_leaves: None,
+        lambda: 1.0,
+        gamma: 0.0,
+        min_child_weight: 1.0,
+        eta: 0.1,
     };
-    let fit_with = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| p.fit_prepared(&prep, &y, 3, &ctx).unwrap())
-    };
-    let a = fit_with(1);
-    let b = fit_with(2);
-    let c = fit_with(3);
-    assert_eq!(a, b);
-    assert_eq!(a, c);
-    assert_eq!(a.to_bytes().unwrap(), c.to_bytes().unwrap());
-    // A different seed draws different rows and columns.
-    let other = p
-        .fit_prepared(
-            &prep,
-            &y,
-            3,
-            &FitContext {
-                seed: 78,
-                threads: 1,
-            },
-        )
-        .unwrap();
-    assert_ne!(a, other);
+    let mut rows: Vec<u32> = (0..data.n_rows as u32).collect();
+    let feats: Vec<u32> = (0..data.n_features as u32).collect();
+    let g = tree::grow(data, &gh, &mut rows, &feats, &gp);
+    assert!(g.nodes.len() > 31, "a deep tree: {} nodes", g.nodes.len());
+    let mut seen = vec![false; data.n_rows];
+    let mut n_leaves = 0;
+    for (value, start, end) in g.leaves() {
+        n_leaves += 1;
+        for &r in &rows[start..end] {
+            assert!(!seen[r as usize], "row {r} in two leaves");
+            seen[r as usize] = true;
+            assert_eq!(tree::leaf_value_binned(&g.nodes, data, r as usize), value);
+        }
+    }
+    assert_eq!(n_leaves, g.nodes.len().div_ceil(2));
+    assert!(seen.iter().all(|&s| s), "every row is in a leaf");
 }
 
 #[test]

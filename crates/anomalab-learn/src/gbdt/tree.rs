@@ -57,9 +57,13 @@ pub struct BinnedRows {
     pub codes: Vec<u8>,
     /// Group of each feature and where its bins are.
     pub group: Vec<(u32, Slot)>,
-    /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins).
+    /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins):
+    /// `GROUP_SLOTS` per group.
     pub offsets: Vec<usize>,
 }
+
+/// Histogram slots of one group: one per byte code.
+const GROUP_SLOTS: usize = 256;
 
 /// Features with at most this fraction of rows off their default bin may be bundled.
 const SPARSE_FRACTION: f64 = 0.2;
@@ -168,13 +172,12 @@ impl BinnedRows {
                 members.push(fs);
             }
         }
+        // Every group gets `GROUP_SLOTS` histogram slots, one per possible code, so that a
+        // code indexes its group's slots without a bounds check.
         let mut offsets = Vec::with_capacity(members.len() + 1);
-        let mut acc = 0usize;
         for (g, fs) in members.iter().enumerate() {
-            offsets.push(acc);
-            if fs.len() == 1 {
-                acc += n_bins[fs[0]] as usize;
-            } else {
+            offsets.push(g * GROUP_SLOTS);
+            if fs.len() > 1 {
                 let mut base = 1u16;
                 for &f in fs {
                     group[f] = (
@@ -186,10 +189,10 @@ impl BinnedRows {
                     );
                     base += n_bins[f] - 1;
                 }
-                acc += base as usize;
+                debug_assert!(base as usize <= GROUP_SLOTS);
             }
         }
-        offsets.push(acc);
+        offsets.push(members.len() * GROUP_SLOTS);
         let ng = members.len();
         let mut codes = vec![0u8; n * ng];
         const BLOCK: usize = 4096;
@@ -290,9 +293,8 @@ pub enum BinNode {
 /// Histogram: `(sum g, sum h)` per bin of every feature.
 type Hist = Vec<[f64; 2]>;
 
-/// One parallel histogram task: its features, its slice of the histogram, and where that
-/// slice starts.
-type HistPart<'a, 'b> = (&'a [u32], &'b mut [[f64; 2]], usize);
+/// One parallel histogram task: its groups and its slice of the histogram.
+type HistPart<'a, 'b> = (&'a [u32], &'b mut [[f64; 2]]);
 
 #[derive(Debug, Clone, Copy)]
 struct Best {
@@ -319,28 +321,59 @@ struct Pending {
 const PAR_MIN_ROWS: usize = 4096;
 /// Groups per parallel histogram task (fixed, so the work split never depends on threads).
 const GROUP_BLOCK: usize = 8;
+/// Rows per parallel histogram task of a large node (fixed, as `GROUP_BLOCK`).
+const ROW_BLOCK: usize = 8192;
+/// Rows per parallel partition task of a large node.
+const PARTITION_BLOCK: usize = 16384;
+/// Features per parallel task of the split search.
+const FEATURE_BLOCK: usize = 16;
+/// Below this many histogram bins, the split search runs in the calling thread.
+const PAR_MIN_BINS: usize = 2048;
 
 /// Build the histogram of `rows` over the groups `groups` (sorted). Bins of other groups
 /// are left at zero.
+///
+/// The work is cut into tasks by fixed blocks of groups and, for a node of at least
+/// `2 * ROW_BLOCK` rows, by fixed blocks of rows too (each such task fills its own partial
+/// histogram, and the partials are added in row-block order). The cut depends on the
+/// node alone, and so does every sum: the histogram is the same whatever the number of
+/// threads.
 pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], groups: &[u32]) -> Hist {
     let mut hist = vec![[0.0f64; 2]; data.total_bins()];
     let blocks: Vec<&[u32]> = groups.chunks(GROUP_BLOCK).collect();
-    // Split the histogram into the disjoint ranges each block writes.
-    let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
-    let mut rest: &mut [[f64; 2]] = &mut hist;
-    let mut consumed = 0usize;
-    for blk in blocks {
+    // The histogram range each block writes.
+    let range = |blk: &[u32]| {
         let lo = data.offsets[blk[0] as usize];
         let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
-        let tail = std::mem::take(&mut rest);
-        let (_, tail) = tail.split_at_mut(lo - consumed);
-        let (mine, tail) = tail.split_at_mut(hi - lo);
-        rest = tail;
-        consumed = hi;
-        parts.push((blk, mine, lo));
+        (lo, hi)
+    };
+    if rows.len() >= 2 * ROW_BLOCK {
+        let chunks: Vec<&[u32]> = rows.chunks(ROW_BLOCK).collect();
+        let nb = blocks.len();
+        let partials: Vec<Vec<[f64; 2]>> = (0..chunks.len() * nb)
+            .into_par_iter()
+            .map(|t| {
+                let (ci, bi) = (t / nb, t % nb);
+                let (lo, hi) = range(blocks[bi]);
+                let mut part = vec![[0.0f64; 2]; hi - lo];
+                hist_block(data, gh, chunks[ci], blocks[bi], &mut part);
+                part
+            })
+            .collect();
+        let mut parts = split_by_blocks(&mut hist, &blocks, data);
+        parts.par_iter_mut().enumerate().for_each(|(bi, (_, out))| {
+            for ci in 0..chunks.len() {
+                for (o, p) in out.iter_mut().zip(&partials[ci * nb + bi]) {
+                    o[0] += p[0];
+                    o[1] += p[1];
+                }
+            }
+        });
+        return hist;
     }
-    let work = |(blk, out, base): &mut HistPart<'_, '_>| {
-        hist_block(data, gh, rows, blk, out, *base);
+    let mut parts = split_by_blocks(&mut hist, &blocks, data);
+    let work = |(blk, out): &mut HistPart<'_, '_>| {
+        hist_block(data, gh, rows, blk, out);
     };
     if rows.len() >= PAR_MIN_ROWS && parts.len() > 1 {
         parts.par_iter_mut().for_each(work);
@@ -350,31 +383,50 @@ pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], group
     hist
 }
 
+/// The disjoint ranges of `hist` that the group blocks `blocks` write.
+fn split_by_blocks<'a, 'b>(
+    hist: &'b mut [[f64; 2]],
+    blocks: &[&'a [u32]],
+    data: &BinnedRows,
+) -> Vec<HistPart<'a, 'b>> {
+    let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
+    let mut rest: &mut [[f64; 2]] = hist;
+    let mut consumed = 0usize;
+    for &blk in blocks {
+        let lo = data.offsets[blk[0] as usize];
+        let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
+        let tail = std::mem::take(&mut rest);
+        let (_, tail) = tail.split_at_mut(lo - consumed);
+        let (mine, tail) = tail.split_at_mut(hi - lo);
+        rest = tail;
+        consumed = hi;
+        parts.push((blk, mine));
+    }
+    parts
+}
+
+/// Add the gradient pairs of `rows` to the histograms of the groups `groups` (sorted), whose
+/// slots `out` holds from the first group's on (`GROUP_SLOTS` per group, gaps included).
 fn hist_block(
     data: &BinnedRows,
     gh: &[GradPair],
     rows: &[u32],
     groups: &[u32],
     out: &mut [[f64; 2]],
-    base: usize,
 ) {
     let ng = data.n_groups;
     let g0 = groups[0] as usize;
     let g1 = *groups.last().expect("non-empty block") as usize + 1;
-    let contiguous = g1 - g0 == groups.len();
-    // Offset of each group of the block inside `out`.
-    let local: Vec<usize> = groups
-        .iter()
-        .map(|&g| data.offsets[g as usize] - base)
-        .collect();
-    if contiguous {
+    let (hists, rest) = out.as_chunks_mut::<GROUP_SLOTS>();
+    debug_assert!(rest.is_empty() && hists.len() == g1 - g0);
+    if g1 - g0 == groups.len() {
         for &r in rows {
             let r = r as usize;
             let p = gh[r];
             let (g, h) = (p.g as f64, p.h as f64);
             let codes = &data.codes[r * ng + g0..r * ng + g1];
-            for (&off, &c) in local.iter().zip(codes) {
-                let b = &mut out[off + c as usize];
+            for (hg, &c) in hists.iter_mut().zip(codes) {
+                let b = &mut hg[c as usize];
                 b[0] += g;
                 b[1] += h;
             }
@@ -385,8 +437,9 @@ fn hist_block(
             let p = gh[r];
             let (g, h) = (p.g as f64, p.h as f64);
             let row = &data.codes[r * ng..(r + 1) * ng];
-            for (&off, &gi) in local.iter().zip(groups) {
-                let b = &mut out[off + row[gi as usize] as usize];
+            for &gi in groups {
+                let gi = gi as usize;
+                let b = &mut hists[gi - g0][row[gi] as usize];
                 b[0] += g;
                 b[1] += h;
             }
@@ -401,7 +454,36 @@ fn score(g: f64, h: f64, lambda: f64) -> f64 {
 }
 
 /// Best split of a node from its histogram (first feature, then lowest bin, on ties).
+/// Large histograms are searched in parallel over fixed blocks of features; the blocks'
+/// results are compared in feature order, so the split is the sequential search's.
 fn best_split(
+    data: &BinnedRows,
+    hist: &Hist,
+    feats: &[u32],
+    g: f64,
+    h: f64,
+    p: &GrowParams,
+) -> Option<Best> {
+    let found = if hist.len() >= PAR_MIN_BINS && feats.len() > FEATURE_BLOCK {
+        feats
+            .par_chunks(FEATURE_BLOCK)
+            .map(|fs| best_split_of(data, hist, fs, g, h, p))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(None, |best: Option<Best>, b| match (best, b) {
+                (Some(x), Some(y)) if y.gain > x.gain => Some(y),
+                (None, y) => y,
+                (x, _) => x,
+            })
+    } else {
+        best_split_of(data, hist, feats, g, h, p)
+    };
+    // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
+    found.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
+}
+
+/// [`best_split`] over the features `feats`, before the validity rule.
+fn best_split_of(
     data: &BinnedRows,
     hist: &Hist,
     feats: &[u32],
@@ -440,6 +522,11 @@ fn best_split(
         };
         let (mut gl, mut hl) = (0.0f64, 0.0f64);
         for (b, bin) in bins[..nb - 1].iter().enumerate() {
+            // An empty bin splits the rows as the bin before it does, with the same gain,
+            // and ties keep the lower bin: skip it (deep nodes leave most bins empty).
+            if bin[1] == 0.0 && bin[0] == 0.0 {
+                continue;
+            }
             gl += bin[0];
             hl += bin[1];
             let (gr, hr) = (g - gl, h - hl);
@@ -458,11 +545,12 @@ fn best_split(
             }
         }
     }
-    // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
-    best.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
+    best
 }
 
 /// Stable in-place partition of `rows` by `code <= bin` (left first); returns the left size.
+/// A large segment is partitioned in parallel blocks whose left and right parts are then
+/// concatenated in order: the same result as the sequential pass.
 fn partition(
     data: &BinnedRows,
     rows: &mut [u32],
@@ -470,8 +558,36 @@ fn partition(
     bin: u16,
     buf: &mut Vec<u32>,
 ) -> usize {
-    buf.clear();
     let col = data.cols.column(feature);
+    if rows.len() >= 2 * PARTITION_BLOCK {
+        let parts: Vec<(Vec<u32>, Vec<u32>)> = rows
+            .par_chunks(PARTITION_BLOCK)
+            .map(|blk| {
+                let mut l = Vec::with_capacity(blk.len());
+                let mut r = Vec::with_capacity(blk.len());
+                for &x in blk {
+                    if (col[x as usize] as u16) <= bin {
+                        l.push(x);
+                    } else {
+                        r.push(x);
+                    }
+                }
+                (l, r)
+            })
+            .collect();
+        let mut at = 0;
+        for (l, _) in &parts {
+            rows[at..at + l.len()].copy_from_slice(l);
+            at += l.len();
+        }
+        let nl = at;
+        for (_, r) in &parts {
+            rows[at..at + r.len()].copy_from_slice(r);
+            at += r.len();
+        }
+        return nl;
+    }
+    buf.clear();
     let mut nl = 0;
     for i in 0..rows.len() {
         let r = rows[i];
@@ -486,41 +602,66 @@ fn partition(
     nl
 }
 
-/// Grow one tree on the rows `rows` (any order; reordered in place) using features `feats`
-/// (sorted, non-empty). Returns the nodes (node 0 is the root).
+/// A grown tree: its nodes (node 0 is the root) and where each node's rows ended up in the
+/// `rows` slice given to [`grow`] (`spans[i]` = start and end of node `i`'s rows; a
+/// leaf's rows are exactly the rows that reach it).
+#[derive(Debug, Clone)]
+pub struct Grown {
+    pub nodes: Vec<BinNode>,
+    pub spans: Vec<(u32, u32)>,
+}
+
+impl Grown {
+    /// `(leaf value, start, end)` of every leaf, in node order.
+    pub fn leaves(&self) -> impl Iterator<Item = (f64, usize, usize)> + '_ {
+        self.nodes
+            .iter()
+            .zip(&self.spans)
+            .filter_map(|(n, &(s, e))| match n {
+                BinNode::Leaf { value } => Some((*value, s as usize, e as usize)),
+                BinNode::Split { .. } => None,
+            })
+    }
+}
+
+/// Grow one tree on the rows `rows` (any order; reordered in place: each leaf's rows end up
+/// contiguous, see [`Grown::spans`]) using features `feats` (sorted, non-empty).
+///
+/// Depth-wise growth expands a whole level at a time, its nodes in parallel (each owns a
+/// disjoint span of `rows`); node numbers are given in level order afterwards, so the tree
+/// is the one a first-in-first-out expansion gives, whatever the number of threads.
+/// Loss-guided growth (`max_leaves`) expands one node at a time, largest gain first.
 pub fn grow(
     data: &BinnedRows,
     gh: &[GradPair],
     rows: &mut [u32],
     feats: &[u32],
     p: &GrowParams,
-) -> Vec<BinNode> {
-    // An empty node with lambda = 0 would divide 0 by 0: its weight is 0.
-    let leaf = |g: f64, h: f64| BinNode::Leaf {
-        value: if h + p.lambda > 0.0 {
-            -g / (h + p.lambda) * p.eta
-        } else {
-            0.0
-        },
-    };
+) -> Grown {
     let (mut g, mut h) = (0.0f64, 0.0f64);
     for &r in rows.iter() {
         g += gh[r as usize].g as f64;
         h += gh[r as usize].h as f64;
     }
-    let mut nodes = vec![leaf(g, h)];
+    let mut t = Growth {
+        nodes: vec![leaf(g, h, p)],
+        spans: vec![(0u32, rows.len() as u32)],
+        seq: 1,
+    };
     if rows.is_empty() || feats.is_empty() {
-        return nodes;
+        return Grown {
+            nodes: t.nodes,
+            spans: t.spans,
+        };
     }
-    let depth_ok = |d: usize| p.max_depth.is_none_or(|m| d < m);
     let groups = data.groups_of(feats);
     let hist = build_hist(data, gh, rows, &groups);
-    let best = if depth_ok(0) {
+    let best = if depth_ok(p, 0) {
         best_split(data, &hist, feats, g, h, p)
     } else {
         None
     };
-    let mut queue: Vec<Pending> = vec![Pending {
+    let root = Pending {
         node: 0,
         depth: 0,
         start: 0,
@@ -530,130 +671,220 @@ pub fn grow(
         hist,
         best,
         seq: 0,
-    }];
-    let mut seq = 1u64;
-    let mut n_leaves = 1usize;
-    let lossguide = p.max_leaves.is_some();
-    let mut buf = Vec::new();
-    let mut head = 0usize; // FIFO cursor for depth-wise growth
-    loop {
-        if p.max_leaves.is_some_and(|m| n_leaves >= m) {
-            break;
-        }
-        // Pick the next node to expand.
-        let idx = if lossguide {
-            let mut pick: Option<usize> = None;
-            for (i, q) in queue.iter().enumerate() {
-                let Some(b) = q.best else { continue };
-                let better = match pick {
-                    None => true,
-                    Some(j) => {
-                        let bj = queue[j].best.expect("picked has a split");
-                        b.gain > bj.gain || (b.gain == bj.gain && q.seq < queue[j].seq)
-                    }
-                };
-                if better {
-                    pick = Some(i);
+    };
+    let ctx = Ctx {
+        data,
+        gh,
+        groups: &groups,
+        feats,
+        p,
+    };
+    match p.max_leaves {
+        None => {
+            let mut level = vec![root];
+            while !level.is_empty() {
+                let todo: Vec<Pending> = level.into_iter().filter(|q| q.best.is_some()).collect();
+                // Disjoint spans of `rows`, one per node, in order (spans increase along a
+                // level).
+                let mut segs: Vec<&mut [u32]> = Vec::with_capacity(todo.len());
+                let mut rest: &mut [u32] = rows;
+                let mut at = 0usize;
+                for q in &todo {
+                    let tail = std::mem::take(&mut rest);
+                    let (_, tail) = tail.split_at_mut(q.start - at);
+                    let (mine, tail) = tail.split_at_mut(q.end - q.start);
+                    segs.push(mine);
+                    rest = tail;
+                    at = q.end;
+                }
+                let done: Vec<(Pending, Expanded)> = todo
+                    .into_par_iter()
+                    .zip(segs)
+                    .map(|(mut q, seg)| {
+                        let e = expand(&ctx, &mut q, seg);
+                        (q, e)
+                    })
+                    .collect();
+                level = Vec::new();
+                for (q, e) in done {
+                    let [l, r] = t.attach(&q, e, p);
+                    level.extend(l);
+                    level.extend(r);
                 }
             }
-            match pick {
-                Some(i) => i,
-                None => break,
+        }
+        Some(max_leaves) => {
+            let mut queue = vec![root];
+            let mut n_leaves = 1usize;
+            while n_leaves < max_leaves {
+                // The node with the largest gain (the earliest created on ties).
+                let mut pick: Option<usize> = None;
+                for (i, q) in queue.iter().enumerate() {
+                    let Some(b) = q.best else { continue };
+                    let better = match pick {
+                        None => true,
+                        Some(j) => {
+                            let bj = queue[j].best.expect("picked has a split");
+                            b.gain > bj.gain || (b.gain == bj.gain && q.seq < queue[j].seq)
+                        }
+                    };
+                    if better {
+                        pick = Some(i);
+                    }
+                }
+                let Some(i) = pick else { break };
+                let mut q = queue.swap_remove(i);
+                let (start, end) = (q.start, q.end);
+                let e = expand(&ctx, &mut q, &mut rows[start..end]);
+                n_leaves += 1;
+                let [l, r] = t.attach(&q, e, p);
+                queue.extend(l);
+                queue.extend(r);
             }
-        } else {
-            while head < queue.len() && queue[head].best.is_none() {
-                head += 1;
-            }
-            if head >= queue.len() {
-                break;
-            }
-            head
-        };
-        let item = if lossguide {
-            queue.swap_remove(idx)
-        } else {
-            head += 1;
-            let it = &mut queue[idx];
-            Pending {
-                node: it.node,
-                depth: it.depth,
-                start: it.start,
-                end: it.end,
-                g: it.g,
-                h: it.h,
-                hist: std::mem::take(&mut it.hist),
-                best: it.best.take(),
-                seq: it.seq,
-            }
-        };
-        let b = item.best.expect("expanded node has a split");
-        let seg = &mut rows[item.start..item.end];
-        let nl = partition(data, seg, b.feature as usize, b.bin, &mut buf);
-        let (gl, hl) = (b.gl, b.hl);
-        let (gr, hr) = (item.g - gl, item.h - hl);
-        let left_id = nodes.len() as u32;
-        let right_id = left_id + 1;
-        nodes[item.node as usize] = BinNode::Split {
+        }
+    }
+    Grown {
+        nodes: t.nodes,
+        spans: t.spans,
+    }
+}
+
+/// What every node expansion of one tree reads.
+struct Ctx<'a> {
+    data: &'a BinnedRows,
+    gh: &'a [GradPair],
+    groups: &'a [u32],
+    feats: &'a [u32],
+    p: &'a GrowParams,
+}
+
+/// One child of an expanded node: its rows (relative to the parent's span), sums,
+/// histogram (empty when it cannot split) and best split.
+struct Child {
+    start: usize,
+    end: usize,
+    g: f64,
+    h: f64,
+    hist: Hist,
+    best: Option<Best>,
+}
+
+/// An expanded node: its split and its two children.
+struct Expanded {
+    split: Best,
+    children: [Child; 2],
+}
+
+/// The tree as it is built: nodes, their spans of rows, the next creation number.
+struct Growth {
+    nodes: Vec<BinNode>,
+    spans: Vec<(u32, u32)>,
+    seq: u64,
+}
+
+impl Growth {
+    /// Record the split of `q` and its two children (numbered next); return them as
+    /// pending nodes (`None` for a child that is a leaf for good).
+    fn attach(&mut self, q: &Pending, e: Expanded, p: &GrowParams) -> [Option<Pending>; 2] {
+        let b = e.split;
+        let left_id = self.nodes.len() as u32;
+        self.nodes[q.node as usize] = BinNode::Split {
             feature: b.feature,
             bin: b.bin,
             left: left_id,
-            right: right_id,
+            right: left_id + 1,
             gain: b.gain,
         };
-        nodes.push(leaf(gl, hl));
-        nodes.push(leaf(gr, hr));
-        n_leaves += 1;
-        let child_depth = item.depth + 1;
-        let (ls, le) = (item.start, item.start + nl);
-        let (rs, re) = (item.start + nl, item.end);
-        let can_split = depth_ok(child_depth);
-        let (hist_l, hist_r) = if can_split {
-            // Build the smaller child, subtract for the larger one.
-            let mut parent = item.hist;
-            let small_left = nl <= (item.end - item.start) - nl;
-            let (s0, s1) = if small_left { (ls, le) } else { (rs, re) };
-            let small = build_hist(data, gh, &rows[s0..s1], &groups);
-            for (pb, sb) in parent.iter_mut().zip(&small) {
-                pb[0] -= sb[0];
-                pb[1] -= sb[1];
-            }
-            if small_left {
-                (small, parent)
-            } else {
-                (parent, small)
-            }
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        let best_l = if can_split {
-            best_split(data, &hist_l, feats, gl, hl, p)
-        } else {
-            None
-        };
-        let best_r = if can_split {
-            best_split(data, &hist_r, feats, gr, hr, p)
-        } else {
-            None
-        };
-        for (node, s, e, cg, ch, hist, best) in [
-            (left_id, ls, le, gl, hl, hist_l, best_l),
-            (right_id, rs, re, gr, hr, hist_r, best_r),
-        ] {
-            queue.push(Pending {
+        let mut out = [None, None];
+        for (i, c) in e.children.into_iter().enumerate() {
+            let node = left_id + i as u32;
+            let (start, end) = (q.start + c.start, q.start + c.end);
+            self.nodes.push(leaf(c.g, c.h, p));
+            self.spans.push((start as u32, end as u32));
+            let seq = self.seq;
+            self.seq += 1;
+            out[i] = c.best.is_some().then_some(Pending {
                 node,
-                depth: child_depth,
-                start: s,
-                end: e,
-                g: cg,
-                h: ch,
-                hist: if best.is_some() { hist } else { Vec::new() },
-                best,
+                depth: q.depth + 1,
+                start,
+                end,
+                g: c.g,
+                h: c.h,
+                hist: c.hist,
+                best: c.best,
                 seq,
             });
-            seq += 1;
         }
+        out
     }
-    nodes
+}
+
+/// Split node `q` (which has a best split) on its rows `seg`: partition them, and give each
+/// child its histogram (the smaller one built, the larger one by subtraction from the
+/// parent's) and best split when it may split again.
+fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
+    let (data, p) = (ctx.data, ctx.p);
+    let b = q.best.take().expect("expanded node has a split");
+    let mut buf = Vec::new();
+    let nl = partition(data, seg, b.feature as usize, b.bin, &mut buf);
+    let n = seg.len();
+    let (gl, hl) = (b.gl, b.hl);
+    let (gr, hr) = (q.g - gl, q.h - hl);
+    let can_split = depth_ok(p, q.depth + 1);
+    let (hist_l, hist_r) = if can_split {
+        // Build the smaller child, subtract for the larger one.
+        let mut parent = std::mem::take(&mut q.hist);
+        let small_left = nl <= n - nl;
+        let small_rows = if small_left { &seg[..nl] } else { &seg[nl..] };
+        let small = build_hist(data, ctx.gh, small_rows, ctx.groups);
+        for (pb, sb) in parent.iter_mut().zip(&small) {
+            pb[0] -= sb[0];
+            pb[1] -= sb[1];
+        }
+        if small_left {
+            (small, parent)
+        } else {
+            (parent, small)
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let child = |start: usize, end: usize, g: f64, h: f64, hist: Hist| {
+        let best = if can_split {
+            best_split(data, &hist, ctx.feats, g, h, p)
+        } else {
+            None
+        };
+        Child {
+            start,
+            end,
+            g,
+            h,
+            hist: if best.is_some() { hist } else { Vec::new() },
+            best,
+        }
+    };
+    Expanded {
+        split: b,
+        children: [child(0, nl, gl, hl, hist_l), child(nl, n, gr, hr, hist_r)],
+    }
+}
+
+/// A leaf's node: weight `-G/(H+lambda) * eta` (0 for an empty node with lambda = 0, which
+/// would divide 0 by 0).
+fn leaf(g: f64, h: f64, p: &GrowParams) -> BinNode {
+    BinNode::Leaf {
+        value: if h + p.lambda > 0.0 {
+            -g / (h + p.lambda) * p.eta
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Whether a node at `depth` may split.
+fn depth_ok(p: &GrowParams, depth: usize) -> bool {
+    p.max_depth.is_none_or(|m| depth < m)
 }
 
 /// Leaf reached by row `r` of the binned training matrix.

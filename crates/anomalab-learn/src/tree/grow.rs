@@ -151,6 +151,30 @@ pub(crate) struct ColumnShortcuts {
     pub sparse: Vec<Option<SparseCol>>,
     /// Per feature; `None` for features that do not have exactly two bins.
     pub bits: Vec<Option<Vec<u64>>>,
+    /// The cut points of every feature in 16 blocks of 16 (`SEARCH` values per feature,
+    /// padded with +inf), and the last cut point of each block: the bin of a value is
+    /// then two fixed-length counts, with no chain of dependent loads (random splits).
+    pub search: Vec<f64>,
+    pub search_blocks: Vec<[f64; 16]>,
+}
+
+/// Padded cut points per feature in [`ColumnShortcuts::search`].
+const SEARCH: usize = 256;
+
+impl ColumnShortcuts {
+    /// The bin of the finite value `t` for feature `f`: how many cut points are below it.
+    #[inline]
+    fn bin_of(&self, f: usize, t: f64) -> usize {
+        let k: usize = self.search_blocks[f]
+            .iter()
+            .map(|&x| (x < t) as usize)
+            .sum();
+        if k == 16 {
+            return SEARCH;
+        }
+        let block = &self.search[f * SEARCH + 16 * k..f * SEARCH + 16 * (k + 1)];
+        16 * k + block.iter().map(|&x| (x < t) as usize).sum::<usize>()
+    }
 }
 
 impl ColumnShortcuts {
@@ -186,7 +210,21 @@ impl ColumnShortcuts {
                 Some(words)
             })
             .collect();
-        ColumnShortcuts { sparse, bits }
+        let mut search = vec![f64::INFINITY; bins.n_features * SEARCH];
+        let mut search_blocks = vec![[f64::INFINITY; 16]; bins.n_features];
+        for f in 0..bins.n_features {
+            let s = &mut search[f * SEARCH..(f + 1) * SEARCH];
+            s[..bins.thresholds[f].len()].copy_from_slice(&bins.thresholds[f]);
+            for (j, b) in search_blocks[f].iter_mut().enumerate() {
+                *b = s[16 * j + 15];
+            }
+        }
+        ColumnShortcuts {
+            sparse,
+            bits,
+            search,
+            search_blocks,
+        }
     }
 
     /// The shortcuts of the training matrix `train`, built once per matrix and bin count
@@ -315,6 +353,9 @@ struct Grower<'a> {
     sparse: &'a [Option<SparseCol>],
     /// Two-bin features' bitmaps (all `None`, or empty, when `cfg.plain`).
     bits: &'a [Option<Vec<u64>>],
+    /// For the blocked cut point search ([`ColumnShortcuts::bin_of`]; `None` when
+    /// `cfg.plain`).
+    search: Option<&'a ColumnShortcuts>,
     /// Every weight is a (not too large) integer: sums in any order are exact.
     int_weights: bool,
     /// Position of each training row in `rows` (`u32::MAX` for rows not in the tree); kept
@@ -425,6 +466,7 @@ impl<'a> Grower<'a> {
             bins,
             sparse,
             bits,
+            search: (!cfg.plain).then_some(shortcuts),
             int_weights,
             pos,
             unit,
@@ -840,9 +882,10 @@ impl<'a> Grower<'a> {
         let nb = self.bins.n_bins(f);
         let c = self.c;
         let col = self.bins.column(f);
-        // A large node and a feature mostly in one bin (one-hot columns): a histogram that
-        // skips that bin gives the range and the sums on both sides in one cheap pass.
-        if n >= nb && self.modes[f].1 >= SKIP_MODE_MIN_FRAC {
+        // A feature mostly in one bin (one-hot columns) and a node large enough for its
+        // histogram (bins x classes to fill, scan and clear): a histogram that skips that
+        // bin gives the range and the sums on both sides in one cheap pass.
+        if n >= nb * self.s && self.modes[f].1 >= SKIP_MODE_MIN_FRAC {
             return self.eval_random_hist(f, task, best);
         }
         // Otherwise the node's codes once into a contiguous buffer: their range, then the
@@ -976,8 +1019,14 @@ impl<'a> Grower<'a> {
             // The bin of `t` (cut points below it): those before `lo` are all below
             // `vlo <= t`, those from `hi` on all at or above `vhi > t`, so only the cut
             // points in between are searched.
-            let thr = &self.bins.thresholds[f][lo..hi];
-            (lo + thr.partition_point(|&x| x < t)).clamp(lo, hi - 1)
+            let below = match self.search {
+                Some(sc) => sc.bin_of(f, t),
+                None => {
+                    let thr = &self.bins.thresholds[f][lo..hi];
+                    lo + thr.partition_point(|&x| x < t)
+                }
+            };
+            below.clamp(lo, hi - 1)
         } else {
             lo + self.rng.below(hi - lo)
         }
