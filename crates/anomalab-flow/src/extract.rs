@@ -632,7 +632,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                             *self.out.summary.skipped.entry(r).or_insert(0) += 1;
                         }
                     }
-                    if self.out.summary.packets_read % PROGRESS_EVERY == 0 {
+                    if self.out.summary.packets_read.is_multiple_of(PROGRESS_EVERY) {
                         self.report(source, counter.get(), false);
                     }
                 }

@@ -423,7 +423,7 @@ impl<'r> CaptureReader<'r> {
             }
             let btype = self.u32_at(p);
             let blen = self.u32_at(p + 4) as usize;
-            if blen < 12 || blen % 4 != 0 || blen > HARD_MAX_RECORD {
+            if blen < 12 || !blen.is_multiple_of(4) || blen > HARD_MAX_RECORD {
                 return Err(self.corrupt(format!(
                     "block type {btype:#x} has total length {blen}, expected a multiple of 4 \
                      between 12 and {HARD_MAX_RECORD}"

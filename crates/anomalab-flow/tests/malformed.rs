@@ -290,7 +290,7 @@ fn random_inputs_never_panic() {
                 let i = (rng.next() % buf.len() as u64) as usize;
                 buf[i] ^= 1 << (rng.next() % 8);
             }
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 let cut = (rng.next() % buf.len() as u64) as usize;
                 buf.truncate(cut);
             }

@@ -438,11 +438,11 @@ impl Distinct {
             }
             return;
         }
-        if let Some((v, i)) = self.last {
-            if v == x {
-                self.counts[i] += 1;
-                return;
-            }
+        if let Some((v, i)) = self.last
+            && v == x
+        {
+            self.counts[i] += 1;
+            return;
         }
         if x.is_nan() {
             return;

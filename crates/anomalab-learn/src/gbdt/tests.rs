@@ -539,7 +539,7 @@ fn bundling_one_hot_columns_gives_the_same_trees() {
         x[[i, 2 + c]] = 1.0;
         x[[i, 0]] = (rng.normal() * 10.0).round();
         x[[i, 1]] = (rng.next_f64() * 50.0).floor();
-        let s = 0.3 * x[[i, 0]] + if c % 3 == 0 { 2.0 } else { -1.0 } + rng.normal();
+        let s = 0.3 * x[[i, 0]] + if c.is_multiple_of(3) { 2.0 } else { -1.0 } + rng.normal();
         y.push(((s > 0.0) as u32) + ((s > 2.5) as u32));
     }
     let bins = std::sync::Arc::new(crate::binning::BinnedMatrix::build(x.view(), 255));

@@ -265,7 +265,7 @@ impl PackedTrees {
     pub fn unpack(self, n_features: usize) -> Result<(Vec<Tree>, usize), LearnError> {
         let bad = |m: String| LearnError::Codec(format!("tree model: {m}"));
         let c = self.n_classes as usize;
-        if c == 0 || self.leaf_pool.len() % c != 0 {
+        if c == 0 || !self.leaf_pool.len().is_multiple_of(c) {
             return Err(bad("leaf values do not match the number of classes".into()));
         }
         let n_pool = self.leaf_pool.len() / c;
