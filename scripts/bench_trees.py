@@ -34,9 +34,14 @@ back to back, and ``--repeat N`` keeps the fastest of N runs of each.
 With ``--seeds 0,1,2`` every fit is repeated with each seed (all sides): the table shows
 the mean metrics with their standard deviation over the seeds, and median times.
 
+With ``--gbdt-subsample 0.8`` gradient boosting samples rows and columns (``subsample``
+and ``colsample_bytree``, native and XGBoost only), so that ``--seeds`` shows how much F1
+moves from seed to seed: on small classes (UNSW-NB15's 13 test Worms) one prediction moves
+F1 macro by a point.
+
 Usage: scripts/bench_trees.py [--dir DIR] [--datasets a,b] [--models a,b]
        [--impls native,sklearn,xgboost] [--threads 2] [--repeat 1] [--seeds 0]
-       [--n-estimators 100] [--rounds 200] [--json-out FILE]
+       [--n-estimators 100] [--rounds 200] [--gbdt-subsample 1.0] [--json-out FILE]
 """
 
 import argparse
@@ -66,8 +71,11 @@ def model_params(dataset, model, args):
     """Hyper-parameters given to every side (anomalab names, which are scikit-learn's for
     the trees and forests; the gradient-boosting workers translate them)."""
     if model == "gradient_boosting":
-        return {"n_estimators": args.rounds, "max_depth": 6, "learning_rate": 0.1,
-                "lambda": 1.0, "early_stopping": False}
+        p = {"n_estimators": args.rounds, "max_depth": 6, "learning_rate": 0.1,
+             "lambda": 1.0, "early_stopping": False}
+        if args.gbdt_subsample < 1.0:
+            p["subsample"] = p["colsample_bytree"] = args.gbdt_subsample
+        return p
     p = {}
     if model == "decision_tree" and dataset == "synthetic":
         p["max_depth"] = 20
@@ -94,6 +102,8 @@ def peer_estimator(a, params):
             return xgb.XGBClassifier(
                 n_estimators=params["n_estimators"], max_depth=params["max_depth"],
                 learning_rate=params["learning_rate"], reg_lambda=params["lambda"],
+                subsample=params.get("subsample", 1.0),
+                colsample_bytree=params.get("colsample_bytree", 1.0),
                 tree_method="hist", max_bin=256, n_jobs=a.threads, random_state=a.seed)
         from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -271,6 +281,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of N runs")
     ap.add_argument("--n-estimators", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=200, help="gradient-boosting rounds")
+    ap.add_argument("--gbdt-subsample", type=float, default=1.0,
+                    help="row and column sampling of gradient boosting (native and XGBoost "
+                         "only): with --seeds, shows the spread of F1 over seeds")
     ap.add_argument("--rf-max-depth", type=int, default=None)
     ap.add_argument("--json-out", type=Path)
     # worker mode
@@ -312,6 +325,9 @@ def main():
             params = model_params(dataset, model, args)
             res = {}
             peers = PEERS.get(model, DEFAULT_PEERS)
+            if model == "gradient_boosting" and args.gbdt_subsample < 1.0:
+                # HistGradientBoostingClassifier has no row sampling.
+                peers = [x for x in peers if x != "sklearn"]
             # Native first, then its peers, in the order the issue names them.
             for impl in [i for i in ["native", *peers] if i in impls]:
                 runs = []
