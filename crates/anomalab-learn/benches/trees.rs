@@ -179,10 +179,25 @@ fn load(dir: &std::path::Path, name: &str) -> Data {
     }
 }
 
-/// CPU seconds (user + system, all threads) used by this process so far, from
-/// `/proc/self/stat` (Linux; 0 elsewhere). The machine may be shared, so the benchmark
-/// reports CPU time next to wall time.
+/// CPU seconds (all threads) used by this process so far: the sum of the run times in
+/// `/proc/self/task/*/schedstat` (nanoseconds; the pool's threads live as long as the
+/// process), else user + system ticks of `/proc/self/stat` (10 ms), else 0 (not Linux).
+/// The machine may be shared, so the benchmark reports CPU time next to wall time.
 fn cpu_seconds() -> f64 {
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        let mut ns = 0u64;
+        let mut any = false;
+        for t in tasks.flatten() {
+            let stat = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+            if let Some(v) = stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()) {
+                ns += v;
+                any = true;
+            }
+        }
+        if any {
+            return ns as f64 * 1e-9;
+        }
+    }
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return 0.0;
     };
