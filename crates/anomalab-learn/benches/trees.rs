@@ -189,7 +189,11 @@ fn cpu_seconds() -> f64 {
         let mut any = false;
         for t in tasks.flatten() {
             let stat = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
-            if let Some(v) = stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()) {
+            if let Some(v) = stat
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+            {
                 ns += v;
                 any = true;
             }
