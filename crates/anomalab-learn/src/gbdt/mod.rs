@@ -690,9 +690,10 @@ impl GradientBoostingParams {
         let mut since_best = 0usize;
         let all_feats: Vec<u32> = (0..nf as u32).collect();
         let mut round_gains: Vec<Vec<(u32, f64)>> = Vec::new();
+        let mut prob: Vec<f64> = Vec::new();
 
         for round in 0..self.n_estimators {
-            compute_gradients(&margin, y, k, &train_rows, &mut gh);
+            compute_gradients(&margin, y, k, &train_rows, &mut gh, &mut prob);
             // Row sample for this round (shared by the trees of all classes).
             let sample: Vec<u32> = if self.subsample < 1.0 {
                 let mut rng = Rng::new(derive_seed(ctx.seed, 1_000_000 + round as u64));
@@ -741,17 +742,15 @@ impl GradientBoostingParams {
                         this_round.push((*feature, *gn));
                     }
                 }
-                // Update the margins of every row (train, held-out and unsampled): when the
-                // tree was grown on every row, each leaf holds its rows in `rows`.
-                if full_sample {
-                    for (value, start, end) in g.leaves() {
-                        for &r in &rows[start..end] {
-                            margin[r as usize * k + c] += value;
-                        }
-                    }
-                } else {
-                    update_margins(data, &g.nodes, &mut margin, k, c);
-                }
+                // Update the margins of every row (train, held-out and unsampled).
+                update_margins(
+                    data,
+                    &g,
+                    full_sample.then_some(&rows[..]),
+                    &mut margin,
+                    k,
+                    c,
+                );
                 trees.push(Tree::from_bins(&g.nodes, &prep.edges));
             }
             round_gains.push(this_round);
@@ -792,7 +791,14 @@ impl GradientBoostingParams {
 
 /// Gradients/hessians of the training rows (others are left as they are: never read).
 /// Each row's values depend on that row alone, so the row blocks run in parallel.
-fn compute_gradients(margin: &[f64], y: &[u32], k: usize, rows: &[u32], gh: &mut [Vec<GradPair>]) {
+fn compute_gradients(
+    margin: &[f64],
+    y: &[u32],
+    k: usize,
+    rows: &[u32],
+    gh: &mut [Vec<GradPair>],
+    prob: &mut Vec<f64>,
+) {
     const BLOCK: usize = 4096;
     if k == 1 {
         let out = &mut gh[0];
@@ -818,9 +824,9 @@ fn compute_gradients(margin: &[f64], y: &[u32], k: usize, rows: &[u32], gh: &mut
         }
         return;
     }
-    // Softmax probabilities of every row (row-major), then one pass per class.
-    let n = margin.len() / k;
-    let mut prob = vec![0.0f64; n * k];
+    // Softmax probabilities of every row (row-major; `prob` is kept from round to round),
+    // then one pass per class.
+    prob.resize(margin.len(), 0.0);
     prob.par_chunks_mut(BLOCK * k)
         .zip(margin.par_chunks(BLOCK * k))
         .for_each(|(p, m)| {
@@ -849,8 +855,27 @@ fn compute_gradients(margin: &[f64], y: &[u32], k: usize, rows: &[u32], gh: &mut
     });
 }
 
-fn update_margins(data: &BinnedRows, nodes: &[BinNode], margin: &mut [f64], k: usize, c: usize) {
-    if let [BinNode::Leaf { value }] = nodes {
+/// Add the tree `g` of class `c` to the margins of every row. `grown_on` is given when the
+/// tree was grown on every row: it is the rows as `grow` left them, each leaf's rows in its
+/// span, so no row is walked down the tree.
+fn update_margins(
+    data: &BinnedRows,
+    g: &tree::Grown,
+    grown_on: Option<&[u32]>,
+    margin: &mut [f64],
+    k: usize,
+    c: usize,
+) {
+    if let Some(rows) = grown_on {
+        for (value, start, end) in g.leaves() {
+            for &r in &rows[start..end] {
+                margin[r as usize * k + c] += value;
+            }
+        }
+        return;
+    }
+    let nodes = &g.nodes;
+    if let [BinNode::Leaf { value }] = nodes.as_slice() {
         margin
             .iter_mut()
             .skip(c)

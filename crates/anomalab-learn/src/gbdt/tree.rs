@@ -341,12 +341,6 @@ const PAR_MIN_BINS: usize = 2048;
 pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], groups: &[u32]) -> Hist {
     let mut hist = vec![[0.0f64; 2]; data.total_bins()];
     let blocks: Vec<&[u32]> = groups.chunks(GROUP_BLOCK).collect();
-    // The histogram range each block writes.
-    let range = |blk: &[u32]| {
-        let lo = data.offsets[blk[0] as usize];
-        let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
-        (lo, hi)
-    };
     if rows.len() >= 2 * ROW_BLOCK {
         let chunks: Vec<&[u32]> = rows.chunks(ROW_BLOCK).collect();
         let nb = blocks.len();
@@ -354,7 +348,7 @@ pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], group
             .into_par_iter()
             .map(|t| {
                 let (ci, bi) = (t / nb, t % nb);
-                let (lo, hi) = range(blocks[bi]);
+                let (lo, hi) = block_range(data, blocks[bi]);
                 let mut part = vec![[0.0f64; 2]; hi - lo];
                 hist_block(data, gh, chunks[ci], blocks[bi], &mut part);
                 part
@@ -383,6 +377,13 @@ pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], group
     hist
 }
 
+/// The range of histogram slots of a block of groups (sorted), gaps included.
+fn block_range(data: &BinnedRows, blk: &[u32]) -> (usize, usize) {
+    let lo = data.offsets[blk[0] as usize];
+    let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
+    (lo, hi)
+}
+
 /// The disjoint ranges of `hist` that the group blocks `blocks` write.
 fn split_by_blocks<'a, 'b>(
     hist: &'b mut [[f64; 2]],
@@ -393,8 +394,7 @@ fn split_by_blocks<'a, 'b>(
     let mut rest: &mut [[f64; 2]] = hist;
     let mut consumed = 0usize;
     for &blk in blocks {
-        let lo = data.offsets[blk[0] as usize];
-        let hi = data.offsets[*blk.last().expect("non-empty block") as usize + 1];
+        let (lo, hi) = block_range(data, blk);
         let tail = std::mem::take(&mut rest);
         let (_, tail) = tail.split_at_mut(lo - consumed);
         let (mine, tail) = tail.split_at_mut(hi - lo);
@@ -456,18 +456,12 @@ fn score(g: f64, h: f64, lambda: f64) -> f64 {
 /// Best split of a node from its histogram (first feature, then lowest bin, on ties).
 /// Large histograms are searched in parallel over fixed blocks of features; the blocks'
 /// results are compared in feature order, so the split is the sequential search's.
-fn best_split(
-    data: &BinnedRows,
-    hist: &Hist,
-    feats: &[u32],
-    g: f64,
-    h: f64,
-    p: &GrowParams,
-) -> Option<Best> {
+fn best_split(ctx: &Ctx<'_>, hist: &Hist, g: f64, h: f64) -> Option<Best> {
+    let feats = ctx.feats;
     let found = if hist.len() >= PAR_MIN_BINS && feats.len() > FEATURE_BLOCK {
         feats
             .par_chunks(FEATURE_BLOCK)
-            .map(|fs| best_split_of(data, hist, fs, g, h, p))
+            .map(|fs| best_split_of(ctx, hist, fs, g, h))
             .collect::<Vec<_>>()
             .into_iter()
             .fold(None, |best: Option<Best>, b| match (best, b) {
@@ -476,21 +470,15 @@ fn best_split(
                 (x, _) => x,
             })
     } else {
-        best_split_of(data, hist, feats, g, h, p)
+        best_split_of(ctx, hist, feats, g, h)
     };
     // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
-    found.filter(|b| b.gain > 1e-6 && b.gain >= p.gamma)
+    found.filter(|b| b.gain > 1e-6 && b.gain >= ctx.p.gamma)
 }
 
 /// [`best_split`] over the features `feats`, before the validity rule.
-fn best_split_of(
-    data: &BinnedRows,
-    hist: &Hist,
-    feats: &[u32],
-    g: f64,
-    h: f64,
-    p: &GrowParams,
-) -> Option<Best> {
+fn best_split_of(ctx: &Ctx<'_>, hist: &Hist, feats: &[u32], g: f64, h: f64) -> Option<Best> {
+    let (data, p) = (ctx.data, ctx.p);
     let parent = score(g, h, p.lambda);
     let mut best: Option<Best> = None;
     let mut scratch: Vec<[f64; 2]> = Vec::with_capacity(256);
@@ -643,21 +631,24 @@ pub fn grow(
         g += gh[r as usize].g as f64;
         h += gh[r as usize].h as f64;
     }
-    let mut t = Growth {
+    let mut t = Grown {
         nodes: vec![leaf(g, h, p)],
         spans: vec![(0u32, rows.len() as u32)],
-        seq: 1,
     };
     if rows.is_empty() || feats.is_empty() {
-        return Grown {
-            nodes: t.nodes,
-            spans: t.spans,
-        };
+        return t;
     }
     let groups = data.groups_of(feats);
+    let ctx = Ctx {
+        data,
+        gh,
+        groups: &groups,
+        feats,
+        p,
+    };
     let hist = build_hist(data, gh, rows, &groups);
     let best = if depth_ok(p, 0) {
-        best_split(data, &hist, feats, g, h, p)
+        best_split(&ctx, &hist, g, h)
     } else {
         None
     };
@@ -672,18 +663,13 @@ pub fn grow(
         best,
         seq: 0,
     };
-    let ctx = Ctx {
-        data,
-        gh,
-        groups: &groups,
-        feats,
-        p,
-    };
+    // Creation number of the next node (ties of loss-guided growth go to the earliest).
+    let mut seq = 1u64;
     match p.max_leaves {
         None => {
-            let mut level = vec![root];
-            while !level.is_empty() {
-                let todo: Vec<Pending> = level.into_iter().filter(|q| q.best.is_some()).collect();
+            // Nodes of the current depth that have a split.
+            let mut todo: Vec<Pending> = root.best.is_some().then_some(root).into_iter().collect();
+            while !todo.is_empty() {
                 // Disjoint spans of `rows`, one per node, in order (spans increase along a
                 // level).
                 let mut segs: Vec<&mut [u32]> = Vec::with_capacity(todo.len());
@@ -705,11 +691,11 @@ pub fn grow(
                         (q, e)
                     })
                     .collect();
-                level = Vec::new();
+                todo = Vec::new();
                 for (q, e) in done {
-                    let [l, r] = t.attach(&q, e, p);
-                    level.extend(l);
-                    level.extend(r);
+                    let [l, r] = t.attach(&q, e, p, &mut seq);
+                    todo.extend(l);
+                    todo.extend(r);
                 }
             }
         }
@@ -737,16 +723,13 @@ pub fn grow(
                 let (start, end) = (q.start, q.end);
                 let e = expand(&ctx, &mut q, &mut rows[start..end]);
                 n_leaves += 1;
-                let [l, r] = t.attach(&q, e, p);
+                let [l, r] = t.attach(&q, e, p, &mut seq);
                 queue.extend(l);
                 queue.extend(r);
             }
         }
     }
-    Grown {
-        nodes: t.nodes,
-        spans: t.spans,
-    }
+    t
 }
 
 /// What every node expansion of one tree reads.
@@ -759,7 +742,7 @@ struct Ctx<'a> {
 }
 
 /// One child of an expanded node: its rows (relative to the parent's span), sums,
-/// histogram (empty when it cannot split) and best split.
+/// histogram (empty when it may not split) and best split.
 struct Child {
     start: usize,
     end: usize,
@@ -775,17 +758,16 @@ struct Expanded {
     children: [Child; 2],
 }
 
-/// The tree as it is built: nodes, their spans of rows, the next creation number.
-struct Growth {
-    nodes: Vec<BinNode>,
-    spans: Vec<(u32, u32)>,
-    seq: u64,
-}
-
-impl Growth {
+impl Grown {
     /// Record the split of `q` and its two children (numbered next); return them as
     /// pending nodes (`None` for a child that is a leaf for good).
-    fn attach(&mut self, q: &Pending, e: Expanded, p: &GrowParams) -> [Option<Pending>; 2] {
+    fn attach(
+        &mut self,
+        q: &Pending,
+        e: Expanded,
+        p: &GrowParams,
+        seq: &mut u64,
+    ) -> [Option<Pending>; 2] {
         let b = e.split;
         let left_id = self.nodes.len() as u32;
         self.nodes[q.node as usize] = BinNode::Split {
@@ -801,8 +783,8 @@ impl Growth {
             let (start, end) = (q.start + c.start, q.start + c.end);
             self.nodes.push(leaf(c.g, c.h, p));
             self.spans.push((start as u32, end as u32));
-            let seq = self.seq;
-            self.seq += 1;
+            let created = *seq;
+            *seq += 1;
             out[i] = c.best.is_some().then_some(Pending {
                 node,
                 depth: q.depth + 1,
@@ -812,7 +794,7 @@ impl Growth {
                 h: c.h,
                 hist: c.hist,
                 best: c.best,
-                seq,
+                seq: created,
             });
         }
         out
@@ -851,7 +833,7 @@ fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
     };
     let child = |start: usize, end: usize, g: f64, h: f64, hist: Hist| {
         let best = if can_split {
-            best_split(data, &hist, ctx.feats, g, h, p)
+            best_split(ctx, &hist, g, h)
         } else {
             None
         };
@@ -860,7 +842,7 @@ fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
             end,
             g,
             h,
-            hist: if best.is_some() { hist } else { Vec::new() },
+            hist,
             best,
         }
     };
