@@ -52,6 +52,27 @@ fn labels(train: &TrainSet<'_>) -> Vec<i32> {
     train.y.iter().map(|&c| c as i32).collect()
 }
 
+/// `LibModel` for a smartcore classifier whose scores are one-hot rows of its predicted
+/// labels (no probabilities).
+macro_rules! vote_scores {
+    ($model:ty, $kind:expr) => {
+        impl LibModel for $model {
+            const KIND: &'static str = $kind;
+            const PROBABILITIES: bool = false;
+            fn scores(
+                &self,
+                x: ArrayView2<'_, f64>,
+                n_classes: usize,
+            ) -> Result<Array2<f64>, LearnError> {
+                let pred = self
+                    .predict(&matrix(x)?)
+                    .map_err(|e| lib_error("smartcore", e))?;
+                Ok(predictions_to_scores(&pred, n_classes))
+            }
+        }
+    };
+}
+
 fn predictions_to_scores(pred: &[i32], n_classes: usize) -> Array2<f64> {
     let p: Vec<usize> = pred.iter().map(|&c| c.max(0) as usize).collect();
     one_hot(&p, n_classes)
@@ -439,17 +460,8 @@ pub fn decision_tree_load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnErro
     SmartcoreTree::load(bytes)
 }
 
-/// One-hot rows of the predicted labels (smartcore's tree `predict_proba` is that too).
-impl LibModel for DecisionTreeClassifier<f64, i32, Matrix, Vec<i32>> {
-    const KIND: &'static str = DECISION_TREE;
-    const PROBABILITIES: bool = false;
-    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError> {
-        let pred = self
-            .predict(&matrix(x)?)
-            .map_err(|e| lib_error("smartcore", e))?;
-        Ok(predictions_to_scores(&pred, n_classes))
-    }
-}
+// One-hot rows of the predicted labels (smartcore's tree `predict_proba` is that too).
+vote_scores!(DecisionTreeClassifier<f64, i32, Matrix, Vec<i32>>, DECISION_TREE);
 
 // ---------------------------------------------------------------------------------------
 // Random forest (smartcore backend)
@@ -524,17 +536,8 @@ pub fn random_forest_load(bytes: &[u8]) -> Result<Box<dyn Classifier>, LearnErro
     SmartcoreForest::load(bytes)
 }
 
-/// One-hot rows of the majority vote (smartcore's forest gives no probabilities).
-impl LibModel for RandomForestClassifier<f64, i32, Matrix, Vec<i32>> {
-    const KIND: &'static str = RANDOM_FOREST;
-    const PROBABILITIES: bool = false;
-    fn scores(&self, x: ArrayView2<'_, f64>, n_classes: usize) -> Result<Array2<f64>, LearnError> {
-        let pred = self
-            .predict(&matrix(x)?)
-            .map_err(|e| lib_error("smartcore", e))?;
-        Ok(predictions_to_scores(&pred, n_classes))
-    }
-}
+// One-hot rows of the majority vote (smartcore's forest gives no probabilities).
+vote_scores!(RandomForestClassifier<f64, i32, Matrix, Vec<i32>>, RANDOM_FOREST);
 
 #[cfg(test)]
 mod tests {
