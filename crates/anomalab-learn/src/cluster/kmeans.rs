@@ -553,6 +553,18 @@ fn chunk_delta(rows: &[f64], d: usize, k: usize, changes: &[Change]) -> Delta {
     out
 }
 
+/// Index of the smallest of `dist` (the lowest index on ties).
+#[inline(always)]
+fn nearest(dist: &[f64]) -> usize {
+    let mut best = 0;
+    for (j, &v) in dist.iter().enumerate().skip(1) {
+        if v < dist[best] {
+            best = j;
+        }
+    }
+    best
+}
+
 dispatch! {
     fn lloyd_chunk = lloyd_chunk_impl(
         rows: &[f64],
@@ -579,14 +591,8 @@ fn lloyd_chunk_impl<K: Kernel>(
     let mut buf = vec![0.0; k];
     for (i, x) in rows.chunks_exact(d).enumerate() {
         K::sqd_all(x, centres, d, &mut buf);
-        let mut best = 0;
-        let mut bv = buf[0];
-        for (j, &v) in buf.iter().enumerate().skip(1) {
-            if v < bv {
-                bv = v;
-                best = j;
-            }
-        }
+        let best = nearest(&buf);
+        let bv = buf[best];
         if labels[i] != best {
             if let Some(c) = changes.as_deref_mut() {
                 c.push((i as u32, labels[i] as u32, best as u32));
@@ -622,12 +628,7 @@ fn elkan_full_chunk_impl<K: Kernel>(
     let mut buf = vec![0.0; k];
     for (i, x) in rows.chunks_exact(d).enumerate() {
         K::sqd_all(x, centres, d, &mut buf);
-        let mut best = 0;
-        for j in 1..k {
-            if buf[j] < buf[best] {
-                best = j;
-            }
-        }
+        let best = nearest(&buf);
         labels[i] = best;
         upper[i] = buf[best].sqrt();
         for (l, v) in lower[i * k..(i + 1) * k].iter_mut().zip(&buf) {
