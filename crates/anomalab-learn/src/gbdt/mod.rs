@@ -11,7 +11,9 @@
 //! `G_L^2/(H_L+lambda) + G_R^2/(H_R+lambda) - G^2/(H+lambda)`; XGBoost's code compares this
 //! (not half of it) with `gamma` (`min_split_loss`), so this does too, and `gamma` means the
 //! same as in XGBoost. A leaf's weight is `-G/(H+lambda) * eta`. Per-row gradients and
-//! hessians are `f32` (as in XGBoost); all sums are `f64`.
+//! hessians are `f32` (as in XGBoost); the histograms sum them quantised to integers
+//! (`tree::Quantized`: exact integer sums, 16,384 levels of `max |g|` for 120,000 rows),
+//! the leaf weights sum them exactly in `f64`.
 //!
 //! Losses: binary `p = sigmoid(m)`, `g = p - y`, `h = max(p(1-p), 1e-16)`; multiclass
 //! `p = softmax(m)`, `g_k = p_k - [y = k]`, `h_k = max(2 p_k (1-p_k), 1e-16)` (the factor 2
@@ -661,6 +663,14 @@ impl GradientBoostingParams {
             return Err(LearnError::InvalidInput(
                 "no training rows left after holding out the validation fraction".into(),
             ));
+        }
+        if train_rows.len() > tree::MAX_ROWS {
+            return Err(LearnError::InvalidInput(format!(
+                "{} training rows: gradient boosting grows trees on at most {} rows (its \
+                 quantised histogram sums are 32-bit); sample the training data",
+                train_rows.len(),
+                tree::MAX_ROWS,
+            )));
         }
 
         // Base margins from the class priors of the training rows.

@@ -662,3 +662,125 @@ fn registry_entry_fits_and_loads() {
     };
     assert!(params.fit(&train1, &FitContext::default()).is_err());
 }
+
+/// The quantised pairs: levels are the largest power of two with `n * L` in an `i32`, each
+/// row is within half a unit of its exact value, and packed sums (with a negative gradient
+/// total) decode to the sums of the quantised values.
+#[test]
+fn quantised_pairs_pack_and_sum_exactly() {
+    let gh: Vec<tree::GradPair> = [(-0.5f32, 0.25f32), (0.3, 0.21), (-0.2, 0.16), (-0.45, 0.05)]
+        .iter()
+        .map(|&(g, h)| tree::GradPair { g, h })
+        .collect();
+    let rows: Vec<u32> = vec![0, 1, 2, 3];
+    let q = tree::Quantized::new(&gh, &rows);
+    // 4 rows: L = 2^28 (4 * 2^29 = 2^31 would not fit); max |g| = 0.5, max h = 0.25.
+    let (gu, hu) = q.units();
+    assert_eq!(gu, 0.5 / (1u64 << 28) as f64);
+    assert_eq!(hu, 0.25 / (1u64 << 28) as f64);
+    let mut sum = 0i64;
+    for (r, p) in gh.iter().enumerate() {
+        let (g, h) = q.pair(r);
+        assert!(
+            (g - p.g as f64).abs() <= gu / 2.0,
+            "row {r}: {g} vs {}",
+            p.g
+        );
+        assert!(
+            (h - p.h as f64).abs() <= hu / 2.0,
+            "row {r}: {h} vs {}",
+            p.h
+        );
+        sum += q.packed(r);
+    }
+    let (g, h) = q.decode(sum);
+    let (gx, hx): (f64, f64) = (-0.85, 0.67);
+    assert!((g - gx).abs() < 1e-7 && (h - hx).abs() < 1e-7, "{g} {h}");
+    // The extremes are exact: -0.5 is -L units, 0.25 is L units.
+    assert_eq!(q.pair(0), (-0.5, 0.25));
+}
+
+/// The root split chosen from the quantised histograms is the one an exact `f64` search
+/// over every (feature, bin) finds, with the same gain to 1e-6 relative (the quantisation
+/// of 2^18 levels for 5,000 rows moved it by 9e-8 when written), on 5,000 rows of
+/// 4 features with over 100 bins each (a brute-force reference written out here).
+#[test]
+fn quantised_split_matches_exact_search() {
+    let (x, _) = synthetic(5000, 4, 2, 17);
+    let prep = exact_prepared(x.view());
+    let data = &prep.rows;
+    let mut rng = Rng::new(9);
+    let gh: Vec<tree::GradPair> = (0..data.n_rows)
+        .map(|r| tree::GradPair {
+            g: (x[[r, 2]] * x[[r, 2]] - 0.4 * x[[r, 0]] + 0.3 * rng.normal()) as f32,
+            h: (0.05 + 0.2 * rng.next_f64()) as f32,
+        })
+        .collect();
+    let gp = tree::GrowParams {
+        max_depth: Some(1),
+        max_leaves: None,
+        lambda: 1.0,
+        gamma: 0.0,
+        min_child_weight: 1.0,
+        eta: 1.0,
+    };
+    let mut rows: Vec<u32> = (0..data.n_rows as u32).collect();
+    let feats: Vec<u32> = (0..4).collect();
+    let grown = tree::grow(data, &gh, &mut rows, &feats, &gp);
+    let tree::BinNode::Split {
+        feature, bin, gain, ..
+    } = grown.nodes[0]
+    else {
+        panic!("no split: {:?}", grown.nodes[0]);
+    };
+    let score = |g: f64, h: f64| g * g / (h + 1.0);
+    let (gt, ht) = gh
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p.g as f64, b + p.h as f64));
+    let mut best = (f64::NEG_INFINITY, 0usize, 0usize);
+    for f in 0..4 {
+        let nb = data.n_bins[f] as usize;
+        let mut sums = vec![(0.0f64, 0.0f64); nb];
+        for (r, p) in gh.iter().enumerate() {
+            let b = data.code(r, f) as usize;
+            sums[b].0 += p.g as f64;
+            sums[b].1 += p.h as f64;
+        }
+        let (mut gl, mut hl) = (0.0, 0.0);
+        for (b, s) in sums[..nb - 1].iter().enumerate() {
+            gl += s.0;
+            hl += s.1;
+            let (gr, hr) = (gt - gl, ht - hl);
+            if hl < 1.0 || hr < 1.0 {
+                continue;
+            }
+            let g = score(gl, hl) + score(gr, hr) - score(gt, ht);
+            if g > best.0 {
+                best = (g, f, b);
+            }
+        }
+    }
+    assert!(
+        data.n_bins.iter().all(|&b| b > 100),
+        "many candidate splits: {:?}",
+        data.n_bins
+    );
+    assert_eq!((feature as usize, bin as usize), (best.1, best.2));
+    assert!(
+        (gain - best.0).abs() <= 1e-6 * best.0,
+        "{gain} vs {}",
+        best.0
+    );
+    // Leaf weights come from the exact sums of each side's rows.
+    let (mut gl, mut hl) = (0.0, 0.0);
+    for (r, p) in gh.iter().enumerate() {
+        if data.code(r, best.1) as usize <= best.2 {
+            gl += p.g as f64;
+            hl += p.h as f64;
+        }
+    }
+    let tree::BinNode::Leaf { value } = grown.nodes[1] else {
+        panic!("left child is a leaf")
+    };
+    assert!((value - (-gl / (hl + 1.0))).abs() < 1e-12);
+}

@@ -6,10 +6,13 @@
 //! Each expanded node gets the histogram of its smaller child built from its rows and the
 //! larger child's histogram by subtraction from the parent's (the subtraction trick).
 //!
-//! Numbers: per-row gradients and hessians are `f32` (as in XGBoost), every sum (histogram
-//! bins, node totals, gains, leaf weights) is `f64`. Histograms are built in parallel over
-//! fixed blocks of features; inside a block each bin is summed over the node's rows in row
-//! order, so the result does not depend on the number of threads.
+//! Numbers: per-row gradients and hessians are `f32` (as in XGBoost). For the histograms
+//! they are quantised to integers, as LightGBM 4's quantised training does, but with as many
+//! levels as 32-bit sums allow ([`Quantized`]: 16,384 levels for 120,000 rows), and each
+//! row's pair is packed into one `i64`, so a histogram bin is one integer add (half the
+//! memory of two `f64` sums) and every sum is exact, whatever the order or the thread
+//! count. Node totals, split gains and `min_child_weight` are read from these sums; leaf
+//! weights are computed from the exact `f32` gradients of the leaf's rows, summed in `f64`.
 
 use rayon::prelude::*;
 
@@ -58,12 +61,16 @@ pub struct BinnedRows {
     /// Group of each feature and where its bins are.
     pub group: Vec<(u32, Slot)>,
     /// Start of each group's bins in a histogram (`offsets[n_groups]` = total bins):
-    /// `GROUP_SLOTS` per group.
+    /// `GROUP_STRIDE` apart.
     pub offsets: Vec<usize>,
 }
 
 /// Histogram slots of one group: one per byte code.
 const GROUP_SLOTS: usize = 256;
+/// Histogram slots between two groups' starts: one cache line (8 bins) more than
+/// `GROUP_SLOTS`, so that the low bins of consecutive groups do not all fall in the same L1
+/// cache set (with 2 kB strides, 37 one-hot-heavy groups of NSL-KDD thrashed one set).
+const GROUP_STRIDE: usize = GROUP_SLOTS + 8;
 
 /// Features with at most this fraction of rows off their default bin may be bundled.
 const SPARSE_FRACTION: f64 = 0.2;
@@ -176,7 +183,7 @@ impl BinnedRows {
         // code indexes its group's slots without a bounds check.
         let mut offsets = Vec::with_capacity(members.len() + 1);
         for (g, fs) in members.iter().enumerate() {
-            offsets.push(g * GROUP_SLOTS);
+            offsets.push(g * GROUP_STRIDE);
             if fs.len() > 1 {
                 let mut base = 1u16;
                 for &f in fs {
@@ -192,7 +199,7 @@ impl BinnedRows {
                 debug_assert!(base as usize <= GROUP_SLOTS);
             }
         }
-        offsets.push(members.len() * GROUP_SLOTS);
+        offsets.push(members.len() * GROUP_STRIDE);
         let ng = members.len();
         let mut codes = vec![0u8; n * ng];
         const BLOCK: usize = 4096;
@@ -290,19 +297,150 @@ pub enum BinNode {
     },
 }
 
-/// Histogram: `(sum g, sum h)` per bin of every feature.
-type Hist = Vec<[f64; 2]>;
+/// Histogram: the packed quantised sums ([`Quantized`]) of every bin of every group.
+type Hist = Vec<i64>;
 
-/// One parallel histogram task: its groups and its slice of the histogram.
-type HistPart<'a, 'b> = (&'a [u32], &'b mut [[f64; 2]]);
+/// Most rows one tree can be grown on: the quantised sums need at least
+/// [`MIN_LEVELS`] levels per row within 32 bits.
+pub const MAX_ROWS: usize = i32::MAX as usize / MIN_LEVELS;
+/// Fewest quantisation levels (of `max |g|` and of `max h`) a tree is grown with.
+const MIN_LEVELS: usize = 64;
+
+/// The gradient pairs of one tree's rows as integers for the histograms.
+///
+/// With `L` the largest power of two such that `n_rows * L` fits in an `i32`, a row's
+/// gradient is `round(g / max|g| * L)` (in `[-L, L]`) and its hessian `round(h / max h *
+/// L)` (in `[0, L]`), each within half a unit (`max|g| / 2L`) of the exact value. A pair is
+/// packed as `gq * 2^32 + hq`: any sum of `m <= n_rows` rows is `G * 2^32 + H` with `|G| <
+/// 2^31` and `0 <= H < 2^32`, so sums, differences (the subtraction trick) and prefix sums
+/// of packed values are the packed sums, exact and without overflow. `L` a power of two
+/// makes the unit `max / L` exact.
+pub(crate) struct Quantized {
+    /// Packed pair of each row grown on (indexed by row; other rows are 0 and unused).
+    packed: Vec<i64>,
+    g_unit: f64,
+    h_unit: f64,
+}
+
+thread_local! {
+    /// The buffer of the last [`Quantized`] dropped on this thread, reused by the next
+    /// (a tree per class per round: no fresh megabytes to zero and fault in each time).
+    static PACKED: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Quantized {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.packed);
+        PACKED.with_borrow_mut(|b| {
+            if v.capacity() > b.capacity() {
+                *b = v;
+            }
+        });
+    }
+}
+
+impl Quantized {
+    /// Quantise the pairs of `rows` (at most [`MAX_ROWS`]).
+    pub(crate) fn new(gh: &[GradPair], rows: &[u32]) -> Self {
+        const BLOCK: usize = 16384;
+        let n = rows.len().max(1);
+        assert!(n <= MAX_ROWS, "{n} rows: more than a tree can be grown on");
+        let levels = 1u64 << (i32::MAX as u64 / n as u64).ilog2();
+        let (mg, mh) = rows
+            .par_chunks(BLOCK)
+            .map(|blk| {
+                blk.iter().fold((0.0f32, 0.0f32), |(a, b), &r| {
+                    let p = gh[r as usize];
+                    (a.max(p.g.abs()), b.max(p.h))
+                })
+            })
+            .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        let unit = |m: f32| {
+            if m > 0.0 {
+                m as f64 / levels as f64
+            } else {
+                1.0
+            }
+        };
+        let (g_unit, h_unit) = (unit(mg), unit(mh));
+        let (gs, hs) = (1.0 / g_unit, 1.0 / h_unit);
+        let lv = levels as i64;
+        // Every row is packed (rows not grown on are never read; the clamp keeps their stale
+        // pairs in range): one pass in row order, in parallel.
+        let mut packed = PACKED.with_borrow_mut(std::mem::take);
+        packed.resize(gh.len(), 0);
+        packed
+            .par_chunks_mut(BLOCK)
+            .zip(gh.par_chunks(BLOCK))
+            .for_each(|(out, ps)| {
+                for (o, p) in out.iter_mut().zip(ps) {
+                    // Round half away from zero by truncation (`f64::round` is a libm call
+                    // without SSE4.1); `as` saturates, the clamp bounds stale rows.
+                    let x = p.g as f64 * gs;
+                    let gq = ((x + 0.5f64.copysign(x)) as i64).clamp(-lv, lv);
+                    let hq = ((p.h as f64 * hs + 0.5) as i64).clamp(0, lv);
+                    *o = (gq << 32) + hq;
+                }
+            });
+        Quantized {
+            packed,
+            g_unit,
+            h_unit,
+        }
+    }
+
+    /// Gradient and hessian units (the value of one level).
+    #[cfg(test)]
+    pub(crate) fn units(&self) -> (f64, f64) {
+        (self.g_unit, self.h_unit)
+    }
+
+    /// Row `r`'s packed pair.
+    #[cfg(test)]
+    pub(crate) fn packed(&self, r: usize) -> i64 {
+        self.packed[r]
+    }
+
+    /// Row `r`'s quantised pair, decoded.
+    #[cfg(test)]
+    pub(crate) fn pair(&self, r: usize) -> (f64, f64) {
+        self.decode(self.packed[r])
+    }
+
+    /// The fewest hessian units a child needs: `Hq * h_unit >= min_child_weight` and
+    /// `Hq >= 1` (a child's hessian sum must be positive).
+    fn min_hessian_units(&self, min_child_weight: f64) -> i64 {
+        // A node's hessian sum is below 2^32 units: a larger bound means no split anyway.
+        const NONE: i64 = 1 << 32;
+        let mut u = (min_child_weight / self.h_unit)
+            .ceil()
+            .clamp(1.0, NONE as f64) as i64;
+        while u > 1 && (u - 1) as f64 * self.h_unit >= min_child_weight {
+            u -= 1;
+        }
+        while u < NONE && (u as f64 * self.h_unit) < min_child_weight {
+            u += 1;
+        }
+        u
+    }
+
+    /// `(G, H)` of a packed sum.
+    #[inline]
+    pub(crate) fn decode(&self, s: i64) -> (f64, f64) {
+        (
+            (s >> 32) as f64 * self.g_unit,
+            (s & 0xFFFF_FFFF) as f64 * self.h_unit,
+        )
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Best {
     feature: u32,
     bin: u16,
     gain: f64,
-    gl: f64,
-    hl: f64,
+    /// Packed sum of the left child.
+    left: i64,
 }
 
 struct Pending {
@@ -310,8 +448,8 @@ struct Pending {
     depth: usize,
     start: usize,
     end: usize,
-    g: f64,
-    h: f64,
+    /// Packed sum of the node's rows.
+    sum: i64,
     hist: Hist,
     best: Option<Best>,
     seq: u64,
@@ -319,62 +457,52 @@ struct Pending {
 
 /// Below this many rows a node's histogram is built in the calling thread.
 const PAR_MIN_ROWS: usize = 4096;
-/// Groups per parallel histogram task (fixed, so the work split never depends on threads).
-const GROUP_BLOCK: usize = 8;
-/// Rows per parallel histogram task of a large node (fixed, as `GROUP_BLOCK`).
-const ROW_BLOCK: usize = 8192;
+/// Groups per histogram pass over a node's rows (64 groups: 135 kB of histogram, in L2; a
+/// wide block reads each row's pair once for all its groups). Wider data take several.
+const GROUP_BLOCK: usize = 64;
+/// Rows per item of the parallel histogram fold (the tasks take runs of items).
+const HIST_CHUNK: usize = 2048;
 /// Rows per parallel partition task of a large node.
-const PARTITION_BLOCK: usize = 16384;
+const PARTITION_BLOCK: usize = 8192;
 /// Features per parallel task of the split search.
-const FEATURE_BLOCK: usize = 16;
+const FEATURE_BLOCK: usize = 8;
 /// Below this many histogram bins, the split search runs in the calling thread.
 const PAR_MIN_BINS: usize = 2048;
 
 /// Build the histogram of `rows` over the groups `groups` (sorted). Bins of other groups
 /// are left at zero.
 ///
-/// The work is cut into tasks by fixed blocks of groups and, for a node of at least
-/// `2 * ROW_BLOCK` rows, by fixed blocks of rows too (each such task fills its own partial
-/// histogram, and the partials are added in row-block order). The cut depends on the
-/// node alone, and so does every sum: the histogram is the same whatever the number of
-/// threads.
-pub(crate) fn build_hist(data: &BinnedRows, gh: &[GradPair], rows: &[u32], groups: &[u32]) -> Hist {
-    let mut hist = vec![[0.0f64; 2]; data.total_bins()];
-    let blocks: Vec<&[u32]> = groups.chunks(GROUP_BLOCK).collect();
-    if rows.len() >= 2 * ROW_BLOCK {
-        let chunks: Vec<&[u32]> = rows.chunks(ROW_BLOCK).collect();
-        let nb = blocks.len();
-        let partials: Vec<Vec<[f64; 2]>> = (0..chunks.len() * nb)
-            .into_par_iter()
-            .map(|t| {
-                let (ci, bi) = (t / nb, t % nb);
-                let (lo, hi) = block_range(data, blocks[bi]);
-                let mut part = vec![[0.0f64; 2]; hi - lo];
-                hist_block(data, gh, chunks[ci], blocks[bi], &mut part);
-                part
-            })
-            .collect();
-        let mut parts = split_by_blocks(&mut hist, &blocks, data);
-        parts.par_iter_mut().enumerate().for_each(|(bi, (_, out))| {
-            for ci in 0..chunks.len() {
-                for (o, p) in out.iter_mut().zip(&partials[ci * nb + bi]) {
-                    o[0] += p[0];
-                    o[1] += p[1];
-                }
-            }
-        });
+/// A large node's rows are folded in parallel into per-task partial histograms, which are
+/// then added up. The sums are integers ([`Quantized`]): exact in any order, so the
+/// histogram is the same whatever the number of threads or the way rayon splits the rows.
+fn build_hist(data: &BinnedRows, q: &Quantized, rows: &[u32], groups: &[u32]) -> Hist {
+    let total = data.total_bins();
+    let fill = |rows: &[u32], hist: &mut [i64]| {
+        for blk in groups.chunks(GROUP_BLOCK) {
+            let (lo, hi) = block_range(data, blk);
+            hist_block(data, q, rows, blk, &mut hist[lo..hi]);
+        }
+    };
+    if rows.len() < PAR_MIN_ROWS {
+        let mut hist = vec![0i64; total];
+        fill(rows, &mut hist);
         return hist;
     }
-    let mut parts = split_by_blocks(&mut hist, &blocks, data);
-    let work = |(blk, out): &mut HistPart<'_, '_>| {
-        hist_block(data, gh, rows, blk, out);
-    };
-    if rows.len() >= PAR_MIN_ROWS && parts.len() > 1 {
-        parts.par_iter_mut().for_each(work);
-    } else {
-        parts.iter_mut().for_each(work);
-    }
-    hist
+    rows.par_chunks(HIST_CHUNK)
+        .fold(
+            || vec![0i64; total],
+            |mut hist, chunk| {
+                fill(chunk, &mut hist);
+                hist
+            },
+        )
+        .reduce_with(|mut a, b| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                *x += y;
+            }
+            a
+        })
+        .expect("a node with rows")
 }
 
 /// The range of histogram slots of a block of groups (sorted), gaps included.
@@ -384,64 +512,31 @@ fn block_range(data: &BinnedRows, blk: &[u32]) -> (usize, usize) {
     (lo, hi)
 }
 
-/// The disjoint ranges of `hist` that the group blocks `blocks` write.
-fn split_by_blocks<'a, 'b>(
-    hist: &'b mut [[f64; 2]],
-    blocks: &[&'a [u32]],
-    data: &BinnedRows,
-) -> Vec<HistPart<'a, 'b>> {
-    let mut parts: Vec<HistPart<'_, '_>> = Vec::with_capacity(blocks.len());
-    let mut rest: &mut [[f64; 2]] = hist;
-    let mut consumed = 0usize;
-    for &blk in blocks {
-        let (lo, hi) = block_range(data, blk);
-        let tail = std::mem::take(&mut rest);
-        let (_, tail) = tail.split_at_mut(lo - consumed);
-        let (mine, tail) = tail.split_at_mut(hi - lo);
-        rest = tail;
-        consumed = hi;
-        parts.push((blk, mine));
-    }
-    parts
-}
-
 /// Add the gradient pairs of `rows` to the histograms of the groups `groups` (sorted), whose
-/// slots `out` holds from the first group's on (`GROUP_SLOTS` per group, gaps included).
-fn hist_block(
-    data: &BinnedRows,
-    gh: &[GradPair],
-    rows: &[u32],
-    groups: &[u32],
-    out: &mut [[f64; 2]],
-) {
+/// slots `out` holds from the first group's on (`GROUP_STRIDE` per group, gaps included).
+fn hist_block(data: &BinnedRows, q: &Quantized, rows: &[u32], groups: &[u32], out: &mut [i64]) {
     let ng = data.n_groups;
     let g0 = groups[0] as usize;
     let g1 = *groups.last().expect("non-empty block") as usize + 1;
-    let (hists, rest) = out.as_chunks_mut::<GROUP_SLOTS>();
+    let (hists, rest) = out.as_chunks_mut::<GROUP_STRIDE>();
     debug_assert!(rest.is_empty() && hists.len() == g1 - g0);
     if g1 - g0 == groups.len() {
         for &r in rows {
             let r = r as usize;
-            let p = gh[r];
-            let (g, h) = (p.g as f64, p.h as f64);
+            let v = q.packed[r];
             let codes = &data.codes[r * ng + g0..r * ng + g1];
             for (hg, &c) in hists.iter_mut().zip(codes) {
-                let b = &mut hg[c as usize];
-                b[0] += g;
-                b[1] += h;
+                hg[c as usize] += v;
             }
         }
     } else {
         for &r in rows {
             let r = r as usize;
-            let p = gh[r];
-            let (g, h) = (p.g as f64, p.h as f64);
+            let v = q.packed[r];
             let row = &data.codes[r * ng..(r + 1) * ng];
             for &gi in groups {
                 let gi = gi as usize;
-                let b = &mut hists[gi - g0][row[gi] as usize];
-                b[0] += g;
-                b[1] += h;
+                hists[gi - g0][row[gi] as usize] += v;
             }
         }
     }
@@ -456,12 +551,12 @@ fn score(g: f64, h: f64, lambda: f64) -> f64 {
 /// Best split of a node from its histogram (first feature, then lowest bin, on ties).
 /// Large histograms are searched in parallel over fixed blocks of features; the blocks'
 /// results are compared in feature order, so the split is the sequential search's.
-fn best_split(ctx: &Ctx<'_>, hist: &Hist, g: f64, h: f64) -> Option<Best> {
+fn best_split(ctx: &Ctx<'_>, hist: &Hist, sum: i64) -> Option<Best> {
     let feats = ctx.feats;
     let found = if hist.len() >= PAR_MIN_BINS && feats.len() > FEATURE_BLOCK {
         feats
             .par_chunks(FEATURE_BLOCK)
-            .map(|fs| best_split_of(ctx, hist, fs, g, h))
+            .map(|fs| best_split_of(ctx, hist, fs, sum))
             .collect::<Vec<_>>()
             .into_iter()
             .fold(None, |best: Option<Best>, b| match (best, b) {
@@ -470,18 +565,32 @@ fn best_split(ctx: &Ctx<'_>, hist: &Hist, g: f64, h: f64) -> Option<Best> {
                 (x, _) => x,
             })
     } else {
-        best_split_of(ctx, hist, feats, g, h)
+        best_split_of(ctx, hist, feats, sum)
     };
     // XGBoost's validity rule: the loss change must exceed a small epsilon and reach gamma.
     found.filter(|b| b.gain > 1e-6 && b.gain >= ctx.p.gamma)
 }
 
 /// [`best_split`] over the features `feats`, before the validity rule.
-fn best_split_of(ctx: &Ctx<'_>, hist: &Hist, feats: &[u32], g: f64, h: f64) -> Option<Best> {
-    let (data, p) = (ctx.data, ctx.p);
-    let parent = score(g, h, p.lambda);
-    let mut best: Option<Best> = None;
-    let mut scratch: Vec<[f64; 2]> = Vec::with_capacity(256);
+///
+/// The scan works in quantised units (`G = gu * Gq`, `H = hu * Hq`), where a child's
+/// score is `gu^2/hu * Gq^2 / (Hq + lambda/hu)`: candidates are compared by their
+/// children's scores as fractions, `num/den` with `num = Gl^2 dr + Gr^2 dl` and `den = dl
+/// dr` (`d = Hq + lambda/hu`), cross-multiplied, so the scan divides nothing; the gain of
+/// the chosen split is then computed as usual. `min_child_weight` and `H > 0` become one
+/// integer bound on each child's `Hq` (exactly the `f64` comparisons: `Hq * hu` is exact).
+fn best_split_of(ctx: &Ctx<'_>, hist: &Hist, feats: &[u32], sum: i64) -> Option<Best> {
+    let (data, p, q) = (ctx.data, ctx.p, ctx.q);
+    let h_min = q.min_hessian_units(p.min_child_weight);
+    let lam = p.lambda / q.h_unit;
+    let (gt, ht) = ((sum >> 32) as f64, sum & 0xFFFF_FFFF);
+    if ht < 2 * h_min {
+        return None;
+    }
+    // Best candidate so far: (num, den, feature, bin, left sum).
+    let mut best: Option<(f64, f64, u32, u16, i64)> = None;
+    let (mut bnum, mut bden) = (-1.0f64, 1.0f64);
+    let mut scratch: Vec<i64> = Vec::with_capacity(256);
     for &f in feats {
         let fi = f as usize;
         let nb = data.n_bins[fi] as usize;
@@ -490,50 +599,54 @@ fn best_split_of(ctx: &Ctx<'_>, hist: &Hist, feats: &[u32], g: f64, h: f64) -> O
         }
         let (grp, slot) = data.group[fi];
         let goff = data.offsets[grp as usize];
-        let bins: &[[f64; 2]] = match slot {
+        let bins: &[i64] = match slot {
             Slot::Alone => &hist[goff..goff + nb],
             Slot::Bundled { base, default } => {
                 // Non-default bins are stored; the default bin is the rest of the node.
                 let (base, d) = (base as usize, default as usize);
                 let stored = &hist[goff + base..goff + base + nb - 1];
                 scratch.clear();
-                let (mut sg, mut sh) = (0.0, 0.0);
-                for b in stored {
-                    sg += b[0];
-                    sh += b[1];
-                }
                 scratch.extend_from_slice(&stored[..d]);
-                scratch.push([g - sg, h - sh]);
+                scratch.push(sum - stored.iter().sum::<i64>());
                 scratch.extend_from_slice(&stored[d..]);
                 &scratch
             }
         };
-        let (mut gl, mut hl) = (0.0f64, 0.0f64);
-        for (b, bin) in bins[..nb - 1].iter().enumerate() {
+        let mut left = 0i64;
+        for (b, &bin) in bins[..nb - 1].iter().enumerate() {
             // An empty bin splits the rows as the bin before it does, with the same gain,
             // and ties keep the lower bin: skip it (deep nodes leave most bins empty).
-            if bin[1] == 0.0 && bin[0] == 0.0 {
+            if bin == 0 {
                 continue;
             }
-            gl += bin[0];
-            hl += bin[1];
-            let (gr, hr) = (g - gl, h - hl);
-            if hl < p.min_child_weight || hr < p.min_child_weight || hl <= 0.0 || hr <= 0.0 {
+            left += bin;
+            let hl = left & 0xFFFF_FFFF;
+            let hr = ht - hl;
+            if hl < h_min || hr < h_min {
                 continue;
             }
-            let gain = score(gl, hl, p.lambda) + score(gr, hr, p.lambda) - parent;
-            if best.is_none_or(|bs| gain > bs.gain) {
-                best = Some(Best {
-                    feature: f,
-                    bin: b as u16,
-                    gain,
-                    gl,
-                    hl,
-                });
+            let gl = (left >> 32) as f64;
+            let gr = gt - gl;
+            let (dl, dr) = (hl as f64 + lam, hr as f64 + lam);
+            let num = gl * gl * dr + gr * gr * dl;
+            let den = dl * dr;
+            if num * bden > bnum * den {
+                (bnum, bden) = (num, den);
+                best = Some((num, den, f, b as u16, left));
             }
         }
     }
-    best
+    let (_, _, feature, bin, left) = best?;
+    let (g, h) = q.decode(sum);
+    let (gl, hl) = q.decode(left);
+    let (gr, hr) = q.decode(sum - left);
+    let gain = score(gl, hl, p.lambda) + score(gr, hr, p.lambda) - score(g, h, p.lambda);
+    Some(Best {
+        feature,
+        bin,
+        gain,
+        left,
+    })
 }
 
 /// Stable in-place partition of `rows` by `code <= bin` (left first); returns the left size.
@@ -626,29 +739,51 @@ pub fn grow(
     feats: &[u32],
     p: &GrowParams,
 ) -> Grown {
-    let (mut g, mut h) = (0.0f64, 0.0f64);
-    for &r in rows.iter() {
-        g += gh[r as usize].g as f64;
-        h += gh[r as usize].h as f64;
-    }
     let mut t = Grown {
-        nodes: vec![leaf(g, h, p)],
+        nodes: vec![BinNode::Leaf { value: 0.0 }],
         spans: vec![(0u32, rows.len() as u32)],
     };
-    if rows.is_empty() || feats.is_empty() {
-        return t;
+    if !rows.is_empty() && !feats.is_empty() {
+        grow_splits(&mut t, data, gh, rows, feats, p);
     }
+    // Leaf weights from the exact gradients of each leaf's rows.
+    for (node, &(s, e)) in t.nodes.iter_mut().zip(&t.spans) {
+        if let BinNode::Leaf { value } = node {
+            let (mut g, mut h) = (0.0f64, 0.0f64);
+            for &r in &rows[s as usize..e as usize] {
+                let q = gh[r as usize];
+                g += q.g as f64;
+                h += q.h as f64;
+            }
+            *value = leaf_weight(g, h, p);
+        }
+    }
+    t
+}
+
+/// The splits of [`grow`]: `t` holds the root leaf on entry and the tree on return (leaf
+/// weights not yet set).
+fn grow_splits(
+    t: &mut Grown,
+    data: &BinnedRows,
+    gh: &[GradPair],
+    rows: &mut [u32],
+    feats: &[u32],
+    p: &GrowParams,
+) {
+    let q = Quantized::new(gh, rows);
     let groups = data.groups_of(feats);
     let ctx = Ctx {
         data,
-        gh,
+        q: &q,
         groups: &groups,
         feats,
         p,
     };
-    let hist = build_hist(data, gh, rows, &groups);
+    let hist = build_hist(data, &q, rows, &groups);
+    let sum: i64 = rows.iter().map(|&r| q.packed[r as usize]).sum();
     let best = if depth_ok(p, 0) {
-        best_split(&ctx, &hist, g, h)
+        best_split(&ctx, &hist, sum)
     } else {
         None
     };
@@ -657,8 +792,7 @@ pub fn grow(
         depth: 0,
         start: 0,
         end: rows.len(),
-        g,
-        h,
+        sum,
         hist,
         best,
         seq: 0,
@@ -693,7 +827,7 @@ pub fn grow(
                     .collect();
                 todo = Vec::new();
                 for (q, e) in done {
-                    let [l, r] = t.attach(&q, e, p, &mut seq);
+                    let [l, r] = t.attach(&q, e, &mut seq);
                     todo.extend(l);
                     todo.extend(r);
                 }
@@ -723,19 +857,18 @@ pub fn grow(
                 let (start, end) = (q.start, q.end);
                 let e = expand(&ctx, &mut q, &mut rows[start..end]);
                 n_leaves += 1;
-                let [l, r] = t.attach(&q, e, p, &mut seq);
+                let [l, r] = t.attach(&q, e, &mut seq);
                 queue.extend(l);
                 queue.extend(r);
             }
         }
     }
-    t
 }
 
 /// What every node expansion of one tree reads.
 struct Ctx<'a> {
     data: &'a BinnedRows,
-    gh: &'a [GradPair],
+    q: &'a Quantized,
     groups: &'a [u32],
     feats: &'a [u32],
     p: &'a GrowParams,
@@ -746,8 +879,8 @@ struct Ctx<'a> {
 struct Child {
     start: usize,
     end: usize,
-    g: f64,
-    h: f64,
+    /// Packed sum of the child's rows.
+    sum: i64,
     hist: Hist,
     best: Option<Best>,
 }
@@ -761,13 +894,7 @@ struct Expanded {
 impl Grown {
     /// Record the split of `q` and its two children (numbered next); return them as
     /// pending nodes (`None` for a child that is a leaf for good).
-    fn attach(
-        &mut self,
-        q: &Pending,
-        e: Expanded,
-        p: &GrowParams,
-        seq: &mut u64,
-    ) -> [Option<Pending>; 2] {
+    fn attach(&mut self, q: &Pending, e: Expanded, seq: &mut u64) -> [Option<Pending>; 2] {
         let b = e.split;
         let left_id = self.nodes.len() as u32;
         self.nodes[q.node as usize] = BinNode::Split {
@@ -781,7 +908,7 @@ impl Grown {
         for (i, c) in e.children.into_iter().enumerate() {
             let node = left_id + i as u32;
             let (start, end) = (q.start + c.start, q.start + c.end);
-            self.nodes.push(leaf(c.g, c.h, p));
+            self.nodes.push(BinNode::Leaf { value: 0.0 });
             self.spans.push((start as u32, end as u32));
             let created = *seq;
             *seq += 1;
@@ -790,8 +917,7 @@ impl Grown {
                 depth: q.depth + 1,
                 start,
                 end,
-                g: c.g,
-                h: c.h,
+                sum: c.sum,
                 hist: c.hist,
                 best: c.best,
                 seq: created,
@@ -810,18 +936,16 @@ fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
     let mut buf = Vec::new();
     let nl = partition(data, seg, b.feature as usize, b.bin, &mut buf);
     let n = seg.len();
-    let (gl, hl) = (b.gl, b.hl);
-    let (gr, hr) = (q.g - gl, q.h - hl);
+    let (left, right) = (b.left, q.sum - b.left);
     let can_split = depth_ok(p, q.depth + 1);
     let (hist_l, hist_r) = if can_split {
         // Build the smaller child, subtract for the larger one.
         let mut parent = std::mem::take(&mut q.hist);
         let small_left = nl <= n - nl;
         let small_rows = if small_left { &seg[..nl] } else { &seg[nl..] };
-        let small = build_hist(data, ctx.gh, small_rows, ctx.groups);
+        let small = build_hist(data, ctx.q, small_rows, ctx.groups);
         for (pb, sb) in parent.iter_mut().zip(&small) {
-            pb[0] -= sb[0];
-            pb[1] -= sb[1];
+            *pb -= sb;
         }
         if small_left {
             (small, parent)
@@ -831,36 +955,37 @@ fn expand(ctx: &Ctx<'_>, q: &mut Pending, seg: &mut [u32]) -> Expanded {
     } else {
         (Vec::new(), Vec::new())
     };
-    let child = |start: usize, end: usize, g: f64, h: f64, hist: Hist| {
+    let child = |start: usize, end: usize, sum: i64, hist: Hist| {
         let best = if can_split {
-            best_split(ctx, &hist, g, h)
+            best_split(ctx, &hist, sum)
         } else {
             None
         };
         Child {
             start,
             end,
-            g,
-            h,
+            sum,
             hist,
             best,
         }
     };
+    let (l, r) = rayon::join(
+        || child(0, nl, left, hist_l),
+        || child(nl, n, right, hist_r),
+    );
     Expanded {
         split: b,
-        children: [child(0, nl, gl, hl, hist_l), child(nl, n, gr, hr, hist_r)],
+        children: [l, r],
     }
 }
 
-/// A leaf's node: weight `-G/(H+lambda) * eta` (0 for an empty node with lambda = 0, which
-/// would divide 0 by 0).
-fn leaf(g: f64, h: f64, p: &GrowParams) -> BinNode {
-    BinNode::Leaf {
-        value: if h + p.lambda > 0.0 {
-            -g / (h + p.lambda) * p.eta
-        } else {
-            0.0
-        },
+/// A leaf's weight `-G/(H+lambda) * eta` (0 for an empty node with lambda = 0, which would
+/// divide 0 by 0).
+fn leaf_weight(g: f64, h: f64, p: &GrowParams) -> f64 {
+    if h + p.lambda > 0.0 {
+        -g / (h + p.lambda) * p.eta
+    } else {
+        0.0
     }
 }
 
