@@ -704,21 +704,21 @@ impl GradientBoostingParams {
 
         for round in 0..self.n_estimators {
             compute_gradients(&margin, y, k, &train_rows, &mut gh, &mut prob);
-            // Row sample for this round (shared by the trees of all classes).
-            let sample: Vec<u32> = if self.subsample < 1.0 {
+            // Row sample for this round (shared by the trees of all classes), and the rows
+            // the trees are not grown on (unsampled and held-out rows).
+            let (sample, mut others): (Vec<u32>, Vec<u32>) = if self.subsample < 1.0 {
                 let mut rng = Rng::new(derive_seed(ctx.seed, 1_000_000 + round as u64));
                 train_rows
                     .iter()
                     .copied()
-                    .filter(|_| rng.next_f64() < self.subsample)
-                    .collect()
+                    .partition(|_| rng.next_f64() < self.subsample)
             } else {
-                train_rows.clone()
+                (train_rows.clone(), Vec::new())
             };
+            others.extend_from_slice(&val_rows);
             // The trees of one round (one per class) only read the gradients: they are
             // grown in parallel, each from its own seeded column sample, and the margins are
             // updated after, in class order.
-            let full_sample = sample.len() == n;
             let grown: Vec<(Vec<u32>, tree::Grown)> = gh
                 .par_iter()
                 .enumerate()
@@ -753,14 +753,7 @@ impl GradientBoostingParams {
                     }
                 }
                 // Update the margins of every row (train, held-out and unsampled).
-                update_margins(
-                    data,
-                    &g,
-                    full_sample.then_some(&rows[..]),
-                    &mut margin,
-                    k,
-                    c,
-                );
+                update_margins(data, &g, &rows, &others, &mut margin, k, c);
                 trees.push(Tree::from_bins(&g.nodes, &prep.edges));
             }
             round_gains.push(this_round);
@@ -865,44 +858,34 @@ fn compute_gradients(
     });
 }
 
-/// Add the tree `g` of class `c` to the margins of every row. `grown_on` is given when the
-/// tree was grown on every row: it is the rows as `grow` left them, each leaf's rows in its
-/// span, so no row is walked down the tree.
+/// Add the tree `g` of class `c` to the margins of every row: the rows it was grown on
+/// (`grown_on`, as `grow` left them: each leaf's rows in its span) take their leaf's value
+/// without a walk; the `others` (unsampled and held-out rows) are walked down the tree.
 fn update_margins(
     data: &BinnedRows,
     g: &tree::Grown,
-    grown_on: Option<&[u32]>,
+    grown_on: &[u32],
+    others: &[u32],
     margin: &mut [f64],
     k: usize,
     c: usize,
 ) {
-    if let Some(rows) = grown_on {
-        for (value, start, end) in g.leaves() {
-            for &r in &rows[start..end] {
-                margin[r as usize * k + c] += value;
-            }
+    for (value, start, end) in g.leaves() {
+        for &r in &grown_on[start..end] {
+            margin[r as usize * k + c] += value;
         }
+    }
+    if others.is_empty() {
         return;
     }
-    let nodes = &g.nodes;
-    if let [BinNode::Leaf { value }] = nodes.as_slice() {
-        margin
-            .iter_mut()
-            .skip(c)
-            .step_by(k)
-            .for_each(|m| *m += value);
-        return;
+    let values: Vec<f64> = others
+        .par_iter()
+        .with_min_len(4096)
+        .map(|&r| tree::leaf_value_binned(&g.nodes, data, r as usize))
+        .collect();
+    for (&r, v) in others.iter().zip(values) {
+        margin[r as usize * k + c] += v;
     }
-    const CHUNK: usize = 8192;
-    margin
-        .par_chunks_mut(CHUNK * k)
-        .enumerate()
-        .for_each(|(ci, m)| {
-            let r0 = ci * CHUNK;
-            for i in 0..m.len() / k {
-                m[i * k + c] += tree::leaf_value_binned(nodes, data, r0 + i);
-            }
-        });
 }
 
 /// Mean log-loss of `rows`.
