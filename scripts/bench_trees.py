@@ -29,7 +29,9 @@ writes, so every implementation is scored by the same code. The native side is t
 ``cargo bench -p anomalab-learn --bench trees`` target (built here with ``--no-run`` and
 run directly). CPU time is shown because the machine may be shared: wall-clock ratios are
 only meaningful when both sides ran under the same load, which is why every group runs
-back to back, and ``--repeat N`` keeps the fastest of N runs of each.
+back to back, and ``--repeat N`` keeps the fastest of N runs of each, the runs of the
+implementations interleaved (native, peer, native, peer, ...) so that a slow spell of a
+shared machine falls on every side.
 
 With ``--seeds 0,1,2`` every fit is repeated with each seed (all sides): the table shows
 the mean metrics with their standard deviation over the seeds, and median times.
@@ -328,24 +330,30 @@ def main():
             if model == "gradient_boosting" and args.gbdt_subsample < 1.0:
                 # HistGradientBoostingClassifier has no row sampling.
                 peers = [x for x in peers if x != "sklearn"]
-            # Native first, then its peers, in the order the issue names them.
-            for impl in [i for i in ["native", *peers] if i in impls]:
-                runs = []
-                for seed in seeds:
-                    best = None
-                    for _ in range(args.repeat):
+            # Native first, then its peers, in the order the issue names them. The repeats
+            # are interleaved (native, peer, native, peer, ...) and each keeps its fastest
+            # run, so that a slow spell of a shared machine falls on both sides.
+            order = [i for i in ["native", *peers] if i in impls]
+            runs = {impl: [] for impl in order}
+            for seed in seeds:
+                best = {impl: None for impl in order}
+                for _ in range(args.repeat):
+                    for impl in order:
                         path = os.path.join(tmp, f"{dataset}.{model}.{impl}.proba")
                         r, rss = one_run(impl, exe, dataset, model, params, args, path, seed)
                         r["rss_mb"] = rss
-                        if best is None or r["fit_s"] < best["fit_s"]:
+                        if best[impl] is None or r["fit_s"] < best[impl]["fit_s"]:
                             proba = np.fromfile(path, dtype="<f8").reshape(len(yte), nc)
                             r["accuracy"], r["f1_macro"], r["roc_auc"] = metrics(proba, yte, nc)
-                            best = r
+                            best[impl] = r
                         os.unlink(path)
-                    best.update(dataset=dataset, model=model, impl=impl, params=params, seed=seed)
-                    print(json.dumps(best), file=sys.stderr, flush=True)
-                    runs.append(best)
-                row = summarise(runs)
+                for impl in order:
+                    b = best[impl]
+                    b.update(dataset=dataset, model=model, impl=impl, params=params, seed=seed)
+                    print(json.dumps(b), file=sys.stderr, flush=True)
+                    runs[impl].append(b)
+            for impl in order:
+                row = summarise(runs[impl])
                 res[impl] = row
                 rows.append(row)
             n = res.get("native")

@@ -21,6 +21,7 @@
 //! used for training: `ln(p1/(1-p1))` for two classes, `ln(p_k)` for more.
 
 pub mod tree;
+mod vmath;
 
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ use crate::rng::{Rng, derive_seed};
 use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
 
 use tree::{BinNode, BinnedRows, GradPair, GrowParams};
+use vmath::avx2_dispatch;
 
 #[cfg(test)]
 use binning_bridge::from_binned;
@@ -805,24 +807,15 @@ fn compute_gradients(
     const BLOCK: usize = 4096;
     if k == 1 {
         let out = &mut gh[0];
-        let all = rows.len() == out.len();
-        let grad = |r: usize| {
-            let p = sigmoid(margin[r]);
-            let t = if y[r] == 1 { 1.0 } else { 0.0 };
-            GradPair {
-                g: (p - t) as f32,
-                h: (p * (1.0 - p)).max(1e-16) as f32,
-            }
-        };
-        if all {
-            out.par_chunks_mut(BLOCK).enumerate().for_each(|(b, o)| {
-                for (i, v) in o.iter_mut().enumerate() {
-                    *v = grad(b * BLOCK + i);
-                }
-            });
+        if rows.len() == out.len() {
+            out.par_chunks_mut(BLOCK)
+                .zip(margin.par_chunks(BLOCK))
+                .zip(y.par_chunks(BLOCK))
+                .for_each(|((o, m), y)| logistic_grads(m, y, o));
         } else {
             for &r in rows {
-                out[r as usize] = grad(r as usize);
+                let r = r as usize;
+                out[r] = logistic_grad(margin[r], y[r]);
             }
         }
         return;
@@ -832,19 +825,7 @@ fn compute_gradients(
     prob.resize(margin.len(), 0.0);
     prob.par_chunks_mut(BLOCK * k)
         .zip(margin.par_chunks(BLOCK * k))
-        .for_each(|(p, m)| {
-            for (pr, mr) in p.chunks_exact_mut(k).zip(m.chunks_exact(k)) {
-                let mx = mr.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let mut s = 0.0;
-                for (pi, &mi) in pr.iter_mut().zip(mr) {
-                    *pi = (mi - mx).exp();
-                    s += *pi;
-                }
-                for pi in pr.iter_mut() {
-                    *pi /= s;
-                }
-            }
-        });
+        .for_each(|(p, m)| softmax_rows(m, k, p));
     gh.par_iter_mut().enumerate().for_each(|(c, out)| {
         for &r in rows {
             let r = r as usize;
@@ -856,6 +837,49 @@ fn compute_gradients(
             };
         }
     });
+}
+
+/// Logistic loss gradient pair of a row with margin `m` and label `y` (0 or 1).
+#[inline(always)]
+fn logistic_grad(m: f64, y: u32) -> GradPair {
+    let p = 1.0 / (1.0 + vmath::exp(-m));
+    let t = if y == 1 { 1.0 } else { 0.0 };
+    let h = p * (1.0 - p);
+    GradPair {
+        g: (p - t) as f32,
+        h: if h > 1e-16 { h } else { 1e-16 } as f32,
+    }
+}
+
+avx2_dispatch! {
+    /// [`logistic_grad`] of rows in order (vectorised).
+    fn logistic_grads / logistic_grads_portable(margin: &[f64], y: &[u32], out: &mut [GradPair]) {
+        for ((o, &m), &t) in out.iter_mut().zip(margin).zip(y) {
+            *o = logistic_grad(m, t);
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// Softmax of each row of `k` margins (row-major) into `p`: the row's largest margin is
+    /// subtracted, then one flat pass of `exp` (vectorised), then each row is normalised.
+    fn softmax_rows / softmax_rows_portable(m: &[f64], k: usize, p: &mut [f64]) {
+        for (pr, mr) in p.chunks_exact_mut(k).zip(m.chunks_exact(k)) {
+            let mx = mr.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+            for (pi, &mi) in pr.iter_mut().zip(mr) {
+                *pi = mi - mx;
+            }
+        }
+        for v in p.iter_mut() {
+            *v = vmath::exp(*v);
+        }
+        for pr in p.chunks_exact_mut(k) {
+            let s: f64 = pr.iter().sum();
+            for pi in pr.iter_mut() {
+                *pi /= s;
+            }
+        }
+    }
 }
 
 /// Add the tree `g` of class `c` to the margins of every row: the rows it was grown on
@@ -870,11 +894,23 @@ fn update_margins(
     k: usize,
     c: usize,
 ) {
-    for (value, start, end) in g.leaves() {
+    // The leaves in parallel: each adds its value to the margins of its own rows.
+    let leaves: Vec<(f64, usize, usize)> = g.leaves().collect();
+    debug_assert!({
+        let mut seen = vec![false; margin.len() / k];
+        grown_on
+            .iter()
+            .all(|&r| !std::mem::replace(&mut seen[r as usize], true))
+    });
+    let slots = DisjointSlots(margin.as_mut_ptr(), margin.len());
+    leaves.par_iter().for_each(|&(value, start, end)| {
         for &r in &grown_on[start..end] {
-            margin[r as usize * k + c] += value;
+            // SAFETY: the rows a tree was grown on are distinct (a sample of distinct
+            // training rows, permuted in place by `grow`) and the leaf spans are disjoint,
+            // so no two tasks touch the same margin.
+            unsafe { slots.add(r as usize * k + c, value) };
         }
-    }
+    });
     if others.is_empty() {
         return;
     }
@@ -885,6 +921,29 @@ fn update_margins(
         .collect();
     for (&r, v) in others.iter().zip(values) {
         margin[r as usize * k + c] += v;
+    }
+}
+
+/// A slice of margins shared by tasks that each add to their own, disjoint, slots.
+#[derive(Clone, Copy)]
+struct DisjointSlots(*mut f64, usize);
+
+// SAFETY: tasks only write through `add`, whose callers guarantee that no two of them use
+// the same index; the pointer outlives them (it is made from a `&mut` borrow held across
+// the parallel loop).
+unsafe impl Send for DisjointSlots {}
+unsafe impl Sync for DisjointSlots {}
+
+impl DisjointSlots {
+    /// Add `v` to slot `i`.
+    ///
+    /// # Safety
+    /// No other task reads or writes slot `i` during the parallel loop.
+    #[inline]
+    unsafe fn add(self, i: usize, v: f64) {
+        assert!(i < self.1, "slot {i} of {}", self.1);
+        // SAFETY: in bounds (checked), and exclusive by the caller's guarantee.
+        unsafe { *self.0.add(i) += v };
     }
 }
 

@@ -16,6 +16,8 @@
 
 use rayon::prelude::*;
 
+use super::vmath::avx2_dispatch;
+
 /// Gradient and hessian of one row (for one class).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct GradPair {
@@ -347,24 +349,14 @@ impl Quantized {
             }
         };
         let (g_unit, h_unit) = (unit(mg), unit(mh));
-        let (gs, hs) = (1.0 / g_unit, 1.0 / h_unit);
-        let lv = levels as i64;
+        let scale = (1.0 / g_unit, 1.0 / h_unit);
         // Every row is packed (rows not grown on are never read; the clamp keeps their stale
         // pairs in range): one pass in row order, in parallel.
         let mut packed = vec![0i64; gh.len()];
         packed
             .par_chunks_mut(BLOCK)
             .zip(gh.par_chunks(BLOCK))
-            .for_each(|(out, ps)| {
-                for (o, p) in out.iter_mut().zip(ps) {
-                    // Round half away from zero by truncation (`f64::round` is a libm call
-                    // without SSE4.1); `as` saturates, the clamp bounds stale rows.
-                    let x = p.g as f64 * gs;
-                    let gq = ((x + 0.5f64.copysign(x)) as i64).clamp(-lv, lv);
-                    let hq = ((p.h as f64 * hs + 0.5) as i64).clamp(0, lv);
-                    *o = (gq << 32) + hq;
-                }
-            });
+            .for_each(|(out, ps)| pack_pairs(ps, scale, levels as i32, out));
         Quantized {
             packed,
             g_unit,
@@ -414,6 +406,26 @@ impl Quantized {
             (s >> 32) as f64 * self.g_unit,
             (s & 0xFFFF_FFFF) as f64 * self.h_unit,
         )
+    }
+}
+
+avx2_dispatch! {
+    /// The packed quantised pairs of [`Quantized`]: `g * scale.0` rounded half away from
+    /// zero (by truncation: `f64::round` is a libm call without SSE4.1) and `h * scale.1`
+    /// rounded, each clamped to its `levels` (`as` saturates, the clamp bounds stale
+    /// rows); 32-bit conversions, which vectorise.
+    fn pack_pairs / pack_pairs_portable(
+        ps: &[GradPair],
+        scale: (f64, f64),
+        levels: i32,
+        out: &mut [i64],
+    ) {
+        for (o, p) in out.iter_mut().zip(ps) {
+            let x = p.g as f64 * scale.0;
+            let gq = ((x + 0.5f64.copysign(x)) as i32).clamp(-levels, levels);
+            let hq = ((p.h as f64 * scale.1 + 0.5) as i32).clamp(0, levels);
+            *o = ((gq as i64) << 32) + hq as i64;
+        }
     }
 }
 
@@ -646,61 +658,47 @@ struct ScanConsts {
     h_min: f64,
 }
 
-/// Children's score `Gl^2/(Hl+lam) + Gr^2/(Hr+lam)` of the candidates whose packed left
-/// sums are `prefix` (quantised units), or -1 where a child has fewer than `h_min` hessian
-/// units; returns the largest. Straight passes without a branch, which the compiler
-/// vectorises: with AVX2 when the processor has it (the same IEEE operations lane by lane,
-/// so the same scores either way).
-fn split_scores(prefix: &[i64], c: &ScanConsts, out: &mut [f64]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above).
-        return unsafe { split_scores_avx2(prefix, c, out) };
-    }
-    split_scores_body(prefix, c, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn split_scores_avx2(prefix: &[i64], c: &ScanConsts, out: &mut [f64]) -> f64 {
-    split_scores_body(prefix, c, out)
-}
-
-#[inline(always)]
-fn split_scores_body(prefix: &[i64], c: &ScanConsts, out: &mut [f64]) -> f64 {
-    // Integers below 2^52 to f64 by their bit pattern (exact; no 64-bit integer
-    // conversion is needed, which AVX2 lacks): 2^52 + x has x in its mantissa.
-    const EXP52: u64 = 0x4330_0000_0000_0000;
-    const TWO52: f64 = 4_503_599_627_370_496.0;
-    for (o, &l) in out.iter_mut().zip(prefix) {
-        let l = l as u64;
-        // Hl: the low half, in [0, 2^32). Gl: the high half as a signed 32-bit number,
-        // offset by 2^31 into [0, 2^32).
-        let hl = f64::from_bits((l & 0xFFFF_FFFF) | EXP52) - TWO52;
-        let gl = f64::from_bits(((l >> 32) ^ 0x8000_0000) | EXP52) - (TWO52 + 2_147_483_648.0);
-        let hr = c.ht - hl;
-        let gr = c.gt - gl;
-        let (dl, dr) = (hl + c.lam, hr + c.lam);
-        let s = (gl * gl * dr + gr * gr * dl) / (dl * dr);
-        let valid = (hl >= c.h_min) & (hr >= c.h_min);
-        *o = if valid { s } else { -1.0 };
-    }
-    // The largest, four lanes at a time (`a > b ? a : b` is one vector max; no NaN here).
-    let mut lanes = [-1.0f64; 4];
-    let chunks = out.chunks_exact(4);
-    let rest = chunks.remainder();
-    for ch in chunks {
-        for (m, &s) in lanes.iter_mut().zip(ch) {
-            *m = if s > *m { s } else { *m };
+avx2_dispatch! {
+    /// Children's score `Gl^2/(Hl+lam) + Gr^2/(Hr+lam)` of the candidates whose packed left
+    /// sums are `prefix` (quantised units), or -1 where a child has fewer than `h_min`
+    /// hessian units; returns the largest. Straight passes without a branch, which the
+    /// compiler vectorises.
+    fn split_scores / split_scores_portable(prefix: &[i64], c: &ScanConsts, out: &mut [f64]) -> f64 {
+        // Integers below 2^52 to f64 by their bit pattern (exact; no 64-bit integer
+        // conversion is needed, which AVX2 lacks): 2^52 + x has x in its mantissa.
+        const EXP52: u64 = 0x4330_0000_0000_0000;
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        for (o, &l) in out.iter_mut().zip(prefix) {
+            let l = l as u64;
+            // Hl: the low half, in [0, 2^32). Gl: the high half as a signed 32-bit number,
+            // offset by 2^31 into [0, 2^32).
+            let hl = f64::from_bits((l & 0xFFFF_FFFF) | EXP52) - TWO52;
+            let gl =
+                f64::from_bits(((l >> 32) ^ 0x8000_0000) | EXP52) - (TWO52 + 2_147_483_648.0);
+            let hr = c.ht - hl;
+            let gr = c.gt - gl;
+            let (dl, dr) = (hl + c.lam, hr + c.lam);
+            let s = (gl * gl * dr + gr * gr * dl) / (dl * dr);
+            let valid = (hl >= c.h_min) & (hr >= c.h_min);
+            *o = if valid { s } else { -1.0 };
         }
+        // The largest, four lanes at a time (`a > b ? a : b` is one vector max; no NaN here).
+        let mut lanes = [-1.0f64; 4];
+        let chunks = out.chunks_exact(4);
+        let rest = chunks.remainder();
+        for ch in chunks {
+            for (m, &s) in lanes.iter_mut().zip(ch) {
+                *m = if s > *m { s } else { *m };
+            }
+        }
+        for &s in rest {
+            lanes[0] = if s > lanes[0] { s } else { lanes[0] };
+        }
+        let [l0, l1, l2, l3] = lanes;
+        let m01 = if l0 > l1 { l0 } else { l1 };
+        let m23 = if l2 > l3 { l2 } else { l3 };
+        if m01 > m23 { m01 } else { m23 }
     }
-    for &s in rest {
-        lanes[0] = if s > lanes[0] { s } else { lanes[0] };
-    }
-    let [a, b, c, d] = lanes;
-    let ab = if a > b { a } else { b };
-    let cd = if c > d { c } else { d };
-    if ab > cd { ab } else { cd }
 }
 
 /// Stable in-place partition of `rows` by `col[row] <= bin` (left first); returns the left
@@ -800,18 +798,23 @@ pub fn grow(
     if !rows.is_empty() && !feats.is_empty() {
         grow_splits(&mut t, data, gh, rows, feats, p);
     }
-    // Leaf weights from the exact gradients of each leaf's rows.
-    for (node, &(s, e)) in t.nodes.iter_mut().zip(&t.spans) {
-        if let BinNode::Leaf { value } = node {
-            let (mut g, mut h) = (0.0f64, 0.0f64);
-            for &r in &rows[s as usize..e as usize] {
-                let q = gh[r as usize];
-                g += q.g as f64;
-                h += q.h as f64;
+    // Leaf weights from the exact gradients of each leaf's rows (the leaves in parallel;
+    // each leaf's sum in row order).
+    let rows = &*rows;
+    t.nodes
+        .par_iter_mut()
+        .zip(t.spans.par_iter())
+        .for_each(|(node, &(s, e))| {
+            if let BinNode::Leaf { value } = node {
+                let (mut g, mut h) = (0.0f64, 0.0f64);
+                for &r in &rows[s as usize..e as usize] {
+                    let q = gh[r as usize];
+                    g += q.g as f64;
+                    h += q.h as f64;
+                }
+                *value = leaf_weight(g, h, p);
             }
-            *value = leaf_weight(g, h, p);
-        }
-    }
+        });
     t
 }
 
@@ -1155,7 +1158,7 @@ mod tests {
         assert!(direct.iter().filter(|&&s| s == -1.0).count() >= 2 * gs.len());
         let mut portable = vec![0.0; prefix.len()];
         let mut dispatched = vec![0.0; prefix.len()];
-        let mx = split_scores_body(&prefix, &c, &mut portable);
+        let mx = split_scores_portable(&prefix, &c, &mut portable);
         let mx2 = split_scores(&prefix, &c, &mut dispatched);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&portable), bits(&direct));
