@@ -738,7 +738,11 @@ avx2_dispatch! {
     /// sums are `prefix` (quantised units), or -1 where a child has fewer than `h_min`
     /// hessian units; returns the largest. Straight passes without a branch, which the
     /// compiler vectorises.
-    fn split_scores / split_scores_portable(prefix: &[i64], c: &ScanConsts, out: &mut [f64]) -> f64 {
+    fn split_scores / split_scores_portable(
+        prefix: &[i64],
+        c: &ScanConsts,
+        out: &mut [f64],
+    ) -> f64 {
         // Integers below 2^52 to f64 by their bit pattern (exact; no 64-bit integer
         // conversion is needed, which AVX2 lacks): 2^52 + x has x in its mantissa.
         const EXP52: u64 = 0x4330_0000_0000_0000;

@@ -12,9 +12,12 @@
 /// same kernel compiled with AVX2 when the processor has it and `portable` otherwise (the
 /// same results: see the module documentation).
 macro_rules! avx2_dispatch {
-    ($(#[$doc:meta])* $vis:vis fn $name:ident / $portable:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    (
+        $(#[$doc:meta])*
+        $vis:vis fn $name:ident / $portable:ident($($arg:ident: $ty:ty),* $(,)?)
+        $(-> $ret:ty)? $body:block
+    ) => {
         #[inline(always)]
-        #[allow(dead_code)]
         fn $portable($($arg: $ty),*) $(-> $ret)? $body
 
         $(#[$doc])*
