@@ -784,3 +784,48 @@ fn quantised_split_matches_exact_search() {
     };
     assert!((value - (-gl / (hl + 1.0))).abs() < 1e-12);
 }
+
+/// The vectorised gradient kernels give the same bits as their portable builds (AVX2 here
+/// when the processor has it), and the logistic pairs are the formula's with libm's `exp`
+/// to within float rounding.
+#[test]
+fn gradient_kernels_give_the_same_bits_on_every_build() {
+    let mut rng = Rng::new(31);
+    let mut margin: Vec<f64> = (0..4099).map(|_| (rng.next_f64() - 0.5) * 80.0).collect();
+    margin.extend([0.0, -0.0, 800.0, -800.0, 36.7, -36.7]);
+    let y: Vec<u32> = (0..margin.len()).map(|_| rng.below(2) as u32).collect();
+    let mut a = vec![GradPair::default(); margin.len()];
+    let mut b = a.clone();
+    logistic_grads(&margin, &y, &mut a);
+    logistic_grads_portable(&margin, &y, &mut b);
+    let bits = |v: &[GradPair]| {
+        v.iter()
+            .map(|p| (p.g.to_bits(), p.h.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&a), bits(&b));
+    for ((p, &m), &t) in a.iter().zip(&margin).zip(&y) {
+        let q = 1.0 / (1.0 + (-m).exp());
+        assert!((p.g as f64 - (q - t as f64)).abs() <= 1e-7, "g at {m}");
+        assert!(
+            (p.h as f64 - (q * (1.0 - q)).max(1e-16)).abs() <= 1e-7,
+            "h at {m}"
+        );
+        assert!(p.h > 0.0);
+    }
+    for k in [3, 10] {
+        let m: Vec<f64> = (0..k * 1001)
+            .map(|_| (rng.next_f64() - 0.5) * 60.0)
+            .collect();
+        let (mut p, mut q) = (vec![0.0; m.len()], vec![0.0; m.len()]);
+        softmax_rows(&m, k, &mut p);
+        softmax_rows_portable(&m, k, &mut q);
+        assert_eq!(
+            p.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            q.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        for row in p.chunks(k) {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+}

@@ -1269,6 +1269,47 @@ mod tests {
         assert_eq!(hist, want);
     }
 
+    /// The packing kernel gives the same pairs on both builds, rounding half away from zero
+    /// and clamping to the levels as 64-bit arithmetic would.
+    #[test]
+    fn packed_pairs_are_the_same_on_every_build() {
+        let mut rng = Rng::new(6);
+        let mut ps: Vec<GradPair> = (0..5003)
+            .map(|_| GradPair {
+                g: ((rng.next_f64() - 0.5) * 2.0) as f32,
+                h: rng.next_f64() as f32,
+            })
+            .collect();
+        // Exact halves, both signs, and stale rows beyond the levels.
+        ps.extend(
+            [
+                (0.5, 0.5),
+                (-0.5, 0.25),
+                (1.5, 0.0),
+                (-3.0, 7.0),
+                (0.0, 1.0),
+            ]
+            .map(|(g, h)| GradPair {
+                g: g / 1024.0,
+                h: h / 1024.0,
+            }),
+        );
+        // h up to 2^21 units against 2^20 levels: half the hessians are clamped.
+        let (scale, levels) = ((1024.0 * 1024.0, 1024.0 * 2048.0), 1 << 20);
+        let mut a = vec![0i64; ps.len()];
+        let mut b = a.clone();
+        pack_pairs(&ps, scale, levels, &mut a);
+        pack_pairs_portable(&ps, scale, levels, &mut b);
+        assert_eq!(a, b);
+        for (p, &v) in ps.iter().zip(&a) {
+            let x = p.g as f64 * scale.0;
+            let l = levels as i64;
+            let gq = ((x + 0.5f64.copysign(x)) as i64).clamp(-l, l);
+            let hq = ((p.h as f64 * scale.1 + 0.5) as i64).clamp(0, l);
+            assert_eq!(v, (gq << 32) + hq, "{p:?}");
+        }
+    }
+
     /// The bit-pattern conversions of the packed sums are exact at the extremes, the scores
     /// are the formula's (the same IEEE operations on `as` conversions), the AVX2 path gives
     /// the same bits as the portable one, and the largest score is returned.
