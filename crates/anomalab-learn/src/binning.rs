@@ -588,7 +588,8 @@ impl Distinct {
 /// Sort `v` in [`f64::total_cmp`] order (the same result as `sort_unstable_by(total_cmp)`:
 /// equal keys are equal bits) with a least-significant-digit radix sort on the order-keeping
 /// `u64` keys: 8 passes of one byte, a pass skipped when every key has the same byte there.
-/// On 120,000 distinct values about 3x faster than the comparison sort.
+/// With it the bins of the synthetic 120,000 x 40 set took 0.29 s instead of 0.47 s (one
+/// thread, fastest of the `--bins-only` runs of the trees bench).
 fn radix_sort_total(v: &mut [f64]) {
     if v.len() < 256 {
         v.sort_unstable_by(f64::total_cmp);

@@ -429,6 +429,28 @@ fn same_model_whatever_the_thread_count() {
     }
 }
 
+/// One depth-wise tree (lambda 1, gamma 0, min_child_weight 1) grown on every row and
+/// feature of `data`: the rows as `grow` left them, and the tree.
+fn grow_on_all(
+    data: &BinnedRows,
+    gh: &[tree::GradPair],
+    max_depth: usize,
+    eta: f64,
+) -> (Vec<u32>, tree::Grown) {
+    let gp = tree::GrowParams {
+        max_depth: Some(max_depth),
+        max_leaves: None,
+        lambda: 1.0,
+        gamma: 0.0,
+        min_child_weight: 1.0,
+        eta,
+    };
+    let mut rows: Vec<u32> = (0..data.n_rows as u32).collect();
+    let feats: Vec<u32> = (0..data.n_features as u32).collect();
+    let g = tree::grow(data, gh, &mut rows, &feats, &gp);
+    (rows, g)
+}
+
 /// The margins of a tree grown on every row are updated from its leaves' rows: each leaf's
 /// span of the reordered rows must hold exactly the rows that walking the tree sends there
 /// (on a node large enough for the parallel partition too).
@@ -444,17 +466,7 @@ fn leaf_spans_hold_the_rows_that_reach_each_leaf() {
             h: 1.0,
         })
         .collect();
-    let gp = tree::GrowParams {
-        max_depth: Some(6),
-        max_leaves: None,
-        lambda: 1.0,
-        gamma: 0.0,
-        min_child_weight: 1.0,
-        eta: 0.1,
-    };
-    let mut rows: Vec<u32> = (0..data.n_rows as u32).collect();
-    let feats: Vec<u32> = (0..data.n_features as u32).collect();
-    let g = tree::grow(data, &gh, &mut rows, &feats, &gp);
+    let (rows, g) = grow_on_all(data, &gh, 6, 0.1);
     assert!(g.nodes.len() > 31, "a deep tree: {} nodes", g.nodes.len());
     let mut seen = vec![false; data.n_rows];
     let mut n_leaves = 0;
@@ -716,17 +728,7 @@ fn quantised_split_matches_exact_search() {
             h: (0.05 + 0.2 * rng.next_f64()) as f32,
         })
         .collect();
-    let gp = tree::GrowParams {
-        max_depth: Some(1),
-        max_leaves: None,
-        lambda: 1.0,
-        gamma: 0.0,
-        min_child_weight: 1.0,
-        eta: 1.0,
-    };
-    let mut rows: Vec<u32> = (0..data.n_rows as u32).collect();
-    let feats: Vec<u32> = (0..4).collect();
-    let grown = tree::grow(data, &gh, &mut rows, &feats, &gp);
+    let (_, grown) = grow_on_all(data, &gh, 1, 1.0);
     let tree::BinNode::Split {
         feature, bin, gain, ..
     } = grown.nodes[0]
