@@ -29,7 +29,9 @@ Format (all little-endian), for each NAME and PART in {train, test}:
   "class_names", "feature_names", "x": "f64le row-major", "y": "u32le",
   "description"}``.
 
-Usage: ``scripts/bench_prepare.py [--data-dir DIR] [--out DIR] [--force] [NAME ...]``.
+Usage: ``scripts/bench_prepare.py [--data-dir DIR] [--out DIR] [--force]
+[--unsw-split-seed N] [NAME ...]`` (another split seed belongs in another output directory:
+``scripts/bench_split_seeds.py`` does that).
 The data directory holds ``nsl-kdd/`` and ``unsw-nb15/`` (default: ``$ANOMALAB_DATA_DIR``, or
 the first ``shared/datasets`` or ``datasets`` directory with those sub-directories found
 next to the repository or above it). The output directory defaults to
@@ -164,16 +166,18 @@ def nsl_kdd(data_dir, five_class):
     return xtr, ytr, xte, yte, classes, names, desc
 
 
-def unsw(data_dir):
+def unsw(data_dir, split_seed=42):
     path = data_dir / "unsw-nb15" / "UNSW_NB15_training-set.csv.gz"
     df = pd.read_csv(path, encoding="utf-8-sig")
     df = df.drop(columns=["id", "label"])
     classes = sorted(df["attack_cat"].unique())
     y = df["attack_cat"].map(classes.index).to_numpy()
     x = df.drop(columns=["attack_cat"])
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.3, stratify=y, random_state=42)
+    xtr, xte, ytr, yte = train_test_split(
+        x, y, test_size=0.3, stratify=y, random_state=split_seed
+    )
     xtr, xte, names = encode(xtr, xte, UNSW_SYMBOLIC)
-    desc = "UNSW-NB15 82,332-row partition, attack_cat, stratified 70/30 seed 42"
+    desc = f"UNSW-NB15 82,332-row partition, attack_cat, stratified 70/30 seed {split_seed}"
     return xtr, ytr, xte, yte, classes, names, desc
 
 
@@ -232,6 +236,8 @@ def main():
     ap.add_argument("--data-dir", type=Path, help="directory holding nsl-kdd/ and unsw-nb15/")
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("ANOMALAB_BENCH_DIR", DEFAULT_OUT)))
     ap.add_argument("--force", action="store_true", help="rebuild existing outputs")
+    ap.add_argument("--unsw-split-seed", type=int, default=42,
+                    help="seed of the UNSW-NB15 70/30 split (the benchmark's is 42)")
     args = ap.parse_args()
     names = args.names or ALL
     for n in names:
@@ -250,7 +256,7 @@ def main():
         elif n == "nslkdd_5class":
             r = nsl_kdd(data_dir, five_class=True)
         elif n == "unsw_10class":
-            r = unsw(data_dir)
+            r = unsw(data_dir, args.unsw_split_seed)
         else:
             r = synthetic()
         write(args.out, n, *r)
