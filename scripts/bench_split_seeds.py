@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import stats
@@ -56,29 +57,20 @@ def f1_macro(proba, y, k):
 def native_f1(exe, out, threads, y, k):
     fd, proba_path = tempfile.mkstemp(prefix="anomalab-split-", suffix=".f64")
     os.close(fd)
-    cmd = [exe, "--dir", str(out), "--dataset", "unsw_10class", "--model",
-           "gradient_boosting", "--threads", str(threads), "--proba-out", proba_path]
-    for key, v in PARAMS.items():
-        cmd += ["--param", f"{key}={v}"]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
-                   env=dict(os.environ, RAYON_NUM_THREADS=str(threads)))
+    bench_trees.one_run("native", exe, "unsw_10class", "gradient_boosting", PARAMS,
+                        SimpleNamespace(dir=out, threads=threads), proba_path, seed=0)
     proba = np.fromfile(proba_path, dtype="<f8").reshape(len(y), k)
     os.unlink(proba_path)
     return f1_macro(proba, y, k)
 
 
 def xgboost_f1s(xtr, ytr, xte, yte, k, threads):
-    import xgboost as xgb
-
+    peer = SimpleNamespace(model="gradient_boosting", impl="xgboost", threads=threads, seed=0)
     log_prior = np.log(np.bincount(ytr, minlength=k) / len(ytr))
     out = {}
     for name, max_bin, margins in (("xgboost", 256, False), ("xgb log-prior", 256, True),
                                    ("xgb 255 bins", 255, False)):
-        m = xgb.XGBClassifier(n_estimators=PARAMS["n_estimators"],
-                              max_depth=PARAMS["max_depth"],
-                              learning_rate=PARAMS["learning_rate"],
-                              reg_lambda=PARAMS["lambda"], tree_method="hist",
-                              max_bin=max_bin, n_jobs=threads, random_state=0)
+        m = bench_trees.peer_estimator(peer, PARAMS).set_params(max_bin=max_bin)
         if margins:
             m.fit(xtr, ytr, base_margin=np.tile(log_prior, (len(ytr), 1)))
             proba = m.predict_proba(xte, base_margin=np.tile(log_prior, (len(yte), 1)))

@@ -362,11 +362,10 @@ fn code_matrix(
                     let block = x.slice(ndarray::s![b..e, ..]);
                     for ((piece, t), col) in pieces.iter_mut().zip(thresholds).zip(block.columns())
                     {
-                        let vals = &mut buf[..e - b];
-                        for (v, &x) in vals.iter_mut().zip(col.iter()) {
+                        for (v, &x) in buf.iter_mut().zip(col) {
                             *v = x;
                         }
-                        code_column(t, vals, &mut piece[b - start..e - start]);
+                        code_column(t, &buf[..e - b], &mut piece[b - start..e - start]);
                     }
                 }
             }),
@@ -531,7 +530,7 @@ impl Distinct {
     /// The sorted distinct values and counts of several parts together (by sorting every
     /// value when there are more than `max_bins` distinct ones).
     fn merge(parts: impl Iterator<Item = Distinct>, max_bins: usize) -> (Vec<f64>, Vec<usize>) {
-        let parts: Vec<Distinct> = parts.collect();
+        let mut parts: Vec<Distinct> = parts.collect();
         if parts.iter().all(|p| p.raw.is_none()) {
             let mut acc = Distinct::default();
             let fits = parts.iter().all(|p| {
@@ -545,7 +544,6 @@ impl Distinct {
                 return acc.sorted();
             }
         }
-        let mut parts = parts;
         let mut all: Vec<f64> = match parts.as_mut_slice() {
             // One column read whole: its values are sorted where they are.
             [Distinct { raw: Some(raw), .. }] => std::mem::take(raw),
@@ -609,8 +607,10 @@ impl Distinct {
 /// of 0.47 s with the comparison sort (one thread, fastest of the `--bins-only` runs of the
 /// trees bench). Moving to 6 passes of 11 bits, together with the side-by-side searches of
 /// [`code_column`], took the whole binning of that set from 0.165 s to 0.135 s, UNSW-NB15
-/// 10-class from 0.100 s to 0.085 s, NSL-KDD binary unchanged at 0.12 s (one thread, median of
-/// three runs of `--bins-only 5`, old and new binaries alternated); the codes are unchanged.
+/// 10-class from 0.100 s to 0.085 s, and NSL-KDD binary from 0.121 s to 0.128 s, inside its
+/// run-to-run spread of 0.11-0.14 s (one thread, median of three runs of `--bins-only 5`,
+/// old and new binaries alternated; the two changes were not timed apart). The codes are
+/// unchanged.
 fn radix_sort_total(v: &mut [f64]) {
     if v.len() < 256 || v.len() > u32::MAX as usize {
         v.sort_unstable_by(f64::total_cmp);
