@@ -77,7 +77,7 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, CheckError> {
         message,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let node = crate::spec::yaml::Node::parse(&text)
+    let node = crate::diag::yaml::Node::parse(&text)
         .map_err(|e| err(format!("line {}:{}: {}", e.pos.line, e.pos.col, e.message)))?;
     let json = node.to_json();
     let b: Baseline = serde_path_to_error::deserialize(&json).map_err(|e| {

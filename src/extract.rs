@@ -200,7 +200,7 @@ pub struct ExtractSettings {
 pub fn read_label_rules(path: &Path) -> Result<LabelSpec> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let node = crate::spec::yaml::Node::parse(&text).map_err(|e| {
+    let node = crate::diag::yaml::Node::parse(&text).map_err(|e| {
         anyhow::anyhow!(
             "{}:{}:{}: {}",
             path.display(),

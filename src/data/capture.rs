@@ -13,11 +13,11 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use anomalab_flow::zeek::{ZeekColumn, read_conn_log};
-use anomalab_flow::{ExtractOptions, Extractor, FlowKey, LabelSpec, MLCVE79_HEADER, Summary};
+use anomalab_flow::{ExtractOptions, Extractor, FlowKey, LabelSpec, Summary};
 use polars::prelude::{NamedFrom, StringChunked};
 
 use super::DataError;
-use super::reader::{RawColumn, RawFile, dedupe_names, read_bytes, sha256_hex};
+use super::reader::{RawColumn, RawFile, read_bytes, sha256_hex};
 
 /// Name of the label column made from `labels` rules (not a valid Zeek field name, so it
 /// cannot clash with a column of the log).
@@ -44,17 +44,9 @@ pub const ZEEK_NON_FEATURES: &[&str] = &[
     "inner_vlan",
 ];
 
-/// The 78 feature names of flows from captures: the MachineLearningCVE layout of
-/// CIC-IDS2017 without its label, trimmed, the second `Fwd Header Length` called
-/// `Fwd Header Length.1` — the names the `cic_ids2017` loader gives the same columns, so a
-/// model trained on either source scores the other.
+/// The 78 feature names of flows from captures ([`anomalab_flow::model_feature_names`]).
 pub fn pcap_feature_names() -> Vec<String> {
-    let names: Vec<String> = MLCVE79_HEADER
-        .split(',')
-        .filter(|n| n.trim() != "Label")
-        .map(String::from)
-        .collect();
-    dedupe_names(&names, true)
+    anomalab_flow::model_feature_names()
 }
 
 fn label_column(labels: Vec<&str>) -> RawColumn {
@@ -99,13 +91,15 @@ pub(crate) fn read_pcap(
     }
     let names = pcap_feature_names();
     let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(flows.len()); names.len()];
+    let mut row = Vec::with_capacity(names.len());
     for f in &flows {
-        cols[0].push(f64::from(f.dst_port));
-        for (c, v) in cols[1..].iter_mut().zip(&f.values) {
+        row.clear();
+        f.push_model_row(&mut row);
+        debug_assert_eq!(row.len(), names.len());
+        for (c, v) in cols.iter_mut().zip(&row) {
             c.push(*v);
         }
     }
-    debug_assert!(flows.iter().all(|f| f.values.len() + 1 == names.len()));
     let mut columns: Vec<RawColumn> = cols
         .into_iter()
         .map(|c| RawColumn::Num(std::sync::Arc::new(c)))

@@ -616,7 +616,7 @@ pub fn validate(dataset: &DatasetSpec, split: &SplitSpec) -> Vec<Problem> {
                 });
                 if !hit {
                     let names: Vec<&str> = listed.iter().map(|s| s.as_str()).collect();
-                    let hint = crate::spec::diag::did_you_mean(key, names.iter().copied())
+                    let hint = crate::diag::did_you_mean(key, names.iter().copied())
                         .map(|d| format!("; did you mean `{d}`?"))
                         .unwrap_or_default();
                     p.push(Problem::new(

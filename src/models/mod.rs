@@ -107,7 +107,7 @@ pub fn find(name: &str, backend: Option<&str>) -> Result<AlgorithmInfo, Lookup> 
     if same.is_empty() {
         let mut names: Vec<&str> = all.iter().map(|a| a.name).collect();
         names.dedup();
-        let help = crate::spec::diag::did_you_mean(name, names.iter().copied())
+        let help = crate::diag::did_you_mean(name, names.iter().copied())
             .map(|s| format!("did you mean `{s}`? (`anomalab models` lists every algorithm)"))
             .or_else(|| Some(format!("algorithms: {}", names.join(", "))));
         return Err(Lookup {

@@ -169,7 +169,7 @@ impl Pipeline {
                 StepSpec::DropColumns(names) => {
                     for n in names {
                         if table.position(n).is_none() {
-                            let hint = crate::spec::diag::did_you_mean(
+                            let hint = crate::diag::did_you_mean(
                                 n,
                                 table.columns.iter().map(|c| c.name.as_str()),
                             )

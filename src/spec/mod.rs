@@ -11,8 +11,7 @@
 //! Each problem carries the field path and the line and column of the value, with a
 //! "did you mean" for near-misses. `anomalab validate` stops after this module.
 
-pub mod diag;
-pub mod yaml;
+pub use crate::diag::{self, yaml};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -64,5 +64,5 @@ pub use crate::csv::{CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, write_c
 pub use crate::decode::{PacketInfo, SkipReason};
 pub use crate::error::FlowError;
 pub use crate::extract::{ExtractOptions, Extractor, FeatureSetKind, Progress, Summary};
-pub use crate::features::{EndReason, FeatureSet, FlowRecord};
+pub use crate::features::{EndReason, FeatureSet, FlowRecord, model_feature_names};
 pub use crate::labels::{Cidr, FlowKey, LabelRule, LabelSpec, protocol_number};

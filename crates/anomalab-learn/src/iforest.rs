@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::DetectorEntry;
 use crate::rng::{Rng, derive_seed};
+use crate::traits::DetectorEntry;
 use crate::traits::{Detector, DetectorParams, FitContext};
 
 /// Euler-Mascheroni constant, as used by scikit-learn's `_average_path_length`.

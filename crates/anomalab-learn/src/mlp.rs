@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 use crate::LearnError;
 use crate::cluster::mat_serde;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::{ClassifierEntry, DetectorEntry};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::{Classifier, ClassifierParams, Detector, DetectorParams, FitContext, TrainSet};
+use crate::traits::{ClassifierEntry, DetectorEntry};
 
 /// Hidden-layer activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::LearnError;
 use crate::cluster::{checked_matrix, mat_serde};
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::DetectorEntry;
+use crate::traits::DetectorEntry;
 use crate::traits::{Detector, DetectorParams, FitContext};
 
 /// Eigenvalues (descending) and unit eigenvectors of a symmetric matrix (cyclic Jacobi).

@@ -7,45 +7,7 @@
 //!
 //! The first entry of a name is its default backend.
 
-use crate::LearnError;
-use crate::params::{ParamMap, ParamSpec};
-use crate::traits::{
-    Classifier, ClassifierParams, Clusterer, ClustererParams, Detector, DetectorParams,
-};
-
-/// Builds unfitted parameters from a resolved parameter map.
-pub type BuildFn<P> = fn(&ParamMap) -> Result<Box<P>, LearnError>;
-/// Decodes a saved model.
-pub type LoadFn<M> = fn(&[u8]) -> Result<Box<M>, LearnError>;
-
-pub struct ClassifierEntry {
-    pub name: &'static str,
-    pub backend: &'static str,
-    /// One line for `anomalab models`.
-    pub summary: &'static str,
-    pub params: fn() -> Vec<ParamSpec>,
-    pub build: BuildFn<dyn ClassifierParams>,
-    pub load: LoadFn<dyn Classifier>,
-}
-
-pub struct DetectorEntry {
-    pub name: &'static str,
-    pub backend: &'static str,
-    pub summary: &'static str,
-    pub params: fn() -> Vec<ParamSpec>,
-    pub build: BuildFn<dyn DetectorParams>,
-    pub load: LoadFn<dyn Detector>,
-}
-
-pub struct ClustererEntry {
-    pub name: &'static str,
-    pub backend: &'static str,
-    pub summary: &'static str,
-    pub params: fn() -> Vec<ParamSpec>,
-    pub build: BuildFn<dyn ClustererParams>,
-    /// `None` for transductive algorithms (DBSCAN) that cannot place new points.
-    pub load: Option<LoadFn<dyn Clusterer>>,
-}
+pub use crate::traits::{BuildFn, ClassifierEntry, ClustererEntry, DetectorEntry, LoadFn};
 
 /// Every supervised learner. Add new entries here; the first entry of a name is its
 /// default backend, so native implementations come before the comparison backends.

@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::LearnError;
 use crate::cluster::{checked_matrix, mat_serde};
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::DetectorEntry;
 use crate::rng::{Rng, derive_seed};
+use crate::traits::DetectorEntry;
 use crate::traits::{Detector, DetectorParams, FitContext};
 
 /// Neighbourhood function of the map.

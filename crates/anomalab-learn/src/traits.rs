@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ndarray::{Array2, ArrayView2};
 
 use crate::LearnError;
+use crate::params::{ParamMap, ParamSpec};
 
 /// Per-fit settings that are not hyper-parameters.
 #[derive(Debug, Clone)]
@@ -223,6 +224,43 @@ pub trait ClustererParams: Send + Sync + std::fmt::Debug {
 pub trait Clusterer: Detector {
     /// Cluster of each row.
     fn assign(&self, x: ArrayView2<'_, f64>) -> Vec<usize>;
+}
+
+// The registry's entry types live with the traits they build, so an algorithm module
+// can declare its own entry without importing the registry that lists it.
+
+/// Builds unfitted parameters from a resolved parameter map.
+pub type BuildFn<P> = fn(&ParamMap) -> Result<Box<P>, LearnError>;
+/// Decodes a saved model.
+pub type LoadFn<M> = fn(&[u8]) -> Result<Box<M>, LearnError>;
+
+pub struct ClassifierEntry {
+    pub name: &'static str,
+    pub backend: &'static str,
+    /// One line for `anomalab models`.
+    pub summary: &'static str,
+    pub params: fn() -> Vec<ParamSpec>,
+    pub build: BuildFn<dyn ClassifierParams>,
+    pub load: LoadFn<dyn Classifier>,
+}
+
+pub struct DetectorEntry {
+    pub name: &'static str,
+    pub backend: &'static str,
+    pub summary: &'static str,
+    pub params: fn() -> Vec<ParamSpec>,
+    pub build: BuildFn<dyn DetectorParams>,
+    pub load: LoadFn<dyn Detector>,
+}
+
+pub struct ClustererEntry {
+    pub name: &'static str,
+    pub backend: &'static str,
+    pub summary: &'static str,
+    pub params: fn() -> Vec<ParamSpec>,
+    pub build: BuildFn<dyn ClustererParams>,
+    /// `None` for transductive algorithms (DBSCAN) that cannot place new points.
+    pub load: Option<LoadFn<dyn Clusterer>>,
 }
 
 /// Index of the largest value in each row (first on ties; NaN never wins).

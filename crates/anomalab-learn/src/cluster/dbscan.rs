@@ -28,8 +28,8 @@ use rayon::prelude::*;
 use super::{CurveShape, checked_matrix, kneedle, sq_dist};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::ClustererEntry;
 use crate::rng::{Rng, derive_seed};
+use crate::traits::ClustererEntry;
 use crate::traits::{ClustererParams, Clustering, FitContext};
 
 /// Validated DBSCAN hyper-parameters.

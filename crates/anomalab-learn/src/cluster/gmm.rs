@@ -19,8 +19,8 @@ use super::kmeans::KMeansParams;
 use super::{CHUNK, checked_matrix};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::ClustererEntry;
 use crate::rng::derive_seed;
+use crate::traits::ClustererEntry;
 use crate::traits::{Clusterer, ClustererParams, Clustering, Detector, FitContext};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;

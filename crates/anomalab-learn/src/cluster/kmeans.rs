@@ -40,8 +40,8 @@ use super::{CHUNK, CurveShape, checked_matrix, kneedle};
 use crate::LearnError;
 use crate::eval::silhouette_score_sampled;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
-use crate::registry::ClustererEntry;
 use crate::rng::{Rng, derive_seed};
+use crate::traits::ClustererEntry;
 use crate::traits::{Clusterer, ClustererParams, Clustering, Detector, FitContext};
 
 /// How the first centres are chosen.

@@ -1,10 +1,14 @@
-//! Spec diagnostics: a problem with its field path and source position, rendered the way
-//! compilers do (file:line:col, the source line, a caret under the value, a help line).
+//! Diagnostics shared by every part that reads YAML or names: a problem with its field
+//! path and source position, rendered the way compilers do (file:line:col, the source line,
+//! a caret under the value, a help line), "did you mean" suggestions, and the positioned
+//! YAML tree ([`yaml`]). A leaf: it imports no other module of the crate.
 
 use std::fmt;
 use std::path::PathBuf;
 
-use super::yaml::Pos;
+pub mod yaml;
+
+use yaml::Pos;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
