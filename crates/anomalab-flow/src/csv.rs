@@ -315,8 +315,47 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Names of [`FlowRecord::model_vector`]'s entries: the MachineLearningCVE header of
+/// CIC-IDS2017 without its label, trimmed, the second `Fwd Header Length` called
+/// `Fwd Header Length.1` (pandas' rule for a repeated name). These are the names the
+/// `cic_ids2017` loader gives the same columns, so a model trained on either source
+/// scores the other.
+pub fn model_feature_names() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in MLCVE79_HEADER.split(',').map(str::trim) {
+        if name == "Label" {
+            continue;
+        }
+        let mut unique = name.to_string();
+        let mut k = 1;
+        while out.contains(&unique) {
+            unique = format!("{name}.{k}");
+            k += 1;
+        }
+        out.push(unique);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn model_names_are_the_78_trimmed_mlcve_columns() {
+        let names = model_feature_names();
+        assert_eq!(names.len(), 78);
+        assert_eq!(names[0], "Destination Port");
+        assert_eq!(names[1], "Flow Duration");
+        assert_eq!(names.last().map(String::as_str), Some("Idle Min"));
+        assert_eq!(
+            names
+                .iter()
+                .filter(|n| n.starts_with("Fwd Header Length"))
+                .count(),
+            2
+        );
+        assert!(names.contains(&"Fwd Header Length.1".to_string()));
+    }
+
     use super::*;
 
     #[test]

@@ -90,7 +90,7 @@ pub struct FlowRecord {
 impl FlowRecord {
     /// The model input vector of the MachineLearningCVE layout: `Destination Port`
     /// followed by the feature values (78 entries for `cic2017`), in
-    /// [`model_feature_names`] order. The one mapping from a flow to a model row: the
+    /// [`crate::csv::model_feature_names`] order. The one mapping from a flow to a model row: the
     /// `pcap` data source and live scoring both use it.
     pub fn model_vector(&self) -> Vec<f64> {
         let mut v = Vec::with_capacity(self.values.len() + 1);
@@ -102,49 +102,5 @@ impl FlowRecord {
     pub fn push_model_row(&self, out: &mut Vec<f64>) {
         out.push(f64::from(self.dst_port));
         out.extend_from_slice(&self.values);
-    }
-}
-
-/// Names of [`FlowRecord::model_vector`]'s entries: the MachineLearningCVE header of
-/// CIC-IDS2017 without its label, trimmed, the second `Fwd Header Length` called
-/// `Fwd Header Length.1` (pandas' rule for a repeated name). These are the names the
-/// `cic_ids2017` loader gives the same columns, so a model trained on either source
-/// scores the other.
-pub fn model_feature_names() -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for name in crate::csv::MLCVE79_HEADER.split(',').map(str::trim) {
-        if name == "Label" {
-            continue;
-        }
-        let mut unique = name.to_string();
-        let mut k = 1;
-        while out.contains(&unique) {
-            unique = format!("{name}.{k}");
-            k += 1;
-        }
-        out.push(unique);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_names_are_the_78_trimmed_mlcve_columns() {
-        let names = model_feature_names();
-        assert_eq!(names.len(), 78);
-        assert_eq!(names[0], "Destination Port");
-        assert_eq!(names[1], "Flow Duration");
-        assert_eq!(names.last().map(String::as_str), Some("Idle Min"));
-        assert_eq!(
-            names
-                .iter()
-                .filter(|n| n.starts_with("Fwd Header Length"))
-                .count(),
-            2
-        );
-        assert!(names.contains(&"Fwd Header Length.1".to_string()));
     }
 }

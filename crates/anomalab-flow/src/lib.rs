@@ -60,9 +60,11 @@ pub mod reader;
 pub mod stats;
 pub mod zeek;
 
-pub use crate::csv::{CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, write_csv};
+pub use crate::csv::{
+    CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, model_feature_names, write_csv,
+};
 pub use crate::decode::{PacketInfo, SkipReason};
 pub use crate::error::FlowError;
 pub use crate::extract::{ExtractOptions, Extractor, FeatureSetKind, Progress, Summary};
-pub use crate::features::{EndReason, FeatureSet, FlowRecord, model_feature_names};
+pub use crate::features::{EndReason, FeatureSet, FlowRecord};
 pub use crate::labels::{Cidr, FlowKey, LabelRule, LabelSpec, protocol_number};
