@@ -1,13 +1,6 @@
 #!/bin/sh
-# Install Debian's Chromium for the HTML report browser test
-# (crates/anomalab-report/tests/browser.rs). Idempotent; needs root (CI containers).
+# Installs what the test suite needs (Chromium and its font for the report's browser
+# test, among the rest): the install step of ./test.sh, kept under this name because the
+# browser test's message points here.
 set -eu
-if command -v chromium >/dev/null 2>&1; then
-    echo "chromium already installed: $(chromium --version 2>/dev/null || echo unknown version)"
-    exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-# fonts-dejavu-core: the page text (and the inline SVG plots) needs at least one font.
-apt-get install -y chromium fonts-dejavu-core
-chromium --version
+exec "$(dirname "$0")/../test.sh" --install-only

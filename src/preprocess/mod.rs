@@ -10,6 +10,8 @@
 //! column must be numeric, and the matrix steps (`scale`, `pca`) follow. `balance`
 //! resamples training rows only.
 
+mod encode;
+mod fit;
 pub mod pca;
 pub mod spec;
 
@@ -136,6 +138,32 @@ impl Pipeline {
 
     /// Fit every step on `train` (and only on it) and return the transformed training data.
     pub fn fit(&self, train: &Dataset, seed: u64) -> Result<FittedTrain, PreprocessError> {
+        self.check_order()?;
+        let input = train
+            .features
+            .columns
+            .iter()
+            .map(|c| InputColumn {
+                name: c.name.clone(),
+                categorical: matches!(c.data, ColumnData::Categorical { .. }),
+            })
+            .collect();
+        let mut state = fit::FitState::new(train);
+        for spec in &self.steps {
+            match spec {
+                StepSpec::DropColumns(names) => state.drop_columns(names)?,
+                StepSpec::Clean(c) => state.clean(c)?,
+                StepSpec::Encode(e) => state.encode(e)?,
+                StepSpec::Scale(s) => state.scale(s)?,
+                StepSpec::Pca(p) => state.pca(p)?,
+                StepSpec::Balance(b) => state.balance(b, train.class_names.len(), seed),
+            }
+        }
+        state.finish(input)
+    }
+
+    /// Table steps work on named columns, which the matrix steps (scale, pca) do not keep.
+    fn check_order(&self) -> Result<(), PreprocessError> {
         let mut seen_matrix = false;
         for (i, s) in self.steps.iter().enumerate() {
             if matches!(s, StepSpec::Scale(_) | StepSpec::Pca(_)) {
@@ -148,210 +176,7 @@ impl Pipeline {
                 });
             }
         }
-        let input = train
-            .features
-            .columns
-            .iter()
-            .map(|c| InputColumn {
-                name: c.name.clone(),
-                categorical: matches!(c.data, ColumnData::Categorical { .. }),
-            })
-            .collect();
-        let mut table = train.features.clone();
-        let mut y = train.y.clone();
-        let mut raw = train.raw_labels.clone();
-        let mut steps = Vec::new();
-        let mut notes = Vec::new();
-        let mut matrix: Option<(Array2<f64>, Vec<String>)> = None;
-
-        for spec in &self.steps {
-            match spec {
-                StepSpec::DropColumns(names) => {
-                    for n in names {
-                        if table.position(n).is_none() {
-                            let hint = crate::diag::did_you_mean(
-                                n,
-                                table.columns.iter().map(|c| c.name.as_str()),
-                            )
-                            .map(|s| format!(" (did you mean `{s}`?)"))
-                            .unwrap_or_default();
-                            return Err(PreprocessError::UnknownColumn {
-                                name: n.clone(),
-                                hint,
-                            });
-                        }
-                    }
-                    table.columns.retain(|c| !names.contains(&c.name));
-                    steps.push(FittedStep::DropColumns(names.clone()));
-                }
-                StepSpec::Clean(c) => {
-                    let keep = if c.non_finite == NonFinite::Drop {
-                        let keep: Vec<usize> = (0..table.n_rows())
-                            .filter(|&r| {
-                                table.columns.iter().all(|col| match &col.data {
-                                    ColumnData::Numeric(v) => v[r].is_finite(),
-                                    _ => true,
-                                })
-                            })
-                            .collect();
-                        if keep.len() < table.n_rows() {
-                            notes.push(format!(
-                                "clean: dropped {} training row(s) with non-finite values",
-                                table.n_rows() - keep.len()
-                            ));
-                        }
-                        Some(keep)
-                    } else {
-                        None
-                    };
-                    if let Some(keep) = keep {
-                        table = table.take_rows(&keep);
-                        y = keep.iter().map(|&i| y[i]).collect();
-                        raw = keep.iter().map(|&i| raw[i].clone()).collect();
-                    }
-                    if c.drop_duplicates {
-                        let keep = unique_rows(&table, &y);
-                        if keep.len() < table.n_rows() {
-                            notes.push(format!(
-                                "clean: dropped {} duplicate training row(s)",
-                                table.n_rows() - keep.len()
-                            ));
-                        }
-                        table = table.take_rows(&keep);
-                        y = keep.iter().map(|&i| y[i]).collect();
-                        raw = keep.iter().map(|&i| raw[i].clone()).collect();
-                    }
-                    if table.n_rows() == 0 {
-                        return Err(PreprocessError::NoRowsLeft("clean"));
-                    }
-                    let mut fill = BTreeMap::new();
-                    for col in &table.columns {
-                        if let ColumnData::Numeric(v) = &col.data {
-                            let finite: Vec<f64> =
-                                v.iter().copied().filter(|x| x.is_finite()).collect();
-                            let value = match c.non_finite {
-                                NonFinite::Zero => 0.0,
-                                NonFinite::Mean if !finite.is_empty() => {
-                                    finite.iter().sum::<f64>() / finite.len() as f64
-                                }
-                                _ => median(finite),
-                            };
-                            fill.insert(col.name.clone(), value);
-                        }
-                    }
-                    let step = FittedStep::Impute(fill);
-                    apply_table_step(&step, &mut table, &mut TransformStats::default())?;
-                    steps.push(step);
-                }
-                StepSpec::Encode(e) => {
-                    let mut levels = BTreeMap::new();
-                    let mut other = BTreeMap::new();
-                    for col in &table.columns {
-                        if let ColumnData::Categorical { codes, levels: lv } = &col.data {
-                            let mut counts = vec![0usize; lv.len()];
-                            let mut missing = 0usize;
-                            for &c in codes {
-                                if c == MISSING {
-                                    missing += 1;
-                                } else {
-                                    counts[c as usize] += 1;
-                                }
-                            }
-                            let mut present: Vec<(String, usize)> = lv
-                                .iter()
-                                .zip(&counts)
-                                .filter(|(_, n)| **n > 0)
-                                .map(|(l, n)| (l.clone(), *n))
-                                .collect();
-                            if missing > 0 {
-                                present.push((String::new(), missing));
-                            }
-                            let folded = match e.max_categories {
-                                Some(m) if present.len() > m => {
-                                    present.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                                    present.truncate(m);
-                                    true
-                                }
-                                _ => false,
-                            };
-                            let mut names: Vec<String> =
-                                present.into_iter().map(|(l, _)| l).collect();
-                            names.sort();
-                            levels.insert(col.name.clone(), names);
-                            other.insert(col.name.clone(), folded);
-                        }
-                    }
-                    let step = FittedStep::Encode {
-                        method: e.method,
-                        unseen: e.unseen,
-                        levels,
-                        other,
-                    };
-                    apply_table_step(&step, &mut table, &mut TransformStats::default())?;
-                    steps.push(step);
-                }
-                StepSpec::Scale(s) => {
-                    ensure_matrix(&mut matrix, &table)?;
-                    let (x, _) = matrix.as_mut().expect("ensure_matrix filled it");
-                    let (center, scale) = fit_scale(x, s.method);
-                    let step = FittedStep::Scale { center, scale };
-                    apply_matrix_step(&step, x);
-                    steps.push(step);
-                }
-                StepSpec::Pca(p) => {
-                    let (x, _) = ensure_matrix(&mut matrix, &table)?;
-                    let fitted = match (p.components, p.variance) {
-                        (Some(k), _) => pca::Pca::fit(x.view(), |_| k),
-                        (None, v) => {
-                            let v = v.unwrap_or(0.95);
-                            pca::Pca::fit(x.view(), |r| pca::components_for_variance(r, v))
-                        }
-                    };
-                    let k = fitted.components.len();
-                    let out = fitted.transform(x.view());
-                    notes.push(format!(
-                        "pca: kept {k} component(s), {:.1}% of the variance",
-                        fitted.explained_variance_ratio.iter().sum::<f64>() * 100.0
-                    ));
-                    matrix = Some((out, (1..=k).map(|i| format!("pc{i}")).collect()));
-                    steps.push(FittedStep::Pca(fitted));
-                }
-                StepSpec::Balance(b) => {
-                    let n_classes = train.class_names.len();
-                    let idx = balance_indices(&y, n_classes, b, seed);
-                    notes.push(format!(
-                        "balance: {} training rows -> {}",
-                        y.len(),
-                        idx.len()
-                    ));
-                    match &mut matrix {
-                        Some((x, _)) => *x = x.select(ndarray::Axis(0), &idx),
-                        None => table = table.take_rows(&idx),
-                    }
-                    y = idx.iter().map(|&i| y[i]).collect();
-                    raw = idx.iter().map(|&i| raw[i].clone()).collect();
-                }
-            }
-        }
-        let (x, names) = match matrix {
-            Some(m) => m,
-            None => {
-                let (x, names) = table_to_matrix(&table)?;
-                (x, names)
-            }
-        };
-        check_finite(&x, &names)?;
-        Ok(FittedTrain {
-            pipeline: FittedPipeline {
-                input,
-                steps,
-                output_names: names,
-            },
-            x,
-            y,
-            raw_labels: raw,
-            notes,
-        })
+        Ok(())
     }
 }
 
@@ -454,128 +279,32 @@ fn apply_table_step(
 ) -> Result<(), PreprocessError> {
     match step {
         FittedStep::DropColumns(names) => table.columns.retain(|c| !names.contains(&c.name)),
-        FittedStep::Impute(fill) => {
-            for col in &mut table.columns {
-                if let (ColumnData::Numeric(v), Some(&f)) = (&mut col.data, fill.get(&col.name)) {
-                    for x in v.iter_mut() {
-                        if !x.is_finite() {
-                            *x = f;
-                            stats.imputed_cells += 1;
-                        }
-                    }
-                }
-            }
-        }
+        FittedStep::Impute(fill) => impute(table, fill, stats),
         FittedStep::Encode {
             method,
             unseen,
             levels,
             other,
-        } => {
-            let mut out = Vec::with_capacity(table.columns.len());
-            for col in std::mem::take(&mut table.columns) {
-                let (codes, lv) = match &col.data {
-                    ColumnData::Categorical { codes, levels } => (codes, levels),
-                    ColumnData::Numeric(_) => {
-                        out.push(col);
-                        continue;
-                    }
-                };
-                let Some(train_levels) = levels.get(&col.name) else {
-                    out.push(col);
-                    continue;
-                };
-                let folded = other.get(&col.name).copied().unwrap_or(false);
-                let pos: HashMap<&str, usize> = train_levels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (l.as_str(), i))
-                    .collect();
-                // Map this table's codes to training positions once.
-                let map: Vec<Option<usize>> =
-                    lv.iter().map(|l| pos.get(l.as_str()).copied()).collect();
-                let missing_pos = pos.get("").copied();
-                let lookup = |row: usize,
-                              c: u32,
-                              stats: &mut TransformStats|
-                 -> Result<Option<usize>, PreprocessError> {
-                    let p = if c == MISSING {
-                        missing_pos
-                    } else {
-                        map[c as usize]
-                    };
-                    if p.is_none() && !folded {
-                        let value = if c == MISSING {
-                            String::new()
-                        } else {
-                            lv[c as usize].clone()
-                        };
-                        if *unseen == Unseen::Error {
-                            return Err(PreprocessError::UnseenCategory {
-                                column: col.name.clone(),
-                                value,
-                                row: row + 1,
-                            });
-                        }
-                        *stats.unseen_categories.entry(col.name.clone()).or_default() += 1;
-                    }
-                    Ok(p)
-                };
-                match method {
-                    EncodeMethod::Ordinal => {
-                        let mut v = Vec::with_capacity(codes.len());
-                        for (row, &c) in codes.iter().enumerate() {
-                            let p = lookup(row, c, stats)?;
-                            v.push(match p {
-                                Some(p) => p as f64,
-                                None if folded => train_levels.len() as f64,
-                                None => -1.0,
-                            });
-                        }
-                        out.push(crate::data::Column {
-                            name: col.name.clone(),
-                            data: ColumnData::Numeric(v),
-                        });
-                    }
-                    EncodeMethod::Onehot => {
-                        let width = train_levels.len() + usize::from(folded);
-                        let mut cols = vec![vec![0.0; codes.len()]; width];
-                        for (row, &c) in codes.iter().enumerate() {
-                            match lookup(row, c, stats)? {
-                                Some(p) => cols[p][row] = 1.0,
-                                None if folded => cols[width - 1][row] = 1.0,
-                                None => {}
-                            }
-                        }
-                        let mut names: Vec<String> = train_levels
-                            .iter()
-                            .map(|l| {
-                                format!(
-                                    "{}={}",
-                                    col.name,
-                                    if l.is_empty() { "<missing>" } else { l }
-                                )
-                            })
-                            .collect();
-                        if folded {
-                            names.push(format!("{}={OTHER}", col.name));
-                        }
-                        for (name, v) in names.into_iter().zip(cols) {
-                            out.push(crate::data::Column {
-                                name,
-                                data: ColumnData::Numeric(v),
-                            });
-                        }
-                    }
-                }
-            }
-            table.columns = out;
-        }
+        } => encode::apply(table, *method, *unseen, levels, other, stats)?,
         FittedStep::Scale { .. } | FittedStep::Pca(_) => {
             unreachable!("matrix steps are applied to matrices")
         }
     }
     Ok(())
+}
+
+/// Replace the non-finite cells of each numeric column by its fitted value.
+fn impute(table: &mut Table, fill: &BTreeMap<String, f64>, stats: &mut TransformStats) {
+    for col in &mut table.columns {
+        if let (ColumnData::Numeric(v), Some(&f)) = (&mut col.data, fill.get(&col.name)) {
+            for x in v.iter_mut() {
+                if !x.is_finite() {
+                    *x = f;
+                    stats.imputed_cells += 1;
+                }
+            }
+        }
+    }
 }
 
 fn apply_matrix_step(step: &FittedStep, x: &mut Array2<f64>) {
@@ -607,7 +336,8 @@ fn fit_scale(x: &Array2<f64>, method: ScaleMethod) -> (Vec<f64>, Vec<f64>) {
             ScaleMethod::Robust => {
                 let mut v = col.to_vec();
                 v.sort_by(f64::total_cmp);
-                (quantile(&v, 0.5), quantile(&v, 0.75) - quantile(&v, 0.25))
+                let iqr = quantile_or_zero(&v, 0.75) - quantile_or_zero(&v, 0.25);
+                (quantile_or_zero(&v, 0.5), iqr)
             }
         };
         // Constant columns are left centred, not divided by zero (scikit-learn does the same).
@@ -617,20 +347,23 @@ fn fit_scale(x: &Array2<f64>, method: ScaleMethod) -> (Vec<f64>, Vec<f64>) {
     (center, scale)
 }
 
-/// Linear-interpolated quantile of sorted values (numpy's default).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+/// numpy's linear-interpolated quantile of sorted values; NaN on empty input. Re-exported
+/// here because the runner's detector thresholds use it through this path.
+pub use anomalab_learn::stats::quantile;
+
+/// [`quantile`], but 0 for a column with no (finite) value: imputing or centring such a
+/// column at zero keeps the pipeline usable instead of filling it with NaN.
+fn quantile_or_zero(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
-        return 0.0;
+        0.0
+    } else {
+        quantile(sorted, q)
     }
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    quantile(&v, 0.5)
+    quantile_or_zero(&v, 0.5)
 }
 
 fn table_to_matrix(table: &Table) -> Result<(Array2<f64>, Vec<String>), PreprocessError> {

@@ -1,7 +1,7 @@
 //! Principal component analysis by eigen-decomposition of the covariance matrix
-//! (cyclic Jacobi rotations: exact to machine precision for the few hundred columns that
-//! network datasets have after one-hot encoding).
+//! ([`anomalab_learn::linalg::symmetric_eigen`], the solver the PCA detector uses too).
 
+use anomalab_learn::linalg::symmetric_eigen;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -24,23 +24,16 @@ impl Pca {
             .unwrap_or_else(|| Array1::zeros(x.ncols()));
         let centered = &x - &mean;
         let cov = centered.t().dot(&centered) / (n as f64 - 1.0);
-        let (values, vectors) = symmetric_eigen(cov);
-        let mut order: Vec<usize> = (0..values.len()).collect();
-        order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+        // Decreasing eigenvalues; ties keep the order of their columns.
+        let (values, vectors) = symmetric_eigen(cov.view());
         let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
-        let ratios: Vec<f64> = order
+        let ratios: Vec<f64> = values
             .iter()
-            .map(|&i| {
-                if total > 0.0 {
-                    values[i].max(0.0) / total
-                } else {
-                    0.0
-                }
-            })
+            .map(|v| if total > 0.0 { v.max(0.0) / total } else { 0.0 })
             .collect();
         let k = choose(&ratios).clamp(1, values.len().max(1));
         let mut components = Vec::with_capacity(k);
-        for &i in order.iter().take(k) {
+        for i in 0..k {
             let mut v: Vec<f64> = vectors.column(i).to_vec();
             // Sign convention: the largest-magnitude entry is positive (deterministic output).
             let big = v
@@ -54,7 +47,7 @@ impl Pca {
         }
         Pca {
             mean: mean.to_vec(),
-            explained_variance: order.iter().take(k).map(|&i| values[i].max(0.0)).collect(),
+            explained_variance: values[..k].iter().map(|v| v.max(0.0)).collect(),
             explained_variance_ratio: ratios[..k].to_vec(),
             components,
         }
@@ -90,74 +83,10 @@ pub fn components_for_variance(ratios: &[f64], variance: f64) -> usize {
     ratios.len()
 }
 
-/// Eigenvalues and eigenvectors (columns) of a symmetric matrix.
-pub fn symmetric_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
-    let n = a.nrows();
-    let mut v = Array2::<f64>::eye(n);
-    for _sweep in 0..100 {
-        let mut off = 0.0;
-        for p in 0..n {
-            for q in p + 1..n {
-                off += a[[p, q]] * a[[p, q]];
-            }
-        }
-        let scale: f64 = (0..n)
-            .map(|i| a[[i, i]] * a[[i, i]])
-            .sum::<f64>()
-            .max(1e-300);
-        if off <= 1e-30 * scale {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = a[[p, q]];
-                if apq.abs() < 1e-300 {
-                    continue;
-                }
-                let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for k in 0..n {
-                    let akp = a[[k, p]];
-                    let akq = a[[k, q]];
-                    a[[k, p]] = c * akp - s * akq;
-                    a[[k, q]] = s * akp + c * akq;
-                }
-                for k in 0..n {
-                    let apk = a[[p, k]];
-                    let aqk = a[[q, k]];
-                    a[[p, k]] = c * apk - s * aqk;
-                    a[[q, k]] = s * apk + c * aqk;
-                }
-                for k in 0..n {
-                    let vkp = v[[k, p]];
-                    let vkq = v[[k, q]];
-                    v[[k, p]] = c * vkp - s * vkq;
-                    v[[k, q]] = s * vkp + c * vkq;
-                }
-            }
-        }
-    }
-    ((0..n).map(|i| a[[i, i]]).collect(), v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::array;
-
-    #[test]
-    fn eigen_of_known_matrix() {
-        // [[2,1],[1,2]] has eigenvalues 3 and 1 with vectors (1,1)/sqrt2 and (1,-1)/sqrt2.
-        let (vals, vecs) = symmetric_eigen(array![[2.0, 1.0], [1.0, 2.0]]);
-        let mut sorted = vals.clone();
-        sorted.sort_by(f64::total_cmp);
-        assert!((sorted[0] - 1.0).abs() < 1e-12 && (sorted[1] - 3.0).abs() < 1e-12);
-        let i3 = if vals[0] > vals[1] { 0 } else { 1 };
-        assert!((vecs[[0, i3]].abs() - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
-    }
 
     #[test]
     fn pca_matches_scikit_learn() {

@@ -59,9 +59,9 @@ pub struct ExtractOptions {
     pub include_ipv6: bool,
     /// Cap on flows held in the table at once (default 1,000,000). A `cic2017` flow takes
     /// a 584-byte slab slot plus a 44-byte key-index slot (with the index's slack about
-    /// 0.65–0.7 KB; measured: 28.5 MB peak RSS of the whole process at 35,200 active
-    /// flows), so the default bounds the table near 0.7 GB. Beyond the cap the oldest flow
-    /// is emitted early and counted as evicted.
+    /// 0.65–0.7 KB, which the peak memory of a real capture confirms: `docs/benchmarks.md`,
+    /// design measurements), so the default bounds the table near 0.7 GB. Beyond the cap the
+    /// oldest flow is emitted early and counted as evicted.
     pub max_active_flows: usize,
     /// Hard flow timeout from the first packet, microseconds (default 120 s).
     pub flow_timeout_us: i64,

@@ -603,14 +603,11 @@ impl Distinct {
 /// Sort `v` in [`f64::total_cmp`] order (the same result as `sort_unstable_by(total_cmp)`:
 /// equal keys are equal bits) with a least-significant-digit radix sort on the order-keeping
 /// `u64` keys: 6 passes of 11 bits, a pass skipped when every key has the same digit there.
-/// With 8 passes of one byte the bins of the synthetic 120,000 x 40 set took 0.29 s instead
-/// of 0.47 s with the comparison sort (one thread, fastest of the `--bins-only` runs of the
-/// trees bench). Moving to 6 passes of 11 bits, together with the side-by-side searches of
-/// [`code_column`], took the whole binning of that set from 0.165 s to 0.135 s, UNSW-NB15
-/// 10-class from 0.100 s to 0.085 s, and NSL-KDD binary from 0.121 s to 0.128 s, inside its
-/// run-to-run spread of 0.11-0.14 s (one thread, median of three runs of `--bins-only 5`,
-/// old and new binaries alternated; the two changes were not timed apart). The codes are
-/// unchanged.
+/// A radix sort makes a fixed few sequential passes over a column where a comparison sort
+/// makes about `log2 n` passes with unpredictable branches; 11-bit digits need two passes
+/// fewer than bytes while each pass's 2,048 `u32` counters (8 kB) stay within L1. The
+/// result is the comparison sort's, so the codes do not depend on the sort used (timings:
+/// `docs/benchmarks.md`, design measurements).
 fn radix_sort_total(v: &mut [f64]) {
     if v.len() < 256 || v.len() > u32::MAX as usize {
         v.sort_unstable_by(f64::total_cmp);

@@ -473,17 +473,12 @@ pub fn contamination_threshold(train_scores: &[f64], contamination: Option<f64>)
     }
 }
 
-/// numpy `percentile(v, q)` with linear interpolation; NaNs are ignored; NaN when empty.
+/// numpy `percentile(v, q)` (`q` in percent) with linear interpolation; NaNs are ignored;
+/// NaN when no value is left ([`crate::stats::quantile`]).
 pub fn percentile(v: &[f64], q: f64) -> f64 {
     let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-    if s.is_empty() {
-        return f64::NAN;
-    }
     s.sort_by(|a, b| a.total_cmp(b));
-    let pos = (q / 100.0).clamp(0.0, 1.0) * (s.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
+    crate::stats::quantile(&s, q / 100.0)
 }
 
 fn build(p: &ParamMap) -> Result<Box<dyn DetectorParams>, LearnError> {

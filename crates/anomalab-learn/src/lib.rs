@@ -17,6 +17,7 @@ pub mod forest;
 pub mod gbdt;
 pub mod iforest;
 pub mod knn;
+pub mod linalg;
 pub mod linear;
 pub mod mlp;
 pub mod params;
@@ -24,6 +25,7 @@ pub mod pca_detector;
 pub mod registry;
 pub mod rng;
 pub mod som;
+pub mod stats;
 pub mod traits;
 pub mod tree;
 

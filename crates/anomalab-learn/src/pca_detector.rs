@@ -3,7 +3,7 @@
 //! `|x - mu|^2 - |V^T (x - mu)|^2` (distance to the kept principal subspace).
 //!
 //! The eigen-decomposition of the covariance matrix (`n - 1` denominator as scikit-learn's
-//! PCA) is a cyclic Jacobi sweep, exact for the small symmetric matrices of tabular data.
+//! PCA) is [`crate::linalg::symmetric_eigen`], shared with the root crate's PCA step.
 //! `n_components` is a count, or a fraction in (0, 1): the fewest components whose
 //! cumulative explained-variance ratio exceeds it (scikit-learn's rule). This detector is
 //! separate from the root crate's PCA preprocessing step.
@@ -14,62 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
 use crate::cluster::{checked_matrix, mat_serde};
+use crate::linalg::symmetric_eigen;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::traits::DetectorEntry;
 use crate::traits::{Detector, DetectorParams, FitContext};
-
-/// Eigenvalues (descending) and unit eigenvectors of a symmetric matrix (cyclic Jacobi).
-pub(crate) fn symmetric_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
-    let d = a.nrows();
-    let mut m = a.clone();
-    let mut v = Array2::<f64>::eye(d);
-    for _sweep in 0..100 {
-        let off: f64 = (0..d)
-            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| m[[i, j]] * m[[i, j]])
-            .sum();
-        let scale: f64 = m.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
-        if off <= 1e-30 * scale {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                let apq = m[[p, q]];
-                if apq.abs() < 1e-300 {
-                    continue;
-                }
-                let theta = (m[[q, q]] - m[[p, p]]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for k in 0..d {
-                    let (mkp, mkq) = (m[[k, p]], m[[k, q]]);
-                    m[[k, p]] = c * mkp - s * mkq;
-                    m[[k, q]] = s * mkp + c * mkq;
-                }
-                for k in 0..d {
-                    let (mpk, mqk) = (m[[p, k]], m[[q, k]]);
-                    m[[p, k]] = c * mpk - s * mqk;
-                    m[[q, k]] = s * mpk + c * mqk;
-                }
-                for k in 0..d {
-                    let (vkp, vkq) = (v[[k, p]], v[[k, q]]);
-                    v[[k, p]] = c * vkp - s * vkq;
-                    v[[k, q]] = s * vkp + c * vkq;
-                }
-            }
-        }
-    }
-    let mut idx: Vec<usize> = (0..d).collect();
-    idx.sort_by(|&i, &j| m[[j, j]].total_cmp(&m[[i, i]]).then(i.cmp(&j)));
-    let vals = idx.iter().map(|&i| m[[i, i]]).collect();
-    let mut vecs = Array2::zeros((d, d));
-    for (c, &i) in idx.iter().enumerate() {
-        vecs.column_mut(c).assign(&v.column(i));
-    }
-    (vals, vecs)
-}
 
 /// Column means and the covariance eigen-decomposition of `x`.
 fn mean_and_eigen(x: ArrayView2<'_, f64>) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
@@ -77,7 +25,7 @@ fn mean_and_eigen(x: ArrayView2<'_, f64>) -> (Array1<f64>, Vec<f64>, Array2<f64>
     let mean = x.mean_axis(Axis(0)).expect("at least one row");
     let c = &x - &mean.view().insert_axis(Axis(0));
     let cov = c.t().dot(&c) / (n.max(2) - 1) as f64;
-    let (vals, vecs) = symmetric_eigen(&cov);
+    let (vals, vecs) = symmetric_eigen(cov.view());
     (mean, vals, vecs)
 }
 
@@ -279,14 +227,6 @@ pub fn detector_entry() -> DetectorEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn eigen_of_hand_matrix() {
-        // [[2, 1], [1, 2]] has eigenvalues 3 (direction (1,1)/sqrt 2) and 1.
-        let (vals, vecs) = symmetric_eigen(&ndarray::array![[2.0, 1.0], [1.0, 2.0]]);
-        assert!((vals[0] - 3.0).abs() < 1e-12 && (vals[1] - 1.0).abs() < 1e-12);
-        assert!((vecs[[0, 0]].abs() - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
-    }
 
     #[test]
     fn reconstruction_error_of_points_off_a_line() {

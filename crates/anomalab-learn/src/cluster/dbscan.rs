@@ -1,7 +1,7 @@
 //! DBSCAN (native), with the k-distance curve and a kneedle choice of `eps`.
 //!
-//! Native rather than linfa-clustering (measured 27x slower than scikit-learn in the crate
-//! notes). Labels equal scikit-learn's `DBSCAN(eps, min_samples)` (Euclidean): a row is
+//! Native rather than linfa-clustering, which is far slower than scikit-learn
+//! (`docs/benchmarks.md`, design measurements). Labels equal scikit-learn's `DBSCAN(eps, min_samples)` (Euclidean): a row is
 //! core when at least `min_samples` rows, itself included, lie within distance `<= eps`;
 //! clusters are numbered in the order of their lowest-index core row, and a border row
 //! reachable from two clusters joins the one numbered first (the order of scikit-learn's

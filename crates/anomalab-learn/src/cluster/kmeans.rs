@@ -1,8 +1,9 @@
 //! k-means (native Lloyd or Elkan iterations with greedy k-means++ initialisation,
 //! scikit-learn semantics), the elbow sweep over a range of k and per-cluster profiling.
 //!
-//! Native rather than linfa-clustering: the crate notes measured linfa's k-means 3.1x slower
-//! than scikit-learn, and the elbow sweep must be at least as fast. Semantics follow
+//! Native rather than linfa-clustering, whose k-means is slower than scikit-learn's
+//! (`docs/benchmarks.md`, design measurements), while the elbow sweep must be at least as
+//! fast. Semantics follow
 //! scikit-learn's `KMeans`: k-means++ with `2 + floor(ln k)` local trials (candidates drawn
 //! proportionally to the squared distance to the nearest chosen centre, the one that lowers
 //! the potential most kept), tolerance `tol * mean(var(X, axis=0))` on the total squared

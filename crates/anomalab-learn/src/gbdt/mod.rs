@@ -897,9 +897,9 @@ fn update_margins(
     k: usize,
     c: usize,
 ) {
-    // In one thread: the leaves' rows interleave in memory, and two threads adding to the
-    // margins of alternate leaves fought over the same cache lines (2-thread synthetic fit
-    // 1.15 s against 1.08 s for this loop, best of 6 alternating runs).
+    // In one thread: the leaves' rows interleave in memory, so threads adding to the
+    // margins of different leaves would write to the same cache lines and slow each other
+    // down more than the split of work gains (`docs/benchmarks.md`, design measurements).
     for (value, start, end) in g.leaves() {
         for &r in &grown_on[start..end] {
             margin[r as usize * k + c] += value;

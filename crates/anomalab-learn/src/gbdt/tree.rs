@@ -73,8 +73,8 @@ pub struct BinnedRows {
 const GROUP_SLOTS: usize = 256;
 /// Histogram slots between two groups' starts: one cache line (8 bins) more than
 /// `GROUP_SLOTS`, so that the low bins of consecutive groups do not all fall in the same L1
-/// cache set (a microbenchmark of 40 groups with 8 codes each ran 2.7x slower with
-/// unpadded power-of-two strides).
+/// cache set: with a power-of-two stride, groups that use only their first few codes
+/// evict each other's bins (`docs/benchmarks.md`, design measurements).
 const GROUP_STRIDE: usize = GROUP_SLOTS + 8;
 
 /// Features with at most this fraction of rows off their default bin may be bundled.
@@ -458,10 +458,10 @@ struct Pending {
 
 /// Below this many rows a node's histogram is built in the calling thread.
 const PAR_MIN_ROWS: usize = 4096;
-/// Histogram bins one pass over a node's rows fills at most (40 kB of bins, within the
-/// 48 kB L1 data cache of the machine measured; a wide block reads each row's pair once
-/// for all its groups): 20 groups of 256 bins. Best of 5 alternating 2-thread fits of the
-/// synthetic set (40 groups of 256 bins): 1.15 s in one pass, 1.06 s in two.
+/// Histogram bins one pass over a node's rows fills at most: 20 groups of 256 bins, 40 kB,
+/// which fits a 48 kB L1 data cache. A wider pass reads each row's pair once for more
+/// groups but spills its bins out of L1, which costs more than the extra reads
+/// (`docs/benchmarks.md`, design measurements).
 const BLOCK_BINS: usize = 5120;
 /// Most groups per pass (groups with few bins: each group costs a code read per row).
 const GROUP_BLOCK: usize = 64;
