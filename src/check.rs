@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use anomalab_report::model::{RunResults, TrialStatus};
+use anomalab_results::{ResultsError, RunResults, TrialStatus};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -106,17 +106,23 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, CheckError> {
 }
 
 pub fn read_results(path: &Path) -> Result<RunResults, CheckError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CheckError::Input {
+    anomalab_results::load_results(path).map_err(|e| CheckError::Input {
         path: path.display().to_string(),
-        message: format!("cannot read: {e}"),
-    })?;
-    serde_json::from_str(&text).map_err(|e| CheckError::Input {
-        path: path.display().to_string(),
-        message: format!(
-            "not a results.json (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        ),
+        message: match e {
+            ResultsError::Io { source, .. } => format!("cannot read: {source}"),
+            ResultsError::Parse {
+                line,
+                column,
+                message,
+                ..
+            } => format!("not a results.json (line {line}, column {column}): {message}"),
+            ResultsError::UnsupportedVersion {
+                found, supported, ..
+            } => format!(
+                "format version {found}, this tool reads up to {supported}: re-run or re-check \
+                 with a newer anomalab"
+            ),
+        },
     })
 }
 
@@ -138,20 +144,9 @@ pub fn check(results: &RunResults, baseline: &Baseline) -> Result<Vec<RuleOutcom
                 .and_then(|b| results.trials.iter().find(|t| t.id == b.trial_id))
         } else {
             // The model's best trial by this rule's metric.
-            results
-                .trials
-                .iter()
-                .filter(|t| t.model == r.model && t.status == TrialStatus::Ok)
-                .filter(|t| t.mean.contains_key(&r.metric))
-                .max_by(|a, b| {
-                    let (x, y) = (a.mean[&r.metric], b.mean[&r.metric]);
-                    let o = if higher {
-                        x.total_cmp(&y)
-                    } else {
-                        y.total_cmp(&x)
-                    };
-                    o.then(b.id.cmp(&a.id))
-                })
+            anomalab_results::rank::best_by(&results.trials, &r.metric, higher, |t| {
+                t.model == r.model
+            })
         };
         let threshold = match (r.minimum, r.baseline, r.max_drop) {
             (Some(m), _, _) => m,

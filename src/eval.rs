@@ -8,73 +8,26 @@ use std::collections::BTreeMap;
 
 use anomalab_learn::LearnError;
 use anomalab_learn::eval as m;
-use anomalab_report::model::{ClassCurves, ClassMetrics, Diagnostics, FoldResult};
+use anomalab_results::metrics;
+use anomalab_results::{ClassCurves, ClassMetrics, Diagnostics, FoldResult};
 use ndarray::ArrayView2;
 
 /// Points kept per curve for plotting.
 pub const CURVE_POINTS: usize = 200;
 
 /// Metrics shown in the leaderboard when a spec does not list its own.
-pub const DEFAULT_LEADERBOARD: &[&str] = &[
-    "accuracy",
-    "balanced_accuracy",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "f1_weighted",
-    "roc_auc",
-    "pr_auc",
-];
-
-/// Metrics that only detectors and clusterers have.
-pub const UNSUPERVISED_METRICS: &[(&str, bool, &str)] = &[
-    (
-        "detection_rate",
-        true,
-        "detectors: fraction of attack rows flagged (recall of the attack class)",
-    ),
-    (
-        "false_alarm_rate",
-        false,
-        "detectors: fraction of normal rows flagged (lower is better)",
-    ),
-    (
-        "silhouette",
-        true,
-        "clusterers: mean silhouette coefficient of the test rows (seeded sample)",
-    ),
-    (
-        "adjusted_rand",
-        true,
-        "clusterers: adjusted Rand index of clusters vs true classes",
-    ),
-    (
-        "purity",
-        true,
-        "clusterers: fraction of rows in their cluster's majority class",
-    ),
-];
+pub fn default_leaderboard() -> Vec<&'static str> {
+    metrics::default_leaderboard().map(|m| m.name).collect()
+}
 
 /// Every metric name a spec may use, in display order.
 pub fn metric_names() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = m::CLASSIFICATION_METRICS.iter().map(|i| i.name).collect();
-    v.extend(UNSUPERVISED_METRICS.iter().map(|(n, _, _)| *n));
-    v
+    metrics::recorded().map(|m| m.name).collect()
 }
 
 /// Whether a larger value of `name` is better.
 pub fn higher_is_better(name: &str) -> bool {
-    m::CLASSIFICATION_METRICS
-        .iter()
-        .find(|i| i.name == name)
-        .map(|i| i.higher_is_better)
-        .or_else(|| {
-            UNSUPERVISED_METRICS
-                .iter()
-                .find(|(n, _, _)| *n == name)
-                .map(|(_, h, _)| *h)
-        })
-        .unwrap_or(true)
+    metrics::higher_is_better(name)
 }
 
 /// Classification metrics and curves for one fold.
@@ -88,7 +41,7 @@ pub fn classification_fold(
     let k = class_names.len();
     let cm = m::classification_metrics(y_true, y_pred, k, scores)?;
     let mut metrics = BTreeMap::new();
-    for info in m::CLASSIFICATION_METRICS {
+    for info in m::CLASSIFICATION_METRICS.iter() {
         if let Ok(Some(v)) = cm.get(info.name)
             && v.is_finite()
         {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anomalab_report::model::RunResults;
+use anomalab_results::RunResults;
 
 /// Render every report of a run into `dir` (each file written atomically).
 /// `ANOMALAB_DEBUG_REPORT=1` also writes the template context as JSON.

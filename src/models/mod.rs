@@ -8,7 +8,7 @@ use anomalab_learn::{
     ParamMap, ParamSpec,
 };
 
-pub use anomalab_report::model::Role;
+pub use anomalab_results::Role;
 
 /// One algorithm + backend, as listed by `anomalab models`.
 #[derive(Debug, Clone)]

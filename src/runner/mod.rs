@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anomalab_learn::DataCache;
-use anomalab_report::model::{
+use anomalab_results::{
     BestModel, DatasetSummary, FileSummary, FoldSummary, HostInfo, Projection2d,
     RESULTS_FORMAT_VERSION, RunManifest, RunResults, RunStatus, Selection, SplitSummary,
     TrialResult, TrialStatus,

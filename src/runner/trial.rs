@@ -4,9 +4,9 @@
 use std::time::Instant;
 
 use anomalab_learn::{FitContext, LearnError, TrainSet};
-use anomalab_report::model::{
-    ClusterProfile, Diagnostics, FoldResult, InformationCriteria, KDistance, ScoreHistogram,
-    Threshold, TrialResult, TrialStatus, TrialTiming, UMatrix,
+use anomalab_results::{
+    ClusterProfile, Diagnostics, FoldResult, ScoreHistogram, Threshold, TrialResult, TrialStatus,
+    TrialTiming,
 };
 use ndarray::{Array2, Axis};
 
@@ -325,7 +325,7 @@ fn detector_fold(
         .insert("detection_rate".into(), dm.detection_rate);
     fr.metrics
         .insert("false_alarm_rate".into(), dm.false_alarm_rate);
-    let mut diag = model_diagnostics(det.diagnostics());
+    let mut diag = Diagnostics::from_model(det.diagnostics());
     diag.threshold = Some(Threshold {
         value: thr,
         method: match threshold {
@@ -421,99 +421,6 @@ fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> Sc
     }
 }
 
-/// Map an algorithm's own diagnostics JSON onto the report's fields (unknown keys are kept
-/// out; each algorithm documents what it returns).
-fn model_diagnostics(v: serde_json::Value) -> Diagnostics {
-    let mut d = Diagnostics::default();
-    let get = |k: &str| v.get(k).cloned();
-    if let Some(x) = get("u_matrix").and_then(|x| serde_json::from_value(x).ok()) {
-        d.u_matrix = Some(x);
-    }
-    if let Some(x) = get("loss_curve").and_then(|x| serde_json::from_value(x).ok()) {
-        d.loss_curve = Some(x);
-    }
-    if let Some(x) = get("elbow").and_then(|x| serde_json::from_value(x).ok()) {
-        d.elbow = Some(x);
-    }
-    if let Some(x) = get("information_criteria").and_then(|x| serde_json::from_value(x).ok()) {
-        d.information_criteria = Some(x);
-    }
-    if let Some(x) = get("k_distance").and_then(|x| serde_json::from_value(x).ok()) {
-        d.k_distance = Some(x);
-    }
-    // GMM: BIC/AIC sweep {k, bic, aic, chosen_k}.
-    if let Some(sw) = get("bic_sweep").filter(|v| !v.is_null()) {
-        let list = |k: &str| -> Vec<f64> {
-            sw.get(k)
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default()
-        };
-        d.information_criteria = Some(InformationCriteria {
-            n_components: sw
-                .get("k")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
-            bic: list("bic"),
-            aic: list("aic"),
-            chosen: sw.get("chosen_k").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
-        });
-    }
-    // DBSCAN: k-distance curve {k, n_queries, knee_index, eps, curve} and the sample used.
-    if let Some(kd) = get("k_distance").filter(|v| !v.is_null()) {
-        let sampled = get("sampled").filter(|v| !v.is_null());
-        let n_queries = kd.get("n_queries").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        d.k_distance = Some(KDistance {
-            k: kd.get("k").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
-            distances: kd
-                .get("curve")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
-            eps: kd.get("eps").and_then(|v| v.as_f64()).unwrap_or(f64::NAN),
-            knee_index: kd
-                .get("knee_index")
-                .and_then(|v| v.as_u64())
-                .map(|i| i as usize),
-            sampled_rows: sampled
-                .as_ref()
-                .and_then(|s| s.get("rows_clustered")?.as_u64())
-                .map_or(n_queries, |v| v as usize),
-            total_rows: sampled
-                .as_ref()
-                .and_then(|s| s.get("rows_total")?.as_u64())
-                .map_or(n_queries, |v| v as usize),
-        });
-    }
-    if let Some(s) = get("sampled").filter(|v| !v.is_null()) {
-        d.notes.push(format!(
-            "clustered a seeded sample of {} of {} rows; {}",
-            s.get("rows_clustered")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0),
-            s.get("rows_total").and_then(|v| v.as_u64()).unwrap_or(0),
-            s.get("rule").and_then(|v| v.as_str()).unwrap_or("")
-        ));
-    }
-    // SOM: grid [rows, cols] and the U-matrix.
-    if let (Some(grid), Some(u)) = (get("grid"), get("u_matrix")) {
-        let rows = grid.get(0).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        let cols = grid.get(1).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-        let values: Vec<f64> = serde_json::from_value::<Vec<Vec<f64>>>(u.clone())
-            .map(|m| m.into_iter().flatten().collect())
-            .or_else(|_| serde_json::from_value::<Vec<f64>>(u))
-            .unwrap_or_default();
-        if rows * cols == values.len() && !values.is_empty() {
-            d.u_matrix = Some(UMatrix { rows, cols, values });
-        }
-    }
-    if let Some(serde_json::Value::Array(notes)) = get("notes") {
-        d.notes = notes
-            .iter()
-            .filter_map(|n| n.as_str().map(str::to_string))
-            .collect();
-    }
-    d
-}
-
 fn clusterer_fold(
     params: &dyn anomalab_learn::ClustererParams,
     fold: &PreparedFold,
@@ -598,7 +505,7 @@ fn clusterer_fold(
     ) {
         fr.metrics.insert("silhouette".into(), sil);
     }
-    let mut diag = model_diagnostics(clustering.diagnostics);
+    let mut diag = Diagnostics::from_model(clustering.diagnostics);
     diag.cluster_profile = Some(profile(
         &comp,
         class_names,
@@ -679,7 +586,7 @@ fn transductive_fold(
     ) {
         fr.metrics.insert("silhouette".into(), sil);
     }
-    let mut diag = model_diagnostics(clustering.diagnostics);
+    let mut diag = Diagnostics::from_model(clustering.diagnostics);
     diag.notes.push(format!(
         "transductive: clustered the {} test rows directly (no labels used to fit); noise points are flagged as attacks; the model cannot be saved for predict",
         fold.x_test.nrows()

@@ -474,7 +474,7 @@ impl Validator {
         let metric_names = eval::metric_names();
         let metrics: Vec<String> = match get("metrics") {
             Some(v) => self.section(key("metrics"), &v).unwrap_or_default(),
-            None => eval::DEFAULT_LEADERBOARD
+            None => eval::default_leaderboard()
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
@@ -673,7 +673,7 @@ impl Validator {
             .collect();
         let mut grid = Vec::with_capacity(points);
         for combo in cartesian(&axes) {
-            match ParamMap::resolve(&info.params, &combo) {
+            match anomalab_learn::params::resolve(&info.params, &combo) {
                 Ok(m) => grid.push(m),
                 Err(errs) => {
                     for (n, e) in errs {

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use anomalab_learn::forest::{Forest, ForestKind, ForestParams};
 use anomalab_learn::gbdt::{GradientBoostingModel, GradientBoostingParams};
-use anomalab_learn::params::{ParamMap, ParamValue};
+use anomalab_learn::params::ParamValue;
 use anomalab_learn::tree::{DecisionTree, DecisionTreeParams};
 use anomalab_learn::{BinnedMatrix, Classifier, DataCache, FitContext, TrainSet};
 use ndarray::{Array2, ArrayView2};
@@ -240,7 +240,7 @@ fn main() {
         .into_iter()
         .find(|e| e.name == args.model)
         .unwrap_or_else(|| panic!("unknown model `{}`", args.model));
-    let params = ParamMap::resolve(&(entry.params)(), &args.params)
+    let params = anomalab_learn::params::resolve(&(entry.params)(), &args.params)
         .unwrap_or_else(|e| panic!("bad parameters: {e:?}"));
 
     if args.bins_only > 0 {

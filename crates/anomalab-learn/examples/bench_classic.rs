@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anomalab_learn::eval::classification_metrics;
 use anomalab_learn::registry::classifiers;
-use anomalab_learn::{DataCache, FitContext, ParamMap, ParamValue, Rng, TrainSet};
+use anomalab_learn::{DataCache, FitContext, ParamValue, Rng, TrainSet};
 use ndarray::Array2;
 
 fn read_all(path: &str) -> Result<Vec<u8>, String> {
@@ -88,7 +88,8 @@ fn fit(a: &[String]) -> Result<String, String> {
             .ok_or_else(|| format!("bad parameter `{kv}`"))?;
         given.insert(k.to_string(), parse_value(v));
     }
-    let params = ParamMap::resolve(&(entry.params)(), &given).map_err(|e| format!("{e:?}"))?;
+    let params =
+        anomalab_learn::params::resolve(&(entry.params)(), &given).map_err(|e| format!("{e:?}"))?;
     let x = read_amx(&a[4])?;
     let y = read_labels(&a[5])?;
     let xt = read_amx(&a[6])?;

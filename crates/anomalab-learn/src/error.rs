@@ -28,6 +28,15 @@ impl LearnError {
     }
 }
 
+impl From<anomalab_results::ParamError> for LearnError {
+    fn from(e: anomalab_results::ParamError) -> Self {
+        LearnError::InvalidParam {
+            name: e.name,
+            message: e.message,
+        }
+    }
+}
+
 impl From<postcard::Error> for LearnError {
     fn from(e: postcard::Error) -> Self {
         LearnError::Codec(e.to_string())

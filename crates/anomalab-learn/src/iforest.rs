@@ -451,15 +451,6 @@ impl Detector for IsolationForest {
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         Ok(postcard::to_allocvec(self)?)
     }
-    fn diagnostics(&self) -> serde_json::Value {
-        serde_json::json!({
-            "n_trees": self.trees.len(),
-            "max_samples": self.max_samples,
-            "contamination": self.contamination,
-            "mean_nodes_per_tree": self.trees.iter().map(|t| t.feature.len()).sum::<usize>() as f64
-                / self.trees.len().max(1) as f64,
-        })
-    }
 }
 
 /// Threshold on anomaly scores that flags a `contamination` share of `train_scores`: the

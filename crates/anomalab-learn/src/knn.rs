@@ -421,7 +421,7 @@ mod tests {
         given.insert("n_neighbors".into(), ParamValue::Int(k as i64));
         given.insert("weights".into(), ParamValue::Str(weights.into()));
         given.insert("metric".into(), ParamValue::Str(metric.into()));
-        let p = ParamMap::resolve(&params(), &given).unwrap();
+        let p = crate::params::resolve(&params(), &given).unwrap();
         let cache = DataCache::new();
         let names = vec!["a".to_string(), "b".to_string()];
         let train = TrainSet {

@@ -23,6 +23,7 @@
 //! only on the seed. The per-epoch training (and validation) loss curve is kept in the
 //! model and returned by `diagnostics()` / [`Mlp::loss_curve`].
 
+use anomalab_results::ModelDiagnostic;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -242,6 +243,16 @@ pub struct LossCurve {
     pub validation_score: Vec<f64>,
     /// Epoch (1-based) whose weights were kept.
     pub best_epoch: usize,
+}
+
+impl LossCurve {
+    /// The report's loss curve (training and validation loss per epoch).
+    pub fn diagnostic(&self) -> ModelDiagnostic {
+        ModelDiagnostic::LossCurve(anomalab_results::LossCurve {
+            train: self.train.clone(),
+            validation: self.validation.clone(),
+        })
+    }
 }
 
 /// Held-out rows, their targets, and the validation score (higher is better).
@@ -716,8 +727,8 @@ impl MlpClassifier {
     }
 
     /// Diagnostics for the report: the loss curve.
-    pub fn diagnostics(&self) -> serde_json::Value {
-        serde_json::json!({"loss_curve": self.net.curve})
+    pub fn diagnostics(&self) -> Vec<ModelDiagnostic> {
+        vec![self.net.curve.diagnostic()]
     }
 }
 
@@ -857,11 +868,8 @@ impl Detector for Autoencoder {
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         Ok(postcard::to_allocvec(self)?)
     }
-    fn diagnostics(&self) -> serde_json::Value {
-        let sizes: Vec<usize> = std::iter::once(self.net.n_inputs())
-            .chain(self.net.weights.iter().map(|w| w.ncols()))
-            .collect();
-        serde_json::json!({"layers": sizes, "loss_curve": self.net.curve})
+    fn diagnostics(&self) -> Vec<ModelDiagnostic> {
+        vec![self.net.curve.diagnostic()]
     }
 }
 

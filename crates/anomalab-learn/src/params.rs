@@ -3,68 +3,14 @@
 //! Every algorithm declares its parameters as a list of [`ParamSpec`] (name, kind, default,
 //! one line of documentation). The spec validator checks each grid value against the kind
 //! and fills in defaults, so an algorithm's `from_params` only ever sees a complete,
-//! well-typed [`ParamMap`]. `anomalab models` prints the same list.
+//! well-typed [`ParamMap`]. `anomalab models` prints the same list. The values themselves
+//! ([`ParamValue`], [`ParamMap`]) are part of the results model and live in
+//! `anomalab-results`; they are re-exported here.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
-use crate::LearnError;
-
-/// One hyper-parameter value as written in a spec.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ParamValue {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    /// A list value (e.g. hidden layer sizes `[32, 8]`); only for list-valued kinds.
-    List(Vec<ParamValue>),
-    Map(BTreeMap<String, ParamValue>),
-}
-
-impl fmt::Display for ParamValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ParamValue::Null => write!(f, "null"),
-            ParamValue::Bool(b) => write!(f, "{b}"),
-            ParamValue::Int(i) => write!(f, "{i}"),
-            ParamValue::Float(x) => write!(f, "{x}"),
-            ParamValue::Str(s) => write!(f, "{s}"),
-            ParamValue::List(items) => {
-                let parts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
-                write!(f, "[{}]", parts.join(", "))
-            }
-            ParamValue::Map(m) => {
-                write!(f, "{{")?;
-                for (i, (k, v)) in m.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, ", ")?;
-                    }
-                    write!(f, "{k}: {v}")?;
-                }
-                write!(f, "}}")
-            }
-        }
-    }
-}
-
-impl ParamValue {
-    fn type_name(&self) -> &'static str {
-        match self {
-            ParamValue::Null => "null",
-            ParamValue::Bool(_) => "a boolean",
-            ParamValue::Int(_) => "an integer",
-            ParamValue::Float(_) => "a number",
-            ParamValue::Str(_) => "a string",
-            ParamValue::List(_) => "a list",
-            ParamValue::Map(_) => "a mapping",
-        }
-    }
-}
+pub use anomalab_results::{ParamError, ParamMap, ParamValue};
 
 /// What values a parameter accepts.
 #[derive(Debug, Clone, PartialEq)]
@@ -253,131 +199,33 @@ impl ParamSpec {
     }
 }
 
-/// A complete set of parameter values (after validation and defaults).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ParamMap(pub BTreeMap<String, ParamValue>);
-
-impl ParamMap {
-    /// Validate `given` against `specs`: unknown names, wrong kinds and ranges are errors
-    /// (all of them, as `(name, message)`); missing names take their defaults.
-    pub fn resolve(
-        specs: &[ParamSpec],
-        given: &BTreeMap<String, ParamValue>,
-    ) -> Result<ParamMap, Vec<(String, String)>> {
-        let mut errors = Vec::new();
-        let mut out = BTreeMap::new();
-        for (name, value) in given {
-            match specs.iter().find(|s| s.name == name) {
-                None => errors.push((name.clone(), "unknown parameter".to_string())),
-                Some(spec) => match spec.kind.check(value) {
-                    Ok(v) => {
-                        out.insert(name.clone(), v);
-                    }
-                    Err(e) => errors.push((name.clone(), e)),
-                },
-            }
-        }
-        for spec in specs {
-            out.entry(spec.name.to_string())
-                .or_insert_with(|| spec.default.clone());
-        }
-        if errors.is_empty() {
-            Ok(ParamMap(out))
-        } else {
-            Err(errors)
+/// Validate `given` against `specs`: unknown names, wrong kinds and ranges are errors
+/// (all of them, as `(name, message)`); missing names take their defaults.
+pub fn resolve(
+    specs: &[ParamSpec],
+    given: &BTreeMap<String, ParamValue>,
+) -> Result<ParamMap, Vec<(String, String)>> {
+    let mut errors = Vec::new();
+    let mut out = BTreeMap::new();
+    for (name, value) in given {
+        match specs.iter().find(|s| s.name == name) {
+            None => errors.push((name.clone(), "unknown parameter".to_string())),
+            Some(spec) => match spec.kind.check(value) {
+                Ok(v) => {
+                    out.insert(name.clone(), v);
+                }
+                Err(e) => errors.push((name.clone(), e)),
+            },
         }
     }
-
-    pub fn get(&self, name: &str) -> Result<&ParamValue, LearnError> {
-        self.0
-            .get(name)
-            .ok_or_else(|| LearnError::param(name, "missing (not declared by the model)"))
+    for spec in specs {
+        out.entry(spec.name.to_string())
+            .or_insert_with(|| spec.default.clone());
     }
-
-    pub fn usize(&self, name: &str) -> Result<usize, LearnError> {
-        match self.get(name)? {
-            ParamValue::Int(i) if *i >= 0 => Ok(*i as usize),
-            v => Err(LearnError::param(
-                name,
-                format!("expected a count, found `{v}`"),
-            )),
-        }
-    }
-
-    /// `null` -> None, integer -> Some.
-    pub fn opt_usize(&self, name: &str) -> Result<Option<usize>, LearnError> {
-        match self.get(name)? {
-            ParamValue::Null => Ok(None),
-            _ => self.usize(name).map(Some),
-        }
-    }
-
-    pub fn f64(&self, name: &str) -> Result<f64, LearnError> {
-        match self.get(name)? {
-            ParamValue::Int(i) => Ok(*i as f64),
-            ParamValue::Float(x) => Ok(*x),
-            v => Err(LearnError::param(
-                name,
-                format!("expected a number, found `{v}`"),
-            )),
-        }
-    }
-
-    pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, LearnError> {
-        match self.get(name)? {
-            ParamValue::Null => Ok(None),
-            _ => self.f64(name).map(Some),
-        }
-    }
-
-    pub fn bool(&self, name: &str) -> Result<bool, LearnError> {
-        match self.get(name)? {
-            ParamValue::Bool(b) => Ok(*b),
-            v => Err(LearnError::param(
-                name,
-                format!("expected a boolean, found `{v}`"),
-            )),
-        }
-    }
-
-    pub fn str(&self, name: &str) -> Result<&str, LearnError> {
-        match self.get(name)? {
-            ParamValue::Str(s) => Ok(s),
-            v => Err(LearnError::param(
-                name,
-                format!("expected a string, found `{v}`"),
-            )),
-        }
-    }
-
-    /// A list of counts (e.g. hidden layer sizes).
-    pub fn usize_list(&self, name: &str) -> Result<Vec<usize>, LearnError> {
-        match self.get(name)? {
-            ParamValue::List(items) => items
-                .iter()
-                .map(|v| match v {
-                    ParamValue::Int(i) if *i >= 0 => Ok(*i as usize),
-                    v => Err(LearnError::param(
-                        name,
-                        format!("expected a count, found `{v}`"),
-                    )),
-                })
-                .collect(),
-            v => Err(LearnError::param(
-                name,
-                format!("expected a list, found `{v}`"),
-            )),
-        }
-    }
-
-    /// Short `k=v, k=v` form used in trial labels.
-    pub fn label(&self, only: &[String]) -> String {
-        self.0
-            .iter()
-            .filter(|(k, _)| only.is_empty() || only.contains(k))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    if errors.is_empty() {
+        Ok(ParamMap(out))
+    } else {
+        Err(errors)
     }
 }
 
@@ -406,7 +254,7 @@ mod tests {
     fn resolve_fills_defaults_and_widens_ints() {
         let mut given = BTreeMap::new();
         given.insert("learning_rate".to_string(), ParamValue::Int(1));
-        let m = ParamMap::resolve(&specs(), &given).unwrap();
+        let m = resolve(&specs(), &given).unwrap();
         assert_eq!(m.f64("learning_rate").unwrap(), 1.0);
         assert_eq!(m.opt_usize("max_depth").unwrap(), None);
     }
@@ -417,7 +265,7 @@ mod tests {
         given.insert("learning_rate".to_string(), ParamValue::Float(0.0));
         given.insert("max_depth".to_string(), ParamValue::Str("deep".into()));
         given.insert("n_tree".to_string(), ParamValue::Int(3));
-        let errs = ParamMap::resolve(&specs(), &given).unwrap_err();
+        let errs = resolve(&specs(), &given).unwrap_err();
         assert_eq!(errs.len(), 3);
         let lr = errs.iter().find(|(n, _)| n == "learning_rate").unwrap();
         assert_eq!(lr.1, "0 is out of range: expected a number in (0, 1]");

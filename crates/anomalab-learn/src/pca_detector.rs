@@ -198,10 +198,6 @@ impl Detector for PcaDetector {
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         Ok(postcard::to_allocvec(self)?)
     }
-    fn diagnostics(&self) -> serde_json::Value {
-        serde_json::json!({"n_components": self.components.ncols(),
-            "explained_variance_ratio": self.explained_variance_ratio})
-    }
 }
 
 fn build(p: &ParamMap) -> Result<Box<dyn DetectorParams>, LearnError> {

@@ -18,6 +18,7 @@
 //! largest such mean, as MiniSom's `distance_map`), the grid shape and the training
 //! quantization error at 10 checkpoints.
 
+use anomalab_results::{ModelDiagnostic, UMatrix};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -402,12 +403,12 @@ impl Detector for Som {
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         Ok(postcard::to_allocvec(self)?)
     }
-    fn diagnostics(&self) -> serde_json::Value {
-        serde_json::json!({
-            "grid": [self.rows, self.cols],
-            "u_matrix": self.u_matrix(),
-            "quantization_error_curve": self.qe_curve,
-        })
+    fn diagnostics(&self) -> Vec<ModelDiagnostic> {
+        vec![ModelDiagnostic::UMatrix(UMatrix {
+            rows: self.rows,
+            cols: self.cols,
+            values: self.u_matrix().into_iter().flatten().collect(),
+        })]
     }
 }
 

@@ -17,6 +17,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use anomalab_results::ModelDiagnostic;
 use ndarray::{Array2, ArrayView2};
 
 use crate::LearnError;
@@ -197,9 +198,9 @@ pub trait Detector: Send + Sync {
     /// Anomaly score per row: higher means more anomalous.
     fn score(&self, x: ArrayView2<'_, f64>) -> Vec<f64>;
     fn save(&self) -> Result<Vec<u8>, LearnError>;
-    /// Data for the report (e.g. a SOM's U-matrix), as JSON; `Null` when there is none.
-    fn diagnostics(&self) -> serde_json::Value {
-        serde_json::Value::Null
+    /// Data for the report (e.g. a SOM's U-matrix); empty when there is none.
+    fn diagnostics(&self) -> Vec<ModelDiagnostic> {
+        Vec::new()
     }
 }
 
@@ -211,8 +212,8 @@ pub struct Clustering {
     /// A model that scores/assigns new points, where the algorithm has one. Its score is the
     /// anomaly score (distance to the nearest centroid, negative log-likelihood, ...).
     pub model: Option<Box<dyn Clusterer>>,
-    /// Data for the report (inertia, BIC, k-distance curve, ...).
-    pub diagnostics: serde_json::Value,
+    /// Data for the report (elbow, BIC sweep, k-distance curve, sample, ...).
+    pub diagnostics: Vec<ModelDiagnostic>,
 }
 
 /// Unfitted, validated hyper-parameters of a clusterer.

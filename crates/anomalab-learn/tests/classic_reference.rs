@@ -68,7 +68,7 @@ fn param_map(name: &str, backend: &str, given: &Value) -> ParamMap {
         };
         g.insert(k.clone(), pv);
     }
-    ParamMap::resolve(&(entry.params)(), &g).unwrap()
+    anomalab_learn::params::resolve(&(entry.params)(), &g).unwrap()
 }
 
 struct Fitted {
@@ -293,7 +293,7 @@ fn every_classic_entry_is_documented_and_builds_from_defaults() {
                 .check(&s.default)
                 .unwrap_or_else(|e| panic!("{name}/{backend}: default of `{}`: {e}", s.name));
         }
-        let p = ParamMap::resolve(&specs, &BTreeMap::new()).unwrap();
+        let p = anomalab_learn::params::resolve(&specs, &BTreeMap::new()).unwrap();
         (entry.build)(&p).unwrap();
     }
 }
@@ -335,7 +335,7 @@ fn every_classic_learner_solves_a_separable_three_class_case() {
             .into_iter()
             .find(|e| e.name == *name && e.backend == *backend)
             .unwrap();
-        let p = ParamMap::resolve(&(entry.params)(), &BTreeMap::new()).unwrap();
+        let p = anomalab_learn::params::resolve(&(entry.params)(), &BTreeMap::new()).unwrap();
         let m = (entry.build)(&p)
             .unwrap()
             .fit(&train, &FitContext::default())

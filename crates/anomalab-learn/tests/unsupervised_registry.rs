@@ -3,6 +3,7 @@
 //! Plus the model-selection paths (`n_clusters: auto`, `n_components: auto`, `eps: auto`,
 //! `max_rows`) on data whose answer is known by construction.
 
+use anomalab_results::ModelDiagnostic;
 use std::collections::BTreeMap;
 
 use anomalab_learn::registry::{classifiers, clusterers, detectors};
@@ -39,7 +40,7 @@ fn resolve(specs: &[anomalab_learn::ParamSpec], given: &[(&str, ParamValue)]) ->
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
-    ParamMap::resolve(specs, &g).expect("defaults and given values pass the schema")
+    anomalab_learn::params::resolve(specs, &g).expect("defaults and given values pass the schema")
 }
 
 const OURS_DET: [&str; 4] = ["isolation_forest", "som", "pca_detector", "autoencoder"];
@@ -110,15 +111,13 @@ fn kmeans_auto_picks_the_blob_count_and_gmm_auto_by_bic() {
     ))
     .unwrap();
     let c = p.fit(x.view(), &ctx).unwrap();
-    assert_eq!(c.n_clusters, 4, "{}", c.diagnostics["elbow"]);
-    assert_eq!(c.diagnostics["elbow"]["chosen_k"], 4);
+    assert_eq!(c.n_clusters, 4, "{:?}", c.diagnostics);
+    let [ModelDiagnostic::Elbow(elbow)] = &c.diagnostics[..] else {
+        panic!("{:?}", c.diagnostics)
+    };
+    assert_eq!(elbow.chosen_k, 4);
     // The silhouette peaks at the true k as well.
-    let sil: Vec<f64> = c.diagnostics["elbow"]["silhouette"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let sil: Vec<f64> = elbow.silhouette.iter().map(|v| v.unwrap()).collect();
     let best = (0..sil.len())
         .max_by(|&a, &b| sil[a].total_cmp(&sil[b]))
         .unwrap();
@@ -145,7 +144,11 @@ fn kmeans_auto_picks_the_blob_count_and_gmm_auto_by_bic() {
     ))
     .unwrap();
     let c = p.fit(x.view(), &ctx).unwrap();
-    assert_eq!(c.n_clusters, 4, "{}", c.diagnostics["bic_sweep"]);
+    assert_eq!(c.n_clusters, 4, "{:?}", c.diagnostics);
+    let [ModelDiagnostic::InformationCriteria(ic)] = &c.diagnostics[..] else {
+        panic!("{:?}", c.diagnostics)
+    };
+    assert_eq!(ic.chosen, 4);
     let model = c.model.unwrap();
     let loaded = (gm.load.unwrap())(&model.save().unwrap()).unwrap();
     assert_eq!(loaded.score(x.view()), model.score(x.view()));
@@ -169,7 +172,7 @@ fn dbscan_auto_eps_and_sampling() {
     ))
     .unwrap();
     let c = p.fit(x.view(), &ctx).unwrap();
-    assert_eq!(c.n_clusters, 3, "{}", c.diagnostics);
+    assert_eq!(c.n_clusters, 3, "{:?}", c.diagnostics);
     // The 6 far rows (k-distance > 20) are noise. The knee lands just past them, in the
     // blob part of the curve (here index 8 of 306, eps ~0.64), so a blob row in the
     // Gaussian tail (k-distance ~1.1 against sd 0.3) may be noise too, but only a few.
@@ -178,12 +181,15 @@ fn dbscan_auto_eps_and_sampling() {
     }
     let blob_noise = (0..300).filter(|&i| c.labels[i].is_none()).count();
     assert!(blob_noise <= 6, "{blob_noise} blob rows are noise");
-    let kd = &c.diagnostics["k_distance"];
-    let knee = kd["knee_index"].as_u64().unwrap() as usize;
+    let [ModelDiagnostic::KDistance(kd)] = &c.diagnostics[..] else {
+        panic!("{:?}", c.diagnostics)
+    };
+    let knee = kd.knee_index.unwrap();
     assert!((6..20).contains(&knee), "knee {knee}");
-    let eps = c.diagnostics["eps"].as_f64().unwrap();
+    let eps = kd.eps;
     assert!(eps > 0.0 && eps < 10.0, "eps {eps}");
-    assert!(c.diagnostics["k_distance"]["curve"].is_array());
+    assert!(!kd.distances.is_empty());
+    assert_eq!(kd.total_rows, kd.sampled_rows);
 
     // With max_rows = 150 the other rows join the nearest core row of the sample.
     let p = (db.build)(&resolve(
@@ -195,7 +201,18 @@ fn dbscan_auto_eps_and_sampling() {
     ))
     .unwrap();
     let c = p.fit(x.view(), &ctx).unwrap();
-    assert_eq!(c.diagnostics["sampled"]["rows_clustered"], 150);
+    assert!(
+        matches!(
+            c.diagnostics[..],
+            [ModelDiagnostic::Sample {
+                rows_clustered: 150,
+                rows_total: 306,
+                ..
+            }]
+        ),
+        "{:?}",
+        c.diagnostics
+    );
     assert_eq!(c.n_clusters, 3);
     assert_eq!(c.labels.len(), x.nrows());
     for (i, (label, &truth)) in c.labels.iter().zip(&y).enumerate() {

@@ -14,24 +14,9 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// `results.json` is not valid JSON or does not match the results model.
-    #[error("invalid results file {path}:{line}:{column}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// The results file was written by a newer tool.
-    #[error(
-        "results file {path} has format version {found}, this tool reads up to {supported}: \
-         re-render it with a newer anomalab"
-    )]
-    UnsupportedVersion {
-        path: PathBuf,
-        found: u32,
-        supported: u32,
-    },
+    /// `results.json` could not be read, is not the results model, or is too new.
+    #[error(transparent)]
+    Results(#[from] anomalab_results::ResultsError),
     /// A template failed to render (a strict-mode undefined variable is a bug in this crate).
     #[error("template {template}: {message}")]
     Template { template: String, message: String },

@@ -1,4 +1,5 @@
-//! The results model of a run (`results.json`) and everything rendered from it.
+//! Everything rendered from the results model of a run (`results.json`, defined in
+//! `anomalab-results`).
 //!
 //! The runner (root crate) fills a [`model::RunResults`] and writes it; every exporter here
 //! reads only that model, so a report can be re-rendered from `results.json` alone:
@@ -16,12 +17,14 @@
 pub mod error;
 pub mod export;
 pub mod fmt;
-pub mod model;
 pub mod plots;
 pub mod rank;
 pub mod view;
 
 use std::path::{Path, PathBuf};
+
+/// The results model lives in `anomalab-results`; `model::` paths keep working.
+pub use anomalab_results::model;
 
 pub use error::ReportError;
 pub use export::Exporter;
@@ -58,31 +61,15 @@ pub struct RenderOptions {
     pub debug_context: bool,
 }
 
-/// Read and parse a `results.json`; errors name the file and the JSON line and column.
+/// Read and parse a `results.json` with the results crate's one reader (format-version
+/// check first; errors name the file and the JSON line and column).
 pub fn load_results(path: &Path) -> Result<RunResults, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io("reading", path, e))?;
-    parse_results(&text, path)
+    Ok(anomalab_results::load_results(path)?)
 }
 
 /// Parse the text of a `results.json` (`path` is only used in error messages).
 pub fn parse_results(text: &str, path: &Path) -> Result<RunResults, ReportError> {
-    // Check the version first so a newer file gets a clear message, not a field error.
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
-        && let Some(found) = v.get("format_version").and_then(serde_json::Value::as_u64)
-        && found > u64::from(model::RESULTS_FORMAT_VERSION)
-    {
-        return Err(ReportError::UnsupportedVersion {
-            path: path.to_path_buf(),
-            found: u32::try_from(found).unwrap_or(u32::MAX),
-            supported: model::RESULTS_FORMAT_VERSION,
-        });
-    }
-    serde_json::from_str(text).map_err(|e| ReportError::Parse {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })
+    Ok(anomalab_results::parse_results(text, path)?)
 }
 
 /// Every file of a report as (path relative to the report directory, contents), in a

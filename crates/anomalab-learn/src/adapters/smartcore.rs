@@ -551,7 +551,7 @@ mod tests {
         let y: Vec<u32> = (0..30).map(|i| (i % 2) as u32).collect();
         let mut g = BTreeMap::new();
         g.insert("max_train_rows".to_string(), ParamValue::Int(20));
-        let p = ParamMap::resolve(&svc_params(), &g).unwrap();
+        let p = crate::params::resolve(&svc_params(), &g).unwrap();
         let cache = DataCache::new();
         let names = vec!["a".to_string(), "b".to_string()];
         let train = TrainSet {

@@ -22,6 +22,7 @@
 //! row of the sample within `eps`, else noise (the border-point rule), and diagnostics
 //! record the sampling.
 
+use anomalab_results::{KDistance, ModelDiagnostic};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
@@ -419,10 +420,19 @@ impl ClustererParams for DbscanParams {
                         "eps: auto found no knee in the k-distance curve; set eps".into(),
                     )
                 })?;
-                kdist = Some(serde_json::json!({
-                    "k": k, "n_queries": curve.len(), "knee_index": i, "eps": e,
-                    "curve": thin(&curve, 400),
-                }));
+                // Without a sample the curve's query count stands for the rows.
+                let (sampled_rows, total_rows) = match &sample {
+                    Some(s) => (s.len(), n_all),
+                    None => (curve.len(), curve.len()),
+                };
+                kdist = Some(KDistance {
+                    k,
+                    distances: thin(&curve, 400),
+                    eps: e,
+                    knee_index: Some(i),
+                    sampled_rows,
+                    total_rows,
+                });
                 e
             }
         };
@@ -462,21 +472,15 @@ impl ClustererParams for DbscanParams {
                     .collect()
             }
         };
-        let n_noise = labels.iter().filter(|l| l.is_none()).count();
-        let diagnostics = serde_json::json!({
-            "eps": eps,
-            "eps_auto": self.eps.is_none(),
-            "min_samples": self.min_samples,
-            "n_clusters": n_clusters,
-            "n_noise": n_noise,
-            "n_core_in_fit": core.iter().filter(|&&c| c).count(),
-            "k_distance": kdist,
-            "sampled": sample.as_ref().map(|s| serde_json::json!({
-                "max_rows": self.max_rows, "rows_clustered": s.len(), "rows_total": n_all,
-                "rule": "rows outside the sample take the label of their nearest core row within eps, else noise",
-            })),
-            "clusters": super::cluster_profile(&labels, n_clusters, None),
-        });
+        let mut diagnostics: Vec<ModelDiagnostic> =
+            kdist.map(ModelDiagnostic::KDistance).into_iter().collect();
+        if let Some(s) = &sample {
+            diagnostics.push(ModelDiagnostic::Sample {
+                rows_clustered: s.len(),
+                rows_total: n_all,
+                rule: "rows outside the sample take the label of their nearest core row within eps, else noise".into(),
+            });
+        }
         Ok(Clustering {
             labels,
             n_clusters,

@@ -11,6 +11,7 @@
 //! each precision matrix, computed per 1024-row chunk in parallel and reduced in chunk
 //! order.
 
+use anomalab_results::{InformationCriteria, ModelDiagnostic};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -473,11 +474,6 @@ impl Detector for GaussianMixture {
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         Ok(postcard::to_allocvec(self)?)
     }
-    fn diagnostics(&self) -> serde_json::Value {
-        serde_json::json!({"n_components": self.weights.len(), "weights": self.weights,
-            "mean_log_likelihood": self.mean_log_likelihood, "n_iter": self.n_iter,
-            "converged": self.converged})
-    }
 }
 
 impl Clusterer for GaussianMixture {
@@ -552,16 +548,17 @@ impl ClustererParams for GmmParams {
         };
         let k = model.weights.len();
         let opt: Vec<Option<usize>> = labels.iter().map(|&l| Some(l)).collect();
-        let diagnostics = serde_json::json!({
-            "n_components": k,
-            "bic": model.bic(n),
-            "aic": model.aic(n),
-            "mean_log_likelihood": model.mean_log_likelihood,
-            "converged": model.converged,
-            "n_iter": model.n_iter,
-            "bic_sweep": sweep,
-            "clusters": super::cluster_profile(&opt, k, None),
-        });
+        let diagnostics = sweep
+            .map(|sw| {
+                ModelDiagnostic::InformationCriteria(InformationCriteria {
+                    n_components: sw.k,
+                    bic: sw.bic,
+                    aic: sw.aic,
+                    chosen: sw.chosen_k,
+                })
+            })
+            .into_iter()
+            .collect();
         Ok(Clustering {
             labels: opt,
             n_clusters: k,

@@ -32,6 +32,7 @@
 //! * Work is split into fixed 1024-row chunks run in parallel; per-chunk partial sums are
 //!   reduced in chunk order, so every result is identical for any thread count.
 
+use anomalab_results::{Elbow, ModelDiagnostic};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -1160,10 +1161,6 @@ impl Detector for KMeans {
     fn save(&self) -> Result<Vec<u8>, LearnError> {
         Ok(postcard::to_allocvec(self)?)
     }
-    fn diagnostics(&self) -> serde_json::Value {
-        serde_json::json!({"n_clusters": self.centres.nrows(), "inertia": self.inertia,
-            "n_iter": self.n_iter})
-    }
 }
 
 impl Clusterer for KMeans {
@@ -1187,6 +1184,18 @@ pub struct ElbowSweep {
     pub chosen_k: Option<usize>,
     /// How `chosen_k` was found.
     pub method: String,
+}
+
+impl ElbowSweep {
+    /// The report's elbow plot; only a sweep whose curve has a knee has one.
+    pub fn diagnostic(self) -> Option<ModelDiagnostic> {
+        Some(ModelDiagnostic::Elbow(Elbow {
+            chosen_k: self.chosen_k?,
+            k: self.k,
+            inertia: self.inertia,
+            silhouette: self.silhouette,
+        }))
+    }
 }
 
 /// Fit k-means for every k in `ks` (increasing) and return inertia, silhouette on a seeded
@@ -1308,13 +1317,7 @@ impl ClustererParams for KMeansParams {
         };
         let k = model.centres.nrows();
         let opt: Vec<Option<usize>> = labels.iter().map(|&l| Some(l)).collect();
-        let diagnostics = serde_json::json!({
-            "n_clusters": k,
-            "inertia": model.inertia,
-            "n_iter": model.n_iter,
-            "clusters": cluster_profile(&opt, k, None),
-            "elbow": elbow,
-        });
+        let diagnostics = elbow.and_then(|e| e.diagnostic()).into_iter().collect();
         Ok(Clustering {
             labels: opt,
             n_clusters: k,

@@ -1,85 +1,26 @@
 //! Metrics by name, for the spec's selection metric (`select_by: f1_macro`).
 //!
-//! [`CLASSIFICATION_METRICS`] and [`DETECTOR_METRICS`] list every valid key with its
-//! direction and a one-line doc; `get` on the metric structs looks a key up and, for an
-//! unknown key, returns an error that suggests the closest valid name and lists them all.
+//! [`CLASSIFICATION_METRICS`] and [`DETECTOR_METRICS`] are the rows of the one metric
+//! table (`anomalab_results::metrics`) that these structs compute; `get` on the metric
+//! structs looks a key up and, for an unknown key, returns an error that suggests the
+//! closest valid name and lists them all.
+
+use std::sync::LazyLock;
+
+pub use anomalab_results::MetricInfo;
+use anomalab_results::metrics;
 
 use super::classification::ClassificationMetrics;
 use super::detector::DetectorMetrics;
 use crate::LearnError;
 
-/// A selectable metric.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MetricInfo {
-    /// Key as written in a spec.
-    pub name: &'static str,
-    /// Whether a larger value is better (false only for `false_alarm_rate`).
-    pub higher_is_better: bool,
-    /// One line for `anomalab metrics` and error messages.
-    pub doc: &'static str,
-}
+/// Every key accepted by [`ClassificationMetrics::get`] (the table's classification rows).
+pub static CLASSIFICATION_METRICS: LazyLock<Vec<&'static MetricInfo>> =
+    LazyLock::new(|| metrics::classification().collect());
 
-const fn m(name: &'static str, doc: &'static str) -> MetricInfo {
-    MetricInfo {
-        name,
-        higher_is_better: true,
-        doc,
-    }
-}
-
-/// Every key accepted by [`ClassificationMetrics::get`].
-pub const CLASSIFICATION_METRICS: &[MetricInfo] = &[
-    m("accuracy", "fraction of rows predicted correctly"),
-    m(
-        "balanced_accuracy",
-        "mean recall over classes present in the truth",
-    ),
-    m("precision_micro", "precision from pooled counts"),
-    m("recall_micro", "recall from pooled counts"),
-    m(
-        "f1_micro",
-        "F1 from pooled counts (= accuracy for single-label data)",
-    ),
-    m("precision_macro", "unweighted mean of per-class precision"),
-    m("recall_macro", "unweighted mean of per-class recall"),
-    m("f1_macro", "unweighted mean of per-class F1"),
-    m(
-        "precision_weighted",
-        "support-weighted mean of per-class precision",
-    ),
-    m(
-        "recall_weighted",
-        "support-weighted mean of per-class recall",
-    ),
-    m("f1_weighted", "support-weighted mean of per-class F1"),
-    m(
-        "roc_auc",
-        "ROC-AUC (binary, or one-vs-rest macro); needs scores",
-    ),
-    m(
-        "pr_auc",
-        "average precision (binary, or one-vs-rest macro); needs scores",
-    ),
-];
-
-/// Every key accepted by [`DetectorMetrics::get`].
-pub const DETECTOR_METRICS: &[MetricInfo] = &[
-    m("precision", "flagged rows that are anomalies"),
-    m("recall", "anomalies that are flagged"),
-    m("f1", "harmonic mean of precision and recall"),
-    m("detection_rate", "same as recall"),
-    MetricInfo {
-        name: "false_alarm_rate",
-        higher_is_better: false,
-        doc: "normal rows that are flagged (lower is better)",
-    },
-    m(
-        "accuracy",
-        "fraction of rows classified correctly at the threshold",
-    ),
-    m("roc_auc", "ROC-AUC of the anomaly scores"),
-    m("pr_auc", "average precision of the anomaly scores"),
-];
+/// Every key accepted by [`DetectorMetrics::get`] (the table's detector rows).
+pub static DETECTOR_METRICS: LazyLock<Vec<&'static MetricInfo>> =
+    LazyLock::new(|| metrics::detector().collect());
 
 /// Levenshtein distance, for "did you mean" suggestions.
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -98,7 +39,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The error for an unknown metric key: names the closest valid key (when reasonably
 /// close) and lists all of them.
-pub fn unknown_metric(name: &str, valid: &[MetricInfo]) -> LearnError {
+pub fn unknown_metric(name: &str, valid: &[&MetricInfo]) -> LearnError {
     let best = valid
         .iter()
         .map(|m| (edit_distance(name, m.name), m.name))
@@ -135,7 +76,7 @@ impl ClassificationMetrics {
             "f1_weighted" => self.f1_weighted,
             "roc_auc" => return Ok(self.roc_auc),
             "pr_auc" => return Ok(self.pr_auc),
-            _ => return Err(unknown_metric(name, CLASSIFICATION_METRICS)),
+            _ => return Err(unknown_metric(name, &CLASSIFICATION_METRICS)),
         }))
     }
 }
@@ -153,7 +94,7 @@ impl DetectorMetrics {
             "accuracy" => self.accuracy,
             "roc_auc" => return Ok(self.roc_auc),
             "pr_auc" => return Ok(self.pr_auc),
-            _ => return Err(unknown_metric(name, DETECTOR_METRICS)),
+            _ => return Err(unknown_metric(name, &DETECTOR_METRICS)),
         }))
     }
 }
@@ -166,7 +107,7 @@ mod tests {
     #[test]
     fn every_listed_name_resolves_and_typos_get_a_suggestion() {
         let m = classification_metrics(&[0, 1, 1], &[0, 1, 0], 2, None).unwrap();
-        for info in CLASSIFICATION_METRICS {
+        for info in CLASSIFICATION_METRICS.iter() {
             m.get(info.name).unwrap();
         }
         assert_eq!(m.get("accuracy").unwrap(), Some(2.0 / 3.0));
@@ -174,5 +115,46 @@ mod tests {
         let e = m.get("f1macro").unwrap_err().to_string();
         assert!(e.contains("did you mean `f1_macro`?"), "{e}");
         assert!(e.contains("balanced_accuracy"), "{e}");
+    }
+
+    #[test]
+    fn every_detector_key_resolves_and_every_computed_name_is_in_the_table() {
+        let d = crate::eval::detector_metrics(&[false, true, true], &[0.1, 0.9, 0.2], 0.5).unwrap();
+        for info in DETECTOR_METRICS.iter() {
+            d.get(info.name).unwrap();
+        }
+        assert_eq!(DETECTOR_METRICS.len(), 8);
+        assert_eq!(CLASSIFICATION_METRICS.len(), 13);
+        // The fields of both structs, as serialised, are all table names (per-class and
+        // confusion data aside).
+        let c = crate::eval::classification_metrics(&[0, 1], &[0, 1], 2, None).unwrap();
+        let mut keys: Vec<String> = Vec::new();
+        for v in [
+            serde_json::to_value(&c).unwrap(),
+            serde_json::to_value(&d).unwrap(),
+        ] {
+            keys.extend(v.as_object().unwrap().keys().cloned());
+        }
+        for k in keys {
+            if [
+                "per_class",
+                "confusion",
+                "threshold",
+                "n_samples",
+                "n_anomalies",
+                "tp",
+                "fp",
+                "tn",
+                "fn_",
+            ]
+            .contains(&k.as_str())
+            {
+                continue;
+            }
+            assert!(
+                anomalab_results::metrics::find(&k).is_some(),
+                "{k} not in the table"
+            );
+        }
     }
 }

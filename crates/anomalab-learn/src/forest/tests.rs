@@ -196,16 +196,16 @@ fn bootstrap_options_and_their_checks() {
     let specs = ForestParams::specs(ForestKind::ExtraTrees);
     let mut given = BTreeMap::new();
     given.insert("oob_score".to_string(), ParamValue::Bool(true));
-    let map = ParamMap::resolve(&specs, &given).unwrap();
+    let map = crate::params::resolve(&specs, &given).unwrap();
     let e = ForestParams::from_params(ForestKind::ExtraTrees, &map).unwrap_err();
     assert!(e.to_string().contains("bootstrap"), "{e}");
     // Defaults are scikit-learn's.
-    let map = ParamMap::resolve(&specs, &BTreeMap::new()).unwrap();
+    let map = crate::params::resolve(&specs, &BTreeMap::new()).unwrap();
     assert_eq!(
         ForestParams::from_params(ForestKind::ExtraTrees, &map).unwrap(),
         ForestParams::new(ForestKind::ExtraTrees)
     );
-    let map = ParamMap::resolve(
+    let map = crate::params::resolve(
         &ForestParams::specs(ForestKind::RandomForest),
         &BTreeMap::new(),
     )

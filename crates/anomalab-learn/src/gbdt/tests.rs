@@ -526,12 +526,12 @@ fn nan_goes_right_like_its_last_bin() {
 #[test]
 fn registry_defaults_resolve_and_build() {
     let specs = param_specs();
-    let m = ParamMap::resolve(&specs, &Default::default()).unwrap();
+    let m = crate::params::resolve(&specs, &Default::default()).unwrap();
     let p = GradientBoostingParams::from_params(&m).unwrap();
     assert_eq!(p, GradientBoostingParams::default());
     let mut given = std::collections::BTreeMap::new();
     given.insert("max_depth".to_string(), ParamValue::Null);
-    let m = ParamMap::resolve(&specs, &given).unwrap();
+    let m = crate::params::resolve(&specs, &given).unwrap();
     assert!(GradientBoostingParams::from_params(&m).is_err());
 }
 
@@ -646,7 +646,7 @@ fn registry_entry_fits_and_loads() {
         .expect("gradient_boosting is registered");
     let mut given = std::collections::BTreeMap::new();
     given.insert("n_estimators".to_string(), ParamValue::Int(5));
-    let pm = ParamMap::resolve(&(entry.params)(), &given).unwrap();
+    let pm = crate::params::resolve(&(entry.params)(), &given).unwrap();
     let params = (entry.build)(&pm).unwrap();
     let (x, y) = synthetic(300, 4, 3, 17);
     let names: Vec<String> = (0..4).map(|i| format!("f{i}")).collect();

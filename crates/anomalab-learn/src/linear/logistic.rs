@@ -377,7 +377,7 @@ mod tests {
         let mut g = BTreeMap::new();
         g.insert("fit_intercept".into(), ParamValue::Bool(false));
         g.insert("tol".into(), ParamValue::Float(1e-12));
-        let p = ParamMap::resolve(&params(), &g).unwrap();
+        let p = crate::params::resolve(&params(), &g).unwrap();
         let cache = DataCache::new();
         let names = vec!["a".to_string(), "b".to_string()];
         let train = TrainSet {
@@ -416,7 +416,7 @@ mod tests {
         let y = [0, 0, 1, 1, 1, 3, 3];
         let mut g = BTreeMap::new();
         g.insert("class_weight".into(), ParamValue::Str("balanced".into()));
-        let p = ParamMap::resolve(&params(), &g).unwrap();
+        let p = crate::params::resolve(&params(), &g).unwrap();
         let cache = DataCache::new();
         let names: Vec<String> = (0..4).map(|i| i.to_string()).collect();
         let train = TrainSet {

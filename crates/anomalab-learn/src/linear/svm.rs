@@ -515,7 +515,7 @@ mod tests {
         k: usize,
         given: BTreeMap<String, ParamValue>,
     ) -> Box<dyn Classifier> {
-        let p = ParamMap::resolve(&params(), &given).unwrap();
+        let p = crate::params::resolve(&params(), &given).unwrap();
         let cache = DataCache::new();
         let names: Vec<String> = (0..k).map(|i| format!("c{i}")).collect();
         let train = TrainSet {
@@ -589,7 +589,7 @@ mod tests {
         let mut w = BTreeMap::new();
         w.insert("nope".to_string(), ParamValue::Float(2.0));
         g.insert("class_weight".into(), ParamValue::Map(w));
-        let p = ParamMap::resolve(&params(), &g).unwrap();
+        let p = crate::params::resolve(&params(), &g).unwrap();
         let cache = DataCache::new();
         let names: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
         let train = TrainSet {
@@ -625,7 +625,7 @@ mod tests {
             feature_names: &[],
             cache: &cache,
         };
-        let p = ParamMap::resolve(&params(), &BTreeMap::new()).unwrap();
+        let p = crate::params::resolve(&params(), &BTreeMap::new()).unwrap();
         assert!(
             build(&p)
                 .unwrap()

@@ -345,18 +345,18 @@ fn save_load_round_trips_exactly() {
 #[test]
 fn registry_params_resolve_to_scikit_learn_defaults() {
     let specs = DecisionTreeParams::specs();
-    let p = ParamMap::resolve(&specs, &BTreeMap::new()).unwrap();
+    let p = crate::params::resolve(&specs, &BTreeMap::new()).unwrap();
     let d = DecisionTreeParams::from_params(&p).unwrap();
     assert_eq!(d.tree, TreeParams::default());
     let mut given = BTreeMap::new();
     given.insert("max_features".to_string(), ParamValue::Int(1));
     given.insert("criterion".to_string(), ParamValue::Str("log_loss".into()));
-    let p = ParamMap::resolve(&specs, &given).unwrap();
+    let p = crate::params::resolve(&specs, &given).unwrap();
     let d = DecisionTreeParams::from_params(&p).unwrap();
     assert_eq!(d.tree.max_features, MaxFeatures::Count(1));
     assert_eq!(d.tree.criterion, Criterion::Entropy);
     given.insert("max_features".to_string(), ParamValue::Float(0.5));
-    let p = ParamMap::resolve(&specs, &given).unwrap();
+    let p = crate::params::resolve(&specs, &given).unwrap();
     assert_eq!(
         DecisionTreeParams::from_params(&p)
             .unwrap()

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use anomalab_learn::ParamMap;
+use crate::params::ParamMap;
 use serde::{Deserialize, Serialize};
 
 /// Bumped when a field changes meaning or is removed.
