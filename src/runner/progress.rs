@@ -63,6 +63,7 @@ impl Observer for Bars {
                     .unwrap_or_else(|p| p.into_inner())
                     .insert(*id, sp);
             }
+            RunEvent::TrialRecorded(_) => {}
             RunEvent::TrialFinished {
                 id, label, outcome, ..
             } => {
