@@ -25,6 +25,8 @@ pub mod progress;
 mod projection;
 pub mod select;
 mod settings;
+#[cfg(test)]
+mod test_support;
 mod trial;
 pub mod writer;
 

@@ -151,3 +151,89 @@ pub fn fnv1a(s: &str) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn spec(c: &str) -> String {
+        format!(
+            "name: t\nseed: 7\ndataset: {{source: synthetic, rows: 300}}\n\
+             split: {{kind: holdout, test_size: 0.3}}\n\
+             models:\n  - algorithm: logistic_regression\n    params: {{C: [0.1, {c}]}}\n  \
+             - algorithm: knn\n    params: {{n_neighbors: 5}}\n"
+        )
+    }
+
+    fn experiment(path: &str, text: &str) -> Experiment {
+        crate::spec::parse(Path::new(path), text).expect("valid spec")
+    }
+
+    fn keys(plans: &[TrialPlan]) -> Vec<&str> {
+        plans.iter().map(|p| p.key.as_str()).collect()
+    }
+
+    #[test]
+    fn plan_is_pure_and_stable() {
+        let exp = experiment("a/s.yaml", &spec("1.0"));
+        let (a, b) = (plan(&exp), plan(&exp));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a, plan(&experiment("a/s.yaml", &spec("1.0"))));
+        let mut unique = keys(&a);
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 3, "every trial has its own key");
+        assert!(a.iter().all(|p| p.key.len() == 64));
+    }
+
+    #[test]
+    fn plan_round_trips_through_json() {
+        let plans = plan(&experiment("s.yaml", &spec("1.0")));
+        let text = serde_json::to_string(&plans).unwrap();
+        let back: Vec<TrialPlan> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, plans);
+    }
+
+    #[test]
+    fn a_changed_param_changes_only_that_trials_key() {
+        let before = plan(&experiment("s.yaml", &spec("1.0")));
+        let after = plan(&experiment("s.yaml", &spec("2.0")));
+        assert_eq!(before[0].key, after[0].key);
+        assert_ne!(before[1].key, after[1].key);
+        assert_eq!(before[2].key, after[2].key);
+    }
+
+    #[test]
+    fn the_key_does_not_depend_on_the_spec_path_or_text_layout() {
+        let here = plan(&experiment("a/s.yaml", &spec("1.0")));
+        let text = format!("# a comment\n{}", spec("1.0"));
+        let there = plan(&experiment("/elsewhere/b/other.yaml", &text));
+        assert_eq!(keys(&here), keys(&there));
+    }
+
+    #[test]
+    fn the_key_follows_the_data_and_the_spec_seed() {
+        let base = plan(&experiment("s.yaml", &spec("1.0")));
+        let rows = spec("1.0").replace("rows: 300", "rows: 400");
+        let seed = spec("1.0").replace("seed: 7", "seed: 8");
+        for other in [rows, seed] {
+            let changed = plan(&experiment("s.yaml", &other));
+            assert!(base.iter().zip(&changed).all(|(a, b)| a.key != b.key));
+        }
+    }
+
+    #[test]
+    fn trial_seeds_and_labels_are_as_before() {
+        let exp = experiment("s.yaml", &spec("1.0"));
+        let plans = plan(&exp);
+        let params = serde_json::to_string(&exp.models[0].grid[1]).unwrap();
+        let seed = fnv1a(&format!("logistic_regression|{params}"));
+        assert_eq!(plans[1].seed, anomalab_learn::rng::derive_seed(7, seed));
+        assert_eq!(plans[1].label, "logistic_regression#1 (C=1)");
+        assert_eq!(plans[2].label, "knn#2");
+        assert_eq!((plans[2].model_index, plans[2].point), (1, 0));
+    }
+}

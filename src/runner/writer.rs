@@ -35,10 +35,6 @@ impl ResultsWriter {
         Ok(ResultsWriter { path, state })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The results with every recorded trial, or the first write that failed.
     pub fn finish(self) -> Result<RunResults, RunError> {
         let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -74,4 +70,48 @@ pub fn write_results(path: &Path, results: &RunResults) -> Result<(), RunError> 
         .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
     bytes.push(b'\n');
     write_atomic(path, &bytes).map_err(|source| RunError::io(path, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use anomalab_report::model::TrialStatus;
+
+    use super::*;
+    use crate::runner::test_support::{results, trial};
+
+    fn on_disk(path: &Path) -> RunResults {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn record(writer: &ResultsWriter, id: usize) {
+        let t = trial(id, Some(0.5), TrialStatus::Ok);
+        writer.on_event(&RunEvent::TrialRecorded(Box::new(t)));
+    }
+
+    #[test]
+    fn results_are_rewritten_after_each_trial_sorted_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reports/t/results.json");
+        let writer = ResultsWriter::create(path.clone(), results(Vec::new(), true)).unwrap();
+        assert!(on_disk(&path).trials.is_empty());
+        record(&writer, 2);
+        assert_eq!(on_disk(&path).trials.len(), 1);
+        writer.on_event(&RunEvent::Stage("not a trial".into()));
+        record(&writer, 0);
+        let ids: Vec<usize> = on_disk(&path).trials.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [0, 2]);
+        assert_eq!(writer.finish().unwrap().trials.len(), 2);
+    }
+
+    #[test]
+    fn a_failed_write_is_returned_by_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let writer = ResultsWriter::create(path.clone(), results(Vec::new(), true)).unwrap();
+        // A directory where the file should be makes every later write fail.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        record(&writer, 0);
+        assert!(matches!(writer.finish(), Err(RunError::Io { .. })));
+    }
 }
