@@ -4,6 +4,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use anomalab_results::TrialResult;
+
 #[derive(Debug, Clone)]
 pub enum RunEvent {
     /// Data loading and preprocessing are done; `trials` will run.
@@ -18,6 +20,8 @@ pub enum RunEvent {
         id: usize,
         label: String,
     },
+    /// A trial's result, sent before its `TrialFinished` (the results writer records it).
+    TrialRecorded(Box<TrialResult>),
     TrialFinished {
         id: usize,
         label: String,
@@ -34,6 +38,16 @@ pub enum RunEvent {
 
 pub trait Observer: Send + Sync {
     fn on_event(&self, event: &RunEvent);
+}
+
+/// Sends every event to two observers, the first one first.
+pub struct Tee<'a>(pub &'a dyn Observer, pub &'a dyn Observer);
+
+impl Observer for Tee<'_> {
+    fn on_event(&self, event: &RunEvent) {
+        self.0.on_event(event);
+        self.1.on_event(event);
+    }
 }
 
 /// Shows nothing (`--quiet`).
@@ -76,7 +90,7 @@ impl Observer for PlainLines {
                 eprintln!("running {trials} trial(s) x {folds} fold(s) on {jobs} thread(s)");
             }
             RunEvent::Stage(s) => eprintln!("{s}"),
-            RunEvent::TrialStarted { .. } => {}
+            RunEvent::TrialStarted { .. } | RunEvent::TrialRecorded(_) => {}
             RunEvent::TrialFinished {
                 label,
                 outcome,

@@ -32,13 +32,13 @@ const HISTOGRAM_BINS: usize = 40;
 const SILHOUETTE_ROWS: usize = 5_000;
 
 pub(crate) fn run_trial(
-    plan: &TrialPlan<'_>,
+    plan: &TrialPlan,
+    model: &crate::spec::ModelPlan,
     folds: &[PreparedFold],
     class_names: &[String],
     exp: &Experiment,
 ) -> (TrialResult, Option<TrainedModel>) {
-    let model = plan.model;
-    let params = &model.grid[plan.point];
+    let params = &plan.params;
     let mut result = TrialResult {
         id: plan.id,
         model: model.name.clone(),

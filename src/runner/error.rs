@@ -1,0 +1,37 @@
+//! What can stop a run (a failing trial does not: it is recorded and the run goes on).
+
+use thiserror::Error;
+
+use crate::data::DataError;
+use crate::preprocess::PreprocessError;
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("preprocessing ({fold}): {source}")]
+    Preprocess {
+        fold: String,
+        #[source]
+        source: PreprocessError,
+    },
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set up {0} worker threads: {1}")]
+    Threads(usize, String),
+    #[error("saving the best model: {0}")]
+    Save(String),
+}
+
+impl RunError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        RunError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The end of a run: the best trial's model (the kept single-fold model, or with k folds a
+//! refit on all training rows) saved as `best.model` and `best.json`, and the results
+//! marked complete.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anomalab_results::{BestModel, RunResults, RunStatus, TrialResult};
+
+use super::error::RunError;
+use super::events::{Observer, RunEvent};
+use super::execute::Kept;
+use super::manifest::now_rfc3339;
+use super::plan::TrialPlan;
+use super::prepare::{PreparedData, prepare_fold};
+use super::settings::{RunSettings, models_dir};
+use super::trial::{self, TrainedModel};
+use crate::data::spec::DatasetSpec;
+use crate::fsutil::write_atomic;
+use crate::persist::{self, ModelHeader};
+use crate::preprocess::FittedPipeline;
+use crate::spec::Experiment;
+
+/// What finalising reads (nothing here is changed).
+pub(crate) struct RunContext<'a> {
+    pub exp: &'a Experiment,
+    pub settings: &'a RunSettings,
+    pub data: &'a PreparedData,
+    pub plans: &'a [TrialPlan],
+    pub observer: &'a dyn Observer,
+}
+
+/// Sets `best` (the trial at position `best` of `results.trials`), the status and the
+/// finish times, saving the best model when the spec asks; returns the model's path.
+pub(crate) fn finalize(
+    ctx: &RunContext<'_>,
+    results: &mut RunResults,
+    best: Option<usize>,
+    kept: Option<Kept>,
+    started: Instant,
+) -> Result<Option<PathBuf>, RunError> {
+    let mut model_path = None;
+    if let Some(pos) = best {
+        let b = &results.trials[pos];
+        let metric = results.selection.metric.clone();
+        let mut best_model = BestModel {
+            trial_id: b.id,
+            label: b.label.clone(),
+            value: b.mean[&metric],
+            metric,
+            model_path: None,
+        };
+        if ctx.exp.outputs.save_best {
+            model_path = Some(save_best(ctx, results, b, kept)?);
+            best_model.model_path = Some(format!("models/{}/best.model", ctx.exp.name));
+        }
+        results.best = Some(best_model);
+    }
+    results.status = RunStatus::Complete;
+    results.manifest.finished_at = Some(now_rfc3339());
+    results.manifest.duration_seconds = Some(started.elapsed().as_secs_f64());
+    Ok(model_path)
+}
+
+fn save_best(
+    ctx: &RunContext<'_>,
+    results: &RunResults,
+    best: &TrialResult,
+    kept: Option<Kept>,
+) -> Result<PathBuf, RunError> {
+    let plan = ctx
+        .plans
+        .iter()
+        .find(|p| p.id == best.id)
+        .ok_or_else(|| RunError::Save(format!("trial {} is not in the plan", best.id)))?;
+    let (pipeline, trained) = best_model(ctx, plan, kept)?;
+    let header = model_header(ctx, results, best, &pipeline, &trained);
+    let bytes = persist::encode(&header, &pipeline, &trained.fitted)
+        .map_err(|e| RunError::Save(e.to_string()))?;
+    let dir = models_dir(&ctx.settings.project_dir, &ctx.exp.name);
+    let path = dir.join("best.model");
+    write_atomic(&path, &bytes).map_err(|e| RunError::io(&path, e))?;
+    let json = serde_json::to_vec_pretty(&header).unwrap_or_default();
+    let jpath = dir.join("best.json");
+    write_atomic(&jpath, &json).map_err(|e| RunError::io(&jpath, e))?;
+    Ok(path)
+}
+
+/// With one fold the trial's model is the model; with k folds the best trial is refitted
+/// on all training rows.
+fn best_model(
+    ctx: &RunContext<'_>,
+    plan: &TrialPlan,
+    kept: Option<Kept>,
+) -> Result<(FittedPipeline, TrainedModel), RunError> {
+    if let [fold] = ctx.data.folds.as_slice() {
+        return match kept {
+            Some(k) if k.trial_id == plan.id => Ok((fold.pipeline.clone(), k.model)),
+            _ => Err(RunError::Save("the best trial's model was not kept".into())),
+        };
+    }
+    ctx.observer.on_event(&RunEvent::Stage(format!(
+        "refitting {} on all training rows",
+        plan.label
+    )));
+    let train = &ctx.data.loaded.train;
+    let (all, _) = prepare_fold(&ctx.data.pipeline, "all", train, train, ctx.exp.seed)?;
+    let model_plan = plan.model_plan(ctx.exp);
+    let folds = std::slice::from_ref(&all);
+    let (refit, model) = trial::run_trial(plan, model_plan, folds, ctx.data.class_names(), ctx.exp);
+    match model {
+        Some(model) => Ok((all.pipeline, model)),
+        None => Err(RunError::Save(
+            refit.error.unwrap_or_else(|| "refit failed".into()),
+        )),
+    }
+}
+
+fn model_header(
+    ctx: &RunContext<'_>,
+    results: &RunResults,
+    best: &TrialResult,
+    pipeline: &FittedPipeline,
+    trained: &TrainedModel,
+) -> ModelHeader {
+    let exp = ctx.exp;
+    let class_names = trained.class_names.clone();
+    ModelHeader {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        experiment: exp.name.clone(),
+        trial_id: best.id,
+        trial_label: best.label.clone(),
+        role: best.role,
+        algorithm: best.algorithm.clone(),
+        backend: best.backend.clone(),
+        params: best.params.clone(),
+        class_names: class_names.unwrap_or_else(|| ctx.data.class_names().to_vec()),
+        non_feature_columns: non_feature_columns(&exp.dataset),
+        input_columns: pipeline.input.clone(),
+        feature_names: pipeline.output_names.clone(),
+        spec_hash: results.manifest.spec_hash.clone(),
+        dataset_files: results
+            .dataset
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    Some(f.sha256.clone()).filter(|s| !s.is_empty()),
+                )
+            })
+            .collect(),
+        metrics: best.mean.clone(),
+        selection_metric: results.selection.metric.clone(),
+        threshold: trained.threshold,
+        cluster_classes: trained.cluster_classes.clone(),
+    }
+}
+
+/// Columns of the dataset's files that are not features (labels, identifiers): `predict`
+/// ignores them when an input carries them.
+fn non_feature_columns(ds: &DatasetSpec) -> Vec<String> {
+    let mut out: Vec<String> = ds.label.iter().cloned().collect();
+    out.extend(ds.drop.iter().cloned());
+    if let Some(entry) = ds
+        .source
+        .catalog_name()
+        .and_then(|n| crate::data::catalog::entry(n).ok())
+    {
+        out.extend(entry.format.label_columns.iter().cloned());
+        out.extend(entry.format.drop.iter().cloned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}

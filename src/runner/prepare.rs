@@ -1,0 +1,140 @@
+//! Load the data, split it into folds, and preprocess each fold once (every trial shares
+//! the prepared folds).
+
+use std::path::Path;
+
+use anomalab_learn::DataCache;
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use super::error::RunError;
+use super::events::{Observer, RunEvent};
+use super::settings::RunSettings;
+use crate::data::{Dataset, LoadContext, LoadedData, SplitPair};
+use crate::preprocess::{FittedPipeline, Pipeline};
+use crate::spec::Experiment;
+
+/// One fold, preprocessed once and shared by every trial.
+pub(crate) struct PreparedFold {
+    pub name: String,
+    pub pipeline: FittedPipeline,
+    pub x_train: Array2<f64>,
+    pub y_train: Vec<u32>,
+    pub x_test: Array2<f64>,
+    pub y_test: Vec<u32>,
+    pub cache: DataCache,
+    pub train_class_counts: Vec<usize>,
+}
+
+/// The loaded data and its prepared folds.
+pub(crate) struct PreparedData {
+    pub loaded: LoadedData,
+    /// The unfitted pipeline (refitting the best trial on all rows fits it again).
+    pub pipeline: Pipeline,
+    pub folds: Vec<PreparedFold>,
+    /// What preprocessing the first fold noticed (shown once as dataset warnings).
+    pub notes: Vec<String>,
+}
+
+impl PreparedData {
+    pub fn class_names(&self) -> &[String] {
+        &self.loaded.train.class_names
+    }
+}
+
+/// Load, split and preprocess (folds in parallel in `pool`).
+pub(crate) fn load_and_prepare(
+    exp: &Experiment,
+    settings: &RunSettings,
+    pool: &rayon::ThreadPool,
+    observer: &dyn Observer,
+) -> Result<PreparedData, RunError> {
+    let (loaded, splits) = load_and_split(exp, settings, observer)?;
+    observer.on_event(&RunEvent::Stage(format!(
+        "preprocessing {} fold(s)",
+        splits.len()
+    )));
+    let pipeline = Pipeline::new(exp.preprocessing.clone());
+    let prepared: Vec<(PreparedFold, Vec<String>)> = pool.install(|| {
+        splits
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| prepare_fold(&pipeline, &f.name, &f.train, &f.test, exp.seed ^ i as u64))
+            .collect::<Result<Vec<_>, RunError>>()
+    })?;
+    let notes = prepared.first().map(|(_, n)| n.clone()).unwrap_or_default();
+    Ok(PreparedData {
+        loaded,
+        pipeline,
+        folds: prepared.into_iter().map(|(f, _)| f).collect(),
+        notes,
+    })
+}
+
+fn load_and_split(
+    exp: &Experiment,
+    settings: &RunSettings,
+    observer: &dyn Observer,
+) -> Result<(LoadedData, Vec<SplitPair>), RunError> {
+    observer.on_event(&RunEvent::Stage(format!(
+        "loading dataset `{}`",
+        exp.dataset.source.as_str()
+    )));
+    let ctx = LoadContext {
+        data_dir: settings.data_dir.clone(),
+        base_dir: exp.source.path.parent().map(Path::to_path_buf),
+        seed: exp.seed,
+        strict: settings.strict,
+    };
+    let loaded = crate::data::loader::load(&exp.dataset, &exp.split, &ctx)?;
+    let kind = exp.split.kind_for(&exp.dataset);
+    let splits = crate::data::split::make_splits(&loaded, kind, &exp.split, exp.seed)?
+        .iter()
+        .map(|f| f.materialise(&loaded))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((loaded, splits))
+}
+
+/// Fit the pipeline on `train` and transform `test`; also returns notes on what the
+/// transform met (unseen categories, imputed cells).
+pub(crate) fn prepare_fold(
+    pipeline: &Pipeline,
+    name: &str,
+    train: &Dataset,
+    test: &Dataset,
+    seed: u64,
+) -> Result<(PreparedFold, Vec<String>), RunError> {
+    let wrap = |source| RunError::Preprocess {
+        fold: name.to_string(),
+        source,
+    };
+    let fitted = pipeline.fit(train, seed).map_err(wrap)?;
+    let (x_test, stats) = fitted.pipeline.transform(&test.features).map_err(wrap)?;
+    let mut notes = fitted.notes.clone();
+    for (col, n) in &stats.unseen_categories {
+        notes.push(format!(
+            "{n} test row(s) have a `{col}` category not seen in training (encoded as all zeros)"
+        ));
+    }
+    if stats.imputed_cells > 0 {
+        notes.push(format!(
+            "{} non-finite test cell(s) replaced by training statistics",
+            stats.imputed_cells
+        ));
+    }
+    let mut counts = vec![0; train.class_names.len()];
+    for &y in &fitted.y {
+        counts[y as usize] += 1;
+    }
+    let fold = PreparedFold {
+        name: name.to_string(),
+        pipeline: fitted.pipeline,
+        x_train: fitted.x,
+        y_train: fitted.y,
+        x_test,
+        y_test: test.y.clone(),
+        cache: DataCache::new(),
+        train_class_counts: counts,
+    };
+    Ok((fold, notes))
+}
