@@ -11,17 +11,16 @@
 //! `flow` (packet captures to flow features, crate `anomalab-flow`) feeds `data`.
 
 pub mod check;
-pub mod cli;
+pub mod cmd;
 pub mod data;
 pub mod diag;
 pub mod eval;
 pub mod exit;
-pub mod extract;
 pub mod fsutil;
 pub mod models;
 pub mod persist;
-pub mod predict;
 pub mod preprocess;
 pub mod report;
 pub mod runner;
+pub mod score;
 pub mod spec;

@@ -50,13 +50,13 @@ pub enum ParamKind {
 impl fmt::Display for ParamKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParamKind::Int { min, max } if *max == i64::MAX => write!(f, "an integer >= {min}"),
-            ParamKind::Int { min, max } => write!(f, "an integer in [{min}, {max}]"),
-            ParamKind::Float { min, max } => write!(f, "a number in [{min}, {max}]"),
-            ParamKind::FloatOpenMin { min, max } if max.is_infinite() => {
-                write!(f, "a number > {min}")
+            ParamKind::Int { min, max } => write!(f, "an integer {}", int_range(*min, *max)),
+            ParamKind::Float { min, max } => {
+                write!(f, "a number {}", float_range(*min, *max, false))
             }
-            ParamKind::FloatOpenMin { min, max } => write!(f, "a number in ({min}, {max}]"),
+            ParamKind::FloatOpenMin { min, max } => {
+                write!(f, "a number {}", float_range(*min, *max, true))
+            }
             ParamKind::Bool => write!(f, "true or false"),
             ParamKind::Choice(c) => {
                 let quoted: Vec<String> = c.iter().map(|w| format!("\"{w}\"")).collect();
@@ -64,7 +64,7 @@ impl fmt::Display for ParamKind {
             }
             ParamKind::ClassWeights => write!(f, "a mapping of class name to positive weight"),
             ParamKind::IntList { min, max } => {
-                write!(f, "a non-empty list of integers in [{min}, {max}]")
+                write!(f, "a non-empty list of integers {}", int_range(*min, *max))
             }
             ParamKind::Null => write!(f, "null"),
             ParamKind::OneOf(kinds) => {
@@ -72,6 +72,30 @@ impl fmt::Display for ParamKind {
                 write!(f, "{}", parts.join(", or "))
             }
         }
+    }
+}
+
+/// `[min, max]` in words; the type's extremes stand for "no bound" (a person should never
+/// read a 19-digit limit).
+fn int_range(min: i64, max: i64) -> String {
+    match (min == i64::MIN, max == i64::MAX) {
+        (true, true) => "of any value".to_string(),
+        (true, false) => format!("<= {max}"),
+        (false, true) => format!(">= {min}"),
+        (false, false) => format!("in [{min}, {max}]"),
+    }
+}
+
+/// `[min, max]` (or `(min, max]` when `open_min`) in words; `f64::MAX` and infinity are
+/// "no bound" (`f64::MAX` would print as a 309-digit number).
+fn float_range(min: f64, max: f64, open_min: bool) -> String {
+    let (no_min, no_max) = (min <= f64::MIN, max >= f64::MAX);
+    let (lo, op) = if open_min { ("(", ">") } else { ("[", ">=") };
+    match (no_min, no_max) {
+        (true, true) => "of any finite value".to_string(),
+        (true, false) => format!("<= {max}"),
+        (false, true) => format!("{op} {min}"),
+        (false, false) => format!("in {lo}{min}, {max}]"),
     }
 }
 
@@ -274,5 +298,52 @@ mod tests {
             md.1,
             "expected an integer in [1, 1000], or null, found a string `deep`"
         );
+    }
+
+    #[test]
+    fn unbounded_ranges_read_as_words() {
+        let show = |k: ParamKind| k.to_string();
+        assert_eq!(
+            show(ParamKind::Float {
+                min: 0.0,
+                max: f64::MAX
+            }),
+            "a number >= 0"
+        );
+        assert_eq!(
+            show(ParamKind::FloatOpenMin {
+                min: 0.0,
+                max: f64::INFINITY
+            }),
+            "a number > 0"
+        );
+        assert_eq!(
+            show(ParamKind::Int {
+                min: 1,
+                max: i64::MAX
+            }),
+            "an integer >= 1"
+        );
+        assert_eq!(
+            show(ParamKind::Float {
+                min: 1.0,
+                max: 100.0
+            }),
+            "a number in [1, 100]"
+        );
+        assert_eq!(
+            show(ParamKind::IntList {
+                min: 1,
+                max: i64::MAX
+            }),
+            "a non-empty list of integers >= 1"
+        );
+        let err = ParamKind::Float {
+            min: 0.0,
+            max: f64::MAX,
+        }
+        .check(&ParamValue::Float(-1.0))
+        .unwrap_err();
+        assert_eq!(err, "-1 is out of range: expected a number >= 0");
     }
 }

@@ -3,7 +3,7 @@
 //! environment with strict undefined behaviour, so a misspelt variable is an error, never
 //! an empty string.
 
-mod csv;
+pub mod csv;
 mod html;
 mod latex;
 mod markdown;

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use anomalab_flow::{CsvLayout, CsvWriter, ExtractOptions, Extractor, FlowRecord, LabelSpec};
 use anyhow::{Context, Result, bail};
+
+use super::args::ExtractArgs;
+use super::error::{CliError, Status};
 use polars::prelude::{
     Column as PlColumn, DataFrame, IntoColumn, NamedFrom, ParquetWriter, Series,
 };
@@ -41,6 +44,38 @@ const PARQUET_ROW_GROUP: usize = 65_536;
 pub fn layout_column_names(layout: CsvLayout) -> Vec<String> {
     let names: Vec<String> = layout.header().split(',').map(String::from).collect();
     crate::data::dedupe_names(&names, false)
+}
+
+/// `anomalab extract`: the arguments as settings, then the extraction.
+pub fn run(args: ExtractArgs) -> Result<Status, CliError> {
+    settings(args)
+        .and_then(|s| extract(&s))
+        .map_err(CliError::Extract)?;
+    Ok(Status::Ok)
+}
+
+fn settings(args: ExtractArgs) -> Result<ExtractSettings> {
+    let mut options = ExtractOptions {
+        count_l2_padding: args.count_l2_padding.is_on(),
+        include_ipv6: args.include_ipv6,
+        ..Default::default()
+    };
+    if let Some(n) = args.max_active_flows {
+        options.max_active_flows = n.max(1);
+    }
+    let labels = match (args.label, args.labels) {
+        (Some(l), _) => LabelSpec::constant(&l),
+        (None, Some(path)) => read_label_rules(&path)?,
+        (None, None) => LabelSpec::default(),
+    };
+    Ok(ExtractSettings {
+        inputs: args.inputs,
+        output: args.output,
+        layout: args.layout.into(),
+        options,
+        labels,
+        quiet: args.quiet,
+    })
 }
 
 /// Flows buffered column by column until the next Parquet row group.
@@ -213,7 +248,8 @@ pub fn read_label_rules(path: &Path) -> Result<LabelSpec> {
         .map_err(|e| anyhow::anyhow!("{}: {}: {}", path.display(), e.path(), e.inner()))
 }
 
-pub fn run(s: &ExtractSettings) -> Result<i32> {
+/// Extract every capture of `s` into its output file.
+pub fn extract(s: &ExtractSettings) -> Result<()> {
     let parquet = s
         .output
         .extension()
@@ -299,5 +335,5 @@ pub fn run(s: &ExtractSettings) -> Result<i32> {
             eprintln!("wrote {}", s.output.display());
         }
     }
-    Ok(crate::exit::OK)
+    Ok(())
 }

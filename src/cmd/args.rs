@@ -1,0 +1,247 @@
+//! Every command-line argument, in one place (clap derive). Closed choices are enums, so
+//! nothing below matches strings clap already validated.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anomalab",
+    version,
+    about = "Reproducible machine-learning network anomaly detection experiments",
+    long_about = "anomalab runs declarative YAML experiments (dataset, preprocessing, model grid, metrics) \
+and writes results.json, reports and the best model.\n\nExit codes: 0 ok; 1 findings (failed trials, a \
+regression, a dataset mismatch); 2 error (invalid spec, arguments or data)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataArgs {
+    /// Folder that holds the datasets (e.g. `nsl-kdd/KDDTrain+.txt`).
+    #[arg(long, env = "ANOMALAB_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Treat a sha256 mismatch with the dataset catalog as an error.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl DataArgs {
+    /// `--data-dir`, else `ANOMALAB_DATA_DIR`, else the default beside the checkout.
+    pub fn dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(crate::data::default_data_dir)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an experiment: every trial, results.json, reports and the best model.
+    Run(RunArgs),
+    /// Check specs (syntax, types, models, parameters, metrics) without running them.
+    Validate(ValidateArgs),
+    /// List the algorithms, their backends, parameters and defaults.
+    Models(ModelsArgs),
+    /// The dataset catalog.
+    Datasets {
+        #[command(subcommand)]
+        command: DatasetsCommand,
+    },
+    /// Score a CSV with a saved model.
+    Predict(PredictArgs),
+    /// Compare a results.json with a baseline: exit 0 pass, 1 regression, 2 could not run.
+    Check(CheckArgs),
+    /// Extract flows from packet captures (pcap, pcapng, gzip; `-` reads standard input)
+    /// into a CSV or Parquet file in a CIC-IDS2017 layout.
+    Extract(ExtractArgs),
+    /// Re-render the reports of a run from its results.json, without re-running anything.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The experiment spec (YAML).
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Worker threads for trials (and the models inside them). Default: all cores.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Folder under which `reports/` and `models/` are written.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub project_dir: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ModelsArgs {
+    /// Only this algorithm.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetsCommand {
+    /// Compare the files in the data directory with the catalog (sha256, rows, columns, classes).
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List the catalog: datasets, files, official sources.
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// A `best.model` written by `run`.
+    #[arg(long, short = 'm')]
+    pub model: PathBuf,
+    /// CSV with a header and the model's input columns.
+    #[arg(long, short = 'i')]
+    pub input: PathBuf,
+    /// Where to write the predictions (CSV); default: standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Extra input columns to ignore (otherwise extra columns are an error).
+    #[arg(long = "ignore", value_name = "COLUMN")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// `reports/<experiment>/results.json`.
+    pub results: PathBuf,
+    /// Baseline file (YAML).
+    #[arg(long, short = 'b')]
+    pub baseline: PathBuf,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the Markdown summary here (it is printed to standard output too).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Create the baseline from these results instead of checking.
+    #[arg(long)]
+    pub write_baseline: bool,
+    /// With --write-baseline: the allowed absolute drop of each metric.
+    #[arg(long, default_value_t = 0.01, value_name = "X")]
+    pub max_drop: f64,
+}
+
+/// The CSV column layouts of CIC-IDS2017.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    // GeneratedLabelledFlows: 85 columns with the flow identifiers.
+    Cic85,
+    // MachineLearningCVE: 79 columns, `Destination Port`, features and label.
+    Mlcve79,
+}
+
+impl From<Layout> for anomalab_flow::CsvLayout {
+    fn from(l: Layout) -> Self {
+        match l {
+            Layout::Cic85 => anomalab_flow::CsvLayout::Cic85,
+            Layout::Mlcve79 => anomalab_flow::CsvLayout::Mlcve79,
+        }
+    }
+}
+
+/// A switch given as a word (`on` / `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// Capture files; `-` for standard input (e.g. `tcpdump -w - | anomalab extract -`).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output file: `.parquet`/`.pq` writes Parquet (same columns; ` Timestamp` in µs
+    /// since the epoch), anything else CSV; `-` is CSV on standard output.
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+    /// Column layout: the 85-column GeneratedLabelledFlows or the 79-column MachineLearningCVE.
+    #[arg(long, value_enum, default_value = "cic85")]
+    pub layout: Layout,
+    /// Count Ethernet padding as payload, as the published CIC-IDS2017 CSVs do (`off`
+    /// reproduces the reference CICFlowMeter outputs).
+    #[arg(long, value_enum, default_value = "on")]
+    pub count_l2_padding: Switch,
+    /// Also decode IPv6 (the CIC-IDS2017 feature set ignores it by default).
+    #[arg(long)]
+    pub include_ipv6: bool,
+    /// Cap on flows held at once; beyond it the oldest flow is emitted early (counted).
+    #[arg(long, value_name = "N")]
+    pub max_active_flows: Option<usize>,
+    /// Label every flow with this text.
+    #[arg(long, conflicts_with = "labels")]
+    pub label: Option<String>,
+    /// Labelling rules (YAML: `default:` and `rules:` by address, port, protocol, time).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    pub results: PathBuf,
+    /// Output folder (default: the folder of results.json).
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn closed_choices_parse_to_enums() {
+        let cli = Cli::try_parse_from([
+            "anomalab",
+            "extract",
+            "a.pcap",
+            "-o",
+            "f.csv",
+            "--layout",
+            "mlcve79",
+            "--count-l2-padding",
+            "off",
+        ])
+        .unwrap();
+        let Command::Extract(e) = cli.command else {
+            panic!("extract")
+        };
+        assert_eq!(e.layout, Layout::Mlcve79);
+        assert!(!e.count_l2_padding.is_on());
+        assert!(
+            Cli::try_parse_from(["anomalab", "extract", "a", "-o", "f", "--layout", "x"]).is_err()
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! `anomalab run`: one experiment end to end, then its reports.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::args::RunArgs;
+use super::error::{CliError, Status};
+use crate::runner::{self, Observer, RunOutcome, RunSettings};
+
+pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError> {
+    let exp = crate::spec::load(&args.spec)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(CliError::Usage("--jobs must be at least 1".into()));
+    }
+    let settings = RunSettings {
+        data_dir: args.data.dir(),
+        project_dir: args.project_dir,
+        jobs,
+        strict: args.data.strict,
+        command_line,
+    };
+    let observer: Box<dyn Observer> = if args.quiet {
+        Box::new(runner::Silent)
+    } else if std::io::stderr().is_terminal() {
+        Box::new(runner::progress::Bars::new())
+    } else {
+        Box::new(runner::PlainLines::new())
+    };
+    let outcome = runner::run(&exp, &settings, observer.as_ref())?;
+    let report_dir = outcome
+        .results_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut written = vec![outcome.results_path.clone()];
+    if exp.outputs.report {
+        let files = crate::report::render(&outcome.results, &report_dir).map_err(|error| {
+            CliError::Report {
+                what: "rendering the report".into(),
+                error,
+            }
+        })?;
+        written.extend(files);
+    }
+    if !args.quiet {
+        print_summary(&outcome, &written);
+    }
+    Ok(if outcome.failed > 0 || outcome.results.best.is_none() {
+        Status::Findings
+    } else {
+        Status::Ok
+    })
+}
+
+fn print_summary(outcome: &RunOutcome, written: &[std::path::PathBuf]) {
+    if let Some(b) = &outcome.results.best {
+        println!("best: {} with {} = {:.4}", b.label, b.metric, b.value);
+    } else {
+        println!("no trial succeeded");
+    }
+    for p in written {
+        println!("wrote {}", p.display());
+    }
+    if let Some(m) = &outcome.model_path {
+        println!("wrote {}", m.display());
+    }
+}

@@ -1,0 +1,25 @@
+//! `anomalab validate`: check specs without running them.
+
+use super::args::ValidateArgs;
+use super::error::{CliError, Status};
+
+/// Every spec is checked; all invalid ones are reported together.
+pub fn run(args: ValidateArgs) -> Result<Status, CliError> {
+    let mut invalid = Vec::new();
+    for s in &args.specs {
+        match crate::spec::load(s) {
+            Ok(exp) => println!(
+                "{}: ok ({} model(s), {} trial(s))",
+                s.display(),
+                exp.models.len(),
+                exp.n_trials()
+            ),
+            Err(e) => invalid.push(e),
+        }
+    }
+    if invalid.is_empty() {
+        Ok(Status::Ok)
+    } else {
+        Err(CliError::Specs(invalid))
+    }
+}
