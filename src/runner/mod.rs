@@ -29,7 +29,6 @@ use ndarray::Array2;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::data::spec::DatasetSpec;
 use crate::data::{DataError, Dataset};
 use crate::data::{LoadContext, LoadedData};
 use crate::fsutil::write_atomic;
@@ -361,7 +360,7 @@ pub fn run(
                     .class_names
                     .clone()
                     .unwrap_or_else(|| class_names.clone()),
-                non_feature_columns: non_feature_columns(&exp.dataset),
+                non_feature_columns: exp.dataset.source.non_feature_columns(),
                 input_columns: pipeline.input.clone(),
                 feature_names: pipeline.output_names.clone(),
                 spec_hash: results.manifest.spec_hash.clone(),
@@ -415,24 +414,6 @@ pub fn run(
         model_path,
         failed,
     })
-}
-
-/// Columns of the dataset's files that are not features (labels, identifiers): `predict`
-/// ignores them when an input carries them.
-fn non_feature_columns(ds: &DatasetSpec) -> Vec<String> {
-    let mut out: Vec<String> = ds.label.iter().cloned().collect();
-    out.extend(ds.drop.iter().cloned());
-    if let Some(entry) = ds
-        .source
-        .catalog_name()
-        .and_then(|n| crate::data::catalog::entry(n).ok())
-    {
-        out.extend(entry.format.label_columns.iter().cloned());
-        out.extend(entry.format.drop.iter().cloned());
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// Strictly better, ties to the lower id (a total order, so the pick never depends on
