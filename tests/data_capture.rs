@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use anomalab::data::spec::{FilesSpec, Source};
+use anomalab::data::spec::Source;
 use anomalab::data::{ColumnData, DataError, DatasetSpec, LoadContext, SplitKind, SplitSpec, load};
 
 fn holdout() -> SplitSpec {
@@ -19,16 +19,19 @@ fn holdout() -> SplitSpec {
 }
 
 fn spec(source: Source, files: &[&str], extra: serde_json::Value) -> DatasetSpec {
-    let mut v = serde_json::json!({"source": source.as_str()});
+    try_spec(source, files, extra).unwrap()
+}
+
+fn try_spec(
+    source: Source,
+    files: &[&str],
+    extra: serde_json::Value,
+) -> Result<DatasetSpec, String> {
+    let mut v = serde_json::json!({"source": source.as_str(), "files": files});
     for (k, x) in extra.as_object().unwrap() {
         v[k] = x.clone();
     }
-    let mut s: DatasetSpec = serde_json::from_value(v).unwrap();
-    s.files = Some(FilesSpec {
-        train: files.iter().map(|f| f.to_string()).collect(),
-        test: vec![],
-    });
-    s
+    serde_json::from_value(v).map_err(|e| e.to_string())
 }
 
 fn numeric<'a>(d: &'a anomalab::data::Dataset, name: &str) -> &'a [f64] {
@@ -165,8 +168,8 @@ fn per_file_labels_and_their_typos() {
     let bad = spec(
         Source::Pcap,
         &["two.pcap", "attack.pcap"],
-        serde_json::json!({"labels": {"files": {"atack.pcap": "DoS"}}, "label": "x",
-            "extract": {"include_ipv6": true}, "categorical": ["Protocol"]}),
+        serde_json::json!({"labels": {"files": {"atack.pcap": "DoS"}, "rules": [{"label": " "}]},
+            "extract": {"include_ipv6": true}}),
     );
     let err = load(&bad, &holdout(), &LoadContext::new(dir.path())).unwrap_err();
     let DataError::Spec { problems } = err else {
@@ -180,26 +183,39 @@ fn per_file_labels_and_their_typos() {
         "{msgs:#?}"
     );
     assert!(
-        msgs.iter().any(|m| m.starts_with("dataset.label:")),
+        msgs.iter()
+            .any(|m| m.starts_with("dataset.labels.rules[0].label:")),
         "{msgs:#?}"
     );
-    assert!(
-        msgs.iter().any(|m| m.starts_with("dataset.categorical:")),
-        "{msgs:#?}"
-    );
-    // `extract` is fine for pcap, refused for csv
-    let csv = spec(
-        Source::Csv,
-        &["a.csv"],
-        serde_json::json!({"label": "y", "extract": {}, "labels": {}}),
-    );
-    let DataError::Spec { problems } =
-        load(&csv, &holdout(), &LoadContext::new(dir.path())).unwrap_err()
-    else {
-        panic!()
-    };
-    let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
-    assert_eq!(paths, ["dataset.labels", "dataset.extract"]);
+    // options of other sources are unknown fields of this one
+    for (field, value) in [
+        ("label", serde_json::json!("x")),
+        ("categorical", serde_json::json!(["Protocol"])),
+    ] {
+        let e = try_spec(
+            Source::Pcap,
+            &["two.pcap"],
+            serde_json::json!({ field: value }),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with(&format!("unknown field `{field}` for source `pcap`")),
+            "{e}"
+        );
+    }
+    // `extract` is fine for pcap, refused for csv (and so is `labels`)
+    for field in ["extract", "labels"] {
+        let e = try_spec(
+            Source::Csv,
+            &["a.csv"],
+            serde_json::json!({"label": "y", field: {}}),
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with(&format!("unknown field `{field}` for source `csv`")),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anomalab::data::spec::{Checksums, FilesSpec, Source, Target};
+use anomalab::data::spec::{Checksums, Source, Target};
 use anomalab::data::{ColumnData, DataError, DatasetSpec, LoadContext, SplitKind, SplitSpec, load};
 use sha2::{Digest, Sha256};
 
@@ -47,14 +47,13 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// A `dataset:` section from its JSON form.
+fn ds(v: serde_json::Value) -> DatasetSpec {
+    serde_json::from_value(v).unwrap()
+}
+
 fn csv_spec(file: &str, label: &str) -> DatasetSpec {
-    let mut s = DatasetSpec::new(Source::Csv);
-    s.files = Some(FilesSpec {
-        train: vec![file.into()],
-        test: vec![],
-    });
-    s.label = Some(label.into());
-    s
+    ds(serde_json::json!({"source": "csv", "files": file, "label": label}))
 }
 
 /// Loads `file` from `dir` as a csv source with label column `label`, hold-out split.
@@ -115,11 +114,8 @@ fn sha256_mismatch_warns_by_default_and_fails_in_strict_mode() {
         train.as_bytes(),
     );
     write(tmp.path(), "nsl-kdd/KDDTest-21.txt", test.as_bytes());
-    let mut spec = DatasetSpec::new(Source::NslKdd);
-    spec.files = Some(FilesSpec {
-        train: vec!["KDDTrain+_20Percent.txt".into()],
-        test: vec!["KDDTest-21.txt".into()],
-    });
+    let mut spec = ds(serde_json::json!({"source": "nsl_kdd",
+        "files": {"train": "KDDTrain+_20Percent.txt", "test": "KDDTest-21.txt"}}));
     let d = load(&spec, &SplitSpec::default(), &LoadContext::new(tmp.path())).unwrap();
     assert_eq!(d.train.class_counts(), [20, 20]);
     assert_eq!(d.test.as_ref().unwrap().n_rows(), 10);
@@ -181,8 +177,10 @@ fn label_with_leading_space_is_explained() {
         ok.train.features.names(),
         ["Flow Duration", " Total Fwd Packets"]
     );
-    let mut trimmed = csv_spec("flows.csv", "Label");
-    trimmed.trim_column_names = Some(true);
+    let trimmed = ds(
+        serde_json::json!({"source": "csv", "files": "flows.csv", "label": "Label",
+        "trim_column_names": true}),
+    );
     let ok = load(&trimmed, &holdout(), &LoadContext::new(tmp.path())).unwrap();
     assert_eq!(
         ok.train.features.names(),
@@ -271,11 +269,7 @@ fn non_numeric_cell_in_a_numeric_column_gives_file_line_column_value() {
         "nsl-kdd/KDDTrain+.txt",
         nsl_text(6, Some((2, "12x"))).as_bytes(),
     );
-    let mut spec = DatasetSpec::new(Source::NslKdd);
-    spec.files = Some(FilesSpec {
-        train: vec!["KDDTrain+.txt".into()],
-        test: vec![],
-    });
+    let spec = ds(serde_json::json!({"source": "nsl_kdd", "files": "KDDTrain+.txt"}));
     let e = load(&spec, &holdout(), &LoadContext::new(tmp.path())).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -312,11 +306,7 @@ fn truncated_gzip_names_the_file() {
     enc.write_all(text.as_bytes()).unwrap();
     let gz = enc.finish().unwrap();
     write(tmp.path(), "nsl-kdd/KDDTrain+.txt.gz", &gz[..gz.len() / 2]);
-    let mut spec = DatasetSpec::new(Source::NslKdd);
-    spec.files = Some(FilesSpec {
-        train: vec!["KDDTrain+.txt.gz".into()],
-        test: vec![],
-    });
+    let spec = ds(serde_json::json!({"source": "nsl_kdd", "files": "KDDTrain+.txt.gz"}));
     let e = load(&spec, &holdout(), &LoadContext::new(tmp.path())).unwrap_err();
     let DataError::TruncatedGzip { bytes, .. } = &e else {
         panic!("{e}")
@@ -335,10 +325,7 @@ fn truncated_gzip_names_the_file() {
     );
     // the complete file loads, and the gzip name is found for the plain name too
     write(tmp.path(), "nsl-kdd/KDDTrain+.txt.gz", &gz);
-    spec.files = Some(FilesSpec {
-        train: vec!["KDDTrain+.txt".into()],
-        test: vec![],
-    });
+    let spec = ds(serde_json::json!({"source": "nsl_kdd", "files": "KDDTrain+.txt"}));
     let d = load(&spec, &holdout(), &LoadContext::new(tmp.path())).unwrap();
     assert_eq!(d.train.n_rows(), 2000);
 }

@@ -239,11 +239,11 @@ fn cic_ids2017_head_leading_spaces_and_infinity() {
     assert!(t.table.column(" Fwd Header Length.1").is_some());
 
     // As a catalog dataset: names trimmed, identifiers dropped, and a single class is refused.
-    let mut spec = DatasetSpec::new(Source::CicIds2017);
-    spec.files = Some(anomalab::data::spec::FilesSpec {
-        train: vec![path.file_name().unwrap().to_string_lossy().to_string()],
-        test: vec![],
-    });
+    let spec: DatasetSpec = serde_json::from_value(serde_json::json!({
+        "source": "cic_ids2017",
+        "files": path.file_name().unwrap().to_string_lossy(),
+    }))
+    .unwrap();
     let e = load(&spec, &SplitSpec::default(), &LoadContext::new(&dir)).unwrap_err();
     assert!(matches!(e, DataError::OneClass { .. }));
     assert!(

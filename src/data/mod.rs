@@ -2,6 +2,8 @@
 //! files into a [`Table`], verification against the catalog, and train/test splits.
 //!
 //! * [`spec`]: the `dataset:` and `split:` spec sections and their cross-field checks.
+//! * [`source`]: one [`source::DataSource`] per `source:` (catalog datasets, csv, parquet,
+//!   pcap, zeek, synthetic): its options, checks, files and non-feature columns.
 //! * [`catalog`]: NSL-KDD, UNSW-NB15 and CIC-IDS2017 descriptors (`datasets/*.yaml`).
 //! * [`loader`]: [`load`] a spec into [`LoadedData`] ([`loaded`]: train, optional official
 //!   test, the files read with their sha256, warnings).
@@ -9,12 +11,13 @@
 //! * [`split`]: official / hold-out / k-fold splits as index lists.
 //! * [`synthetic`]: seeded flow-like data for `source: synthetic`.
 
-pub mod capture;
 pub mod catalog;
 pub mod error;
 pub mod loaded;
 pub mod loader;
+mod options;
 mod reader;
+pub mod source;
 pub mod spec;
 pub mod split;
 pub mod synthetic;

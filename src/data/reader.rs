@@ -201,52 +201,12 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
             "only whitespace"
         }));
     }
-    let (original_names, data_start, first_line) = if opts.header {
-        let nl = bytes[bom..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |p| bom + p);
-        let header = String::from_utf8_lossy(&bytes[bom..nl]);
-        let names = split_header(header.trim_end_matches('\r'));
-        (names, (nl + 1).min(bytes.len()), 2)
-    } else {
-        let names = opts.names.map(|n| n.to_vec()).unwrap_or_default();
-        (names, bom, 1)
-    };
+    let (original_names, data_start, first_line) = csv_header(&bytes, bom, opts);
     if bytes[data_start..].iter().all(|b| b.is_ascii_whitespace()) {
         return Err(empty("a header line but no data rows"));
     }
     let names = dedupe_names(&original_names, opts.trim_names);
-    let schema: Schema = names
-        .iter()
-        .map(|n| Field::new(n.as_str().into(), DataType::String))
-        .collect();
-    let parse_err = |e: PolarsError| DataError::Parse {
-        path: path.to_path_buf(),
-        format: "CSV",
-        message: e.to_string(),
-    };
-    // hash and parse at the same time
-    let (sha256, df) = rayon::join(
-        || opts.hash.then(|| sha256_hex(&bytes)),
-        || {
-            CsvReadOptions::default()
-                .with_has_header(false)
-                .with_schema(Some(Arc::new(schema)))
-                .with_raise_if_empty(false)
-                .map_parse_options(|p| p.with_encoding(CsvEncoding::LossyUtf8))
-                .into_reader_with_file_handle(Cursor::new(&bytes[data_start..]))
-                .finish()
-        },
-    );
-    let df = df.map_err(parse_err)?;
-    let rows = df.height();
-    let columns = df
-        .columns()
-        .iter()
-        .map(|c| c.str().map(|s| RawColumn::Text(s.clone())))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(parse_err)?;
+    let (sha256, columns, rows) = parse_csv(path, &bytes, data_start, &names, opts.hash)?;
     if rows == 0 {
         return Err(empty("no data rows"));
     }
@@ -262,6 +222,62 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
         text: Some((Arc::new(bytes), data_start, first_line)),
         first_record_line: 1,
     })
+}
+
+/// The column names, the offset of the first record and its line number.
+fn csv_header(bytes: &[u8], bom: usize, opts: &CsvOptions) -> (Vec<String>, usize, usize) {
+    if opts.header {
+        let nl = bytes[bom..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| bom + p);
+        let header = String::from_utf8_lossy(&bytes[bom..nl]);
+        let names = split_header(header.trim_end_matches('\r'));
+        (names, (nl + 1).min(bytes.len()), 2)
+    } else {
+        let names = opts.names.map(|n| n.to_vec()).unwrap_or_default();
+        (names, bom, 1)
+    }
+}
+
+/// Parse the records from `start` as text columns named `names` (and hash the whole file
+/// at the same time when `hash`): the sha256, the columns and the number of rows.
+fn parse_csv(
+    path: &Path,
+    bytes: &[u8],
+    start: usize,
+    names: &[String],
+    hash: bool,
+) -> Result<(Option<String>, Vec<RawColumn>, usize), DataError> {
+    let schema: Schema = names
+        .iter()
+        .map(|n| Field::new(n.as_str().into(), DataType::String))
+        .collect();
+    let parse_err = |e: PolarsError| DataError::Parse {
+        path: path.to_path_buf(),
+        format: "CSV",
+        message: e.to_string(),
+    };
+    let (sha256, df) = rayon::join(
+        || hash.then(|| sha256_hex(bytes)),
+        || {
+            CsvReadOptions::default()
+                .with_has_header(false)
+                .with_schema(Some(Arc::new(schema)))
+                .with_raise_if_empty(false)
+                .map_parse_options(|p| p.with_encoding(CsvEncoding::LossyUtf8))
+                .into_reader_with_file_handle(Cursor::new(&bytes[start..]))
+                .finish()
+        },
+    );
+    let df = df.map_err(parse_err)?;
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| c.str().map(|s| RawColumn::Text(s.clone())))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(parse_err)?;
+    Ok((sha256, columns, df.height()))
 }
 
 /// Read a Parquet file. Numeric and boolean columns become numbers, the rest text.
@@ -407,6 +423,27 @@ fn record_line(text: &[u8], first_line: usize, row: usize) -> usize {
         record += 1;
     }
     line
+}
+
+/// `n` with a comma every three digits.
+pub(crate) fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The last component of a path (the whole path when it has none).
+pub(crate) fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |s| s.to_string_lossy().to_string(),
+    )
 }
 
 #[cfg(test)]

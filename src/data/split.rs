@@ -288,8 +288,7 @@ pub fn kfold_indices(
         )));
     }
     let mut rng = Rng::new(seed);
-    let mut test_fold = vec![0usize; n];
-    if stratify {
+    let test_fold = if stratify {
         let counts = class_counts(y, n_classes);
         for (c, &cnt) in counts.iter().enumerate() {
             if cnt > 0 && cnt < k {
@@ -300,50 +299,10 @@ pub fn kfold_indices(
                 )));
             }
         }
-        // classes in order of first appearance (scikit-learn's encoding)
-        let mut order: Vec<u32> = Vec::new();
-        let mut enc = vec![usize::MAX; counts.len()];
-        for &c in y {
-            if enc[c as usize] == usize::MAX {
-                enc[c as usize] = order.len();
-                order.push(c);
-            }
-        }
-        let m = order.len();
-        let enc_counts: Vec<usize> = order.iter().map(|&c| counts[c as usize]).collect();
-        // y_order = sorted encoded labels; allocation[f][e] = count of e in y_order[f::k]
-        let mut y_order: Vec<usize> = Vec::with_capacity(n);
-        for (e, &cnt) in enc_counts.iter().enumerate() {
-            y_order.extend(std::iter::repeat_n(e, cnt));
-        }
-        let mut alloc = vec![vec![0usize; m]; k];
-        for (i, &e) in y_order.iter().enumerate() {
-            alloc[i % k][e] += 1;
-        }
-        let by = rows_by_class(y, counts.len());
-        for (e, &c) in order.iter().enumerate() {
-            let mut folds_for_class: Vec<usize> = Vec::with_capacity(enc_counts[e]);
-            for (f, a) in alloc.iter().enumerate() {
-                folds_for_class.extend(std::iter::repeat_n(f, a[e]));
-            }
-            rng.shuffle(&mut folds_for_class);
-            for (&row, &f) in by[c as usize].iter().zip(&folds_for_class) {
-                test_fold[row] = f;
-            }
-        }
+        stratified_folds(y, &counts, k, &mut rng)
     } else {
-        // KFold(shuffle=True): the first n % k folds get one extra row
-        let mut rows: Vec<usize> = (0..n).collect();
-        rng.shuffle(&mut rows);
-        let mut start = 0;
-        for f in 0..k {
-            let size = n / k + usize::from(f < n % k);
-            for &r in &rows[start..start + size] {
-                test_fold[r] = f;
-            }
-            start += size;
-        }
-    }
+        shuffled_folds(n, k, &mut rng)
+    };
     Ok((0..k)
         .map(|f| {
             let (test, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| test_fold[i] == f);
@@ -355,6 +314,61 @@ pub fn kfold_indices(
             }
         })
         .collect())
+}
+
+/// The test fold of every row, stratified as scikit-learn's `StratifiedKFold` with
+/// shuffling: each class's rows spread over the folds as evenly as its count allows.
+fn stratified_folds(y: &[u32], counts: &[usize], k: usize, rng: &mut Rng) -> Vec<usize> {
+    let mut test_fold = vec![0usize; y.len()];
+    // classes in order of first appearance (scikit-learn's encoding)
+    let mut order: Vec<u32> = Vec::new();
+    let mut enc = vec![usize::MAX; counts.len()];
+    for &c in y {
+        if enc[c as usize] == usize::MAX {
+            enc[c as usize] = order.len();
+            order.push(c);
+        }
+    }
+    let m = order.len();
+    let enc_counts: Vec<usize> = order.iter().map(|&c| counts[c as usize]).collect();
+    // y_order = sorted encoded labels; allocation[f][e] = count of e in y_order[f::k]
+    let mut y_order: Vec<usize> = Vec::with_capacity(y.len());
+    for (e, &cnt) in enc_counts.iter().enumerate() {
+        y_order.extend(std::iter::repeat_n(e, cnt));
+    }
+    let mut alloc = vec![vec![0usize; m]; k];
+    for (i, &e) in y_order.iter().enumerate() {
+        alloc[i % k][e] += 1;
+    }
+    let by = rows_by_class(y, counts.len());
+    for (e, &c) in order.iter().enumerate() {
+        let mut folds_for_class: Vec<usize> = Vec::with_capacity(enc_counts[e]);
+        for (f, a) in alloc.iter().enumerate() {
+            folds_for_class.extend(std::iter::repeat_n(f, a[e]));
+        }
+        rng.shuffle(&mut folds_for_class);
+        for (&row, &f) in by[c as usize].iter().zip(&folds_for_class) {
+            test_fold[row] = f;
+        }
+    }
+    test_fold
+}
+
+/// The test fold of every row as scikit-learn's `KFold(shuffle=True)`: the first `n % k`
+/// folds get one extra row.
+fn shuffled_folds(n: usize, k: usize, rng: &mut Rng) -> Vec<usize> {
+    let mut test_fold = vec![0usize; n];
+    let mut rows: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut rows);
+    let mut start = 0;
+    for f in 0..k {
+        let size = n / k + usize::from(f < n % k);
+        for &r in &rows[start..start + size] {
+            test_fold[r] = f;
+        }
+        start += size;
+    }
+    test_fold
 }
 
 /// A seeded subsample of `k` rows with the class proportions of `y` (approximate mode),

@@ -342,45 +342,12 @@ pub fn generate(rows: usize, multiclass: bool, seed: u64) -> Dataset {
             3 => bruteforce_flow(&mut g),
             _ => exfiltration_flow(&mut g),
         };
-        let pkts = f.src_pkts + f.dst_pkts;
-        let bytes = f.src_bytes + f.dst_bytes;
-        let mean_size = if pkts > 0.0 { bytes / pkts } else { 0.0 };
-        let iat_mean = if pkts > 1.0 {
-            f.duration / (pkts - 1.0)
-        } else {
-            0.0
-        };
-        let iat_std = if pkts > 2.0 {
-            iat_mean * g.u(0.2, 1.5)
-        } else {
-            0.0
-        };
-        let vals = [
-            f.duration,
-            0.0,
-            0.0,
-            f.src_bytes,
-            f.dst_bytes,
-            f.src_pkts,
-            f.dst_pkts,
-            f.syn,
-            f.ack,
-            f.fin,
-            f.rst,
-            mean_size,
-            iat_mean,
-            iat_std,
-            f.dst_ports,
-            f.conn_rate,
-            // rates exactly like CICFlowMeter: x / duration (Infinity or NaN at 0)
-            bytes / f.duration,
-        ];
-        for (col, v) in num.iter_mut().zip(vals) {
+        for (col, v) in num.iter_mut().zip(feature_values(&f, &mut g)) {
             col.push(v);
         }
         proto.push(f.protocol);
         service.push(f.service);
-        pkts_per_s.push(pkts / f.duration);
+        pkts_per_s.push((f.src_pkts + f.dst_pkts) / f.duration);
     }
     let mut columns = Vec::with_capacity(FEATURES.len() + 1);
     for (i, name) in FEATURES.iter().enumerate() {
@@ -404,6 +371,48 @@ pub fn generate(rows: usize, multiclass: bool, seed: u64) -> Dataset {
         name: "pkts_per_s".into(),
         data: ColumnData::Numeric(pkts_per_s),
     });
+    labelled(Table { columns }, &class, multiclass)
+}
+
+/// The values of [`FEATURES`] for one flow (the two categorical ones are 0 here).
+fn feature_values(f: &Flow, g: &mut Gen) -> [f64; 17] {
+    let pkts = f.src_pkts + f.dst_pkts;
+    let bytes = f.src_bytes + f.dst_bytes;
+    let mean_size = if pkts > 0.0 { bytes / pkts } else { 0.0 };
+    let iat_mean = if pkts > 1.0 {
+        f.duration / (pkts - 1.0)
+    } else {
+        0.0
+    };
+    let iat_std = if pkts > 2.0 {
+        iat_mean * g.u(0.2, 1.5)
+    } else {
+        0.0
+    };
+    [
+        f.duration,
+        0.0,
+        0.0,
+        f.src_bytes,
+        f.dst_bytes,
+        f.src_pkts,
+        f.dst_pkts,
+        f.syn,
+        f.ack,
+        f.fin,
+        f.rst,
+        mean_size,
+        iat_mean,
+        iat_std,
+        f.dst_ports,
+        f.conn_rate,
+        // rates exactly like CICFlowMeter: x / duration (Infinity or NaN at 0)
+        bytes / f.duration,
+    ]
+}
+
+/// The dataset of `features` with the classes of `class` (binary or the five names).
+fn labelled(features: Table, class: &[u8], multiclass: bool) -> Dataset {
     let raw_labels: Vec<String> = class
         .iter()
         .map(|&c| CLASSES[c as usize].to_string())
@@ -420,7 +429,7 @@ pub fn generate(rows: usize, multiclass: bool, seed: u64) -> Dataset {
         )
     };
     Dataset {
-        features: Table { columns },
+        features,
         y,
         class_names,
         raw_labels,

@@ -114,6 +114,28 @@ impl fmt::Display for VerifyReport {
             "-".repeat(8),
             "-".repeat(7)
         )?;
+        self.write_rows(f, w_ds, w_file)?;
+        let count = |s: VerifyStatus| self.rows.iter().filter(|r| r.status == s).count();
+        writeln!(
+            f,
+            "{} ok, {} swapped, {} mismatch, {} error, {} missing; {} failure(s)",
+            count(VerifyStatus::Ok),
+            count(VerifyStatus::Swapped),
+            count(VerifyStatus::Mismatch),
+            count(VerifyStatus::Error),
+            count(VerifyStatus::Missing),
+            self.failures()
+        )?;
+        for (ds, how) in &self.obtain {
+            writeln!(f, "missing {ds} files: {how}")?;
+        }
+        Ok(())
+    }
+}
+
+impl VerifyReport {
+    /// One line per file (its first detail), then one line per further detail.
+    fn write_rows(&self, f: &mut fmt::Formatter<'_>, w_ds: usize, w_file: usize) -> fmt::Result {
         for r in &self.rows {
             let mut details = r.details.clone();
             if let Some(p) = &r.path {
@@ -131,20 +153,6 @@ impl fmt::Display for VerifyReport {
             for d in details.iter().skip(1) {
                 writeln!(f, "{:<w_ds$}  {:<w_file$}  {:<8}    {}", "", "", "", d)?;
             }
-        }
-        let count = |s: VerifyStatus| self.rows.iter().filter(|r| r.status == s).count();
-        writeln!(
-            f,
-            "{} ok, {} swapped, {} mismatch, {} error, {} missing; {} failure(s)",
-            count(VerifyStatus::Ok),
-            count(VerifyStatus::Swapped),
-            count(VerifyStatus::Mismatch),
-            count(VerifyStatus::Error),
-            count(VerifyStatus::Missing),
-            self.failures()
-        )?;
-        for (ds, how) in &self.obtain {
-            writeln!(f, "missing {ds} files: {how}")?;
         }
         Ok(())
     }
@@ -284,6 +292,37 @@ fn check_file(entry: &CatalogEntry, file: &CatalogFile, path: &Path, strict: boo
             Err(e) => row.details.push(format!("target {name}: {e}")),
         }
     }
+    if let Some(detail) = swapped(entry, file, &raw, &sha, &counts) {
+        row.status = VerifyStatus::Swapped;
+        row.details.push(detail);
+        row.failed = strict;
+        return row;
+    }
+    let (checked, problems) = compare(entry, file, &raw, &sha, &counts, &mut row.details);
+    if !checked.is_empty() {
+        row.details
+            .insert(0, format!("matches: {}", checked.join(", ")));
+    }
+    if file.verified.is_none() && problems.is_empty() {
+        row.details
+            .push("the catalog values are published figures, not verified by anomalab".into());
+    }
+    if !problems.is_empty() {
+        row.status = VerifyStatus::Mismatch;
+        row.failed = true;
+        row.details.extend(problems);
+    }
+    row
+}
+
+/// When the content is another catalog file's (and not this one's): what it is.
+fn swapped(
+    entry: &CatalogEntry,
+    file: &CatalogFile,
+    raw: &RawFile,
+    sha: &str,
+    counts: &BTreeMap<String, BTreeMap<String, usize>>,
+) -> Option<String> {
     let matches = |f: &CatalogFile| -> bool {
         if let Some(s) = &f.sha256 {
             return *s == sha;
@@ -292,38 +331,43 @@ fn check_file(entry: &CatalogEntry, file: &CatalogFile, path: &Path, strict: boo
             && !f.class_counts.is_empty()
             && f.class_counts.iter().all(|(t, c)| counts.get(t) == Some(c))
     };
-    if !matches(file)
-        && let Some(other) = entry.files.iter().find(|f| f.id != file.id && matches(f))
-    {
-        row.status = VerifyStatus::Swapped;
-        row.details.push(format!(
-            "the content is the catalog's `{}` ({} rows{}): this copy's file name is swapped",
-            other.id,
-            raw.rows,
-            if other.sha256.as_deref() == Some(sha.as_str()) {
-                ", sha256 matches"
-            } else {
-                ", class counts match"
-            }
-        ));
-        row.failed = strict;
-        return row;
+    if matches(file) {
+        return None;
     }
+    let other = entry.files.iter().find(|f| f.id != file.id && matches(f))?;
+    Some(format!(
+        "the content is the catalog's `{}` ({} rows{}): this copy's file name is swapped",
+        other.id,
+        raw.rows,
+        if other.sha256.as_deref() == Some(sha) {
+            ", sha256 matches"
+        } else {
+            ", class counts match"
+        }
+    ))
+}
+
+/// The catalog values of a file that the content matches, and those it does not; values
+/// the catalog does not record go to `notes`.
+fn compare(
+    entry: &CatalogEntry,
+    file: &CatalogFile,
+    raw: &RawFile,
+    sha: &str,
+    counts: &BTreeMap<String, BTreeMap<String, usize>>,
+    notes: &mut Vec<String>,
+) -> (Vec<String>, Vec<String>) {
     let mut problems = Vec::new();
     let mut checked = Vec::new();
     match &file.sha256 {
         Some(s) if *s == sha => checked.push("sha256".to_string()),
         Some(s) => problems.push(format!("sha256 expected {s}, found {sha}")),
-        None => row
-            .details
-            .push(format!("sha256 {sha} (not recorded in the catalog)")),
+        None => notes.push(format!("sha256 {sha} (not recorded in the catalog)")),
     }
     match file.rows {
         Some(n) if n == raw.rows => checked.push(format!("{n} rows")),
         Some(n) => problems.push(format!("rows expected {n}, found {}", raw.rows)),
-        None => row
-            .details
-            .push(format!("{} rows (not recorded)", raw.rows)),
+        None => notes.push(format!("{} rows (not recorded)", raw.rows)),
     }
     let n_cols = raw.names.len();
     match (file.columns, entry.layouts.is_empty()) {
@@ -346,18 +390,5 @@ fn check_file(entry: &CatalogEntry, file: &CatalogFile, path: &Path, strict: boo
             None => {}
         }
     }
-    if !checked.is_empty() {
-        row.details
-            .insert(0, format!("matches: {}", checked.join(", ")));
-    }
-    if file.verified.is_none() && problems.is_empty() {
-        row.details
-            .push("the catalog values are published figures, not verified by anomalab".into());
-    }
-    if !problems.is_empty() {
-        row.status = VerifyStatus::Mismatch;
-        row.failed = true;
-        row.details.extend(problems);
-    }
-    row
+    (checked, problems)
 }

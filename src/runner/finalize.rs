@@ -15,7 +15,6 @@ use super::plan::TrialPlan;
 use super::prepare::{PreparedData, prepare_fold};
 use super::settings::{RunSettings, models_dir};
 use super::trial::{self, TrainedModel};
-use crate::data::spec::DatasetSpec;
 use crate::fsutil::write_atomic;
 use crate::persist::{self, ModelHeader};
 use crate::preprocess::FittedPipeline;
@@ -135,7 +134,7 @@ fn model_header(
         backend: best.backend.clone(),
         params: best.params.clone(),
         class_names: class_names.unwrap_or_else(|| ctx.data.class_names().to_vec()),
-        non_feature_columns: non_feature_columns(&exp.dataset),
+        non_feature_columns: exp.dataset.source.non_feature_columns(),
         input_columns: pipeline.input.clone(),
         feature_names: pipeline.output_names.clone(),
         spec_hash: results.manifest.spec_hash.clone(),
@@ -155,22 +154,4 @@ fn model_header(
         threshold: trained.threshold,
         cluster_classes: trained.cluster_classes.clone(),
     }
-}
-
-/// Columns of the dataset's files that are not features (labels, identifiers): `predict`
-/// ignores them when an input carries them.
-fn non_feature_columns(ds: &DatasetSpec) -> Vec<String> {
-    let mut out: Vec<String> = ds.label.iter().cloned().collect();
-    out.extend(ds.drop.iter().cloned());
-    if let Some(entry) = ds
-        .source
-        .catalog_name()
-        .and_then(|n| crate::data::catalog::entry(n).ok())
-    {
-        out.extend(entry.format.label_columns.iter().cloned());
-        out.extend(entry.format.drop.iter().cloned());
-    }
-    out.sort();
-    out.dedup();
-    out
 }

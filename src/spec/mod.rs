@@ -336,6 +336,46 @@ impl Validator {
     }
 
     fn run(&mut self, text: &str) -> Option<Experiment> {
+        let json = self.parse_root(text)?;
+        let get = |k: &str| json.get(k).cloned();
+        let (name, description, seed) = self.header(&json);
+        let dataset: Option<DatasetSpec> =
+            get("dataset").and_then(|v| self.section(key("dataset"), &v));
+        let split: Option<SplitSpec> = match get("split") {
+            Some(v) => self.section(key("split"), &v),
+            None => Some(SplitSpec::default()),
+        };
+        if let (Some(ds), Some(sp)) = (&dataset, &split) {
+            for problem in crate::data::spec::validate(ds, sp) {
+                let p = dotted_path(&problem.path);
+                self.report(&p, false, problem.message, None);
+            }
+        }
+        let preprocessing = self.preprocessing(get("preprocessing"));
+        let models = self.models(get("models"));
+        let (metrics, selection) = self.metrics(get("metrics"), get("selection"));
+        let outputs: Option<OutputSpec> = match get("outputs") {
+            Some(v) => self.section(key("outputs"), &v),
+            None => Some(OutputSpec::default()),
+        };
+        Some(Experiment {
+            name: name?,
+            description,
+            seed: seed?,
+            dataset: dataset?,
+            split: split?,
+            preprocessing,
+            models,
+            metrics,
+            selection: selection?,
+            outputs: outputs?,
+            source: SpecSource::default(),
+        })
+    }
+
+    /// Parse the YAML into the positioned tree (kept for positions) and its JSON, checking
+    /// the top-level keys.
+    fn parse_root(&mut self, text: &str) -> Option<serde_json::Value> {
         let root = match Node::parse(text) {
             Ok(r) => r,
             Err(e) => {
@@ -360,7 +400,6 @@ impl Validator {
         };
         self.root = Some(root.clone());
         let json = root.to_json();
-
         for (key, _, _) in &entries {
             if !TOP_LEVEL.contains(&key.as_str()) {
                 let help = diag::did_you_mean(key, TOP_LEVEL.iter().copied())
@@ -379,10 +418,15 @@ impl Validator {
                 self.report(&[], false, format!("missing field `{required}`"), None);
             }
         }
+        Some(json)
+    }
 
-        let key = |k: &str| vec![Seg::Key(k.to_string())];
+    /// `name` (usable as a folder name), `description` and `seed` (default 42).
+    fn header(
+        &mut self,
+        json: &serde_json::Value,
+    ) -> (Option<String>, Option<String>, Option<u64>) {
         let get = |k: &str| json.get(k).cloned();
-
         let name: Option<String> = get("name").and_then(|v| self.section(key("name"), &v));
         if let Some(n) = &name
             && (n.is_empty()
@@ -403,21 +447,13 @@ impl Validator {
             Some(v) => self.section(key("seed"), &v),
             None => Some(42),
         };
-        let dataset: Option<DatasetSpec> =
-            get("dataset").and_then(|v| self.section(key("dataset"), &v));
-        let split: Option<SplitSpec> = match get("split") {
-            Some(v) => self.section(key("split"), &v),
-            None => Some(SplitSpec::default()),
-        };
-        if let (Some(ds), Some(sp)) = (&dataset, &split) {
-            for problem in crate::data::spec::validate(ds, sp) {
-                let p = dotted_path(&problem.path);
-                self.report(&p, false, problem.message, None);
-            }
-        }
+        (name, description, seed)
+    }
 
-        let mut preprocessing = Vec::new();
-        match get("preprocessing") {
+    /// The `preprocessing:` steps, each checked.
+    fn preprocessing(&mut self, value: Option<serde_json::Value>) -> Vec<StepSpec> {
+        let mut steps = Vec::new();
+        match value {
             Some(serde_json::Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     let p = vec![Seg::Key("preprocessing".into()), Seg::Index(i)];
@@ -425,7 +461,7 @@ impl Validator {
                         for problem in step.problems() {
                             self.report(&p, false, problem, None);
                         }
-                        preprocessing.push(step);
+                        steps.push(step);
                     }
                 }
             }
@@ -437,9 +473,13 @@ impl Validator {
                 None,
             ),
         }
+        steps
+    }
 
+    /// The `models:` list, each model planned, names unique.
+    fn models(&mut self, value: Option<serde_json::Value>) -> Vec<ModelPlan> {
         let mut plans = Vec::new();
-        match get("models") {
+        match value {
             Some(serde_json::Value::Array(items)) if !items.is_empty() => {
                 for (i, item) in items.iter().enumerate() {
                     let p = vec![Seg::Key("models".into()), Seg::Index(i)];
@@ -470,83 +510,90 @@ impl Validator {
             ),
             None => {}
         }
+        plans
+    }
 
+    /// `metrics:` (default: the leaderboard's) and `selection:`, every name known.
+    fn metrics(
+        &mut self,
+        metrics: Option<serde_json::Value>,
+        selection: Option<serde_json::Value>,
+    ) -> (Vec<String>, Option<SelectionSpec>) {
         let metric_names = eval::metric_names();
-        let metrics: Vec<String> = match get("metrics") {
+        let metrics: Vec<String> = match metrics {
             Some(v) => self.section(key("metrics"), &v).unwrap_or_default(),
             None => eval::default_leaderboard()
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
         };
+        let unknown = |m: &str| {
+            diag::did_you_mean(m, metric_names.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some(format!("metrics: {}", metric_names.join(", "))))
+        };
         for (i, m) in metrics.iter().enumerate() {
             if !metric_names.contains(&m.as_str()) {
-                let help = diag::did_you_mean(m, metric_names.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .or_else(|| Some(format!("metrics: {}", metric_names.join(", "))));
                 self.report(
                     &[Seg::Key("metrics".into()), Seg::Index(i)],
                     false,
                     format!("unknown metric `{m}`"),
-                    help,
+                    unknown(m),
                 );
             }
         }
-        let selection: Option<SelectionSpec> = match get("selection") {
+        let selection: Option<SelectionSpec> = match selection {
             Some(v) => self.section(key("selection"), &v),
             None => Some(SelectionSpec::default()),
         };
         if let Some(sel) = &selection
             && !metric_names.contains(&sel.metric.as_str())
         {
-            let help = diag::did_you_mean(&sel.metric, metric_names.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some(format!("metrics: {}", metric_names.join(", "))));
             self.report(
                 &[Seg::Key("selection".into()), Seg::Key("metric".into())],
                 false,
                 format!("unknown metric `{}`", sel.metric),
-                help,
+                unknown(&sel.metric),
             );
         }
-        let outputs: Option<OutputSpec> = match get("outputs") {
-            Some(v) => self.section(key("outputs"), &v),
-            None => Some(OutputSpec::default()),
-        };
-
-        Some(Experiment {
-            name: name?,
-            description,
-            seed: seed?,
-            dataset: dataset?,
-            split: split?,
-            preprocessing,
-            models: plans,
-            metrics,
-            selection: selection?,
-            outputs: outputs?,
-            source: SpecSource::default(),
-        })
+        (metrics, selection)
     }
 
     fn plan_model(&mut self, path: &[Seg], spec: &ModelSpec) -> Option<ModelPlan> {
-        let at = |k: &str| {
-            let mut p = path.to_vec();
-            p.push(Seg::Key(k.to_string()));
-            p
-        };
-        let info: AlgorithmInfo = match models::find(&spec.algorithm, spec.backend.as_deref()) {
-            Ok(info) => info,
+        let info = self.find_algorithm(path, spec)?;
+        self.check_role(path, spec, &info);
+        let axes = self.param_axes(path, spec, &info)?;
+        let (grid, varied) = self.expand_grid(path, &info, &axes)?;
+        Some(ModelPlan {
+            name: spec.name.clone().unwrap_or_else(|| info.name.to_string()),
+            algorithm: info.name.to_string(),
+            backend: info.backend.to_string(),
+            role: info.role,
+            grid,
+            varied,
+            training: spec.training.unwrap_or_default(),
+            threshold: spec.threshold.clone().unwrap_or_default(),
+        })
+    }
+
+    /// The algorithm and backend of a model in the registry.
+    fn find_algorithm(&mut self, path: &[Seg], spec: &ModelSpec) -> Option<AlgorithmInfo> {
+        match models::find(&spec.algorithm, spec.backend.as_deref()) {
+            Ok(info) => Some(info),
             Err(lookup) => {
                 let field = if lookup.backend_problem {
                     "backend"
                 } else {
                     "algorithm"
                 };
-                self.report(&at(field), false, lookup.message, lookup.help);
-                return None;
+                self.report(&at(path, field), false, lookup.message, lookup.help);
+                None
             }
-        };
+        }
+    }
+
+    /// `training` and `threshold` only where the algorithm's role has them.
+    fn check_role(&mut self, path: &[Seg], spec: &ModelSpec, info: &AlgorithmInfo) {
         if info.role == Role::Classifier && (spec.training.is_some() || spec.threshold.is_some()) {
             let field = if spec.training.is_some() {
                 "training"
@@ -554,7 +601,7 @@ impl Validator {
                 "threshold"
             };
             self.report(
-                &at(field),
+                &at(path, field),
                 true,
                 format!(
                     "`{field}` applies to detectors and clusterers, not to the classifier `{}`",
@@ -565,7 +612,7 @@ impl Validator {
         }
         if info.role == Role::Clusterer && spec.threshold.is_some() {
             self.report(
-                &at("threshold"),
+                &at(path, "threshold"),
                 true,
                 "clusterers have no score threshold (noise points or cluster labels are used)",
                 None,
@@ -573,36 +620,30 @@ impl Validator {
         }
         if let Some(t) = &spec.threshold {
             for problem in threshold_problems(t) {
-                self.report(&at("threshold"), false, problem, None);
+                self.report(&at(path, "threshold"), false, problem, None);
             }
         }
+    }
 
-        // Each parameter: a single value or a list of grid values, each checked.
+    /// Each parameter: a single value or a list of grid values, each checked against the
+    /// algorithm's schema. `None` when any is wrong.
+    fn param_axes(
+        &mut self,
+        path: &[Seg],
+        spec: &ModelSpec,
+        info: &AlgorithmInfo,
+    ) -> Option<Vec<(String, Vec<ParamValue>)>> {
         let param_names: Vec<&str> = info.params.iter().map(|p| p.name).collect();
         let mut axes: Vec<(String, Vec<ParamValue>)> = Vec::new();
         let mut ok = true;
         for (pname, raw) in &spec.params {
-            let ppath = {
-                let mut p = at("params");
-                p.push(Seg::Key(pname.clone()));
-                p
-            };
+            let mut ppath = at(path, "params");
+            ppath.push(Seg::Key(pname.clone()));
             let Some(pspec) = info.params.iter().find(|p| p.name == pname) else {
+                let list = format!("of {}: {}", info.name, param_names.join(", "));
                 let help = diag::did_you_mean(pname, param_names.iter().copied())
-                    .map(|s| {
-                        format!(
-                            "did you mean `{s}`? Parameters of {}: {}",
-                            info.name,
-                            param_names.join(", ")
-                        )
-                    })
-                    .or_else(|| {
-                        Some(format!(
-                            "parameters of {}: {}",
-                            info.name,
-                            param_names.join(", ")
-                        ))
-                    });
+                    .map(|s| format!("did you mean `{s}`? Parameters {list}"))
+                    .or_else(|| Some(format!("parameters {list}")));
                 self.report(
                     &ppath,
                     true,
@@ -612,54 +653,76 @@ impl Validator {
                 ok = false;
                 continue;
             };
-            let values: Vec<(Vec<Seg>, &serde_json::Value)> = match raw {
-                serde_json::Value::Array(items)
-                    if !pspec.kind.accepts_list() || items.iter().all(|i| i.is_array()) =>
-                {
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(j, v)| {
-                            let mut p = ppath.clone();
-                            p.push(Seg::Index(j));
-                            (p, v)
-                        })
-                        .collect()
-                }
-                v => vec![(ppath.clone(), v)],
-            };
-            if values.is_empty() {
-                self.report(&ppath, false, "an empty list leaves nothing to try", None);
-                ok = false;
-                continue;
+            match self.param_values(&ppath, pspec, raw) {
+                Some(values) => axes.push((pname.clone(), values)),
+                None => ok = false,
             }
-            let mut checked = Vec::new();
-            for (vpath, v) in values {
-                match json_to_param(v)
-                    .map_err(|e| e.to_string())
-                    .and_then(|pv| pspec.kind.check(&pv))
-                {
-                    Ok(pv) => checked.push(pv),
-                    Err(e) => {
-                        self.report(
-                            &vpath,
-                            false,
-                            e,
-                            Some(format!("{}: {}", pspec.name, pspec.doc)),
-                        );
-                        ok = false;
-                    }
-                }
-            }
-            axes.push((pname.clone(), checked));
         }
-        if !ok {
+        ok.then_some(axes)
+    }
+
+    /// The checked values of one parameter (a list is a grid axis unless the parameter
+    /// takes a list itself).
+    fn param_values(
+        &mut self,
+        ppath: &[Seg],
+        pspec: &anomalab_learn::ParamSpec,
+        raw: &serde_json::Value,
+    ) -> Option<Vec<ParamValue>> {
+        let values: Vec<(Vec<Seg>, &serde_json::Value)> = match raw {
+            serde_json::Value::Array(items)
+                if !pspec.kind.accepts_list() || items.iter().all(|i| i.is_array()) =>
+            {
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| {
+                        let mut p = ppath.to_vec();
+                        p.push(Seg::Index(j));
+                        (p, v)
+                    })
+                    .collect()
+            }
+            v => vec![(ppath.to_vec(), v)],
+        };
+        if values.is_empty() {
+            self.report(ppath, false, "an empty list leaves nothing to try", None);
             return None;
         }
+        let mut checked = Vec::new();
+        let mut ok = true;
+        for (vpath, v) in values {
+            match json_to_param(v)
+                .map_err(|e| e.to_string())
+                .and_then(|pv| pspec.kind.check(&pv))
+            {
+                Ok(pv) => checked.push(pv),
+                Err(e) => {
+                    self.report(
+                        &vpath,
+                        false,
+                        e,
+                        Some(format!("{}: {}", pspec.name, pspec.doc)),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(checked)
+    }
+
+    /// Every grid point as a complete parameter set, and the parameters that vary; the
+    /// grid's size is limited and the algorithm checks every point.
+    fn expand_grid(
+        &mut self,
+        path: &[Seg],
+        info: &AlgorithmInfo,
+        axes: &[(String, Vec<ParamValue>)],
+    ) -> Option<(Vec<ParamMap>, Vec<String>)> {
         let points: usize = axes.iter().map(|(_, v)| v.len()).product();
         if points > MAX_GRID_POINTS {
             self.report(
-                &at("params"),
+                &at(path, "params"),
                 false,
                 format!("the grid has {points} points, more than the limit of {MAX_GRID_POINTS}"),
                 None,
@@ -672,12 +735,12 @@ impl Validator {
             .map(|(k, _)| k.clone())
             .collect();
         let mut grid = Vec::with_capacity(points);
-        for combo in cartesian(&axes) {
+        for combo in cartesian(axes) {
             match anomalab_learn::params::resolve(&info.params, &combo) {
                 Ok(m) => grid.push(m),
                 Err(errs) => {
                     for (n, e) in errs {
-                        let mut p = at("params");
+                        let mut p = at(path, "params");
                         p.push(Seg::Key(n));
                         self.report(&p, false, e, None);
                     }
@@ -687,9 +750,9 @@ impl Validator {
         }
         // Let the algorithm check combinations (e.g. min > max) on every grid point.
         for m in &grid {
-            if let Err(e) = models::check_params(&info, m) {
+            if let Err(e) = models::check_params(info, m) {
                 self.report(
-                    &at("params"),
+                    &at(path, "params"),
                     false,
                     format!("{e} (grid point: {})", m.label(&varied)),
                     None,
@@ -697,17 +760,20 @@ impl Validator {
                 return None;
             }
         }
-        Some(ModelPlan {
-            name: spec.name.clone().unwrap_or_else(|| info.name.to_string()),
-            algorithm: info.name.to_string(),
-            backend: info.backend.to_string(),
-            role: info.role,
-            grid,
-            varied,
-            training: spec.training.unwrap_or_default(),
-            threshold: spec.threshold.clone().unwrap_or_default(),
-        })
+        Some((grid, varied))
     }
+}
+
+/// The path of a top-level key.
+fn key(k: &str) -> Vec<Seg> {
+    vec![Seg::Key(k.to_string())]
+}
+
+/// `path` followed by key `k`.
+fn at(path: &[Seg], k: &str) -> Vec<Seg> {
+    let mut p = path.to_vec();
+    p.push(Seg::Key(k.to_string()));
+    p
 }
 
 fn threshold_problems(t: &ThresholdSpec) -> Vec<String> {
@@ -808,6 +874,8 @@ fn explain_serde_error(msg: &str) -> (String, Option<String>, Option<String>) {
         if let Some(rest) = msg.strip_prefix(&prefix)
             && let Some((name, tail)) = rest.split_once('`')
         {
+            // a source's message adds why between the name and the expected names
+            let (extra, tail) = tail.split_at(tail.find(", expected ").unwrap_or(0));
             let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
             let list = expected.join(", ");
             let help = match diag::did_you_mean(name, expected.iter().copied()) {
@@ -816,7 +884,7 @@ fn explain_serde_error(msg: &str) -> (String, Option<String>, Option<String>) {
                 None => None,
             };
             let message = if what == "field" {
-                format!("unknown field `{name}`")
+                format!("unknown field `{name}`{extra}")
             } else {
                 format!("unknown kind `{name}`")
             };

@@ -163,3 +163,24 @@ fn unknown_nested_field_points_at_its_key_with_the_path_once() {
             .starts_with("did you mean `host`?")
     );
 }
+
+#[test]
+fn an_option_of_another_source_points_at_its_key_and_says_where_it_applies() {
+    let err = problems(
+        "name: t\ndataset:\n  source: csv\n  files: a.csv\n  label: y\n  rows: 500\nmodels: [{algorithm: dummy}]\n",
+    );
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "dataset.rows");
+    assert_eq!((d.pos.line, d.pos.col), (6, 3));
+    assert_eq!(
+        d.message,
+        "unknown field `rows` for source `csv` (it applies to source synthetic)"
+    );
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .starts_with("expected one of: source, target, max_rows"),
+        "{d:?}"
+    );
+}

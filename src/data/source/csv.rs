@@ -1,0 +1,167 @@
+//! `source: csv`: CSV files (plain or `.gz`) with a header and a declared label column.
+//! [`TableOptions`] are shared with `source: parquet`.
+
+use super::super::options::{FilesSpec, Target};
+use super::super::reader::{self, CsvOptions};
+use super::super::{DataError, Problem};
+use super::{
+    DataSource, Fields, FileSet, Input, ReadRequest, SourceOptions, checks, files, sorted,
+};
+
+/// The options of a feature table in files (csv, parquet).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableOptions {
+    /// Data files, resolved against the data directory, then the spec file's folder.
+    /// Required.
+    pub files: Option<FilesSpec>,
+    /// Name of the label column, exactly as in the header (CIC-IDS2017 writes `" Label"`
+    /// with a leading space; see `trim_column_names`). Required.
+    pub label: Option<String>,
+    /// With `target: binary`: the label values that are normal traffic, compared
+    /// case-insensitively after trimming spaces; every other value is an attack. Default:
+    /// `["normal", "benign", "0"]`.
+    pub normal_labels: Option<Vec<String>>,
+    /// Trim spaces around header names before matching `label`, `drop` and `categorical`
+    /// (and in the feature names). Default: `false`.
+    pub trim_column_names: Option<bool>,
+    /// Columns that are not features (identifiers, timestamps, other label columns).
+    pub drop: Vec<String>,
+    /// Columns read as categories even when every cell is a number (e.g. port numbers);
+    /// otherwise a column is numeric when every non-empty cell parses as a number
+    /// (`Infinity`, `-Infinity`, `inf`, `NaN` included).
+    pub categorical: Vec<String>,
+}
+
+/// The option names of [`TableOptions`].
+pub(super) const TABLE_FIELDS: &[&str] = &[
+    "files",
+    "label",
+    "normal_labels",
+    "trim_column_names",
+    "drop",
+    "categorical",
+];
+
+impl TableOptions {
+    pub(super) fn take(f: &mut Fields) -> Self {
+        TableOptions {
+            files: f.files.take(),
+            label: f.label.take(),
+            normal_labels: f.normal_labels.take(),
+            trim_column_names: f.trim_column_names.take(),
+            drop: f.drop.take().unwrap_or_default(),
+            categorical: f.categorical.take().unwrap_or_default(),
+        }
+    }
+
+    pub(super) fn put(&self, f: &mut Fields) {
+        f.files = self.files.clone();
+        f.label = self.label.clone();
+        f.normal_labels = self.normal_labels.clone();
+        f.trim_column_names = self.trim_column_names;
+        f.drop = Some(self.drop.clone());
+        f.categorical = Some(self.categorical.clone());
+    }
+
+    pub(super) fn problems(&self, source: &str, target: Target) -> Vec<Problem> {
+        let mut p = checks::required_files(source, self.files.as_ref());
+        if self.label.is_none() {
+            p.push(Problem::new(
+                "dataset.label",
+                format!("source `{source}` needs `label`: the name of the label column"),
+            ));
+        }
+        p.extend(checks::normal_labels(self.normal_labels.as_ref(), target));
+        p
+    }
+
+    pub(super) fn has_test_files(&self) -> bool {
+        self.files.as_ref().is_some_and(|f| !f.test.is_empty())
+    }
+
+    pub(super) fn non_feature_columns(&self) -> Vec<String> {
+        sorted(self.label.iter().chain(&self.drop).cloned().collect())
+    }
+
+    pub(super) fn trim_names(&self) -> bool {
+        self.trim_column_names.unwrap_or(false)
+    }
+
+    /// Read the files with `read_one(path)`.
+    pub(super) fn read(
+        &self,
+        req: &ReadRequest,
+        title: String,
+        read_one: impl FnMut(&std::path::Path, &str) -> Result<reader::RawFile, DataError>,
+    ) -> Result<Input, DataError> {
+        let label = self.label.clone().unwrap_or_default();
+        let plan = files::text_plan(
+            label,
+            vec![],
+            &self.drop,
+            &self.categorical,
+            req.target,
+            self.normal_labels.as_ref(),
+        );
+        let mut warnings = Vec::new();
+        let lists = files::locate(self.files.as_ref(), None, req, &mut warnings);
+        let reads = files::read_all(&lists, &plan, None, req.ctx, read_one)?;
+        Ok(Input::Files(FileSet {
+            plan,
+            reads,
+            warnings,
+            notes: vec![],
+            title,
+        }))
+    }
+}
+
+/// CSV files with a header and a label column.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CsvSource(pub TableOptions);
+
+impl SourceOptions for CsvSource {
+    const FIELDS: &'static [&'static str] = TABLE_FIELDS;
+
+    fn take(_name: &'static str, f: &mut Fields) -> Self {
+        CsvSource(TableOptions::take(f))
+    }
+
+    fn put(&self, f: &mut Fields) {
+        self.0.put(f)
+    }
+}
+
+impl DataSource for CsvSource {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn targets(&self) -> &'static [Target] {
+        &[Target::Binary, Target::Multiclass]
+    }
+
+    fn problems(&self, target: Target, _max_rows: Option<usize>) -> Vec<Problem> {
+        self.0.problems(self.name(), target)
+    }
+
+    fn has_test_files(&self) -> bool {
+        self.0.has_test_files()
+    }
+
+    fn non_feature_columns(&self) -> Vec<String> {
+        self.0.non_feature_columns()
+    }
+
+    fn read(&self, req: &ReadRequest) -> Result<Input, DataError> {
+        let opts = CsvOptions {
+            header: true,
+            names: None,
+            trim_names: self.0.trim_names(),
+            hash: req.hash(),
+        };
+        self.0.read(req, "csv file(s)".into(), |path, _| {
+            reader::read_csv(path, &opts)
+        })
+    }
+}
