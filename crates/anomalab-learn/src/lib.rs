@@ -10,6 +10,7 @@
 pub mod adapters;
 pub mod binning;
 pub mod cluster;
+pub mod distance;
 pub mod dummy;
 pub mod error;
 pub mod eval;
@@ -19,6 +20,7 @@ pub mod iforest;
 pub mod knn;
 pub mod linalg;
 pub mod linear;
+pub mod matrix;
 pub mod mlp;
 pub mod params;
 pub mod pca_detector;

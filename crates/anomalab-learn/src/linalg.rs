@@ -1,6 +1,9 @@
 //! Dense linear algebra the learners and the root crate's PCA step share.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::LearnError;
+use crate::matrix::checked_matrix;
 
 /// Relative size, squared, of the off-diagonal part at which the Jacobi sweeps stop:
 /// `|off(A)|_F <= 1e-15 |A|_F`, a few ulps of the matrix norm.
@@ -95,6 +98,32 @@ fn sorted_pairs(m: &Array2<f64>, v: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
         vecs.column_mut(c).assign(&v.column(i));
     }
     (vals, vecs)
+}
+
+/// Column means and the covariance eigen-decomposition of `x`.
+pub fn mean_and_eigen(x: ArrayView2<'_, f64>) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
+    let n = x.nrows();
+    let mean = x.mean_axis(Axis(0)).expect("at least one row");
+    let c = &x - &mean.view().insert_axis(Axis(0));
+    let cov = c.t().dot(&c) / (n.max(2) - 1) as f64;
+    let (vals, vecs) = symmetric_eigen(cov.view());
+    (mean, vals, vecs)
+}
+
+/// `(variance, unit direction)` pairs, leading first.
+pub type PcList = Vec<(f64, Vec<f64>)>;
+
+/// The mean and the `k` leading `(variance, unit direction)` pairs of `x`.
+pub fn principal_components(
+    x: ArrayView2<'_, f64>,
+    k: usize,
+) -> Result<(Vec<f64>, PcList), LearnError> {
+    let xs = checked_matrix(x, "PCA")?;
+    let (mean, vals, vecs) = mean_and_eigen(xs.view());
+    let comps = (0..k.min(vals.len()))
+        .map(|i| (vals[i], vecs.column(i).to_vec()))
+        .collect();
+    Ok((mean.to_vec(), comps))
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
-use crate::cluster::mat_serde;
+use crate::matrix::mat_serde;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::{Classifier, ClassifierParams, Detector, DetectorParams, FitContext, TrainSet};

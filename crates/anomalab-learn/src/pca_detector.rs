@@ -8,42 +8,16 @@
 //! cumulative explained-variance ratio exceeds it (scikit-learn's rule). This detector is
 //! separate from the root crate's PCA preprocessing step.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
-use crate::cluster::{checked_matrix, mat_serde};
-use crate::linalg::symmetric_eigen;
+use crate::linalg::mean_and_eigen;
+use crate::matrix::{checked_matrix, mat_serde};
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::traits::DetectorEntry;
 use crate::traits::{Detector, DetectorParams, FitContext};
-
-/// Column means and the covariance eigen-decomposition of `x`.
-fn mean_and_eigen(x: ArrayView2<'_, f64>) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
-    let n = x.nrows();
-    let mean = x.mean_axis(Axis(0)).expect("at least one row");
-    let c = &x - &mean.view().insert_axis(Axis(0));
-    let cov = c.t().dot(&c) / (n.max(2) - 1) as f64;
-    let (vals, vecs) = symmetric_eigen(cov.view());
-    (mean, vals, vecs)
-}
-
-/// `(variance, unit direction)` pairs, leading first.
-pub(crate) type PcList = Vec<(f64, Vec<f64>)>;
-
-/// The mean and the `k` leading `(variance, unit direction)` pairs of `x`.
-pub(crate) fn principal_components(
-    x: ArrayView2<'_, f64>,
-    k: usize,
-) -> Result<(Vec<f64>, PcList), LearnError> {
-    let xs = checked_matrix(x, "PCA")?;
-    let (mean, vals, vecs) = mean_and_eigen(xs.view());
-    let comps = (0..k.min(vals.len()))
-        .map(|i| (vals[i], vecs.column(i).to_vec()))
-        .collect();
-    Ok((mean.to_vec(), comps))
-}
 
 /// How many components to keep.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
-use crate::cluster::{checked_matrix, mat_serde};
+use crate::matrix::{checked_matrix, mat_serde};
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::DetectorEntry;
@@ -165,7 +165,7 @@ impl SomParams {
                 }
             }
             SomInit::Pca => {
-                let (mean, comps) = crate::pca_detector::principal_components(xs.view(), 2)?;
+                let (mean, comps) = crate::linalg::principal_components(xs.view(), 2)?;
                 let lin = |i: usize, m: usize| {
                     if m <= 1 {
                         0.0

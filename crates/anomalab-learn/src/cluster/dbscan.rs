@@ -136,7 +136,7 @@ impl ProjIndex {
     fn new(data: &[f64], d: usize) -> Self {
         let n = data.len() / d;
         let view = ArrayView2::from_shape((n, d), data).expect("shape");
-        let (mean, comps) = crate::pca_detector::principal_components(view, N_PROJ)
+        let (mean, comps) = crate::linalg::principal_components(view, N_PROJ)
             .unwrap_or_else(|_| (vec![0.0; d], Vec::new()));
         let mut dirs: Vec<Vec<f64>> = comps.into_iter().map(|c| c.1).collect();
         while dirs.len() < N_PROJ {

@@ -37,9 +37,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::distance::{Kernel, dispatch, sqd};
 use super::{CHUNK, CurveShape, checked_matrix, kneedle};
 use crate::LearnError;
+use crate::distance::{Kernel, dispatch, sqd};
 use crate::eval::silhouette_score_sampled;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};

@@ -11,7 +11,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use crate::LearnError;
-use crate::cluster::distance::{Kernel, dispatch};
+use crate::distance::{Kernel, dispatch};
 use crate::rng::Rng;
 
 /// Mean silhouette coefficient over all rows, scikit-learn's

@@ -222,14 +222,14 @@ macro_rules! dispatch {
             {
                 #[target_feature(enable = "avx2")]
                 unsafe fn wide($($arg: $ty),*) $(-> $ret)? {
-                    $imp::<$crate::cluster::distance::Avx2>($($arg),*)
+                    $imp::<$crate::distance::Avx2>($($arg),*)
                 }
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the running CPU supports AVX2 (checked just above).
                     return unsafe { wide($($arg),*) };
                 }
             }
-            $imp::<$crate::cluster::distance::Portable>($($arg),*)
+            $imp::<$crate::distance::Portable>($($arg),*)
         }
     };
 }
