@@ -5,13 +5,12 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anomalab_results::{TrialResult, TrialStatus};
+use anomalab_results::{TrialResult, TrialStatus, rank};
 use rayon::prelude::*;
 
 use super::events::{Observer, RunEvent};
 use super::plan::TrialPlan;
 use super::prepare::PreparedData;
-use super::select::is_better;
 use super::trial::{self, TrainedModel};
 use crate::spec::Experiment;
 
@@ -98,7 +97,9 @@ impl Keeper<'_> {
         let mut best = self.best.lock().unwrap_or_else(|p| p.into_inner());
         let better = match &*best {
             None => true,
-            Some((s, id, _)) => is_better(score, trial.id, *s, *id, self.higher),
+            Some((s, id, _)) => {
+                rank::compare_values((score, trial.id), (*s, *id), self.higher).is_lt()
+            }
         };
         if better {
             *best = Some((score, trial.id, model));

@@ -10,18 +10,23 @@ use crate::model::{RunResults, TrialResult, TrialStatus};
 /// without the metric after one with it, ties broken by trial id.
 pub fn compare_by(metric: &str, higher: bool, a: &TrialResult, b: &TrialResult) -> Ordering {
     match (a.mean_metric(metric), b.mean_metric(metric)) {
-        (Some(x), Some(y)) => {
-            let o = if higher {
-                y.total_cmp(&x)
-            } else {
-                x.total_cmp(&y)
-            };
-            o.then(a.id.cmp(&b.id))
-        }
+        (Some(x), Some(y)) => compare_values((x, a.id), (y, b.id), higher),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.id.cmp(&b.id),
     }
+}
+
+/// Compare two `(metric value, trial id)` pairs: the better value first, ties to the lower
+/// id. For callers that hold a value, not a whole trial (the runner keeping the best
+/// model while trials finish in any order).
+pub fn compare_values(a: (f64, usize), b: (f64, usize), higher: bool) -> Ordering {
+    let by_value = if higher {
+        b.0.total_cmp(&a.0)
+    } else {
+        a.0.total_cmp(&b.0)
+    };
+    by_value.then(a.1.cmp(&b.1))
 }
 
 /// Compare two trials by the run's selection metric (see [`compare_by`]).
