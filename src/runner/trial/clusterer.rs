@@ -1,0 +1,270 @@
+//! A clusterer on one fold: clusters mapped to their majority training class (k-means,
+//! GMM), or, for an algorithm that cannot place new points (DBSCAN), the test rows
+//! clustered directly with noise flagged as attacks.
+
+use std::time::Instant;
+
+use anomalab_learn::{FitContext, LearnError};
+use anomalab_results::{ClusterProfile, Diagnostics, FoldResult};
+use ndarray::{Array2, ArrayView2, Axis};
+
+use super::detector::{VERDICTS, score_columns};
+use super::{FoldOutcome, SILHOUETTE_ROWS, TrainedModel, normal_class, rows};
+use crate::eval;
+use crate::models::Fitted;
+use crate::runner::{PreparedFold, projection_rows};
+use crate::spec::TrainingMode;
+
+pub(super) fn clusterer_fold(
+    params: &dyn anomalab_learn::ClustererParams,
+    fold: &PreparedFold,
+    class_names: &[String],
+    ctx: &FitContext,
+    training: TrainingMode,
+    seed: u64,
+) -> FoldOutcome {
+    let fit_rows = clusterer_rows(fold, class_names, training);
+    let x_fit = rows(&fold.x_train, &fit_rows);
+    let y_fit: Vec<u32> = fit_rows.iter().map(|&i| fold.y_train[i]).collect();
+    let t0 = Instant::now();
+    let clustering = params.fit(x_fit.view(), ctx)?;
+    let fit_s = t0.elapsed().as_secs_f64();
+    let Some(model) = clustering.model else {
+        return Err(LearnError::InvalidInput(
+            "the clusterer returned no model to assign test rows with".into(),
+        ));
+    };
+    let comp = composition(
+        &clustering.labels,
+        &y_fit,
+        clustering.n_clusters,
+        class_names,
+    );
+    let majority = majority_classes(&comp);
+    let t1 = Instant::now();
+    let assigned = model.assign(fold.x_test.view());
+    let s = model.score(fold.x_test.view());
+    let predict_s = t1.elapsed().as_secs_f64();
+    let pred: Vec<u32> = assigned
+        .iter()
+        .map(|&c| majority.get(c).copied().unwrap_or(0))
+        .collect();
+    let mut fr = eval::classification_fold(&fold.name, class_names, &fold.y_test, &pred, None)?;
+    if class_names.len() == 2 {
+        score_curves(&mut fr, class_names, &fold.y_test, &s);
+    }
+    let truth: Vec<usize> = fold.y_test.iter().map(|&y| y as usize).collect();
+    cluster_metrics(&mut fr, &truth, &assigned, fold.x_test.view(), seed);
+    let mut diag = Diagnostics::from_model(clustering.diagnostics);
+    let names = &fold.pipeline.output_names;
+    diag.cluster_profile = Some(profile(
+        &comp,
+        class_names,
+        &x_fit,
+        &clustering.labels,
+        names,
+    ));
+    let show = projection_rows(fold, seed);
+    diag.projection_clusters = Some(show.iter().map(|&r| Some(assigned[r])).collect());
+    fr.diagnostics = diag;
+    let trained = TrainedModel {
+        fitted: Fitted::Clusterer(model),
+        threshold: None,
+        cluster_classes: Some(majority),
+        class_names: None,
+    };
+    Ok((fr, fit_s, predict_s, Some(trained)))
+}
+
+/// Training rows to cluster: the normal rows only when asked and a normal class exists.
+fn clusterer_rows(
+    fold: &PreparedFold,
+    class_names: &[String],
+    training: TrainingMode,
+) -> Vec<usize> {
+    match (training, normal_class(class_names).ok()) {
+        (TrainingMode::NormalOnly, Some(n)) => (0..fold.y_train.len())
+            .filter(|&i| fold.y_train[i] == n)
+            .collect(),
+        _ => (0..fold.y_train.len()).collect(),
+    }
+}
+
+/// Rows of each class in each cluster (noise rows are in none).
+fn composition(
+    labels: &[Option<usize>],
+    y: &[u32],
+    n_clusters: usize,
+    class_names: &[String],
+) -> Vec<Vec<usize>> {
+    let mut comp = vec![vec![0usize; class_names.len()]; n_clusters.max(1)];
+    for (l, &c) in labels.iter().zip(y) {
+        if let Some(k) = l {
+            comp[*k][c as usize] += 1;
+        }
+    }
+    comp
+}
+
+/// The majority training class of each cluster (the lower class index on ties).
+fn majority_classes(comp: &[Vec<usize>]) -> Vec<u32> {
+    comp.iter()
+        .map(|counts| {
+            counts
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+                .map_or(0, |(i, _)| i as u32)
+        })
+        .collect()
+}
+
+/// ROC/PR of the anomaly score (distance, negative log-likelihood) for the attack class.
+fn score_curves(fr: &mut FoldResult, class_names: &[String], y: &[u32], s: &[f64]) {
+    let scores = score_columns(s);
+    fr.curves = eval::curves_for(class_names, y, scores.view());
+    if let Some(c) = fr.curves.first() {
+        if let Some(a) = c.roc_auc {
+            fr.metrics.insert("roc_auc".into(), a);
+        }
+        if let Some(a) = c.average_precision {
+            fr.metrics.insert("pr_auc".into(), a);
+        }
+    }
+}
+
+/// Adjusted Rand index, purity and the silhouette (on a seeded sample) of `assigned`.
+fn cluster_metrics(
+    fr: &mut FoldResult,
+    truth: &[usize],
+    assigned: &[usize],
+    x: ArrayView2<'_, f64>,
+    seed: u64,
+) {
+    if let Ok(ari) = anomalab_learn::eval::adjusted_rand_score(truth, assigned) {
+        fr.metrics.insert("adjusted_rand".into(), ari);
+    }
+    if let Ok(p) = anomalab_learn::eval::purity(truth, assigned) {
+        fr.metrics.insert("purity".into(), p);
+    }
+    if let Ok(sil) = anomalab_learn::eval::silhouette_score_sampled(
+        x,
+        assigned,
+        SILHOUETTE_ROWS,
+        anomalab_learn::rng::derive_seed(seed, 0x5117),
+    ) {
+        fr.metrics.insert("silhouette".into(), sil);
+    }
+}
+
+/// Clusterers that cannot place new points (DBSCAN) are evaluated transductively: they
+/// cluster the test rows themselves (no label is used to fit), noise points are flagged as
+/// attacks, and the result is scored as a binary detector. Such a model cannot be saved
+/// for `predict`.
+pub(super) fn transductive_fold(
+    params: &dyn anomalab_learn::ClustererParams,
+    fold: &PreparedFold,
+    class_names: &[String],
+    ctx: &FitContext,
+    seed: u64,
+) -> FoldOutcome {
+    let normal = normal_class(class_names)?;
+    let t0 = Instant::now();
+    let clustering = params.fit(fold.x_test.view(), ctx)?;
+    let fit_s = t0.elapsed().as_secs_f64();
+    let bin_names = VERDICTS.map(String::from).to_vec();
+    let y_bin: Vec<u32> = fold
+        .y_test
+        .iter()
+        .map(|&y| u32::from(y != normal))
+        .collect();
+    let pred: Vec<u32> = clustering
+        .labels
+        .iter()
+        .map(|l| u32::from(l.is_none()))
+        .collect();
+    let mut fr = eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, None)?;
+    let truth: Vec<bool> = y_bin.iter().map(|&y| y == 1).collect();
+    let flagged: Vec<f64> = pred.iter().map(|&p| p as f64).collect();
+    let dm = anomalab_learn::eval::detector_metrics(&truth, &flagged, 0.5)?;
+    fr.metrics
+        .insert("detection_rate".into(), dm.detection_rate);
+    fr.metrics
+        .insert("false_alarm_rate".into(), dm.false_alarm_rate);
+    // Cluster quality on the clustered (non-noise) rows.
+    let kept: Vec<usize> = (0..clustering.labels.len())
+        .filter(|&i| clustering.labels[i].is_some())
+        .collect();
+    let assigned: Vec<usize> = kept
+        .iter()
+        .map(|&i| clustering.labels[i].unwrap_or(0))
+        .collect();
+    let truth_kept: Vec<usize> = kept.iter().map(|&i| fold.y_test[i] as usize).collect();
+    let x_kept = rows(&fold.x_test, &kept);
+    cluster_metrics(&mut fr, &truth_kept, &assigned, x_kept.view(), seed);
+    let mut diag = Diagnostics::from_model(clustering.diagnostics);
+    diag.notes.push(format!(
+        "transductive: clustered the {} test rows directly (no labels used to fit); noise points are flagged as attacks; the model cannot be saved for predict",
+        fold.x_test.nrows()
+    ));
+    let show = projection_rows(fold, seed);
+    diag.projection_clusters = Some(show.iter().map(|&r| clustering.labels[r]).collect());
+    fr.diagnostics = diag;
+    Ok((fr, fit_s, 0.0, None))
+}
+
+fn profile(
+    comp: &[Vec<usize>],
+    class_names: &[String],
+    x: &Array2<f64>,
+    labels: &[Option<usize>],
+    names: &[String],
+) -> Vec<ClusterProfile> {
+    let d = x.ncols();
+    let mean = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| ndarray::Array1::zeros(d));
+    let std = x.std_axis(Axis(0), 0.0);
+    comp.iter()
+        .enumerate()
+        .map(|(c, counts)| {
+            let members: Vec<usize> = labels
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| **l == Some(c))
+                .map(|(i, _)| i)
+                .collect();
+            let top = if members.is_empty() {
+                Vec::new()
+            } else {
+                let m = x
+                    .select(Axis(0), &members)
+                    .mean_axis(Axis(0))
+                    .unwrap_or_else(|| ndarray::Array1::zeros(d));
+                let mut z: Vec<(String, f64)> = (0..d)
+                    .map(|j| {
+                        let s = if std[j] > 0.0 { std[j] } else { 1.0 };
+                        (
+                            names.get(j).cloned().unwrap_or_default(),
+                            (m[j] - mean[j]) / s,
+                        )
+                    })
+                    .collect();
+                z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+                z.truncate(5);
+                z
+            };
+            ClusterProfile {
+                cluster: Some(c),
+                size: members.len(),
+                composition: class_names
+                    .iter()
+                    .cloned()
+                    .zip(counts.iter().copied())
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+                top_features: top,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,256 @@
+//! A detector on one fold: fit on the chosen training rows, fit its threshold, score the
+//! test rows as normal vs attack.
+
+use std::time::Instant;
+
+use anomalab_learn::{Detector, FitContext, LearnError};
+use anomalab_results::{Diagnostics, FoldResult, ScoreHistogram, Threshold};
+use ndarray::Array2;
+
+use super::{FoldOutcome, HISTOGRAM_BINS, TrainedModel, normal_class, rows};
+use crate::eval;
+use crate::models::Fitted;
+use crate::runner::PreparedFold;
+use crate::spec::{ThresholdSpec, TrainingMode};
+
+/// Class names of a detector's verdicts.
+pub(super) const VERDICTS: [&str; 2] = ["normal", "attack"];
+
+pub(super) fn detector_fold(
+    params: &dyn anomalab_learn::DetectorParams,
+    fold: &PreparedFold,
+    class_names: &[String],
+    ctx: &FitContext,
+    training: TrainingMode,
+    threshold: &ThresholdSpec,
+) -> FoldOutcome {
+    let normal = normal_class(class_names)?;
+    let (fit_rows, val) = detector_rows(fold, normal, ctx.seed, training, threshold)?;
+    let x_fit = rows(&fold.x_train, &fit_rows);
+    let t0 = Instant::now();
+    let det = params.fit(x_fit.view(), ctx)?;
+    let thr = fit_threshold(det.as_ref(), &x_fit, fold, &val, normal, threshold)?;
+    let fit_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let s = det.score(fold.x_test.view());
+    let predict_s = t1.elapsed().as_secs_f64();
+    let mut fr = detector_metrics(fold, normal, &s, thr)?;
+    let mut diag = Diagnostics::from_model(det.diagnostics());
+    diag.threshold = Some(Threshold {
+        value: thr,
+        method: threshold_method(threshold).to_string(),
+    });
+    diag.score_histogram = Some(score_histogram(&s, &fold.y_test, class_names, thr));
+    if training == TrainingMode::NormalOnly {
+        diag.notes.push(format!(
+            "fitted on the {} normal training rows only",
+            fit_rows.len()
+        ));
+    }
+    fr.diagnostics = diag;
+    let trained = TrainedModel {
+        fitted: Fitted::Detector(det),
+        threshold: Some(thr),
+        cluster_classes: None,
+        class_names: Some(VERDICTS.map(String::from).to_vec()),
+    };
+    Ok((fr, fit_s, predict_s, Some(trained)))
+}
+
+/// The rows the detector is fitted on and the validation rows its threshold is chosen on
+/// (none for a contamination threshold, which is read off the fitted rows' scores).
+fn detector_rows(
+    fold: &PreparedFold,
+    normal: u32,
+    seed: u64,
+    training: TrainingMode,
+    threshold: &ThresholdSpec,
+) -> Result<(Vec<usize>, Vec<usize>), LearnError> {
+    let all: Vec<usize> = (0..fold.y_train.len()).collect();
+    let (fit_pool, val) = match threshold {
+        ThresholdSpec::Contamination { .. } => (all, Vec::new()),
+        ThresholdSpec::Percentile {
+            validation_fraction,
+            ..
+        }
+        | ThresholdSpec::BestF1 {
+            validation_fraction,
+        } => split_validation(fold.y_train.len(), *validation_fraction, seed),
+    };
+    let fit_rows: Vec<usize> = match training {
+        TrainingMode::All => fit_pool,
+        TrainingMode::NormalOnly => fit_pool
+            .into_iter()
+            .filter(|&i| fold.y_train[i] == normal)
+            .collect(),
+    };
+    if fit_rows.is_empty() {
+        return Err(LearnError::InvalidInput(format!(
+            "{}: no training rows left to fit the detector on",
+            fold.name
+        )));
+    }
+    Ok((fit_rows, val))
+}
+
+/// The decision threshold (anomaly when score > threshold) the spec asks for.
+fn fit_threshold(
+    det: &dyn Detector,
+    x_fit: &Array2<f64>,
+    fold: &PreparedFold,
+    val: &[usize],
+    normal: u32,
+    threshold: &ThresholdSpec,
+) -> Result<f64, LearnError> {
+    Ok(match threshold {
+        ThresholdSpec::Contamination { rate } => {
+            let mut s = det.score(x_fit.view());
+            s.sort_by(f64::total_cmp);
+            crate::preprocess::quantile(&s, 1.0 - rate)
+        }
+        ThresholdSpec::Percentile { percentile, .. } => {
+            let normal_val: Vec<usize> = val
+                .iter()
+                .copied()
+                .filter(|&i| fold.y_train[i] == normal)
+                .collect();
+            if normal_val.is_empty() {
+                return Err(LearnError::InvalidInput(
+                    "the validation rows contain no normal row".into(),
+                ));
+            }
+            let mut s = det.score(rows(&fold.x_train, &normal_val).view());
+            s.sort_by(f64::total_cmp);
+            crate::preprocess::quantile(&s, percentile / 100.0)
+        }
+        ThresholdSpec::BestF1 { .. } => {
+            let s = det.score(rows(&fold.x_train, val).view());
+            let truth: Vec<bool> = val.iter().map(|&i| fold.y_train[i] != normal).collect();
+            best_f1_threshold(&s, &truth)
+        }
+    })
+}
+
+fn threshold_method(threshold: &ThresholdSpec) -> &'static str {
+    match threshold {
+        ThresholdSpec::Contamination { .. } => "contamination",
+        ThresholdSpec::Percentile { .. } => "percentile",
+        ThresholdSpec::BestF1 { .. } => "best_f1",
+    }
+}
+
+/// Metrics of the verdicts `score > thr` against normal vs attack, with the score as the
+/// attack class's ranking for ROC/PR.
+fn detector_metrics(
+    fold: &PreparedFold,
+    normal: u32,
+    s: &[f64],
+    thr: f64,
+) -> Result<FoldResult, LearnError> {
+    let bin_names = VERDICTS.map(String::from).to_vec();
+    let y_bin: Vec<u32> = fold
+        .y_test
+        .iter()
+        .map(|&y| u32::from(y != normal))
+        .collect();
+    let pred: Vec<u32> = s.iter().map(|&v| u32::from(v > thr)).collect();
+    let scores = score_columns(s);
+    let mut fr =
+        eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, Some(scores.view()))?;
+    let truth: Vec<bool> = y_bin.iter().map(|&y| y == 1).collect();
+    let dm = anomalab_learn::eval::detector_metrics(&truth, s, thr)?;
+    fr.metrics
+        .insert("detection_rate".into(), dm.detection_rate);
+    fr.metrics
+        .insert("false_alarm_rate".into(), dm.false_alarm_rate);
+    Ok(fr)
+}
+
+/// Two-column scores (normal, attack) from one anomaly score: `-s` and `s`, so the
+/// ranking of the attack column is the score's.
+pub(super) fn score_columns(s: &[f64]) -> Array2<f64> {
+    let mut scores = Array2::zeros((s.len(), 2));
+    for (i, &v) in s.iter().enumerate() {
+        scores[[i, 0]] = -v;
+        scores[[i, 1]] = v;
+    }
+    scores
+}
+
+/// Rows used for fitting and for choosing the threshold.
+fn split_validation(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = anomalab_learn::Rng::new(anomalab_learn::rng::derive_seed(seed, 0x7A11));
+    let mut idx: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut idx);
+    let n_val = ((n as f64) * fraction).round().clamp(1.0, (n - 1) as f64) as usize;
+    let mut val = idx[..n_val].to_vec();
+    let mut fit = idx[n_val..].to_vec();
+    val.sort_unstable();
+    fit.sort_unstable();
+    (fit, val)
+}
+
+/// The threshold with the best F1 on (scores, truth): a cut between consecutive distinct
+/// scores, predicting anomaly for score > threshold.
+pub(crate) fn best_f1_threshold(scores: &[f64], truth: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let positives = truth.iter().filter(|&&t| t).count() as f64;
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut best = (f64::NEG_INFINITY, f64::INFINITY);
+    for (k, &i) in idx.iter().enumerate() {
+        if truth[i] {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let next = idx.get(k + 1).map(|&j| scores[j]);
+        if next == Some(scores[i]) {
+            continue;
+        }
+        let f1 = if tp > 0.0 {
+            2.0 * tp / (2.0 * tp + fp + (positives - tp))
+        } else {
+            0.0
+        };
+        if f1 > best.0 {
+            let thr = match next {
+                Some(n) => (scores[i] + n) / 2.0,
+                None => scores[i] - 1e-12_f64.max(scores[i].abs() * 1e-12),
+            };
+            best = (f1, thr);
+        }
+    }
+    best.1
+}
+
+fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> ScoreHistogram {
+    let finite = s.iter().copied().filter(|v| v.is_finite());
+    let lo = finite.clone().fold(f64::INFINITY, f64::min).min(thr);
+    let hi = finite.fold(f64::NEG_INFINITY, f64::max).max(thr);
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let width = (hi - lo) / HISTOGRAM_BINS as f64;
+    let edges: Vec<f64> = (0..=HISTOGRAM_BINS)
+        .map(|i| lo + width * i as f64)
+        .collect();
+    let mut counts = vec![vec![0u64; HISTOGRAM_BINS]; class_names.len()];
+    for (&v, &c) in s.iter().zip(y) {
+        if v.is_finite() {
+            let b = (((v - lo) / width) as usize).min(HISTOGRAM_BINS - 1);
+            counts[c as usize][b] += 1;
+        }
+    }
+    ScoreHistogram {
+        edges,
+        counts: class_names
+            .iter()
+            .cloned()
+            .zip(counts)
+            .filter(|(_, c)| c.iter().any(|&n| n > 0))
+            .collect(),
+    }
+}
