@@ -134,9 +134,18 @@ mod tests {
     #[test]
     fn best_of_agrees_with_the_leaderboard_on_the_report_fixtures() {
         for (name, text) in [
-            ("binary", include_str!("../../anomalab-report/tests/fixtures/binary.json")),
-            ("multiclass", include_str!("../../anomalab-report/tests/fixtures/multiclass.json")),
-            ("unsupervised", include_str!("../../anomalab-report/tests/fixtures/unsupervised.json")),
+            (
+                "binary",
+                include_str!("../../anomalab-report/tests/fixtures/binary.json"),
+            ),
+            (
+                "multiclass",
+                include_str!("../../anomalab-report/tests/fixtures/multiclass.json"),
+            ),
+            (
+                "unsupervised",
+                include_str!("../../anomalab-report/tests/fixtures/unsupervised.json"),
+            ),
         ] {
             let r = crate::parse_results(text, std::path::Path::new(name)).unwrap();
             let first = leaderboard(&r).first().map(|&i| r.trials[i].id);
@@ -146,7 +155,11 @@ mod tests {
             }
             // Leaving the best out gives the runner-up.
             let second = leaderboard(&r).get(1).map(|&i| r.trials[i].id);
-            assert_eq!(best_of(&r, |t| Some(t.id) != first).map(|t| t.id), second, "{name}");
+            assert_eq!(
+                best_of(&r, |t| Some(t.id) != first).map(|t| t.id),
+                second,
+                "{name}"
+            );
         }
     }
 }
