@@ -5,8 +5,13 @@
 
 use serde::Serialize;
 
+use anomalab_results::metrics;
+
 use crate::fmt;
-use crate::model::{Role, RunResults, RunStatus, TrialResult, TrialStatus};
+use crate::model::{
+    ClassMetrics, ClusterProfile, DatasetSummary, Role, RunManifest, RunResults, RunStatus,
+    TrialResult, TrialStatus,
+};
 use crate::plots::{self, Figure, Place};
 use crate::rank::{self, ModelGroup};
 
@@ -263,17 +268,6 @@ pub struct ReportView {
     pub csv_rows: Vec<Vec<String>>,
 }
 
-/// Metrics shown in the leaderboard after the selection metric, when present.
-const LEADERBOARD_METRICS: [&str; 8] = [
-    "accuracy",
-    "f1_macro",
-    "f1_weighted",
-    "roc_auc",
-    "average_precision",
-    "precision_macro",
-    "recall_macro",
-    "silhouette",
-];
 /// At most this many metric columns in the leaderboard (all are in `results.csv`).
 const LEADERBOARD_COLUMNS: usize = 5;
 
@@ -324,16 +318,16 @@ fn figure_view(fig: &Figure, svg: &str, ext: &str) -> FigureView {
 }
 
 /// Every metric name used by any trial, in a stable order: the selection metric, the
-/// preferred leaderboard metrics, then the rest alphabetically.
+/// metrics the table ranks for the report's leaderboard, then the rest alphabetically.
 pub fn metric_names(results: &RunResults) -> Vec<String> {
     let mut all: std::collections::BTreeSet<&str> = Default::default();
     for t in &results.trials {
         all.extend(t.mean.keys().map(String::as_str));
     }
     let mut out = vec![results.selection.metric.clone()];
-    for m in LEADERBOARD_METRICS {
-        if all.contains(m) && !out.iter().any(|o| o == m) {
-            out.push(m.to_string());
+    for m in metrics::report_preference() {
+        if all.contains(m.name) && !out.iter().any(|o| o == m.name) {
+            out.push(m.name.to_string());
         }
     }
     for m in all {
@@ -376,6 +370,418 @@ fn raw(v: Option<f64>) -> String {
     }
 }
 
+/// Facts several sections share, computed once per build.
+struct Basis<'a> {
+    results: &'a RunResults,
+    /// Successful trials, best first.
+    order: Vec<usize>,
+    best: Option<usize>,
+    /// Every metric name, in display order (see [`metric_names`]).
+    names: Vec<String>,
+    n_failed: usize,
+    /// `higher is better` or `lower is better`.
+    direction: &'static str,
+    /// Run duration, or `(running)`.
+    duration: String,
+}
+
+impl<'a> Basis<'a> {
+    fn new(results: &'a RunResults) -> Basis<'a> {
+        Basis {
+            results,
+            order: rank::leaderboard(results),
+            best: rank::best(results),
+            names: metric_names(results),
+            n_failed: results
+                .trials
+                .iter()
+                .filter(|t| t.status == TrialStatus::Failed)
+                .count(),
+            direction: if results.selection.higher_is_better {
+                "higher is better"
+            } else {
+                "lower is better"
+            },
+            duration: results
+                .manifest
+                .duration_seconds
+                .map(fmt::seconds)
+                .unwrap_or_else(|| "(running)".into()),
+        }
+    }
+
+    fn metric(&self) -> &'a str {
+        &self.results.selection.metric
+    }
+
+    /// Label and selection-metric cell of the best trial.
+    fn best_label_value(&self) -> (String, String) {
+        match self.best.map(|i| &self.results.trials[i]) {
+            Some(t) => (t.label.clone(), metric_cell(t, self.metric()).text),
+            None => ("(no successful trial)".into(), "n/a".into()),
+        }
+    }
+}
+
+/// The figures placed at `place`, in order.
+fn placed_figures(
+    figures: &[(Place, Figure)],
+    svgs: &[String],
+    ext: &str,
+    place: Place,
+) -> Vec<FigureView> {
+    figures
+        .iter()
+        .zip(svgs)
+        .filter(|((p, _), _)| *p == place)
+        .map(|((_, f), s)| figure_view(f, s, ext))
+        .collect()
+}
+
+/// Rows per class: as loaded (with the share of the train rows), test, after preprocessing.
+fn class_counts(d: &DatasetSummary) -> Vec<ClassCountView> {
+    let train_total: usize = d.class_counts_train.iter().sum();
+    let count_at = |counts: &Option<Vec<usize>>, i: usize| {
+        counts
+            .as_ref()
+            .and_then(|c| c.get(i))
+            .map(|&c| fmt::count(c as u64))
+            .unwrap_or_default()
+    };
+    d.class_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let train = d.class_counts_train.get(i).copied().unwrap_or(0);
+            ClassCountView {
+                class: name.clone(),
+                train: fmt::count(train as u64),
+                train_share: fmt::percent(train as u64, train_total as u64),
+                test: count_at(&d.class_counts_test, i),
+                after: count_at(&d.class_counts_after_preprocessing, i),
+            }
+        })
+        .collect()
+}
+
+fn dataset_view(d: &DatasetSummary) -> DatasetView {
+    DatasetView {
+        source: d.source.clone(),
+        target: d
+            .target
+            .clone()
+            .unwrap_or_else(|| "(none: unsupervised)".into()),
+        description: d.description.clone(),
+        synthetic: d.synthetic,
+        files: d
+            .files
+            .iter()
+            .map(|f| FileView {
+                path: f.path.clone(),
+                role: f.role.clone(),
+                sha256: f.sha256.clone(),
+                size: fmt::bytes(f.bytes),
+                rows: fmt::count(f.rows as u64),
+                columns: fmt::count(f.columns as u64),
+            })
+            .collect(),
+        classes: class_counts(d),
+        has_test_counts: d.class_counts_test.is_some(),
+        has_after_counts: d.class_counts_after_preprocessing.is_some(),
+        features: format!(
+            "{} raw, {} after preprocessing",
+            fmt::count(d.n_features_raw as u64),
+            fmt::count(d.n_features_model as u64)
+        ),
+        preprocessing: d.preprocessing.clone(),
+    }
+}
+
+/// `host (os arch, n CPUs, m memory)`.
+fn host_text(m: &RunManifest) -> String {
+    let mut host = format!("{} {}, {} CPUs", m.host.os, m.host.arch, m.host.cpus);
+    if let Some(mem) = m.host.memory_bytes {
+        host.push_str(&format!(", {} memory", fmt::bytes(mem)));
+    }
+    if let Some(h) = &m.host.hostname {
+        host = format!("{h} ({host})");
+    }
+    host
+}
+
+fn manifest_rows(m: &RunManifest, duration: &str) -> Vec<KeyValue> {
+    vec![
+        kv("tool version", format!("anomalab {}", m.tool_version)),
+        kv(
+            "git commit",
+            m.git_commit.clone().unwrap_or_else(|| "(unknown)".into()),
+        ),
+        kv("spec", m.spec_path.clone()),
+        kv("spec sha256", m.spec_hash.clone()),
+        kv("command", m.command_line.join(" ")),
+        kv("seed", m.seed.to_string()),
+        kv("threads", m.threads.to_string()),
+        kv("host", host_text(m)),
+        kv("started", m.started_at.clone()),
+        kv(
+            "finished",
+            m.finished_at.clone().unwrap_or_else(|| "(running)".into()),
+        ),
+        kv("duration", duration),
+    ]
+}
+
+fn fold_rows(results: &RunResults) -> Vec<KeyValue> {
+    results
+        .split
+        .folds
+        .iter()
+        .map(|f| {
+            kv(
+                &f.name,
+                format!(
+                    "{} train rows, {} test rows",
+                    fmt::count(f.train_rows as u64),
+                    fmt::count(f.test_rows as u64)
+                ),
+            )
+        })
+        .collect()
+}
+
+fn summary_rows(b: &Basis<'_>) -> Vec<KeyValue> {
+    let (results, d, metric) = (b.results, &b.results.dataset, b.metric());
+    let train_total: usize = d.class_counts_train.iter().sum();
+    let rows = if d.class_counts_test.is_some() {
+        " train rows"
+    } else {
+        " rows"
+    };
+    let n_folds = results.split.folds.len();
+    let plural = if n_folds == 1 { "" } else { "s" };
+    let (best_label, best_value) = b.best_label_value();
+    vec![
+        kv("experiment", results.experiment.clone()),
+        kv(
+            "dataset",
+            format!("{} ({}{rows})", d.source, fmt::count(train_total as u64)),
+        ),
+        kv(
+            "split",
+            format!("{} ({n_folds} fold{plural})", results.split.kind),
+        ),
+        kv("seed", results.manifest.seed.to_string()),
+        kv("selection metric", format!("{metric} ({})", b.direction)),
+        kv(
+            "trials",
+            format!(
+                "{} ({} succeeded, {} failed)",
+                results.trials.len(),
+                b.order.len(),
+                b.n_failed
+            ),
+        ),
+        kv("best", format!("{best_label}: {metric} = {best_value}")),
+        kv("duration", b.duration.clone()),
+    ]
+}
+
+fn warnings(b: &Basis<'_>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if b.results.status == RunStatus::Running {
+        warnings.push(
+            "The run has not finished: this report shows the trials completed so far.".to_string(),
+        );
+    }
+    if b.n_failed > 0 {
+        warnings.push(format!(
+            "{} trial(s) failed: see \"Failed trials\".",
+            b.n_failed
+        ));
+    }
+    warnings.extend(b.results.dataset.warnings.iter().cloned());
+    warnings
+}
+
+fn leaderboard_view(b: &Basis<'_>) -> Leaderboard {
+    let lb_metrics = leaderboard_metrics(b.results, &b.order, &b.names);
+    let rows = b
+        .order
+        .iter()
+        .enumerate()
+        .map(|(r, &i)| {
+            let t = &b.results.trials[i];
+            LeaderRow {
+                rank: (r + 1).to_string(),
+                trial_id: t.id.to_string(),
+                label: t.label.clone(),
+                model: t.model.clone(),
+                is_best: Some(i) == b.best,
+                metrics: lb_metrics.iter().map(|n| metric_cell(t, n)).collect(),
+                fit: fmt::seconds(t.timing.fit_seconds_mean),
+                predict: fmt::seconds(t.timing.predict_seconds_mean),
+                fit_seconds: format!("{:.3}", t.timing.fit_seconds_mean),
+                predict_seconds: format!("{:.3}", t.timing.predict_seconds_mean),
+            }
+        })
+        .collect();
+    Leaderboard {
+        metrics: lb_metrics
+            .iter()
+            .map(|n| metrics::display_name(n).to_string())
+            .collect(),
+        rows,
+    }
+}
+
+fn status_text(s: TrialStatus) -> &'static str {
+    match s {
+        TrialStatus::Ok => "ok",
+        TrialStatus::Failed => "failed",
+    }
+}
+
+fn trial_rows(results: &RunResults) -> Vec<TrialRow> {
+    let metric = &results.selection.metric;
+    results
+        .trials
+        .iter()
+        .map(|t| TrialRow {
+            id: t.id.to_string(),
+            model: t.model.clone(),
+            label: t.label.clone(),
+            algorithm: t.algorithm.clone(),
+            backend: t.backend.clone(),
+            role: role(t.role).into(),
+            params: params_text(t, true),
+            status: status_text(t.status).into(),
+            selection: metric_cell(t, metric).text,
+            fit: fmt::seconds(t.timing.fit_seconds_mean),
+            predict: fmt::seconds(t.timing.predict_seconds_mean),
+        })
+        .collect()
+}
+
+fn failed_views(results: &RunResults) -> Vec<FailedView> {
+    results
+        .trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Failed)
+        .map(|t| FailedView {
+            id: t.id.to_string(),
+            label: t.label.clone(),
+            error: t
+                .error
+                .clone()
+                .unwrap_or_else(|| "(no error recorded)".into()),
+        })
+        .collect()
+}
+
+/// The table of contents: must follow the headings of the templates.
+fn toc(v: &ReportView) -> Vec<TocEntry> {
+    let mut toc = Vec::new();
+    let mut entry = |title: String, anchor: &str, level: u8, shown: bool| {
+        if shown {
+            toc.push(TocEntry {
+                md_anchor: github_anchor(&title),
+                title,
+                anchor: anchor.to_string(),
+                level,
+            })
+        }
+    };
+    entry("Summary".into(), "summary", 1, true);
+    entry("Dataset".into(), "dataset", 1, true);
+    entry("Run manifest".into(), "run-manifest", 1, true);
+    entry("Warnings".into(), "warnings", 1, !v.warnings.is_empty());
+    entry("Leaderboard".into(), "leaderboard", 1, true);
+    let comparison = !v.comparison_figures.is_empty();
+    entry(
+        "Model comparison".into(),
+        "model-comparison-section",
+        1,
+        comparison,
+    );
+    let curves = !v.curve_figures.is_empty();
+    entry(
+        "ROC and precision-recall curves".into(),
+        "curves",
+        1,
+        curves,
+    );
+    let projection = !v.projection_figures.is_empty();
+    entry("2-D projection".into(), "projection", 1, projection);
+    entry("Models".into(), "models", 1, !v.models.is_empty());
+    for s in &v.models {
+        entry(format!("Model {}", s.model), &s.anchor, 2, true);
+    }
+    entry("All trials".into(), "all-trials", 1, true);
+    entry(
+        "Failed trials".into(),
+        "failed-trials",
+        1,
+        !v.failed.is_empty(),
+    );
+    toc
+}
+
+/// `results.csv`'s header: trial facts, mean and std of every metric, timing, error.
+fn csv_header(names: &[String]) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "id",
+        "model",
+        "algorithm",
+        "backend",
+        "role",
+        "params",
+        "status",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for n in names {
+        header.push(format!("{n}_mean"));
+        header.push(format!("{n}_std"));
+    }
+    header.extend(
+        ["fit_seconds", "predict_seconds", "error"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    header
+}
+
+/// One row of `results.csv`, numbers at full precision (timing empty for a failed trial).
+fn csv_row(t: &TrialResult, names: &[String]) -> Vec<String> {
+    let params = t
+        .params
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let mut row = vec![
+        t.id.to_string(),
+        t.model.clone(),
+        t.algorithm.clone(),
+        t.backend.clone(),
+        role(t.role).to_string(),
+        params,
+        status_text(t.status).to_string(),
+    ];
+    for n in names {
+        row.push(raw(t.mean.get(n).copied()));
+        row.push(raw(t.std.get(n).copied()));
+    }
+    let ok = t.status == TrialStatus::Ok;
+    let timing = |s: f64| if ok { raw(Some(s)) } else { String::new() };
+    row.push(timing(t.timing.fit_seconds_mean));
+    row.push(timing(t.timing.predict_seconds_mean));
+    row.push(t.error.clone().unwrap_or_default());
+    row
+}
+
 impl ReportView {
     /// Build the view. `figures` and `svgs` are parallel (see [`plots::figures`] and
     /// [`plots::to_svg`]); `ext` is the extension of the plot files next to the Markdown.
@@ -385,358 +791,15 @@ impl ReportView {
         svgs: &[String],
         ext: &str,
     ) -> ReportView {
+        let b = Basis::new(results);
         let m = &results.manifest;
-        let d = &results.dataset;
-        let metric = results.selection.metric.clone();
-        let order = rank::leaderboard(results);
-        let best = rank::best(results);
-        let groups = rank::model_groups(results);
-        let placed = |place: Place| -> Vec<FigureView> {
-            figures
-                .iter()
-                .zip(svgs)
-                .filter(|((p, _), _)| *p == place)
-                .map(|((_, f), s)| figure_view(f, s, ext))
-                .collect()
-        };
-
-        // Dataset.
-        let train_total: usize = d.class_counts_train.iter().sum();
-        let classes = d
-            .class_names
+        let placed = |place| placed_figures(figures, svgs, ext, place);
+        let (best_label, best_value) = b.best_label_value();
+        let models = rank::model_groups(results)
             .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let train = d.class_counts_train.get(i).copied().unwrap_or(0);
-                ClassCountView {
-                    class: name.clone(),
-                    train: fmt::count(train as u64),
-                    train_share: fmt::percent(train as u64, train_total as u64),
-                    test: d
-                        .class_counts_test
-                        .as_ref()
-                        .and_then(|c| c.get(i))
-                        .map(|&c| fmt::count(c as u64))
-                        .unwrap_or_default(),
-                    after: d
-                        .class_counts_after_preprocessing
-                        .as_ref()
-                        .and_then(|c| c.get(i))
-                        .map(|&c| fmt::count(c as u64))
-                        .unwrap_or_default(),
-                }
-            })
+            .map(|g| model_section(results, g, b.best, &b.names, placed(Place::Model(g.best))))
             .collect();
-        let dataset = DatasetView {
-            source: d.source.clone(),
-            target: d
-                .target
-                .clone()
-                .unwrap_or_else(|| "(none: unsupervised)".into()),
-            description: d.description.clone(),
-            synthetic: d.synthetic,
-            files: d
-                .files
-                .iter()
-                .map(|f| FileView {
-                    path: f.path.clone(),
-                    role: f.role.clone(),
-                    sha256: f.sha256.clone(),
-                    size: fmt::bytes(f.bytes),
-                    rows: fmt::count(f.rows as u64),
-                    columns: fmt::count(f.columns as u64),
-                })
-                .collect(),
-            classes,
-            has_test_counts: d.class_counts_test.is_some(),
-            has_after_counts: d.class_counts_after_preprocessing.is_some(),
-            features: format!(
-                "{} raw, {} after preprocessing",
-                fmt::count(d.n_features_raw as u64),
-                fmt::count(d.n_features_model as u64)
-            ),
-            preprocessing: d.preprocessing.clone(),
-        };
-
-        // Manifest and summary.
-        let duration = m
-            .duration_seconds
-            .map(fmt::seconds)
-            .unwrap_or_else(|| "(running)".into());
-        let mut host = format!("{} {}, {} CPUs", m.host.os, m.host.arch, m.host.cpus);
-        if let Some(mem) = m.host.memory_bytes {
-            host.push_str(&format!(", {} memory", fmt::bytes(mem)));
-        }
-        if let Some(h) = &m.host.hostname {
-            host = format!("{h} ({host})");
-        }
-        let manifest = vec![
-            kv("tool version", format!("anomalab {}", m.tool_version)),
-            kv(
-                "git commit",
-                m.git_commit.clone().unwrap_or_else(|| "(unknown)".into()),
-            ),
-            kv("spec", m.spec_path.clone()),
-            kv("spec sha256", m.spec_hash.clone()),
-            kv("command", m.command_line.join(" ")),
-            kv("seed", m.seed.to_string()),
-            kv("threads", m.threads.to_string()),
-            kv("host", host),
-            kv("started", m.started_at.clone()),
-            kv(
-                "finished",
-                m.finished_at.clone().unwrap_or_else(|| "(running)".into()),
-            ),
-            kv("duration", duration.clone()),
-        ];
-        let n_ok = order.len();
-        let n_failed = results
-            .trials
-            .iter()
-            .filter(|t| t.status == TrialStatus::Failed)
-            .count();
-        let folds: Vec<KeyValue> = results
-            .split
-            .folds
-            .iter()
-            .map(|f| {
-                kv(
-                    &f.name,
-                    format!(
-                        "{} train rows, {} test rows",
-                        fmt::count(f.train_rows as u64),
-                        fmt::count(f.test_rows as u64)
-                    ),
-                )
-            })
-            .collect();
-        let direction = if results.selection.higher_is_better {
-            "higher is better"
-        } else {
-            "lower is better"
-        };
-        let (best_label, best_value) = match best.map(|i| &results.trials[i]) {
-            Some(t) => (t.label.clone(), metric_cell(t, &metric).text),
-            None => ("(no successful trial)".into(), "n/a".into()),
-        };
-        let summary = vec![
-            kv("experiment", results.experiment.clone()),
-            kv(
-                "dataset",
-                format!(
-                    "{} ({}{})",
-                    d.source,
-                    fmt::count(train_total as u64),
-                    if d.class_counts_test.is_some() {
-                        " train rows"
-                    } else {
-                        " rows"
-                    }
-                ),
-            ),
-            kv(
-                "split",
-                format!(
-                    "{} ({} fold{})",
-                    results.split.kind,
-                    folds.len(),
-                    if folds.len() == 1 { "" } else { "s" }
-                ),
-            ),
-            kv("seed", m.seed.to_string()),
-            kv("selection metric", format!("{metric} ({direction})")),
-            kv(
-                "trials",
-                format!(
-                    "{} ({n_ok} succeeded, {n_failed} failed)",
-                    results.trials.len()
-                ),
-            ),
-            kv("best", format!("{best_label}: {metric} = {best_value}")),
-            kv("duration", duration),
-        ];
-        let mut warnings = Vec::new();
-        if results.status == RunStatus::Running {
-            warnings.push(
-                "The run has not finished: this report shows the trials completed so far."
-                    .to_string(),
-            );
-        }
-        if n_failed > 0 {
-            warnings.push(format!(
-                "{n_failed} trial(s) failed: see \"Failed trials\"."
-            ));
-        }
-        warnings.extend(d.warnings.iter().cloned());
-
-        // Leaderboard.
-        let names = metric_names(results);
-        let lb_metrics = leaderboard_metrics(results, &order, &names);
-        let rows = order
-            .iter()
-            .enumerate()
-            .map(|(r, &i)| {
-                let t = &results.trials[i];
-                LeaderRow {
-                    rank: (r + 1).to_string(),
-                    trial_id: t.id.to_string(),
-                    label: t.label.clone(),
-                    model: t.model.clone(),
-                    is_best: Some(i) == best,
-                    metrics: lb_metrics.iter().map(|n| metric_cell(t, n)).collect(),
-                    fit: fmt::seconds(t.timing.fit_seconds_mean),
-                    predict: fmt::seconds(t.timing.predict_seconds_mean),
-                    fit_seconds: format!("{:.3}", t.timing.fit_seconds_mean),
-                    predict_seconds: format!("{:.3}", t.timing.predict_seconds_mean),
-                }
-            })
-            .collect();
-
-        let trials = results
-            .trials
-            .iter()
-            .map(|t| TrialRow {
-                id: t.id.to_string(),
-                model: t.model.clone(),
-                label: t.label.clone(),
-                algorithm: t.algorithm.clone(),
-                backend: t.backend.clone(),
-                role: role(t.role).into(),
-                params: params_text(t, true),
-                status: match t.status {
-                    TrialStatus::Ok => "ok".into(),
-                    TrialStatus::Failed => "failed".into(),
-                },
-                selection: metric_cell(t, &metric).text,
-                fit: fmt::seconds(t.timing.fit_seconds_mean),
-                predict: fmt::seconds(t.timing.predict_seconds_mean),
-            })
-            .collect();
-        let failed = results
-            .trials
-            .iter()
-            .filter(|t| t.status == TrialStatus::Failed)
-            .map(|t| FailedView {
-                id: t.id.to_string(),
-                label: t.label.clone(),
-                error: t
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "(no error recorded)".into()),
-            })
-            .collect();
-
-        let models: Vec<ModelSection> = groups
-            .iter()
-            .map(|g| model_section(results, g, best, &names, placed(Place::Model(g.best))))
-            .collect();
-
-        let comparison_figures = placed(Place::Comparison);
-        let curve_figures = placed(Place::Curves);
-        let projection_figures = placed(Place::Projection);
-
-        // Table of contents: must follow the headings of the templates.
-        let mut toc = Vec::new();
-        let mut entry = |title: String, anchor: &str, level: u8| {
-            toc.push(TocEntry {
-                md_anchor: github_anchor(&title),
-                title,
-                anchor: anchor.to_string(),
-                level,
-            })
-        };
-        entry("Summary".into(), "summary", 1);
-        entry("Dataset".into(), "dataset", 1);
-        entry("Run manifest".into(), "run-manifest", 1);
-        if !warnings.is_empty() {
-            entry("Warnings".into(), "warnings", 1);
-        }
-        entry("Leaderboard".into(), "leaderboard", 1);
-        if !comparison_figures.is_empty() {
-            entry("Model comparison".into(), "model-comparison-section", 1);
-        }
-        if !curve_figures.is_empty() {
-            entry("ROC and precision-recall curves".into(), "curves", 1);
-        }
-        if !projection_figures.is_empty() {
-            entry("2-D projection".into(), "projection", 1);
-        }
-        if !models.is_empty() {
-            entry("Models".into(), "models", 1);
-            for s in &models {
-                entry(format!("Model {}", s.model), &s.anchor, 2);
-            }
-        }
-        entry("All trials".into(), "all-trials", 1);
-        let failed_view: &Vec<FailedView> = &failed;
-        if !failed_view.is_empty() {
-            entry("Failed trials".into(), "failed-trials", 1);
-        }
-
-        // results.csv.
-        let mut csv_header: Vec<String> = [
-            "id",
-            "model",
-            "algorithm",
-            "backend",
-            "role",
-            "params",
-            "status",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        for n in &names {
-            csv_header.push(format!("{n}_mean"));
-            csv_header.push(format!("{n}_std"));
-        }
-        csv_header.extend(
-            ["fit_seconds", "predict_seconds", "error"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-        let csv_rows = results
-            .trials
-            .iter()
-            .map(|t| {
-                let mut row = vec![
-                    t.id.to_string(),
-                    t.model.clone(),
-                    t.algorithm.clone(),
-                    t.backend.clone(),
-                    role(t.role).to_string(),
-                    t.params
-                        .0
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                    match t.status {
-                        TrialStatus::Ok => "ok".to_string(),
-                        TrialStatus::Failed => "failed".to_string(),
-                    },
-                ];
-                for n in &names {
-                    row.push(raw(t.mean.get(n).copied()));
-                    row.push(raw(t.std.get(n).copied()));
-                }
-                let ok = t.status == TrialStatus::Ok;
-                row.push(if ok {
-                    raw(Some(t.timing.fit_seconds_mean))
-                } else {
-                    String::new()
-                });
-                row.push(if ok {
-                    raw(Some(t.timing.predict_seconds_mean))
-                } else {
-                    String::new()
-                });
-                row.push(t.error.clone().unwrap_or_default());
-                row
-            })
-            .collect();
-
-        ReportView {
+        let mut view = ReportView {
             experiment: results.experiment.clone(),
             description: results.description.clone().unwrap_or_default(),
             running: results.status == RunStatus::Running,
@@ -746,14 +809,14 @@ impl ReportView {
             },
             tool_version: m.tool_version.clone(),
             seed: m.seed.to_string(),
-            selection_metric: metric,
-            selection_direction: direction.into(),
-            summary,
-            manifest,
-            dataset,
+            selection_metric: b.metric().to_string(),
+            selection_direction: b.direction.into(),
+            summary: summary_rows(&b),
+            manifest: manifest_rows(m, &b.duration),
+            dataset: dataset_view(&results.dataset),
             split_kind: results.split.kind.clone(),
-            folds,
-            warnings,
+            folds: fold_rows(results),
+            warnings: warnings(&b),
             best_label,
             best_value,
             best_model_path: results
@@ -761,21 +824,126 @@ impl ReportView {
                 .as_ref()
                 .and_then(|b| b.model_path.clone())
                 .unwrap_or_default(),
-            leaderboard: Leaderboard {
-                metrics: lb_metrics,
-                rows,
-            },
-            trials,
-            failed,
+            leaderboard: leaderboard_view(&b),
+            trials: trial_rows(results),
+            failed: failed_views(results),
             models,
-            comparison_figures,
-            curve_figures,
-            projection_figures,
-            toc,
-            csv_header,
-            csv_rows,
+            comparison_figures: placed(Place::Comparison),
+            curve_figures: placed(Place::Curves),
+            projection_figures: placed(Place::Projection),
+            toc: Vec::new(),
+            csv_header: csv_header(&b.names),
+            csv_rows: results
+                .trials
+                .iter()
+                .map(|t| csv_row(t, &b.names))
+                .collect(),
+        };
+        view.toc = toc(&view);
+        view
+    }
+}
+
+/// The pooled confusion matrix of `t`, as counts and as row-normalised shares.
+fn confusion_views(
+    results: &RunResults,
+    t: &TrialResult,
+) -> (Option<MatrixView>, Option<MatrixView>) {
+    let confusion = plots::confusion::pooled(t);
+    if confusion.is_empty() {
+        return (None, None);
+    }
+    let rows = plots::confusion::labels(results, t, confusion.len());
+    let width = confusion.iter().map(Vec::len).max().unwrap_or(0);
+    let cols = plots::confusion::labels(results, t, width);
+    let norm = plots::confusion::row_normalised(&confusion);
+    let mk = |cells: Vec<Vec<String>>| MatrixView {
+        columns: cols.clone(),
+        rows: rows
+            .iter()
+            .zip(cells)
+            .map(|(l, c)| MatrixRow {
+                label: l.clone(),
+                cells: c,
+            })
+            .collect(),
+    };
+    let counts = confusion
+        .iter()
+        .map(|r| r.iter().map(|&c| fmt::count(c)).collect())
+        .collect();
+    let shares = norm
+        .iter()
+        .map(|r| r.iter().map(|&v| format!("{v:.3}")).collect())
+        .collect();
+    (Some(mk(counts)), Some(mk(shares)))
+}
+
+/// Per-class metrics: mean over folds by class name (first fold's order), support summed.
+fn per_class_rows(t: &TrialResult) -> Vec<ClassRow> {
+    let Some(f0) = t.folds.first() else {
+        return Vec::new();
+    };
+    f0.per_class
+        .iter()
+        .map(|c0| {
+            let all: Vec<&ClassMetrics> = t
+                .folds
+                .iter()
+                .filter_map(|f| f.per_class.iter().find(|c| c.class == c0.class))
+                .collect();
+            let n = all.len().max(1) as f64;
+            let mean = |get: fn(&ClassMetrics) -> f64| {
+                fmt::metric(all.iter().map(|c| get(c)).sum::<f64>() / n)
+            };
+            ClassRow {
+                class: c0.class.clone(),
+                precision: mean(|c| c.precision),
+                recall: mean(|c| c.recall),
+                f1: mean(|c| c.f1),
+                support: fmt::count(all.iter().map(|c| c.support).sum()),
+            }
+        })
+        .collect()
+}
+
+/// Size, composition and distinctive features of each cluster.
+fn cluster_rows(profile: &[ClusterProfile]) -> Vec<ClusterRow> {
+    profile
+        .iter()
+        .map(|c| ClusterRow {
+            cluster: c
+                .cluster
+                .map(|k| k.to_string())
+                .unwrap_or_else(|| "noise".into()),
+            size: fmt::count(c.size as u64),
+            composition: c
+                .composition
+                .iter()
+                .map(|(n, r)| format!("{n}: {}", fmt::count(*r as u64)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            top_features: c
+                .top_features
+                .iter()
+                .map(|(n, z)| format!("{n} ({z:+.2} sd)"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect()
+}
+
+/// The notes of every fold, each once, in order of first appearance.
+fn trial_notes(t: &TrialResult) -> Vec<String> {
+    let mut notes: Vec<String> = Vec::new();
+    for f in &t.folds {
+        for n in &f.diagnostics.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
         }
     }
+    notes
 }
 
 fn model_section(
@@ -786,115 +954,18 @@ fn model_section(
     figures: Vec<FigureView>,
 ) -> ModelSection {
     let t = &results.trials[g.best];
-    let confusion = plots::confusion::pooled(t);
-    let (confusion, confusion_normalised) = if confusion.is_empty() {
-        (None, None)
-    } else {
-        let rows = plots::confusion::labels(results, t, confusion.len());
-        let cols = plots::confusion::labels(
-            results,
-            t,
-            confusion.iter().map(Vec::len).max().unwrap_or(0),
-        );
-        let norm = plots::confusion::row_normalised(&confusion);
-        let mk = |cells: Vec<Vec<String>>| MatrixView {
-            columns: cols.clone(),
-            rows: rows
-                .iter()
-                .zip(cells)
-                .map(|(l, c)| MatrixRow {
-                    label: l.clone(),
-                    cells: c,
-                })
-                .collect(),
-        };
-        (
-            Some(mk(confusion
-                .iter()
-                .map(|r| r.iter().map(|&c| fmt::count(c)).collect())
-                .collect())),
-            Some(mk(norm
-                .iter()
-                .map(|r| r.iter().map(|&v| format!("{v:.3}")).collect())
-                .collect())),
-        )
-    };
-    // Per-class metrics: mean over folds by class name (first fold's order), support summed.
-    let per_class = t
-        .folds
-        .first()
-        .map(|f0| {
-            f0.per_class
-                .iter()
-                .map(|c0| {
-                    let all: Vec<_> = t
-                        .folds
-                        .iter()
-                        .filter_map(|f| f.per_class.iter().find(|c| c.class == c0.class))
-                        .collect();
-                    let n = all.len().max(1) as f64;
-                    let mean = |get: fn(&crate::model::ClassMetrics) -> f64| {
-                        fmt::metric(all.iter().map(|c| get(c)).sum::<f64>() / n)
-                    };
-                    ClassRow {
-                        class: c0.class.clone(),
-                        precision: mean(|c| c.precision),
-                        recall: mean(|c| c.recall),
-                        f1: mean(|c| c.f1),
-                        support: fmt::count(all.iter().map(|c| c.support).sum()),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let (confusion, confusion_normalised) = confusion_views(results, t);
     let d = t.folds.first().map(|f| &f.diagnostics);
     let threshold = d
         .and_then(|d| d.threshold.as_ref())
-        .map(|th| {
-            format!(
-                "{} (method: {})",
-                crate::plots::chart::tick(th.value),
-                th.method
-            )
-        })
+        .map(|th| format!("{} (method: {})", plots::chart::tick(th.value), th.method))
         .unwrap_or_default();
     let clusters = d
-        .and_then(|d| d.cluster_profile.as_ref())
-        .map(|cp| {
-            cp.iter()
-                .map(|c| ClusterRow {
-                    cluster: c
-                        .cluster
-                        .map(|k| k.to_string())
-                        .unwrap_or_else(|| "noise".into()),
-                    size: fmt::count(c.size as u64),
-                    composition: c
-                        .composition
-                        .iter()
-                        .map(|(n, r)| format!("{n}: {}", fmt::count(*r as u64)))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    top_features: c
-                        .top_features
-                        .iter()
-                        .map(|(n, z)| format!("{n} ({z:+.2} sd)"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-                .collect()
-        })
+        .and_then(|d| d.cluster_profile.as_deref())
+        .map(cluster_rows)
         .unwrap_or_default();
-    let mut notes: Vec<String> = Vec::new();
-    for f in &t.folds {
-        for n in &f.diagnostics.notes {
-            if !notes.contains(n) {
-                notes.push(n.clone());
-            }
-        }
-    }
-    let slug = fmt::slug(&t.model);
     ModelSection {
-        anchor: format!("model-{slug}-{}", t.id),
+        anchor: format!("model-{}-{}", fmt::slug(&t.model), t.id),
         model: t.model.clone(),
         label: t.label.clone(),
         trial_id: t.id.to_string(),
@@ -907,14 +978,14 @@ fn model_section(
         metrics: names
             .iter()
             .filter(|n| t.mean.contains_key(*n))
-            .map(|n| kv(n, metric_cell(t, n).text))
+            .map(|n| kv(metrics::display_name(n), metric_cell(t, n).text))
             .collect(),
         confusion,
         confusion_normalised,
-        per_class,
+        per_class: per_class_rows(t),
         threshold,
         clusters,
-        notes,
+        notes: trial_notes(t),
         figures,
     }
 }

@@ -135,4 +135,36 @@ mod tests {
         assert_eq!(best_by(&t, "f1", false, |_| true).map(|t| t.id), Some(5));
         assert_eq!(best_by(&t, "auc", true, |_| true).map(|t| t.id), None);
     }
+
+    #[test]
+    fn best_of_agrees_with_the_leaderboard_on_the_report_fixtures() {
+        for (name, text) in [
+            (
+                "binary",
+                include_str!("../../anomalab-report/tests/fixtures/binary.json"),
+            ),
+            (
+                "multiclass",
+                include_str!("../../anomalab-report/tests/fixtures/multiclass.json"),
+            ),
+            (
+                "unsupervised",
+                include_str!("../../anomalab-report/tests/fixtures/unsupervised.json"),
+            ),
+        ] {
+            let r = crate::parse_results(text, std::path::Path::new(name)).unwrap();
+            let first = leaderboard(&r).first().map(|&i| r.trials[i].id);
+            assert_eq!(best_of(&r, |_| true).map(|t| t.id), first, "{name}");
+            if let Some(b) = &r.best {
+                assert_eq!(Some(b.trial_id), first, "{name}");
+            }
+            // Leaving the best out gives the runner-up.
+            let second = leaderboard(&r).get(1).map(|&i| r.trials[i].id);
+            assert_eq!(
+                best_of(&r, |t| Some(t.id) != first).map(|t| t.id),
+                second,
+                "{name}"
+            );
+        }
+    }
 }
