@@ -250,47 +250,23 @@ pub fn read_label_rules(path: &Path) -> Result<LabelSpec> {
 
 /// Extract every capture of `s` into its output file.
 pub fn extract(s: &ExtractSettings) -> Result<()> {
-    let parquet = s
-        .output
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
     let to_stdout = s.output.as_os_str() == "-";
     let tmp = if to_stdout {
         None
     } else {
-        let dir = s
-            .output
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        Some(
-            tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("creating a file in {}", dir.display()))?,
-        )
+        Some(temp_beside(&s.output)?)
     };
     let sink: Box<dyn Write> = match &tmp {
         Some(t) => Box::new(BufWriter::with_capacity(1 << 20, t.as_file().try_clone()?)),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    let mut writer: Box<dyn FlowExporter> = if parquet {
+    let mut writer: Box<dyn FlowExporter> = if is_parquet(&s.output) {
         Box::new(ParquetExporter::new(sink, s.layout)?)
     } else {
         Box::new(CsvExporter(CsvWriter::new(sink, s.layout)?))
     };
     let mut write_error: Option<anyhow::Error> = None;
-    let show = !s.quiet && std::io::stderr().is_terminal();
-    let bar = indicatif::ProgressBar::hidden();
-    if show {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-    }
+    let bar = progress_bar(!s.quiet && std::io::stderr().is_terminal());
     let summary = {
         let mut ex = Extractor::with_sink(s.options.clone(), |flow| {
             if write_error.is_none()
@@ -302,22 +278,9 @@ pub fn extract(s: &ExtractSettings) -> Result<()> {
         let progress_bar = bar.clone();
         ex.set_progress(move |p| progress_bar.set_position(p.capture_bytes));
         for input in &s.inputs {
-            let name = input.display().to_string();
-            if input.as_os_str() == "-" {
-                bar.set_length(0);
-                bar.set_message("stdin".to_string());
-                ex.feed_capture_labeled(std::io::stdin().lock(), "-", &s.labels)
-                    .with_context(|| "reading standard input".to_string())?;
-            } else {
-                let file = std::fs::File::open(input).with_context(|| format!("opening {name}"))?;
-                bar.set_length(file.metadata().map_or(0, |m| m.len()));
-                bar.set_message(name.clone());
-                ex.feed_capture_labeled(BufReader::with_capacity(1 << 20, file), &name, &s.labels)
-                    .with_context(|| format!("reading {name}"))?;
-            }
+            feed(&mut ex, input, &s.labels, &bar)?;
         }
-        let (_, summary) = ex.finish();
-        summary
+        ex.finish().1
     };
     bar.finish_and_clear();
     if let Some(e) = write_error {
@@ -334,6 +297,64 @@ pub fn extract(s: &ExtractSettings) -> Result<()> {
         if !to_stdout {
             eprintln!("wrote {}", s.output.display());
         }
+    }
+    Ok(())
+}
+
+/// `.parquet` / `.pq` (any case) selects Parquet; anything else is CSV.
+fn is_parquet(output: &Path) -> bool {
+    output
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+}
+
+/// A temporary file in the output's folder (created if needed), renamed into place at the
+/// end so a failed extraction never leaves a partial output.
+fn temp_beside(output: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))
+}
+
+/// A byte-progress bar on standard error, or a hidden one.
+fn progress_bar(show: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::hidden();
+    if show {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    bar
+}
+
+/// Feed one capture (`-`: standard input) to the extractor.
+fn feed(
+    ex: &mut Extractor<'_>,
+    input: &Path,
+    labels: &LabelSpec,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    if input.as_os_str() == "-" {
+        bar.set_length(0);
+        bar.set_message("stdin".to_string());
+        ex.feed_capture_labeled(std::io::stdin().lock(), "-", labels)
+            .with_context(|| "reading standard input".to_string())?;
+    } else {
+        let name = input.display().to_string();
+        let file = std::fs::File::open(input).with_context(|| format!("opening {name}"))?;
+        bar.set_length(file.metadata().map_or(0, |m| m.len()));
+        bar.set_message(name.clone());
+        ex.feed_capture_labeled(BufReader::with_capacity(1 << 20, file), &name, labels)
+            .with_context(|| format!("reading {name}"))?;
     }
     Ok(())
 }

@@ -151,9 +151,9 @@ fn wrong_columns_name_the_input_and_the_model() {
     );
     assert!(err.contains("missing: `Idle Min`"), "{err}");
     assert!(err.contains("unexpected: `Idle Maximum`"), "{err}");
-    let ok = scorer
+    let still_missing = scorer
         .score_table("in.csv", &table, &["Idle Maximum".into()])
         .map(|_| ())
         .unwrap_err();
-    assert!(matches!(ok, ScoreError::Columns { .. }));
+    assert!(matches!(still_missing, ScoreError::Columns { .. }));
 }
