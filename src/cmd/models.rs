@@ -33,10 +33,10 @@ pub fn run(args: ModelsArgs) -> Result<Status, CliError> {
 /// One algorithm: a title line, its summary, one line per parameter, a blank line.
 fn describe(a: &AlgorithmInfo) -> String {
     let mut text = format!(
-        "{} [{}] ({:?}{})\n  {}\n",
+        "{} [{}] ({}{})\n  {}\n",
         a.name,
         a.backend,
-        a.role,
+        a.role.as_str(),
         if a.can_predict {
             ""
         } else {

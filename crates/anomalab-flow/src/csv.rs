@@ -301,8 +301,9 @@ pub fn push_timestamp_bytes(out: &mut Vec<u8>, ts_us: i64, utc_offset_s: i64) {
     append::<32>(out, |r| r.timestamp(ts_us, utc_offset_s));
 }
 
-/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Proleptic Gregorian date (year, month, day) of a day count since 1970-01-01
+/// (H. Hinnant's algorithm): the one calendar conversion of the workspace.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

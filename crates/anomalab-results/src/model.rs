@@ -134,6 +134,17 @@ pub enum Role {
     Clusterer,
 }
 
+impl Role {
+    /// The role's name as results.json and the CLI write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Classifier => "classifier",
+            Role::Detector => "detector",
+            Role::Clusterer => "clusterer",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TrialResult {
     pub id: usize,
@@ -339,5 +350,18 @@ impl TrialResult {
     /// Mean of a metric over folds, if every fold defined it.
     pub fn mean_metric(&self, name: &str) -> Option<f64> {
         self.mean.get(name).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn role_names_are_the_serialised_names() {
+        for role in [Role::Classifier, Role::Detector, Role::Clusterer] {
+            let json = serde_json::to_string(&role).unwrap();
+            assert_eq!(json, format!("\"{}\"", role.as_str()));
+        }
     }
 }

@@ -8,7 +8,7 @@ use anomalab_learn::{FitContext, LearnError};
 use anomalab_results::{ClusterProfile, Diagnostics, FoldResult};
 use ndarray::{Array2, ArrayView2, Axis};
 
-use super::detector::{VERDICTS, score_columns};
+use super::detector::{VERDICTS, attack_truth, score_columns};
 use super::{FoldOutcome, SILHOUETTE_ROWS, TrainedModel, normal_class, rows};
 use crate::eval;
 use crate::models::Fitted;
@@ -173,11 +173,7 @@ pub(super) fn transductive_fold(
     let clustering = params.fit(fold.x_test.view(), ctx)?;
     let fit_s = t0.elapsed().as_secs_f64();
     let bin_names = VERDICTS.map(String::from).to_vec();
-    let y_bin: Vec<u32> = fold
-        .y_test
-        .iter()
-        .map(|&y| u32::from(y != normal))
-        .collect();
+    let y_bin = attack_truth(&fold.y_test, normal);
     let pred: Vec<u32> = clustering
         .labels
         .iter()

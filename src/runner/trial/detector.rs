@@ -148,11 +148,7 @@ fn detector_metrics(
     thr: f64,
 ) -> Result<FoldResult, LearnError> {
     let bin_names = VERDICTS.map(String::from).to_vec();
-    let y_bin: Vec<u32> = fold
-        .y_test
-        .iter()
-        .map(|&y| u32::from(y != normal))
-        .collect();
+    let y_bin = attack_truth(&fold.y_test, normal);
     let pred: Vec<u32> = s.iter().map(|&v| u32::from(v > thr)).collect();
     let scores = score_columns(s);
     let mut fr =
@@ -164,6 +160,11 @@ fn detector_metrics(
     fr.metrics
         .insert("false_alarm_rate".into(), dm.false_alarm_rate);
     Ok(fr)
+}
+
+/// 1 for every row that is not of the normal class (the detectors' truth), else 0.
+pub(super) fn attack_truth(y: &[u32], normal: u32) -> Vec<u32> {
+    y.iter().map(|&c| u32::from(c != normal)).collect()
 }
 
 /// Two-column scores (normal, attack) from one anomaly score: `-s` and `s`, so the
