@@ -98,6 +98,16 @@ impl Scorer {
         })
     }
 
+    /// Whether the model's input names carry no surrounding spaces: then the input's header
+    /// names are trimmed (and a repeated name made `x.1`) before they are matched, the rule
+    /// of the `cic_ids2017` loader, so CICFlowMeter's ` Flow Duration` matches a model
+    /// trained on captures or on trimmed CIC-IDS2017 files. A model that kept spaces in its
+    /// names is matched exactly.
+    fn names_are_trimmed(&self) -> bool {
+        let cols = &self.saved.header.input_columns;
+        cols.iter().all(|c| c.name.trim() == c.name)
+    }
+
     /// Read a CSV or Parquet file, with the model's text columns read as categories.
     pub fn read_table(&self, path: &Path) -> Result<FileTable, ScoreError> {
         let categorical = self
@@ -110,6 +120,7 @@ impl Scorer {
             .collect();
         let opts = ReadOptions {
             categorical,
+            trim_column_names: self.names_are_trimmed(),
             ..Default::default()
         };
         Ok(crate::data::read_file(path, &opts)?)

@@ -338,8 +338,42 @@ pub fn model_feature_names() -> Vec<String> {
     out
 }
 
+/// Columns of the extract layouts that are never model features: the flow's identity
+/// (`Flow ID`, addresses, source port, protocol, timestamp) and its `Label`, trimmed as
+/// [`model_feature_names`] are. A CSV written by `anomalab extract` carries them; scoring it
+/// ignores them.
+pub fn identity_columns() -> Vec<String> {
+    let features = model_feature_names();
+    let mut out: Vec<String> = Vec::new();
+    for name in CIC85_HEADER.split(',').map(str::trim) {
+        if !features.iter().any(|f| f == name) && !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn identity_columns_are_the_cic85_columns_that_are_not_features() {
+        let ids = identity_columns();
+        let expected = [
+            "Flow ID",
+            "Source IP",
+            "Source Port",
+            "Destination IP",
+            "Protocol",
+            "Timestamp",
+            "Label",
+        ];
+        assert_eq!(ids, expected);
+        // Every CIC85 column is either a feature or an identity column.
+        let features = model_feature_names();
+        let n_cic85 = CIC85_HEADER.split(',').count();
+        assert_eq!(n_cic85, features.len() + ids.len());
+    }
+
     #[test]
     fn model_names_are_the_78_trimmed_mlcve_columns() {
         let names = model_feature_names();

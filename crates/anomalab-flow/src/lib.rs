@@ -61,8 +61,8 @@ pub mod stats;
 pub mod zeek;
 
 pub use crate::csv::{
-    CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, civil_from_days, model_feature_names,
-    write_csv,
+    CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, civil_from_days, identity_columns,
+    model_feature_names, write_csv,
 };
 pub use crate::decode::{PacketInfo, SkipReason};
 pub use crate::error::FlowError;

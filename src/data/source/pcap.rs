@@ -81,8 +81,12 @@ impl DataSource for PcapSource {
         self.files.as_ref().is_some_and(|f| !f.test.is_empty())
     }
 
+    /// `drop`, and the identity columns of the flow CSVs `anomalab extract` writes, so a
+    /// model trained on captures scores an extract CSV as it is.
     fn non_feature_columns(&self) -> Vec<String> {
-        sorted(self.drop.clone())
+        let mut names = self.drop.clone();
+        names.extend(anomalab_flow::identity_columns());
+        sorted(names)
     }
 
     fn read(&self, req: &ReadRequest) -> Result<Input, DataError> {
