@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use anomalab_results::{ResultsError, RunResults, TrialStatus};
+use anomalab_results::{ResultsError, RunResults, TrialResult, TrialStatus};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -134,65 +134,77 @@ pub fn check(results: &RunResults, baseline: &Baseline) -> Result<Vec<RuleOutcom
             baseline.experiment, results.experiment
         ));
     }
-    let mut out = Vec::new();
-    for r in &baseline.rules {
-        let higher = crate::eval::higher_is_better(&r.metric);
-        let trial = if r.model == "best" {
-            results
-                .best
-                .as_ref()
-                .and_then(|b| results.trials.iter().find(|t| t.id == b.trial_id))
-        } else {
-            // The model's best trial by this rule's metric.
-            anomalab_results::rank::best_by(&results.trials, &r.metric, higher, |t| {
-                t.model == r.model
-            })
-        };
-        let threshold = match (r.minimum, r.baseline, r.max_drop) {
-            (Some(m), _, _) => m,
-            (None, Some(b), Some(d)) => {
-                let drop = if r.relative { b.abs() * d } else { d };
-                if higher { b - drop } else { b + drop }
-            }
-            _ => f64::NAN,
-        };
-        let value = trial.and_then(|t| t.mean.get(&r.metric).copied());
-        let passed = match value {
-            Some(v) if higher => v >= threshold,
-            Some(v) => v <= threshold,
-            None => false,
-        };
-        let detail = match (trial, value) {
-            (None, _) => {
-                if r.model == "best" {
-                    "the run has no best trial (every trial failed?)".to_string()
-                } else {
-                    format!("no successful trial of model `{}` in the results", r.model)
-                }
-            }
-            (Some(_), None) => format!("the trial has no `{}` value", r.metric),
-            (Some(_), Some(v)) => {
-                let cmp = if higher { ">=" } else { "<=" };
-                match r.baseline {
-                    Some(b) => format!(
-                        "{v:.4} {cmp} {threshold:.4} (baseline {b:.4}, change {:+.4})",
-                        v - b
-                    ),
-                    None => format!("{v:.4} {cmp} {threshold:.4}"),
-                }
-            }
-        };
-        out.push(RuleOutcome {
-            model: r.model.clone(),
-            trial: trial.map(|t| t.label.clone()),
-            metric: r.metric.clone(),
-            value,
-            threshold,
-            passed,
-            detail,
-        });
+    Ok(baseline
+        .rules
+        .iter()
+        .map(|r| check_rule(results, r))
+        .collect())
+}
+
+/// One rule against the results: its trial, the value, the threshold and the verdict.
+fn check_rule(results: &RunResults, r: &Rule) -> RuleOutcome {
+    let higher = crate::eval::higher_is_better(&r.metric);
+    let trial = rule_trial(results, r, higher);
+    let threshold = match (r.minimum, r.baseline, r.max_drop) {
+        (Some(m), _, _) => m,
+        (None, Some(b), Some(d)) => {
+            let drop = if r.relative { b.abs() * d } else { d };
+            if higher { b - drop } else { b + drop }
+        }
+        _ => f64::NAN,
+    };
+    let value = trial.and_then(|t| t.mean.get(&r.metric).copied());
+    let passed = match value {
+        Some(v) if higher => v >= threshold,
+        Some(v) => v <= threshold,
+        None => false,
+    };
+    RuleOutcome {
+        model: r.model.clone(),
+        trial: trial.map(|t| t.label.clone()),
+        metric: r.metric.clone(),
+        value,
+        threshold,
+        passed,
+        detail: rule_detail(r, trial.is_some(), value, threshold, higher),
     }
-    Ok(out)
+}
+
+/// The trial a rule judges: the run's best, or the named model's best trial by the rule's
+/// metric.
+fn rule_trial<'a>(results: &'a RunResults, r: &Rule, higher: bool) -> Option<&'a TrialResult> {
+    if r.model == "best" {
+        let best = results.best.as_ref()?;
+        return results.trials.iter().find(|t| t.id == best.trial_id);
+    }
+    anomalab_results::rank::best_by(&results.trials, &r.metric, higher, |t| t.model == r.model)
+}
+
+/// What a rule's line says: the comparison made, or why none could be made.
+fn rule_detail(
+    r: &Rule,
+    has_trial: bool,
+    value: Option<f64>,
+    threshold: f64,
+    higher: bool,
+) -> String {
+    match (has_trial, value) {
+        (false, _) if r.model == "best" => {
+            "the run has no best trial (every trial failed?)".to_string()
+        }
+        (false, _) => format!("no successful trial of model `{}` in the results", r.model),
+        (true, None) => format!("the trial has no `{}` value", r.metric),
+        (true, Some(v)) => {
+            let cmp = if higher { ">=" } else { "<=" };
+            match r.baseline {
+                Some(b) => format!(
+                    "{v:.4} {cmp} {threshold:.4} (baseline {b:.4}, change {:+.4})",
+                    v - b
+                ),
+                None => format!("{v:.4} {cmp} {threshold:.4}"),
+            }
+        }
+    }
 }
 
 /// A baseline from a run: the best trial and each model's best trial on the selection metric,
