@@ -66,6 +66,13 @@ pub struct FilesSpec {
     pub test: Vec<String>,
 }
 
+impl FilesSpec {
+    /// Whether `files` (absent = none) names official test files.
+    pub fn has_test(files: Option<&FilesSpec>) -> bool {
+        files.is_some_and(|f| !f.test.is_empty())
+    }
+}
+
 impl<'de> Deserialize<'de> for FilesSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

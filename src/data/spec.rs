@@ -287,7 +287,7 @@ mod tests {
 
     fn files_of(d: &DatasetSpec) -> &FilesSpec {
         match &d.source {
-            SourceSpec::Csv(c) => c.0.files.as_ref().unwrap(),
+            SourceSpec::Csv(c) => c.options.files.as_ref().unwrap(),
             other => panic!("{other:?}"),
         }
     }

@@ -1,5 +1,5 @@
-//! `source: csv`: CSV files (plain or `.gz`) with a header and a declared label column.
-//! [`TableOptions`] are shared with `source: parquet`.
+//! `source: csv` and `source: parquet`: feature tables in files (CSV plain or `.gz` with a
+//! header, or Parquet) with a declared label column.
 
 use super::super::options::{FilesSpec, Target};
 use super::super::reader::{self, CsvOptions};
@@ -76,7 +76,7 @@ impl TableOptions {
     }
 
     pub(super) fn has_test_files(&self) -> bool {
-        self.files.as_ref().is_some_and(|f| !f.test.is_empty())
+        FilesSpec::has_test(self.files.as_ref())
     }
 
     pub(super) fn non_feature_columns(&self) -> Vec<String> {
@@ -116,25 +116,33 @@ impl TableOptions {
     }
 }
 
-/// CSV files with a header and a label column.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CsvSource(pub TableOptions);
+/// Feature tables in files with a declared label column: `csv` (plain or `.gz`, with a
+/// header) or `parquet`. The two differ only in the reader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSource {
+    /// `csv` or `parquet`.
+    name: &'static str,
+    pub options: TableOptions,
+}
 
-impl SourceOptions for CsvSource {
+impl SourceOptions for TableSource {
     const FIELDS: &'static [&'static str] = TABLE_FIELDS;
 
-    fn take(_name: &'static str, f: &mut Fields) -> Self {
-        CsvSource(TableOptions::take(f))
+    fn take(name: &'static str, f: &mut Fields) -> Self {
+        TableSource {
+            name,
+            options: TableOptions::take(f),
+        }
     }
 
     fn put(&self, f: &mut Fields) {
-        self.0.put(f)
+        self.options.put(f)
     }
 }
 
-impl DataSource for CsvSource {
+impl DataSource for TableSource {
     fn name(&self) -> &'static str {
-        "csv"
+        self.name
     }
 
     fn targets(&self) -> &'static [Target] {
@@ -142,26 +150,32 @@ impl DataSource for CsvSource {
     }
 
     fn problems(&self, target: Target, _max_rows: Option<usize>) -> Vec<Problem> {
-        self.0.problems(self.name(), target)
+        self.options.problems(self.name, target)
     }
 
     fn has_test_files(&self) -> bool {
-        self.0.has_test_files()
+        self.options.has_test_files()
     }
 
     fn non_feature_columns(&self) -> Vec<String> {
-        self.0.non_feature_columns()
+        self.options.non_feature_columns()
     }
 
     fn read(&self, req: &ReadRequest) -> Result<Input, DataError> {
+        let (trim, hash) = (self.options.trim_names(), req.hash());
+        let title = format!("{} file(s)", self.name);
+        if self.name == "parquet" {
+            return self
+                .options
+                .read(req, title, |path, _| reader::read_parquet(path, trim, hash));
+        }
         let opts = CsvOptions {
             header: true,
             names: None,
-            trim_names: self.0.trim_names(),
-            hash: req.hash(),
+            trim_names: trim,
+            hash,
         };
-        self.0.read(req, "csv file(s)".into(), |path, _| {
-            reader::read_csv(path, &opts)
-        })
+        self.options
+            .read(req, title, |path, _| reader::read_csv(path, &opts))
     }
 }

@@ -16,7 +16,6 @@ mod catalog;
 mod checks;
 mod csv;
 mod files;
-mod parquet;
 mod pcap;
 mod synthetic;
 mod zeek;
@@ -35,9 +34,8 @@ use super::reader::{RawColumn, RawFile};
 use super::{DataError, Problem};
 
 pub use self::catalog::CatalogSource;
-pub use self::csv::{CsvSource, TableOptions};
+pub use self::csv::{TableOptions, TableSource};
 pub(crate) use self::files::missing_label;
-pub use self::parquet::ParquetSource;
 pub use self::pcap::{PcapSource, pcap_feature_names};
 pub use self::synthetic::SyntheticSource;
 pub use self::zeek::{ZEEK_NON_FEATURES, ZeekSource};
@@ -309,9 +307,9 @@ sources! {
     /// no official test file).
     CicIds2017("cic_ids2017") => CatalogSource,
     /// Any CSV file(s) (plain or `.gz`) with a header and a declared label column.
-    Csv("csv") => CsvSource,
+    Csv("csv") => TableSource,
     /// Any Parquet file(s) with a declared label column.
-    Parquet("parquet") => ParquetSource,
+    Parquet("parquet") => TableSource,
     /// Packet captures (pcap, pcapng, gzip of either): flows extracted with the `cic2017`
     /// feature set (the 78 MachineLearningCVE features), labelled by `labels`.
     Pcap("pcap") => PcapSource,

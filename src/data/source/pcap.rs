@@ -78,7 +78,7 @@ impl DataSource for PcapSource {
     }
 
     fn has_test_files(&self) -> bool {
-        self.files.as_ref().is_some_and(|f| !f.test.is_empty())
+        FilesSpec::has_test(self.files.as_ref())
     }
 
     /// `drop`, and the identity columns of the flow CSVs `anomalab extract` writes, so a

@@ -93,7 +93,7 @@ impl DataSource for ZeekSource {
     }
 
     fn has_test_files(&self) -> bool {
-        self.files.as_ref().is_some_and(|f| !f.test.is_empty())
+        FilesSpec::has_test(self.files.as_ref())
     }
 
     fn non_feature_columns(&self) -> Vec<String> {
