@@ -19,7 +19,7 @@
 
 use std::path::Path;
 
-use anomalab_results::{ResultsError, RunResults, TrialResult, TrialStatus};
+use anomalab_results::{ResultsError, RunResults, TrialResult};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -225,21 +225,10 @@ pub fn baseline_from(results: &RunResults, max_drop: f64) -> Baseline {
     let mut models: Vec<&str> = results.trials.iter().map(|t| t.model.as_str()).collect();
     models.dedup();
     for m in models {
-        let bestv = results
-            .trials
-            .iter()
-            .filter(|t| t.model == m && t.status == TrialStatus::Ok)
-            .filter_map(|t| t.mean.get(&metric).copied())
-            .fold(None, |acc: Option<f64>, v| {
-                Some(acc.map_or(v, |a| {
-                    if results.selection.higher_is_better {
-                        a.max(v)
-                    } else {
-                        a.min(v)
-                    }
-                }))
-            });
-        if let Some(v) = bestv {
+        let higher = results.selection.higher_is_better;
+        let best =
+            anomalab_results::rank::best_by(&results.trials, &metric, higher, |t| t.model == m);
+        if let Some(v) = best.and_then(|t| t.mean.get(&metric).copied()) {
             rules.push(Rule {
                 model: m.to_string(),
                 metric: metric.clone(),

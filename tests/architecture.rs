@@ -60,25 +60,56 @@ fn referenced_paths(code: &str, module: &str) -> Vec<Vec<String>> {
         .map(String::from)
         .collect();
     let mut out = Vec::new();
-    for (prefix, base) in [("crate::", Vec::new()), ("super::", parent(&own))] {
+    for prefix in ["crate::", "super::"] {
         let mut rest = code;
         while let Some(i) = rest.find(prefix) {
             let before = rest[..i].chars().last();
-            rest = &rest[i + prefix.len()..];
+            rest = &rest[i..];
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                rest = &rest[prefix.len()..];
                 continue;
             }
-            let mut path = base.clone();
-            path.extend(segments(rest));
-            out.push(path);
+            let (base, after) = resolve_start(rest, &own);
+            rest = after;
+            out.extend(group_members(after, &base));
+            out.push(base.into_iter().chain(segments(after)).collect());
         }
     }
-    out.extend(use_groups(code));
     out
 }
 
-fn parent(own: &[String]) -> Vec<String> {
-    own[..own.len().saturating_sub(1)].to_vec()
+/// The module a path starting at `text` (`crate::...` or `super::super::...`) is rooted
+/// in, and the text after those leading segments.
+fn resolve_start<'a>(text: &'a str, own: &[String]) -> (Vec<String>, &'a str) {
+    if let Some(after) = text.strip_prefix("crate::") {
+        return (Vec::new(), after);
+    }
+    let mut base = own.to_vec();
+    let mut rest = text;
+    while let Some(after) = rest.strip_prefix("super::") {
+        base.pop();
+        rest = after;
+    }
+    (base, rest)
+}
+
+/// For a path that ends in a group (`a::b::{X, c::Y}`), each member as its own path under
+/// `base` + the path's leading segments (a nested group counts by its leading path).
+fn group_members(text: &str, base: &[String]) -> Vec<Vec<String>> {
+    let lead = segments(text);
+    let consumed: usize = lead.iter().map(|s| s.len() + 2).sum();
+    let Some(group) = text.get(consumed..).and_then(|t| t.strip_prefix('{')) else {
+        return Vec::new();
+    };
+    top_level_members(group)
+        .into_iter()
+        .map(|m| {
+            let mut path = base.to_vec();
+            path.extend(lead.iter().cloned());
+            path.extend(segments(m.trim()));
+            path
+        })
+        .collect()
 }
 
 /// Leading `a::b::c` identifiers of `text`.
@@ -93,15 +124,22 @@ fn segments(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `use crate::{a, b::c}` groups: each member as its own path.
-fn use_groups(code: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let mut rest = code;
-    while let Some(i) = rest.find("use crate::{") {
-        rest = &rest[i + "use crate::{".len()..];
-        let end = rest.find('}').unwrap_or(rest.len());
-        for member in rest[..end].split(',') {
-            out.push(segments(member.trim()));
+/// The comma-separated members of a `{...}` group whose opening brace precedes `text`.
+fn top_level_members(text: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut out) = (0usize, 0usize, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                out.push(&text[start..i]);
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
         }
     }
     out
@@ -188,6 +226,7 @@ fn no_module_imports_its_importer() {
         root().join("crates/anomalab-learn/src"),
         root().join("crates/anomalab-flow/src"),
         root().join("crates/anomalab-report/src"),
+        root().join("crates/anomalab-results/src"),
     ];
     let mut found = Vec::new();
     for src in crates {
@@ -198,17 +237,32 @@ fn no_module_imports_its_importer() {
     assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
 }
 
-#[test]
-fn the_report_crate_does_not_depend_on_the_learn_crate() {
-    let manifest = std::fs::read_to_string(root().join("crates/anomalab-report/Cargo.toml"))
-        .expect("read the report crate's manifest");
-    let deps = manifest
+/// The `[dependencies]` table of a workspace crate's manifest.
+fn dependencies(krate: &str) -> String {
+    let path = root().join("crates").join(krate).join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&path).expect("read a crate manifest");
+    manifest
         .split("\n[")
         .find(|s| s.starts_with("dependencies]"))
-        .expect("a [dependencies] table");
+        .expect("a [dependencies] table")
+        .to_string()
+}
+
+#[test]
+fn the_report_crate_does_not_depend_on_the_learn_crate() {
+    let deps = dependencies("anomalab-report");
     assert!(
         !deps.contains("anomalab-learn"),
         "anomalab-report must not depend on anomalab-learn:\n{deps}"
+    );
+}
+
+#[test]
+fn the_results_crate_depends_on_no_other_crate_of_the_workspace() {
+    let deps = dependencies("anomalab-results");
+    assert!(
+        !deps.contains("anomalab-"),
+        "anomalab-results is the bottom of the graph:\n{deps}"
     );
 }
 
@@ -219,6 +273,21 @@ fn the_checker_finds_a_loop() {
         .map(|(x, y)| (x.to_string(), y.to_string()))
         .collect();
     assert_eq!(cycles(&edges), vec![vec!["a", "b", "c"]]);
+    let code = "use super::{a::X, b::{Y, Z}};\nuse crate::{c, d::e};";
+    let found = referenced_paths(code, "m::n");
+    for want in [
+        vec!["m", "a", "X"],
+        vec!["m", "b"],
+        vec!["c"],
+        vec!["d", "e"],
+    ] {
+        assert!(
+            found.contains(&want.iter().map(|s| s.to_string()).collect()),
+            "{want:?}"
+        );
+    }
+    let deep = referenced_paths("use super::super::x::{Y};", "m::n::o");
+    assert!(deep.contains(&vec!["m".to_string(), "x".to_string(), "Y".to_string()]));
     assert_eq!(lift("runner::trial", "runner"), None);
     assert_eq!(
         lift("runner::trial", "data::spec"),

@@ -82,14 +82,14 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<FileTable, DataError
     let columns = raw
         .names
         .par_iter()
-        .filter(|n| Some(*n) != opts.label.as_ref())
-        .map(|n| {
+        .enumerate()
+        .filter(|(_, n)| Some(*n) != opts.label.as_ref())
+        .map(|(j, n)| {
             let mode = if opts.categorical.contains(n) {
                 Mode::Categorical
             } else {
                 Mode::Infer
             };
-            let j = raw.position(n).unwrap_or(0);
             build_column(n, &[(&raw, j)], 1, mode).map(|(c, _)| Column {
                 name: n.clone(),
                 data: c,

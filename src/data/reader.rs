@@ -451,6 +451,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn thousands_separator() {
+        assert_eq!(thousands(82332), "82,332");
+        assert_eq!(thousands(125973), "125,973");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
     fn header_split_and_dedupe() {
         assert_eq!(split_header(r#"a, "b,c","d""e""#), ["a", " b,c", "d\"e"]);
         let n: Vec<String> = [" Fwd Header Length", "x", " Fwd Header Length", ""]

@@ -347,11 +347,9 @@ fn fit_scale(x: &Array2<f64>, method: ScaleMethod) -> (Vec<f64>, Vec<f64>) {
     (center, scale)
 }
 
-/// numpy's linear-interpolated quantile of sorted values; NaN on empty input. Re-exported
-/// here because the runner's detector thresholds use it through this path.
-pub use anomalab_learn::stats::quantile;
+use anomalab_learn::stats::quantile;
 
-/// [`quantile`], but 0 for a column with no (finite) value: imputing or centring such a
+/// [`quantile`] (numpy's linear interpolation), but 0 for a column with no (finite) value: imputing or centring such a
 /// column at zero keeps the pipeline usable instead of filling it with NaN.
 fn quantile_or_zero(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {

@@ -1,8 +1,8 @@
 //! Principal component analysis by eigen-decomposition of the covariance matrix
 //! ([`anomalab_learn::linalg::symmetric_eigen`], the solver the PCA detector uses too).
 
-use anomalab_learn::linalg::symmetric_eigen;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use anomalab_learn::linalg::mean_and_eigen;
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// A fitted projection: `(x - mean) . components^T`.
@@ -18,14 +18,8 @@ pub struct Pca {
 impl Pca {
     /// Fit on `x` and keep `k` components (`k` from `choose` given the variance ratios).
     pub fn fit(x: ArrayView2<f64>, choose: impl Fn(&[f64]) -> usize) -> Pca {
-        let n = x.nrows().max(2);
-        let mean: Array1<f64> = x
-            .mean_axis(Axis(0))
-            .unwrap_or_else(|| Array1::zeros(x.ncols()));
-        let centered = &x - &mean;
-        let cov = centered.t().dot(&centered) / (n as f64 - 1.0);
         // Decreasing eigenvalues; ties keep the order of their columns.
-        let (values, vectors) = symmetric_eigen(cov.view());
+        let (mean, values, vectors) = mean_and_eigen(x);
         let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
         let ratios: Vec<f64> = values
             .iter()

@@ -79,9 +79,7 @@ fn save_best(
     let dir = models_dir(&ctx.settings.project_dir, &ctx.exp.name);
     let path = dir.join("best.model");
     write_atomic(&path, &bytes).map_err(|e| RunError::io(&path, e))?;
-    let json = serde_json::to_vec_pretty(&header).unwrap_or_default();
-    let jpath = dir.join("best.json");
-    write_atomic(&jpath, &json).map_err(|e| RunError::io(&jpath, e))?;
+    super::writer::write_json(&dir.join("best.json"), &header)?;
     Ok(path)
 }
 

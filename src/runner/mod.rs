@@ -39,7 +39,7 @@ use crate::spec::Experiment;
 pub use error::RunError;
 pub use events::{Observer, PlainLines, RunEvent, Silent, Tee};
 pub use manifest::now_rfc3339;
-pub use plan::{TrialPlan, fnv1a, plan};
+pub use plan::{TrialPlan, plan};
 pub(crate) use prepare::PreparedFold;
 pub use projection::PROJECTION_POINTS;
 pub(crate) use projection::projection_rows;

@@ -143,7 +143,7 @@ fn canonical_json(v: &Value, out: &mut String) {
 }
 
 /// FNV-1a, for stable per-trial seeds.
-pub fn fnv1a(s: &str) -> u64 {
+fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= b as u64;

@@ -66,7 +66,12 @@ impl Observer for ResultsWriter {
 
 /// Pretty JSON with a final newline, replaced atomically.
 pub fn write_results(path: &Path, results: &RunResults) -> Result<(), RunError> {
-    let mut bytes = serde_json::to_vec_pretty(results)
+    write_json(path, results)
+}
+
+/// Write `value` as pretty JSON with a final newline, atomically (results.json, best.json).
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
+    let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| RunError::io(path, std::io::Error::other(e)))?;
     bytes.push(b'\n');
     write_atomic(path, &bytes).map_err(|source| RunError::io(path, source))

@@ -100,10 +100,13 @@ fn sorted_pairs(m: &Array2<f64>, v: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
     (vals, vecs)
 }
 
-/// Column means and the covariance eigen-decomposition of `x`.
+/// Column means and the covariance (`/ (n - 1)`) eigen-decomposition of `x`; zero means
+/// for a matrix without rows.
 pub fn mean_and_eigen(x: ArrayView2<'_, f64>) -> (Array1<f64>, Vec<f64>, Array2<f64>) {
     let n = x.nrows();
-    let mean = x.mean_axis(Axis(0)).expect("at least one row");
+    let mean = x
+        .mean_axis(Axis(0))
+        .unwrap_or_else(|| Array1::zeros(x.ncols()));
     let c = &x - &mean.view().insert_axis(Axis(0));
     let cov = c.t().dot(&c) / (n.max(2) - 1) as f64;
     let (vals, vecs) = symmetric_eigen(cov.view());

@@ -45,9 +45,15 @@ pub fn load_results(path: &Path) -> Result<RunResults, ResultsError> {
 
 /// Parse the text of a `results.json` (`path` is only used in error messages).
 pub fn parse_results(text: &str, path: &Path) -> Result<RunResults, ResultsError> {
-    // The version first, so a newer file gets a clear message rather than a field error.
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
-        && let Some(found) = v.get("format_version").and_then(serde_json::Value::as_u64)
+    // The version first, so a newer file gets a clear message rather than a field error;
+    // the probe reads that one field and skips the rest without building it.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        format_version: Option<u64>,
+    }
+    if let Ok(Version {
+        format_version: Some(found),
+    }) = serde_json::from_str::<Version>(text)
         && found > u64::from(RESULTS_FORMAT_VERSION)
     {
         return Err(ResultsError::UnsupportedVersion {

@@ -36,9 +36,7 @@ impl DataSource for SyntheticSource {
 
     fn problems(&self, _target: Target, max_rows: Option<usize>) -> Vec<Problem> {
         let mut p = Vec::new();
-        let Some(rows) = self.rows else {
-            return p;
-        };
+        let rows = self.rows.unwrap_or(DEFAULT_SYNTHETIC_ROWS);
         if rows < 100 {
             p.push(Problem::new(
                 "dataset.rows",

@@ -106,7 +106,7 @@ fn fit_threshold(
         ThresholdSpec::Contamination { rate } => {
             let mut s = det.score(x_fit.view());
             s.sort_by(f64::total_cmp);
-            crate::preprocess::quantile(&s, 1.0 - rate)
+            anomalab_learn::stats::quantile(&s, 1.0 - rate)
         }
         ThresholdSpec::Percentile { percentile, .. } => {
             let normal_val: Vec<usize> = val
@@ -121,7 +121,7 @@ fn fit_threshold(
             }
             let mut s = det.score(rows(&fold.x_train, &normal_val).view());
             s.sort_by(f64::total_cmp);
-            crate::preprocess::quantile(&s, percentile / 100.0)
+            anomalab_learn::stats::quantile(&s, percentile / 100.0)
         }
         ThresholdSpec::BestF1 { .. } => {
             let s = det.score(rows(&fold.x_train, val).view());
