@@ -12,11 +12,12 @@ pub fn run(args: CheckArgs) -> Result<Status, CliError> {
         let b = check::baseline_from(&res, args.max_drop);
         write_atomic(&args.baseline, check::baseline_yaml(&b).as_bytes())
             .map_err(|e| CliError::write(&args.baseline, e))?;
-        println!(
-            "wrote {} ({} rule(s))",
+        let line = format!(
+            "wrote {} ({} rule(s))\n",
             args.baseline.display(),
             b.rules.len()
         );
+        print_out(&line).map_err(CliError::Stdout)?;
         return Ok(Status::Ok);
     }
     let base = check::read_baseline(&args.baseline)?;

@@ -1,7 +1,10 @@
 //! `anomalab datasets verify|list`: the dataset catalog.
 
+use std::fmt::Write as _;
+
 use super::args::{DataArgs, DatasetsCommand};
 use super::error::{CliError, Status};
+use super::output::print_out;
 
 pub fn run(command: DatasetsCommand) -> Result<Status, CliError> {
     match command {
@@ -12,7 +15,7 @@ pub fn run(command: DatasetsCommand) -> Result<Status, CliError> {
 
 fn verify(data: &DataArgs) -> Result<Status, CliError> {
     let report = crate::data::verify_catalog(&data.dir(), data.strict)?;
-    print!("{report}");
+    print_out(&report.to_string()).map_err(CliError::Stdout)?;
     Ok(if report.is_ok() {
         Status::Ok
     } else {
@@ -21,8 +24,10 @@ fn verify(data: &DataArgs) -> Result<Status, CliError> {
 }
 
 fn list() -> Result<Status, CliError> {
+    let mut text = String::new();
     for e in crate::data::catalog::catalog()? {
-        println!(
+        let _ = writeln!(
+            text,
             "{}: {}\n  source: {}\n  obtain: {}",
             e.name, e.title, e.homepage, e.obtain
         );
@@ -30,8 +35,9 @@ fn list() -> Result<Status, CliError> {
             let rows = f
                 .rows
                 .map_or("rows unknown".to_string(), |r| format!("{r} rows"));
-            println!("  - {} ({rows})", f.names.join(" | "));
+            let _ = writeln!(text, "  - {} ({rows})", f.names.join(" | "));
         }
     }
+    print_out(&text).map_err(CliError::Stdout)?;
     Ok(Status::Ok)
 }

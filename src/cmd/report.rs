@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::args::ReportArgs;
 use super::error::{CliError, Status};
+use super::output::print_out;
 
 pub fn run(args: ReportArgs) -> Result<Status, CliError> {
     let res = crate::check::read_results(&args.results)?;
@@ -17,8 +18,10 @@ pub fn run(args: ReportArgs) -> Result<Status, CliError> {
         what: "rendering the report".into(),
         error,
     })?;
-    for p in written {
-        println!("wrote {}", p.display());
-    }
+    let text: String = written
+        .iter()
+        .map(|p| format!("wrote {}\n", p.display()))
+        .collect();
+    print_out(&text).map_err(CliError::Stdout)?;
     Ok(Status::Ok)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::args::RunArgs;
 use super::error::{CliError, Status};
+use super::output::print_out;
 use crate::runner::{self, Observer, RunOutcome, RunSettings};
 
 pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError> {
@@ -46,7 +47,7 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError>
         written.extend(files);
     }
     if !args.quiet {
-        print_summary(&outcome, &written);
+        print_summary(&outcome, &written)?;
     }
     Ok(if outcome.failed > 0 || outcome.results.best.is_none() {
         Status::Findings
@@ -55,16 +56,13 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError>
     })
 }
 
-fn print_summary(outcome: &RunOutcome, written: &[std::path::PathBuf]) {
-    if let Some(b) = &outcome.results.best {
-        println!("best: {} with {} = {:.4}", b.label, b.metric, b.value);
-    } else {
-        println!("no trial succeeded");
+fn print_summary(outcome: &RunOutcome, written: &[std::path::PathBuf]) -> Result<(), CliError> {
+    let mut text = match &outcome.results.best {
+        Some(b) => format!("best: {} with {} = {:.4}\n", b.label, b.metric, b.value),
+        None => "no trial succeeded\n".to_string(),
+    };
+    for p in written.iter().chain(&outcome.model_path) {
+        text.push_str(&format!("wrote {}\n", p.display()));
     }
-    for p in written {
-        println!("wrote {}", p.display());
-    }
-    if let Some(m) = &outcome.model_path {
-        println!("wrote {}", m.display());
-    }
+    print_out(&text).map_err(CliError::Stdout)
 }

@@ -2,18 +2,20 @@
 
 use super::args::ValidateArgs;
 use super::error::{CliError, Status};
+use super::output::print_out;
 
 /// Every spec is checked; all invalid ones are reported together.
 pub fn run(args: ValidateArgs) -> Result<Status, CliError> {
     let mut invalid = Vec::new();
     for s in &args.specs {
         match crate::spec::load(s) {
-            Ok(exp) => println!(
-                "{}: ok ({} model(s), {} trial(s))",
+            Ok(exp) => print_out(&format!(
+                "{}: ok ({} model(s), {} trial(s))\n",
                 s.display(),
                 exp.models.len(),
                 exp.n_trials()
-            ),
+            ))
+            .map_err(CliError::Stdout)?,
             Err(e) => invalid.push(e),
         }
     }

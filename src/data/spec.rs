@@ -371,6 +371,18 @@ mod tests {
     }
 
     #[test]
+    fn synthetic_max_rows_is_checked_against_the_default_rows_too() {
+        let s: SplitSpec = serde_json::from_value(serde_json::json!({"kind": "holdout"})).unwrap();
+        let over = ds(serde_json::json!({"source": "synthetic", "max_rows": 30000})).unwrap();
+        let p = validate(&over, &s);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(p[0].path, "dataset.max_rows");
+        assert!(p[0].message.contains("more than `rows` (20000)"), "{p:#?}");
+        let within = ds(serde_json::json!({"source": "synthetic", "max_rows": 20000})).unwrap();
+        assert!(validate(&within, &s).is_empty());
+    }
+
+    #[test]
     fn all_problems_are_reported_with_paths() {
         let d = ds(serde_json::json!({"source": "synthetic", "target": "category", "rows": 10}))
             .unwrap();

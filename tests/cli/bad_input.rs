@@ -270,3 +270,22 @@ fn predict_refuses_missing_and_extra_columns_by_name() {
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("row,prediction,"), "{lines:?}");
 }
+
+/// A reader that stops early (`anomalab datasets list | head -1`) is not an error: every
+/// command prints through one writer that treats a closed pipe as done.
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    for args in [&["datasets", "list"][..], &["models"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anomalab"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start anomalab");
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let out = child.wait_with_output().expect("wait for anomalab");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
