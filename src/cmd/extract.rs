@@ -254,7 +254,9 @@ pub fn extract(s: &ExtractSettings) -> Result<()> {
     let tmp = if to_stdout {
         None
     } else {
-        Some(temp_beside(&s.output)?)
+        let t = crate::fsutil::temp_beside(&s.output)
+            .with_context(|| format!("creating a file beside {}", s.output.display()))?;
+        Some(t)
     };
     let sink: Box<dyn Write> = match &tmp {
         Some(t) => Box::new(BufWriter::with_capacity(1 << 20, t.as_file().try_clone()?)),
@@ -288,8 +290,7 @@ pub fn extract(s: &ExtractSettings) -> Result<()> {
     }
     writer.finish().context("writing flows")?;
     if let Some(t) = tmp {
-        t.persist(&s.output)
-            .map_err(|e| e.error)
+        crate::fsutil::commit(t, &s.output)
             .with_context(|| format!("writing {}", s.output.display()))?;
     }
     if !s.quiet {
@@ -307,18 +308,6 @@ fn is_parquet(output: &Path) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
-}
-
-/// A temporary file in the output's folder (created if needed), renamed into place at the
-/// end so a failed extraction never leaves a partial output.
-fn temp_beside(output: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = output
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))
 }
 
 /// A byte-progress bar on standard error, or a hidden one.

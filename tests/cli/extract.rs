@@ -165,6 +165,16 @@ fn predict_scores_an_extract_csv_with_a_capture_model() {
             .expect(0);
         let out = p.run(&["predict", "--model", model, "--input", &csv]);
         out.expect(0);
+        // An ordinary file, like every other output (the temporary file was private).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(p.path(&csv))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644, "{csv}");
+        }
         let flows = p.read(&csv).lines().count() - 1;
         let rows: Vec<String> = out.stdout().lines().skip(1).map(String::from).collect();
         assert_eq!(rows.len(), flows, "{layout}: one prediction per flow");
