@@ -8,7 +8,7 @@ use anomalab_learn::{FitContext, LearnError};
 use anomalab_results::{ClusterProfile, Diagnostics, FoldResult};
 use ndarray::{Array2, ArrayView2, Axis};
 
-use super::detector::{VERDICTS, attack_truth, score_columns};
+use super::detector::{VERDICTS, attack_truth, insert_verdict_rates, score_columns};
 use super::{FoldOutcome, SILHOUETTE_ROWS, TrainedModel, normal_class, rows};
 use crate::eval;
 use crate::models::Fitted;
@@ -180,13 +180,7 @@ pub(super) fn transductive_fold(
         .map(|l| u32::from(l.is_none()))
         .collect();
     let mut fr = eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, None)?;
-    let truth: Vec<bool> = y_bin.iter().map(|&y| y == 1).collect();
-    let flagged: Vec<f64> = pred.iter().map(|&p| p as f64).collect();
-    let dm = anomalab_learn::eval::detector_metrics(&truth, &flagged, 0.5)?;
-    fr.metrics
-        .insert("detection_rate".into(), dm.detection_rate);
-    fr.metrics
-        .insert("false_alarm_rate".into(), dm.false_alarm_rate);
+    insert_verdict_rates(&mut fr);
     // Cluster quality on the clustered (non-noise) rows.
     let kept: Vec<usize> = (0..clustering.labels.len())
         .filter(|&i| clustering.labels[i].is_some())

@@ -147,19 +147,32 @@ fn detector_metrics(
     s: &[f64],
     thr: f64,
 ) -> Result<FoldResult, LearnError> {
+    if let Some(i) = s.iter().position(|v| v.is_nan()) {
+        return Err(LearnError::InvalidInput(format!(
+            "anomaly score of test row {i} is NaN"
+        )));
+    }
     let bin_names = VERDICTS.map(String::from).to_vec();
     let y_bin = attack_truth(&fold.y_test, normal);
     let pred: Vec<u32> = s.iter().map(|&v| u32::from(v > thr)).collect();
     let scores = score_columns(s);
     let mut fr =
         eval::classification_fold(&fold.name, &bin_names, &y_bin, &pred, Some(scores.view()))?;
-    let truth: Vec<bool> = y_bin.iter().map(|&y| y == 1).collect();
-    let dm = anomalab_learn::eval::detector_metrics(&truth, s, thr)?;
-    fr.metrics
-        .insert("detection_rate".into(), dm.detection_rate);
-    fr.metrics
-        .insert("false_alarm_rate".into(), dm.false_alarm_rate);
+    insert_verdict_rates(&mut fr);
     Ok(fr)
+}
+
+/// `detection_rate` (attack rows flagged) and `false_alarm_rate` (normal rows flagged) of
+/// a normal-vs-attack fold, read off its confusion matrix, so they describe exactly the
+/// verdicts the other metrics score.
+pub(super) fn insert_verdict_rates(fr: &mut FoldResult) {
+    let flagged = |row: &[u64]| {
+        let n = row.iter().sum::<u64>();
+        if n > 0 { row[1] as f64 / n as f64 } else { 0.0 }
+    };
+    let (normal, attack) = (flagged(&fr.confusion[0]), flagged(&fr.confusion[1]));
+    fr.metrics.insert("detection_rate".into(), attack);
+    fr.metrics.insert("false_alarm_rate".into(), normal);
 }
 
 /// 1 for every row that is not of the normal class (the detectors' truth), else 0.
