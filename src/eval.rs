@@ -16,6 +16,15 @@ use ndarray::ArrayView2;
 pub const CURVE_POINTS: usize = 200;
 
 /// Metrics shown in the leaderboard when a spec does not list its own.
+/// Index of the normal class (`normal` or `benign`, in any case): detectors are evaluated
+/// against it and a served model alerts on every other class.
+pub fn normal_class(class_names: &[String]) -> Option<u32> {
+    class_names
+        .iter()
+        .position(|c| ["normal", "benign"].contains(&c.to_lowercase().as_str()))
+        .map(|i| i as u32)
+}
+
 pub fn default_leaderboard() -> Vec<&'static str> {
     metrics::default_leaderboard().map(|m| m.name).collect()
 }

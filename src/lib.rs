@@ -8,7 +8,8 @@
 //!             -> runner (trials in parallel, results.json) -> report (Markdown, HTML)
 //! ```
 //!
-//! `flow` (packet captures to flow features, crate `anomalab-flow`) feeds `data`.
+//! `flow` (packet captures to flow features, crate `anomalab-flow`) feeds `data`; `serve`
+//! scores live traffic and HTTP requests with a saved model through `score`.
 
 pub mod check;
 pub mod cmd;
@@ -23,4 +24,5 @@ pub mod preprocess;
 pub mod report;
 pub mod runner;
 pub mod score;
+pub mod serve;
 pub mod spec;

@@ -194,6 +194,10 @@ pub struct Progress<'a> {
     pub flows_emitted: u64,
     /// True on the last report of a capture.
     pub capture_done: bool,
+    /// Flows held in the table now.
+    pub active_flows: u64,
+    /// Every counter so far.
+    pub summary: &'a Summary,
 }
 
 /// Packets between two progress reports.
@@ -340,6 +344,9 @@ struct Source {
 /// Boxed progress callback.
 type ProgressFn<'s> = Box<dyn FnMut(&Progress) + 's>;
 
+/// Boxed pacing callback (given each packet record's timestamp, µs).
+type PacerFn<'s> = Box<dyn FnMut(i64) + 's>;
+
 enum Output<'s> {
     Collect(Vec<FlowRecord>),
     Sink(Box<dyn FnMut(FlowRecord) + 's>),
@@ -369,6 +376,8 @@ struct Engine<'s, F: FeatureSet> {
     queue: VecDeque<(u32, u64)>,
     next_seq: u64,
     progress: Option<ProgressFn<'s>>,
+    progress_every: u64,
+    pacer: Option<PacerFn<'s>>,
 }
 
 impl<'s, F: FeatureSet> Engine<'s, F> {
@@ -393,6 +402,8 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             queue: VecDeque::new(),
             next_seq: 0,
             progress: None,
+            progress_every: PROGRESS_EVERY,
+            pacer: None,
         }
     }
 
@@ -525,6 +536,8 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                 packets_read: self.out.summary.packets_read,
                 flows_emitted: self.out.summary.flows_emitted,
                 capture_done: done,
+                active_flows: self.map.len() as u64,
+                summary: &self.out.summary,
             };
             cb(&p);
         }
@@ -621,6 +634,9 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                     *self.out.summary.skipped.entry(r).or_insert(0) += 1;
                 }
                 ReadEvent::Packet(pk) => {
+                    if let Some(pace) = self.pacer.as_mut() {
+                        pace(pk.ts_us);
+                    }
                     self.out.summary.packets_read += 1;
                     match decode(pk.linktype, pk.ts_us, pk.data, self.decode) {
                         Ok(info) => {
@@ -632,7 +648,12 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
                             *self.out.summary.skipped.entry(r).or_insert(0) += 1;
                         }
                     }
-                    if self.out.summary.packets_read.is_multiple_of(PROGRESS_EVERY) {
+                    if self
+                        .out
+                        .summary
+                        .packets_read
+                        .is_multiple_of(self.progress_every)
+                    {
                         self.report(source, counter.get(), false);
                     }
                 }
@@ -711,6 +732,22 @@ impl<'s> Extractor<'s> {
     pub fn set_progress(&mut self, cb: impl FnMut(&Progress) + 's) {
         match &mut self.engine {
             EngineKind::Cic2017(e) => e.progress = Some(Box::new(cb)),
+        }
+    }
+
+    /// Report progress every `packets` packet records instead of [`PROGRESS_EVERY`] (a
+    /// live reader publishes its counters often; at least 1).
+    pub fn set_progress_every(&mut self, packets: u64) {
+        match &mut self.engine {
+            EngineKind::Cic2017(e) => e.progress_every = packets.max(1),
+        }
+    }
+
+    /// Calls `pace` with each packet record's timestamp (µs) before the packet is
+    /// processed, e.g. to replay a capture at its own pace by sleeping.
+    pub fn set_pacer(&mut self, pace: impl FnMut(i64) + 's) {
+        match &mut self.engine {
+            EngineKind::Cic2017(e) => e.pacer = Some(Box::new(pace)),
         }
     }
 

@@ -49,6 +49,7 @@
 //! ```
 
 pub mod cic2017;
+pub mod community;
 pub mod csv;
 pub mod decode;
 pub mod error;
@@ -60,6 +61,7 @@ pub mod reader;
 pub mod stats;
 pub mod zeek;
 
+pub use crate::community::community_id;
 pub use crate::csv::{
     CIC85_HEADER, CsvLayout, CsvWriter, MLCVE79_HEADER, civil_from_days, identity_columns,
     model_feature_names, write_csv,

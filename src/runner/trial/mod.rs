@@ -153,11 +153,7 @@ type FoldOutcome = Result<(FoldResult, f64, f64, Option<TrainedModel>), LearnErr
 
 /// Index of the normal class: detectors treat every other class as an attack.
 fn normal_class(class_names: &[String]) -> Result<u32, LearnError> {
-    class_names
-        .iter()
-        .position(|c| ["normal", "benign"].contains(&c.to_lowercase().as_str()))
-        .map(|i| i as u32)
-        .ok_or_else(|| {
+    crate::eval::normal_class(class_names).ok_or_else(|| {
             LearnError::InvalidInput(format!(
                 "detectors need a normal class to evaluate against, and none of the classes ({}) is `normal` or `benign`",
                 class_names.join(", ")

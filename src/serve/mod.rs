@@ -1,0 +1,8 @@
+//! `anomalab serve`: a saved model scoring live traffic (captures, a followed Zeek log),
+//! writing Suricata-EVE-shaped alerts, and answering scoring requests over HTTP.
+
+pub mod eve;
+pub mod input;
+pub mod sink;
+pub mod state;
+pub mod verdict;

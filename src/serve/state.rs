@@ -1,0 +1,374 @@
+//! What the detector shares with the HTTP side: the counters (rendered in Prometheus text
+//! format), the ring of recent alerts, and the event stream the dashboard follows.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use tokio::sync::broadcast;
+
+/// Upper bounds (seconds) of the scoring-duration histogram's buckets: a batch of a few
+/// flows takes tens of microseconds, a full batch of a large forest tens of milliseconds.
+pub const SCORING_BUCKETS: [f64; 12] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
+];
+
+/// Which model is served (for `/metrics`, the API's metadata and alert metadata).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// The name clients address it by (`/v2/models/{name}`): the file's stem.
+    pub name: String,
+    /// SHA-256 of the model file, hex.
+    pub sha256: String,
+    /// `classifier`, `detector` or `clusterer`.
+    pub role: &'static str,
+    pub algorithm: String,
+}
+
+/// One event of the live stream (`GET /events`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// An alert as written to the alerts file (one EVE JSON object), with its sequence
+    /// number in the ring.
+    Alert { seq: u64, json: std::sync::Arc<str> },
+    /// The counters, sent periodically.
+    Counters(Counters),
+}
+
+/// A snapshot of the main counters.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Counters {
+    pub packets_received: u64,
+    pub packets_dropped: u64,
+    pub flows_active: u64,
+    pub flows_scored: u64,
+    pub alerts: u64,
+    pub alerts_suppressed: u64,
+}
+
+/// Counters of the detector, updated by the reading and scoring threads.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub packets_received: AtomicU64,
+    pub flows_active: AtomicU64,
+    pub flows_scored: AtomicU64,
+    pub zeek_records: AtomicU64,
+    /// Dropped packets or records by reason (snake_case label values).
+    pub dropped: Mutex<BTreeMap<String, u64>>,
+    /// Flows taken out of the table by reason (`fin`, `timeout`, `end_of_input`, `evicted`).
+    pub expired: Mutex<BTreeMap<&'static str, u64>>,
+    pub alerts: Mutex<BTreeMap<String, u64>>,
+    pub suppressed: Mutex<BTreeMap<String, u64>>,
+    scoring: Mutex<Histogram>,
+}
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [u64; SCORING_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking holder leaves plain counters, still worth reading.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Metrics {
+    /// Record the scoring time of one batch.
+    pub fn observe_scoring(&self, seconds: f64) {
+        let mut h = lock(&self.scoring);
+        for (c, &b) in h.counts.iter_mut().zip(&SCORING_BUCKETS) {
+            if seconds <= b {
+                *c += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += seconds;
+    }
+
+    /// Replace the dropped-packet counters (the extractor keeps the totals).
+    pub fn set_dropped(&self, by_reason: impl IntoIterator<Item = (String, u64)>) {
+        let mut d = lock(&self.dropped);
+        for (k, v) in by_reason {
+            d.insert(k, v);
+        }
+    }
+
+    pub fn set_expired(&self, by_reason: [(&'static str, u64); 4]) {
+        lock(&self.expired).extend(by_reason);
+    }
+
+    pub fn count_alert(&self, label: &str) {
+        *lock(&self.alerts).entry(label.to_string()).or_insert(0) += 1;
+    }
+
+    pub fn count_suppressed(&self, label: &str) {
+        *lock(&self.suppressed).entry(label.to_string()).or_insert(0) += 1;
+    }
+
+    /// Alerts by label (a copy).
+    pub fn alerts_by_label(&self) -> BTreeMap<String, u64> {
+        lock(&self.alerts).clone()
+    }
+
+    /// Suppressed alerts by label (a copy).
+    pub fn suppressed_by_label(&self) -> BTreeMap<String, u64> {
+        lock(&self.suppressed).clone()
+    }
+
+    pub fn counters(&self) -> Counters {
+        Counters {
+            packets_received: self.packets_received.load(Ordering::Relaxed),
+            packets_dropped: lock(&self.dropped).values().sum(),
+            flows_active: self.flows_active.load(Ordering::Relaxed),
+            flows_scored: self.flows_scored.load(Ordering::Relaxed),
+            alerts: lock(&self.alerts).values().sum(),
+            alerts_suppressed: lock(&self.suppressed).values().sum(),
+        }
+    }
+
+    /// The Prometheus text exposition (format 0.0.4) of every counter.
+    pub fn render(&self, model: &ModelInfo) -> String {
+        let mut out = String::new();
+        let o = &mut out;
+        let packets = self.packets_received.load(Ordering::Relaxed);
+        metric(
+            o,
+            "packets_received_total",
+            "counter",
+            "Packet records read.",
+        );
+        let _ = writeln!(o, "anomalab_packets_received_total {packets}");
+        metric(
+            o,
+            "packets_dropped_total",
+            "counter",
+            "Packet records skipped, by reason.",
+        );
+        labelled(o, "packets_dropped_total", "reason", &lock(&self.dropped));
+        metric(o, "flows_active", "gauge", "Flows held in the flow table.");
+        let active = self.flows_active.load(Ordering::Relaxed);
+        let _ = writeln!(o, "anomalab_flows_active {active}");
+        metric(
+            o,
+            "flows_expired_total",
+            "counter",
+            "Flows taken out of the table, by reason.",
+        );
+        let expired: BTreeMap<String, u64> = lock(&self.expired)
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        labelled(o, "flows_expired_total", "reason", &expired);
+        metric(
+            o,
+            "flows_scored_total",
+            "counter",
+            "Flows and log records scored.",
+        );
+        let scored = self.flows_scored.load(Ordering::Relaxed);
+        let _ = writeln!(o, "anomalab_flows_scored_total {scored}");
+        metric(o, "zeek_records_total", "counter", "Zeek log records read.");
+        let zeek = self.zeek_records.load(Ordering::Relaxed);
+        let _ = writeln!(o, "anomalab_zeek_records_total {zeek}");
+        metric(o, "alerts_total", "counter", "Alerts written, by label.");
+        labelled(o, "alerts_total", "label", &lock(&self.alerts));
+        metric(
+            o,
+            "alerts_suppressed_total",
+            "counter",
+            "Alerts suppressed, by label.",
+        );
+        labelled(
+            o,
+            "alerts_suppressed_total",
+            "label",
+            &lock(&self.suppressed),
+        );
+        self.render_histogram(o);
+        metric(o, "build_info", "gauge", "Version and served model.");
+        let _ = writeln!(
+            o,
+            "anomalab_build_info{{version=\"{}\",model=\"{}\",model_sha256=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            escape_label(&model.name),
+            model.sha256
+        );
+        out
+    }
+
+    fn render_histogram(&self, o: &mut String) {
+        let name = "scoring_duration_seconds";
+        metric(o, name, "histogram", "Time to score one batch of flows.");
+        let h = lock(&self.scoring);
+        for (c, b) in h.counts.iter().zip(&SCORING_BUCKETS) {
+            let _ = writeln!(o, "anomalab_{name}_bucket{{le=\"{b}\"}} {c}");
+        }
+        let _ = writeln!(o, "anomalab_{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(o, "anomalab_{name}_sum {}", h.sum);
+        let _ = writeln!(o, "anomalab_{name}_count {}", h.count);
+    }
+}
+
+fn metric(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP anomalab_{name} {help}");
+    let _ = writeln!(o, "# TYPE anomalab_{name} {kind}");
+}
+
+fn labelled(o: &mut String, name: &str, label: &str, values: &BTreeMap<String, u64>) {
+    for (k, v) in values {
+        let _ = writeln!(o, "anomalab_{name}{{{label}=\"{}\"}} {v}", escape_label(k));
+    }
+}
+
+/// A label value as the exposition format quotes it (backslash, quote, newline).
+pub fn escape_label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The last alerts written, each with a sequence number (from 1), for `GET /alerts`.
+#[derive(Debug)]
+pub struct AlertRing {
+    inner: Mutex<Ring>,
+}
+
+#[derive(Debug)]
+struct Ring {
+    cap: usize,
+    next: u64,
+    items: VecDeque<(u64, std::sync::Arc<str>)>,
+}
+
+impl AlertRing {
+    pub fn new(cap: usize) -> Self {
+        AlertRing {
+            inner: Mutex::new(Ring {
+                cap: cap.max(1),
+                next: 1,
+                items: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// Keep `json`, dropping the oldest beyond the capacity; returns its sequence number.
+    pub fn push(&self, json: std::sync::Arc<str>) -> u64 {
+        let mut r = lock(&self.inner);
+        let seq = r.next;
+        r.next += 1;
+        if r.items.len() == r.cap {
+            r.items.pop_front();
+        }
+        r.items.push_back((seq, json));
+        seq
+    }
+
+    /// Alerts with a sequence number above `since` (oldest first, at most `limit`), and
+    /// the last sequence number handed out.
+    pub fn since(&self, since: u64, limit: usize) -> (Vec<(u64, std::sync::Arc<str>)>, u64) {
+        let r = lock(&self.inner);
+        let items = r
+            .items
+            .iter()
+            .filter(|(s, _)| *s > since)
+            .take(limit)
+            .cloned()
+            .collect();
+        (items, r.next - 1)
+    }
+}
+
+/// Everything the detector and the HTTP server share.
+#[derive(Debug)]
+pub struct ServeState {
+    pub model: ModelInfo,
+    pub metrics: Metrics,
+    pub alerts: AlertRing,
+    events: broadcast::Sender<Event>,
+    ready: AtomicBool,
+}
+
+impl ServeState {
+    pub fn new(model: ModelInfo, ring: usize) -> Self {
+        ServeState {
+            model,
+            metrics: Metrics::default(),
+            alerts: AlertRing::new(ring),
+            events: broadcast::channel(1024).0,
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    /// Keep an alert in the ring and send it to the event stream's subscribers.
+    pub fn publish_alert(&self, json: std::sync::Arc<str>) {
+        let seq = self.alerts.push(json.clone());
+        // No subscriber is not an error: nobody is watching.
+        let _ = self.events.send(Event::Alert { seq, json });
+    }
+
+    /// Send the current counters to the event stream's subscribers.
+    pub fn publish_counters(&self) {
+        let _ = self.events.send(Event::Counters(self.metrics.counters()));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Whether the model is loaded and inputs are open (`/v2/health/ready`).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ModelInfo {
+        ModelInfo {
+            name: "best".into(),
+            sha256: "ab".repeat(32),
+            role: "classifier",
+            algorithm: "random_forest".into(),
+        }
+    }
+
+    #[test]
+    fn ring_keeps_the_last_alerts_with_sequence_numbers() {
+        let ring = AlertRing::new(2);
+        for s in ["a", "b", "c"] {
+            ring.push(s.into());
+        }
+        let (items, last) = ring.since(0, 10);
+        assert_eq!(last, 3);
+        let seqs: Vec<u64> = items.iter().map(|(s, _)| *s).collect();
+        assert_eq!(seqs, vec![2, 3]);
+        assert_eq!(&*items[1].1, "c");
+        assert!(ring.since(3, 10).0.is_empty());
+    }
+
+    #[test]
+    fn exposition_has_help_type_and_cumulative_buckets() {
+        let m = Metrics::default();
+        m.observe_scoring(0.000_07);
+        m.observe_scoring(0.2);
+        m.count_alert("DoS \"x\"");
+        let text = m.render(&model());
+        assert!(text.contains("# TYPE anomalab_scoring_duration_seconds histogram\n"));
+        assert!(text.contains("anomalab_scoring_duration_seconds_bucket{le=\"0.00005\"} 0\n"));
+        assert!(text.contains("anomalab_scoring_duration_seconds_bucket{le=\"0.0001\"} 1\n"));
+        assert!(text.contains("anomalab_scoring_duration_seconds_bucket{le=\"0.5\"} 2\n"));
+        assert!(text.contains("anomalab_scoring_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+        assert!(text.contains("anomalab_scoring_duration_seconds_count 2\n"));
+        assert!(text.contains("anomalab_alerts_total{label=\"DoS \\\"x\\\"\"} 1\n"));
+        assert!(text.contains("model_sha256=\"abab"));
+    }
+}
