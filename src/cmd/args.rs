@@ -60,6 +60,9 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Re-render the reports of a run from its results.json, without re-running anything.
     Report(ReportArgs),
+    /// Detect with a saved model: score captures (files or `-` for a `tcpdump -w -`
+    /// stream) or a followed Zeek log, write Suricata-EVE alerts, serve a scoring API.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,4 +247,66 @@ mod tests {
             Cli::try_parse_from(["anomalab", "extract", "a", "-o", "f", "--layout", "x"]).is_err()
         );
     }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+tcpdump -U -i eth0 -w - | anomalab serve -m models/pcap_flows/best.model - --alerts alerts.json\n  \
+anomalab serve -m M capture.pcap more.pcapng.gz --alerts - --flows\n  \
+anomalab serve -m M --zeek-log /opt/zeek/logs/current/conn.log --follow --alerts alerts.json\n  \
+anomalab serve -m M --http 127.0.0.1:8080\n\n\
+SIGINT/SIGTERM: stop reading, score every open flow, flush, print a summary, exit 0.\n\
+SIGHUP: reopen the alerts file (log rotation).")]
+pub struct ServeArgs {
+    /// A `best.model` written by `run`.
+    #[arg(long, short = 'm')]
+    pub model: PathBuf,
+    /// Captures to score in turn (pcap, pcapng, gzip of either); `-` reads standard input.
+    #[arg(value_name = "CAPTURE")]
+    pub captures: Vec<PathBuf>,
+    /// A Zeek conn.log (TSV or JSON) to score, for a model trained on `source: zeek`.
+    #[arg(long, value_name = "FILE")]
+    pub zeek_log: Option<PathBuf>,
+    /// Keep reading the Zeek log as it grows and is rotated, until stopped.
+    #[arg(long, requires = "zeek_log")]
+    pub follow: bool,
+    /// Where alerts go, one EVE JSON object per line (appended): a file or `-`.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+    /// Also write an `event_type: "flow"` record with the prediction of every flow.
+    #[arg(long)]
+    pub flows: bool,
+    /// Most flows held at once; beyond it the oldest is scored early and counted as
+    /// evicted. Default: the model's training setting (1,000,000).
+    #[arg(long, value_name = "N")]
+    pub max_active_flows: Option<usize>,
+    /// Replay capture files at X times their capture pace (for demos and latency tests).
+    #[arg(long, value_name = "X")]
+    pub replay_speed: Option<f64>,
+    /// Write one alert per (source, destination, label) per this many seconds of traffic;
+    /// the others are counted (0: write every alert).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub suppress: f64,
+    /// The class that is not an alert, when no class is `normal` or `benign`.
+    #[arg(long, value_name = "CLASS")]
+    pub normal_class: Option<String>,
+    /// Serve the scoring API, metrics and live events on this address (loopback unless
+    /// a token file is given).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// A file holding the bearer token HTTP clients must send (required off loopback).
+    #[arg(long, value_name = "FILE", requires = "http")]
+    pub token_file: Option<PathBuf>,
+    /// Largest HTTP request body, in bytes.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Longest time one HTTP request may take, in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub request_timeout: f64,
+    /// Most HTTP requests handled at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_concurrency: usize,
+    /// Recent alerts kept for `GET /alerts`.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub alert_ring: usize,
 }

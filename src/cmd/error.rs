@@ -56,6 +56,8 @@ pub enum CliError {
     },
     #[error("{0}")]
     Stdout(std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
     /// `extract` keeps `anyhow` for its stream of capture, flow and file errors.
     #[error("{0:#}")]
     Extract(anyhow::Error),

@@ -12,6 +12,8 @@ pub mod output;
 pub mod predict;
 pub mod report;
 pub mod run;
+pub mod serve;
+pub mod serve_http;
 pub mod validate;
 
 use std::ffi::OsString;
@@ -54,5 +56,6 @@ fn dispatch(command: Command, command_line: Vec<String>) -> Result<Status, CliEr
         Command::Check(a) => check::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Report(a) => report::run(a),
+        Command::Serve(a) => serve::run(a),
     }
 }

@@ -28,6 +28,7 @@ pub use error::{DataError, Problem};
 pub use loaded::{DATA_DIR_ENV, DataManifest, FileInfo, LoadContext, LoadedData, default_data_dir};
 pub use loader::{FileTable, ReadOptions, load, read_file};
 pub use reader::dedupe_names;
+pub(crate) use reader::format_number;
 pub use spec::{DatasetSpec, SplitKind, SplitSpec};
 pub use split::{Fold, SplitPair, TestSource, make_splits};
 pub use table::{Column, ColumnData, Dataset, Table};

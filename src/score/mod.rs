@@ -65,6 +65,11 @@ impl Scorer {
         &self.saved.header
     }
 
+    /// The fitted model (its role decides what a prediction means).
+    pub fn fitted(&self) -> &Fitted {
+        &self.saved.model
+    }
+
     pub fn model_path(&self) -> &str {
         &self.model_path
     }

@@ -1,0 +1,204 @@
+//! The scoring thread: takes ended flows (and Zeek records) as they come, scores whatever
+//! has queued up as one batch, and writes the verdicts.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use anomalab_flow::FlowRecord;
+
+use crate::data::Table;
+use crate::score::{ScoreError, Scorer};
+
+use super::eve::FlowFacts;
+use super::sink::{AlertSink, SinkError};
+use super::state::ServeState;
+use super::verdict::AlertRule;
+
+/// Most flows scored as one batch: large enough to amortise the model's per-call cost,
+/// small enough that the first flow of a burst is not held back long.
+pub const MAX_BATCH: usize = 1024;
+
+/// How often the counters go to the event stream, and how long the thread waits for work
+/// before it looks at the reopen flag again.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Work for the scoring thread.
+pub enum Work {
+    /// A flow that ended, and when it was handed over.
+    Flow(FlowRecord, Instant),
+    /// Records of a log already laid out as the model's columns, with their EVE facts.
+    Records(RecordBatch, Instant),
+}
+
+/// Log records as a table with the model's input columns, one [`FlowFacts`] per row.
+pub struct RecordBatch {
+    pub source: String,
+    pub table: Table,
+    pub facts: Vec<FlowFacts>,
+}
+
+/// Totals of the scoring thread, for the summary.
+#[derive(Debug, Default)]
+pub struct DetectTotals {
+    pub scored: u64,
+    /// Seconds from a flow's hand-over to its verdict being written, sorted.
+    pub latencies: Vec<f64>,
+    /// Latency samples offered (kept or not).
+    samples: u64,
+}
+
+/// The scoring thread's error.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+/// Latency samples kept (the first ones, then every k-th): enough for p99.
+const LATENCY_SAMPLES: usize = 1 << 20;
+
+/// Score until every sender is gone.
+pub fn run(
+    rx: Receiver<Work>,
+    scorer: &Scorer,
+    rule: &AlertRule,
+    sink: &mut AlertSink,
+    state: &ServeState,
+    reopen: &AtomicBool,
+) -> Result<DetectTotals, DetectError> {
+    let mut totals = DetectTotals::default();
+    let mut last_tick = Instant::now();
+    let mut flows = Pending::default();
+    loop {
+        match rx.recv_timeout(TICK) {
+            Ok(first) => {
+                let mut next = Some(first);
+                while let Some(work) = next.take() {
+                    match work {
+                        Work::Flow(f, t) => {
+                            flows.flows.push(f);
+                            flows.handed.push(t);
+                        }
+                        Work::Records(b, t) => {
+                            score_records(b, t, scorer, rule, sink, state, &mut totals)?
+                        }
+                    }
+                    if flows.flows.len() < MAX_BATCH {
+                        next = rx.try_recv().ok();
+                    }
+                }
+                score_flows(&mut flows, scorer, rule, sink, state, &mut totals)?;
+                sink.flush()?;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if reopen.swap(false, Ordering::AcqRel) {
+            sink.reopen()?;
+        }
+        if last_tick.elapsed() >= TICK {
+            state.publish_counters();
+            last_tick = Instant::now();
+        }
+    }
+    sink.flush()?;
+    state.publish_counters();
+    totals.latencies.sort_by(f64::total_cmp);
+    Ok(totals)
+}
+
+/// Flows waiting to be scored, and when each was handed over.
+#[derive(Default)]
+struct Pending {
+    flows: Vec<FlowRecord>,
+    handed: Vec<Instant>,
+}
+
+fn score_flows(
+    p: &mut Pending,
+    scorer: &Scorer,
+    rule: &AlertRule,
+    sink: &mut AlertSink,
+    state: &ServeState,
+    totals: &mut DetectTotals,
+) -> Result<(), DetectError> {
+    if p.flows.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let scored = scorer.score_flows(&p.flows, &[])?;
+    state
+        .metrics
+        .observe_scoring(started.elapsed().as_secs_f64());
+    let verdicts = rule.verdicts(&scored.predictions);
+    for (flow, v) in p.flows.iter().zip(&verdicts) {
+        sink.put(&super::capture::facts(flow), v)?;
+    }
+    let done = Instant::now();
+    for t in &p.handed {
+        record_latency(totals, done.duration_since(*t).as_secs_f64());
+    }
+    count(state, totals, p.flows.len());
+    p.flows.clear();
+    p.handed.clear();
+    Ok(())
+}
+
+fn score_records(
+    batch: RecordBatch,
+    handed: Instant,
+    scorer: &Scorer,
+    rule: &AlertRule,
+    sink: &mut AlertSink,
+    state: &ServeState,
+    totals: &mut DetectTotals,
+) -> Result<(), DetectError> {
+    let started = Instant::now();
+    let scored = scorer.score_table(&batch.source, &batch.table, &[])?;
+    state
+        .metrics
+        .observe_scoring(started.elapsed().as_secs_f64());
+    let verdicts = rule.verdicts(&scored.predictions);
+    for (facts, v) in batch.facts.iter().zip(&verdicts) {
+        sink.put(facts, v)?;
+    }
+    let latency = handed.elapsed().as_secs_f64();
+    for _ in 0..batch.facts.len() {
+        record_latency(totals, latency);
+    }
+    count(state, totals, batch.facts.len());
+    Ok(())
+}
+
+fn count(state: &ServeState, totals: &mut DetectTotals, n: usize) {
+    totals.scored += n as u64;
+    state
+        .metrics
+        .flows_scored
+        .fetch_add(n as u64, Ordering::Relaxed);
+}
+
+fn record_latency(totals: &mut DetectTotals, seconds: f64) {
+    // Past the cap, a new sample overwrites an old one: bounded memory, recent samples
+    // still represented.
+    totals.samples += 1;
+    let n = totals.latencies.len();
+    if n < LATENCY_SAMPLES {
+        totals.latencies.push(seconds);
+    } else {
+        let at = (totals.samples as usize).wrapping_mul(2_654_435_761) % n;
+        totals.latencies[at] = seconds;
+    }
+}
+
+/// The `q` quantile (0..=1) of sorted samples.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    Some(sorted[i])
+}
