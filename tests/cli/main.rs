@@ -7,6 +7,7 @@ mod check;
 mod extract;
 mod real_data;
 mod run;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
