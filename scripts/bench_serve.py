@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark of `anomalab serve`: capture -> flows -> model -> EVE alerts.
+
+What it measures, each in its own child process, repeats interleaved (the machine is
+shared: CPU time is the steadier clock, wall time is shown too):
+
+  * throughput on ONE core (`taskset -c 0`): packets/s from the capture to the alerts file
+    with a 100-tree random forest and with 100-round gradient boosting, trained on the six
+    shared captures (experiments/pcap_flows.yaml's data), on the 607,108-packet capture of
+    `flows-reference/gen_big.py big.pcap 20000 1` and on the shared real captures; next to
+    `anomalab extract` on the same capture (extraction and CSV writing alone: the ceiling);
+  * peak RSS of each run, and on the big capture with `--max-active-flows` 1,000 / 10,000 /
+    100,000 (memory follows the active flows);
+  * alert latency (flow end to verdict written, p50/p99, as serve's summary reports it)
+    while the big capture is replayed at 100,000 packets/s (`--replay-speed`);
+  * HTTP: MLflow `/invocations` with 1-row and 1,000-row `dataframe_split` bodies under
+    wrk (Debian package `wrk`; installed by apt when missing and allowed), requests/s and
+    p99 latency, loopback only, bounded in time.
+
+Nothing is asserted: this prints a table. Run from the repository root:
+
+    python3 scripts/bench_serve.py [--repeat 3] [--skip-http] [--seconds 10]
+
+Data: env ANOMALAB_DATA_DIR, else <repo>/../shared/datasets. Cache: env ANOMALAB_CACHE_DIR,
+else the system temp dir / anomalab-flow-cache.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_extract import BIG_PACKETS, REPO, big_pcap  # noqa: E402
+
+REAL = [
+    "pcap/chrissanders-synscan.pcapng",
+    "pcap/stopddos-pkt.TCP.synflood.spoofed.pcap",
+    "pcap/evilfingers-nmap-UDP_SCAN.pcap",
+    "pcap/ppa-ftp-crack.pcap",
+    "pcap/honeynet-fc4-voip.pcap",
+    "pcap/hackeire2010-ipv6-loopback-http.pcap",
+]
+
+MODELS = {
+    "forest": "  - algorithm: random_forest\n    params: {n_estimators: 100}\n",
+    "gboost": "  - algorithm: gradient_boosting\n    params: {n_estimators: 100, learning_rate: 0.1, max_depth: 4}\n",
+}
+
+
+def exe():
+    subprocess.run(["cargo", "build", "--release", "-q"], check=True, cwd=REPO)
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
+    return os.path.join(target, "release", "anomalab")
+
+
+def train(anomalab, data_dir, work):
+    """Train one model per MODELS entry on the pcap_flows data; returns name -> path."""
+    with open(os.path.join(REPO, "experiments", "pcap_flows.yaml")) as f:
+        spec = f.read()
+    head = spec[: spec.index("\nmodels:")]
+    out = {}
+    for name, block in MODELS.items():
+        text = head.replace("name: pcap_flows", f"name: bench_{name}")
+        text += "\nmodels:\n" + block + "metrics: [f1_macro]\nselection: {metric: f1_macro}\n"
+        path = os.path.join(work, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        env = dict(os.environ, ANOMALAB_DATA_DIR=data_dir)
+        subprocess.run([anomalab, "run", path, "-q", "--project-dir", work], check=True, env=env)
+        out[name] = os.path.join(work, "models", f"bench_{name}", "best.model")
+    return out
+
+
+def run_child(argv):
+    """(wall s, CPU s, peak RSS MiB, stderr) of one child."""
+    t = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read().decode()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0:
+        sys.exit(f"{' '.join(argv)} failed ({status}):\n{err}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, err
+
+
+def packets_in(err):
+    m = re.search(r"(\d+) packet\(s\) read", err)
+    return int(m.group(1)) if m else None
+
+
+def throughput(anomalab, models, captures, repeat, work):
+    """Interleaved repeats of serve (each model, one core) and extract, per capture."""
+    rows = []
+    alerts = os.path.join(work, "alerts.json")
+    for label, caps in captures:
+        runs = {}
+        for _ in range(repeat):
+            for name, model in models.items():
+                argv = ["taskset", "-c", "0", anomalab, "serve", "-m", model, *caps, "--alerts", alerts]
+                runs.setdefault(f"serve, {name}", []).append(run_child(argv))
+                os.remove(alerts)
+            csv = os.path.join(work, "flows.csv")
+            argv = ["taskset", "-c", "0", anomalab, "extract", *caps, "-o", csv, "--include-ipv6"]
+            runs.setdefault("extract to CSV (ceiling)", []).append(run_child(argv))
+        for what, rs in runs.items():
+            wall, cpu, rss, err = min(rs, key=lambda r: r[1])
+            n = packets_in(err) or (BIG_PACKETS if label.startswith("big") else None)
+            rows.append((label, what, n, wall, cpu, rss))
+    return rows
+
+
+def memory(anomalab, model, pcap, work):
+    rows = []
+    for cap in [1_000, 10_000, 100_000, 1_000_000]:
+        argv = [anomalab, "serve", "-m", model, pcap, "--max-active-flows", str(cap)]
+        _, _, rss, err = run_child(argv)
+        m = re.search(r"(\d+) evicted", err)
+        rows.append((cap, rss, int(m.group(1)) if m else 0))
+    return rows
+
+
+def latency(anomalab, model, pcap, pps):
+    speed = pps / (BIG_PACKETS / 600.0)  # gen_big spreads its packets over 600 s
+    argv = [anomalab, "serve", "-m", model, pcap, "--replay-speed", f"{speed:.3f}", "--alerts", os.devnull]
+    wall, _, _, err = run_child(argv)
+    m = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms", err)
+    return speed, wall, (float(m.group(1)), float(m.group(2))) if m else (None, None)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_bench(anomalab, model, flows_csv, seconds, work):
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not shutil.which("wrk"):
+        return None
+    with open(flows_csv) as f:
+        lines = f.read().splitlines()
+    header = [h.strip() for h in lines[0].split(",")]
+    rows = [line.split(",") for line in lines[1:1001]]
+    keep = [i for i, h in enumerate(header) if h not in ("Flow ID", "Source IP", "Source Port",
+                                                           "Destination IP", "Protocol", "Timestamp", "Label")]
+    cols = [header[i] for i in keep]
+    def body(n):
+        data = [[float(r[i]) for i in keep] for r in rows[:n]]
+        return json.dumps({"dataframe_split": {"columns": cols, "data": data}})
+    port = free_port()
+    server = subprocess.Popen([anomalab, "serve", "-m", model, "--http", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        out = []
+        for n, conns in [(1, 32), (1000, 8)]:
+            lua = os.path.join(work, f"post{n}.lua")
+            payload = os.path.join(work, f"body{n}.json")
+            with open(payload, "w") as f:
+                f.write(body(n))
+            with open(lua, "w") as f:
+                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                        f'local f = io.open("{payload}")\nwrk.body = f:read("*a")\nf:close()\n')
+            r = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", lua,
+                                f"http://127.0.0.1:{port}/invocations"], capture_output=True, text=True)
+            rps = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+            p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", r.stdout)
+            errs = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+            scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+            out.append((n, conns, float(rps.group(1)) if rps else None,
+                        float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
+                        int(errs.group(1)) if errs else 0))
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-http", action="store_true")
+    ap.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    args = ap.parse_args()
+    data_dir = os.environ.get("ANOMALAB_DATA_DIR") or os.path.join(REPO, "..", "shared", "datasets")
+    pcap = big_pcap(data_dir)
+    anomalab = exe()
+    work = tempfile.mkdtemp(prefix="anomalab-bench-serve-")
+    models = train(anomalab, data_dir, work)
+    real = [os.path.join(data_dir, r) for r in REAL]
+    rows = throughput(anomalab, models, [("big.pcap (gen_big)", [pcap]), ("six real captures", real)],
+                      args.repeat, work)
+    print(f"one core (taskset -c 0); best of {args.repeat} interleaved runs by CPU time")
+    print(f"{'capture':20} {'run':28} {'packets':>8} {'wall s':>7} {'CPU s':>6} {'pkt/s wall':>11} "
+          f"{'pkt/s CPU':>11} {'RSS MiB':>8}")
+    for label, what, n, wall, cpu, rss in rows:
+        print(f"{label:20} {what:28} {n or 0:8} {wall:7.2f} {cpu:6.2f} {(n or 0) / wall:11,.0f} "
+              f"{(n or 0) / cpu:11,.0f} {rss:8.1f}")
+    print("\npeak RSS by --max-active-flows (big.pcap, forest)")
+    for cap, rss, evicted in memory(anomalab, models["forest"], pcap, work):
+        print(f"  cap {cap:>9,}: {rss:7.1f} MiB, {evicted:,} flows evicted")
+    speed, wall, (p50, p99) = latency(anomalab, models["forest"], pcap, 100_000)
+    print(f"\npaced replay at 100,000 packets/s (--replay-speed {speed:.1f}, {wall:.1f} s): "
+          f"latency flow end -> verdict written p50 {p50} ms, p99 {p99} ms")
+    if not args.skip_http:
+        csv = os.path.join(work, "flows.csv")
+        subprocess.run([anomalab, "extract", pcap, "-o", csv, "--layout", "mlcve79", "-q"], check=True)
+        res = http_bench(anomalab, models["forest"], csv, args.seconds, work)
+        if res is None:
+            print("\nHTTP: wrk not available (apt-get install wrk)")
+        else:
+            print(f"\nHTTP /invocations (forest), wrk -t2, {args.seconds} s each, server and wrk on "
+                  f"{os.cpu_count()} CPUs")
+            for n, conns, rps, p99, errs in res:
+                print(f"  {n:>5} row(s)/request, {conns} connections: {rps or 0:10,.0f} requests/s, "
+                      f"{(rps or 0) * n:12,.0f} rows/s, p99 {p99} ms, non-2xx {errs}")
+    load = os.getloadavg()
+    print(f"\nload average (1 min) at the end: {load[0]:.1f} on {os.cpu_count()} CPUs")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
