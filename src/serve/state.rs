@@ -17,7 +17,7 @@ pub const SCORING_BUCKETS: [f64; 12] = [
 /// Which model is served (for `/metrics`, the API's metadata and alert metadata).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelInfo {
-    /// The name clients address it by (`/v2/models/{name}`): the file's stem.
+    /// The name clients address it by (`/v2/models/{name}`): the experiment's name.
     pub name: String,
     /// SHA-256 of the model file, hex.
     pub sha256: String,
