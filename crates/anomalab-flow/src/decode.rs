@@ -24,7 +24,8 @@
 pub enum SkipReason {
     /// The capture ended in the middle of a record.
     TruncatedRecord,
-    /// A record whose own framing was inconsistent (pcapng caplen beyond its block).
+    /// A record whose own framing was inconsistent (pcapng caplen beyond its block), or
+    /// in resync mode a run of damaged capture data skipped up to the next record.
     MalformedRecord,
     /// A pcapng packet for an interface that was never described.
     UnknownInterface,

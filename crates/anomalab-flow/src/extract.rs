@@ -105,6 +105,9 @@ pub struct Summary {
     pub captures: u64,
     /// Capture bytes consumed (after gzip decompression).
     pub bytes_read: u64,
+    /// Capture bytes skipped as damaged (resync mode only, [`Extractor::set_resync`]);
+    /// included in `bytes_read`.
+    pub bytes_skipped: u64,
     /// Packet records read from the captures.
     pub packets_read: u64,
     /// Packets decoded into flow-table records.
@@ -152,6 +155,13 @@ impl fmt::Display for Summary {
         )?;
         for (reason, n) in &self.skipped {
             writeln!(f, "  skipped {n}: {}", reason.name())?;
+        }
+        if self.bytes_skipped > 0 {
+            writeln!(
+                f,
+                "  skipped {} bytes of damaged capture data",
+                self.bytes_skipped
+            )?;
         }
         writeln!(
             f,
@@ -367,6 +377,8 @@ struct Engine<'s, F: FeatureSet> {
     decode: DecodeOptions,
     cap: usize,
     flush_per_capture: bool,
+    /// Read captures in resynchronising mode ([`Extractor::set_resync`]).
+    resync: bool,
     /// Key -> slab slot of the active flows.
     map: FastMap<Key, u32>,
     slab: Vec<Entry<F::Flow>>,
@@ -396,6 +408,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             },
             cap: opts.max_active_flows.max(1),
             flush_per_capture: opts.flush_per_capture,
+            resync: false,
             map: FastMap::default(),
             slab: Vec::new(),
             free: Vec::new(),
@@ -616,6 +629,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
         counter: &Rc<Cell<u64>>,
     ) -> Result<(), FlowError> {
         let mut rd = CaptureReader::new(counting, name)?;
+        rd.set_resync(self.resync);
         let mut lo = i64::MAX;
         let mut hi = i64::MIN;
         let mut result = Ok(());
@@ -660,6 +674,7 @@ impl<'s, F: FeatureSet> Engine<'s, F> {
             }
         }
         self.out.summary.bytes_read += rd.offset();
+        self.out.summary.bytes_skipped += rd.bytes_skipped();
         if lo <= hi {
             self.out.summary.time_range_us = Some(match self.out.summary.time_range_us {
                 Some((a, b)) => (a.min(lo), b.max(hi)),
@@ -789,6 +804,18 @@ impl<'s> Extractor<'s> {
     pub fn finish(self) -> (Vec<FlowRecord>, Summary) {
         match self.engine {
             EngineKind::Cic2017(e) => e.finish(),
+        }
+    }
+
+    /// Reads every capture fed after this call in resynchronising mode (default off), for
+    /// live streams: damaged capture data is skipped up to the next plausible record and
+    /// counted ([`Summary::bytes_skipped`], one "malformed record" skip per damaged run)
+    /// instead of ending the capture with [`FlowError::CorruptRecord`]. Valid captures
+    /// give the same flows either way. Not an [`ExtractOptions`] field: it changes how
+    /// damage is handled, not what is computed.
+    pub fn set_resync(&mut self, on: bool) {
+        match &mut self.engine {
+            EngineKind::Cic2017(e) => e.resync = on,
         }
     }
 }

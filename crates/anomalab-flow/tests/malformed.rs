@@ -3,7 +3,10 @@
 //! flips / truncations of valid pcap and pcapng captures) that stands in for the cargo-fuzz
 //! target in CI.
 
+mod common;
+
 use anomalab_flow::{ExtractOptions, Extractor, FlowError, SkipReason, Summary};
+use common::SplitMix;
 
 fn run(bytes: &[u8]) -> (Result<(), FlowError>, Summary) {
     let mut ex = Extractor::new(ExtractOptions::reference());
@@ -227,18 +230,6 @@ fn pcapng_nanosecond_interface_and_damaged_blocks() {
         matches!(e, FlowError::CorruptRecord { .. }) && e.to_string().contains("multiple of 4"),
         "{e}"
     );
-}
-
-/// Small deterministic generator (SplitMix64) for the random-input driver.
-struct SplitMix(u64);
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 fn assert_accounted(r: &Result<(), FlowError>, s: &Summary) {

@@ -36,6 +36,24 @@ pub fn data_dir() -> Option<PathBuf> {
     );
 }
 
+/// Small deterministic generator (SplitMix64) for seeded random inputs.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// `n` random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
 /// Runs the extractor on one reader.
 pub fn extract(reader: impl Read, name: &str, opts: ExtractOptions) -> (Vec<FlowRecord>, Summary) {
     let mut ex = Extractor::new(opts);
