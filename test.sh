@@ -25,9 +25,11 @@ set -euo pipefail
 # "command package..." : the command is looked up on PATH; when it is missing, the
 # packages are installed. fonts-dejavu-core: Chromium needs at least one font to lay out
 # the report's text and inline SVG plots.
+# iproute2: the live-interface test of `serve` builds network namespaces joined by veth.
 REQUIREMENTS=(
   "python3 python3"
   "chromium chromium fonts-dejavu-core"
+  "ip iproute2"
 )
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }

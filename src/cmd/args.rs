@@ -264,6 +264,10 @@ pub struct ServeArgs {
     /// Captures to score in turn (pcap, pcapng, gzip of either); `-` reads standard input.
     #[arg(value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
+    /// A network interface to read live (AF_PACKET; needs CAP_NET_RAW), after the captures.
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    #[arg(long, value_name = "NAME")]
+    pub interface: Vec<String>,
     /// A Zeek conn.log (TSV or JSON) to score, for a model trained on `source: zeek`.
     #[arg(long, value_name = "FILE")]
     pub zeek_log: Option<PathBuf>,

@@ -52,7 +52,7 @@ pub fn run(args: ServeArgs) -> Result<Status, CliError> {
 }
 
 fn check_args(a: &ServeArgs) -> Result<(), CliError> {
-    if a.captures.is_empty() && a.zeek_log.is_none() && a.http.is_none() {
+    if a.captures.is_empty() && a.zeek_log.is_none() && a.http.is_none() && !live(a) {
         return Err(CliError::Usage(
             "nothing to serve: give capture files (or `-` for standard input), --zeek-log FILE, or --http ADDR".into(),
         ));
@@ -80,15 +80,28 @@ fn check_args(a: &ServeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Whether a live interface was asked for.
+fn live(_a: &ServeArgs) -> bool {
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    return !_a.interface.is_empty();
+    #[cfg(not(all(feature = "live", target_os = "linux")))]
+    false
+}
+
 fn options(a: &ServeArgs) -> ServeOptions {
     let alerts = match &a.alerts {
         Some(p) if p.as_os_str() == "-" => AlertsTarget::Stdout,
         Some(p) => AlertsTarget::File(p.clone()),
         None => AlertsTarget::None,
     };
+    #[allow(unused_mut)]
+    let mut captures: Vec<CaptureInput> =
+        a.captures.iter().map(|p| CaptureInput::parse(p)).collect();
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    captures.extend(a.interface.iter().cloned().map(CaptureInput::Interface));
     ServeOptions {
         model: a.model.clone(),
-        captures: a.captures.iter().map(|p| CaptureInput::parse(p)).collect(),
+        captures,
         zeek_log: a.zeek_log.clone(),
         follow: a.follow,
         alerts,

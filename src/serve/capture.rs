@@ -49,6 +49,8 @@ pub fn run(
                 sent_ok.set(false);
             }
         });
+        // A live stream with garbage in it carries on at the next plausible record.
+        ex.set_resync(true);
         ex.set_progress_every(PUBLISH_EVERY);
         ex.set_progress(|p| publish(metrics, p.summary, p.active_flows));
         if let Some(speed) = cfg.replay_speed {

@@ -13,11 +13,14 @@ use std::time::{Duration, Instant};
 /// How long a read waits for data before it looks at the stop flag again.
 pub const POLL_SLICE: Duration = Duration::from_millis(100);
 
-/// A capture input: a file or standard input.
+/// A capture input: a file, standard input, or a live interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureInput {
     File(PathBuf),
     Stdin,
+    /// A network interface read with `AF_PACKET` (the `live` feature, Linux).
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    Interface(String),
 }
 
 impl CaptureInput {
@@ -33,16 +36,22 @@ impl CaptureInput {
         match self {
             CaptureInput::File(p) => p.display().to_string(),
             CaptureInput::Stdin => "standard input".into(),
+            #[cfg(all(feature = "live", target_os = "linux"))]
+            CaptureInput::Interface(i) => format!("interface {i}"),
         }
     }
 
     /// Open the input for reading (the file must exist and be readable).
-    pub fn open(&self, stop: Arc<AtomicBool>) -> io::Result<StoppableReader> {
+    pub fn open(&self, stop: Arc<AtomicBool>) -> io::Result<Box<dyn Read>> {
         let inner = match self {
             CaptureInput::File(p) => Source::File(File::open(p)?),
             CaptureInput::Stdin => Source::Stdin(io::stdin()),
+            #[cfg(all(feature = "live", target_os = "linux"))]
+            CaptureInput::Interface(i) => {
+                return Ok(Box::new(super::live::LiveCapture::open(i, stop)?));
+            }
         };
-        Ok(StoppableReader { inner, stop })
+        Ok(Box::new(StoppableReader { inner, stop }))
     }
 }
 
@@ -86,7 +95,7 @@ impl Read for StoppableReader {
 }
 
 /// Whether `fd` has data (or an end of input, or an error) within `timeout`.
-fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
+pub(crate) fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
     let mut pfd = libc::pollfd {
         fd,
         events: libc::POLLIN,

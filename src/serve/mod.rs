@@ -16,6 +16,8 @@ pub mod capture;
 pub mod detect;
 pub mod eve;
 pub mod input;
+#[cfg(all(feature = "live", target_os = "linux"))]
+pub mod live;
 pub mod sink;
 pub mod state;
 pub mod verdict;
@@ -44,6 +46,7 @@ const QUEUE: usize = 1 << 16;
 /// Everything `anomalab serve` was asked to do.
 pub struct ServeOptions {
     pub model: PathBuf,
+    /// Files, standard input and live interfaces, read in turn.
     pub captures: Vec<CaptureInput>,
     pub zeek_log: Option<PathBuf>,
     pub follow: bool,

@@ -247,6 +247,18 @@ fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// `anomalab serve -m model - --flows --alerts alerts` with `bytes` on standard input.
+fn pipe_to_serve(p: &Project, model: &str, bytes: &[u8], alerts: &str) -> std::process::Output {
+    let mut child = spawn_serve(
+        p,
+        &["serve", "-m", model, "-", "--flows", "--alerts", alerts],
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(bytes).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -329,14 +341,7 @@ fn a_stream_cut_mid_packet_is_counted_and_its_flows_scored() {
     p.run(&["extract", cut, "-o", "cut.csv", "--quiet"])
         .expect(0);
     let extracted = p.read("cut.csv").lines().count() - 1;
-    let mut child = spawn_serve(
-        &p,
-        &["serve", "-m", model, "-", "--flows", "--alerts", "cut.json"],
-    );
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(&std::fs::read(cut).unwrap()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    let out = pipe_to_serve(&p, model, &std::fs::read(cut).unwrap(), "cut.json");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -417,7 +422,7 @@ fn a_followed_zeek_log_is_scored_as_it_grows_and_rotates() {
     ])
     .expect(0);
     let log = p.write("conn.log", &format!("{header}{}", part(0, n / 3)));
-    let mut child = spawn_serve(
+    let child = spawn_serve(
         &p,
         &[
             "serve",
@@ -477,4 +482,247 @@ fn a_followed_zeek_log_is_scored_as_it_grows_and_rotates() {
             .collect()
     };
     assert_eq!(strip(&p.read("live.json")), strip(&p.read("whole.json")));
+}
+
+/// Network namespaces joined by a veth pair, removed on drop.
+#[cfg(all(feature = "live", target_os = "linux"))]
+struct Netns {
+    a: String,
+    b: String,
+}
+
+#[cfg(all(feature = "live", target_os = "linux"))]
+impl Netns {
+    fn new() -> Self {
+        let id = std::process::id() % 100_000;
+        let n = Netns {
+            a: format!("anomalab-a{id}"),
+            b: format!("anomalab-b{id}"),
+        };
+        let (va, vb) = (format!("alva{id}"), format!("alvb{id}"));
+        for cmd in [
+            format!("netns add {}", n.a),
+            format!("netns add {}", n.b),
+            format!("link add {va} type veth peer name {vb}"),
+            format!("link set {va} netns {}", n.a),
+            format!("link set {vb} netns {}", n.b),
+            format!("-n {} addr add 10.199.0.1/24 dev {va}", n.a),
+            format!("-n {} addr add 10.199.0.2/24 dev {vb}", n.b),
+            format!("-n {} link set {va} up", n.a),
+            format!("-n {} link set {vb} up", n.b),
+        ] {
+            let ok = Command::new("ip").args(cmd.split(' ')).status();
+            assert!(
+                ok.is_ok_and(|s| s.success()),
+                "`ip {cmd}` failed: the live test needs root and iproute2 (./test.sh installs it)"
+            );
+        }
+        n
+    }
+
+    fn vb(&self) -> String {
+        self.b.replace("anomalab-b", "alvb")
+    }
+
+    fn exec(&self, ns: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", ns]).args(args);
+        c
+    }
+}
+
+#[cfg(all(feature = "live", target_os = "linux"))]
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for ns in [&self.a, &self.b] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// Python's own AF_PACKET socket writes what the interface sees to a pcap: an independent
+/// capture of the same frames, to extract and compare with what serve saw live.
+#[cfg(all(feature = "live", target_os = "linux"))]
+const PY_CAPTURE: &str = r#"
+import socket, struct, sys, time, signal
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.settimeout(0.1)
+out = open(sys.argv[2], "wb")
+out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+out.flush()
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+open(sys.argv[2] + ".ready", "w").close()
+while not stop:
+    try:
+        f = s.recv(262144)
+    except socket.timeout:
+        continue
+    t = time.time()
+    out.write(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(f), len(f)) + f)
+    out.flush()
+"#;
+
+#[cfg(all(feature = "live", target_os = "linux"))]
+#[test]
+fn a_live_interface_is_scored_like_a_capture_of_it() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let ns = Netns::new();
+    let vb = ns.vb();
+    let model_path = p.path(model).display().to_string();
+    let live_json = p.path("live.json").display().to_string();
+    let serve = ns
+        .exec(
+            &ns.b,
+            &[
+                env!("CARGO_BIN_EXE_anomalab"),
+                "serve",
+                "-m",
+                &model_path,
+                "--interface",
+                &vb,
+                "--flows",
+                "--alerts",
+                &live_json,
+            ],
+        )
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pcap = p.path("ref.pcap").display().to_string();
+    let mut reference = ns
+        .exec(&ns.b, &["python3", "-c", PY_CAPTURE, &vb, &pcap])
+        .spawn()
+        .unwrap();
+    wait_for(20, "the reference capture", || {
+        p.path("ref.pcap.ready").exists()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // Three TCP exchanges and UDP datagrams from a to b.
+    let server = ns
+        .exec(&ns.b, &["python3", "-c", "import socket\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('10.199.0.2', 8080)); s.listen(5)\nfor i in range(3):\n    c,_=s.accept(); c.recv(100); c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\nhi'); c.close()"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let client = ns
+        .exec(&ns.a, &["python3", "-c", "import socket, time\nfor i in range(3):\n    c=socket.create_connection(('10.199.0.2', 8080)); c.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); c.recv(100); c.close()\nu=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(4):\n    u.sendto(b'x'*(10+i), ('10.199.0.2', 5353)); time.sleep(0.01)"])
+        .status()
+        .unwrap();
+    assert!(client.success());
+    let _ = server.wait_with_output();
+    std::thread::sleep(Duration::from_millis(500));
+    sigterm(&serve);
+    sigterm(&reference);
+    let _ = reference.wait();
+    let out = serve.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The reference capture, extracted, has the same flows with the same counts.
+    p.run(&["extract", &pcap, "-o", "ref.csv", "--quiet"])
+        .expect(0);
+    let reference = p.run(&[
+        "serve", "-m", model, &pcap, "--flows", "--alerts", "ref.json",
+    ]);
+    reference.expect(0);
+    let key = |e: &&serde_json::Value| {
+        let f = &e["flow"];
+        format!(
+            "{} {} {} {} {} {}",
+            e["anomalab"]["flow_key"],
+            f["pkts_toserver"],
+            f["pkts_toclient"],
+            f["bytes_toserver"],
+            f["bytes_toclient"],
+            e["anomalab"]["prediction"]
+        )
+    };
+    let mut live: Vec<String> = of_type(&eve(&p.read("live.json")), "flow")
+        .iter()
+        .map(key)
+        .collect();
+    let mut reference: Vec<String> = of_type(&eve(&p.read("ref.json")), "flow")
+        .iter()
+        .map(key)
+        .collect();
+    live.sort();
+    reference.sort();
+    assert!(
+        live.len() >= 4,
+        "three TCP exchanges and a UDP flow: {live:?}\n{stderr}"
+    );
+    assert_eq!(live, reference);
+}
+
+/// `bytes` (a little-endian pcap) with `junk` inserted after the records numbered in `after`.
+fn with_garbage(bytes: &[u8], after: &[usize], junk: &[u8]) -> Vec<u8> {
+    let mut out = bytes[..24].to_vec();
+    let (mut at, mut index) = (24, 0);
+    while at + 16 <= bytes.len() {
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        out.extend_from_slice(&bytes[at..at + 16 + caplen]);
+        at += 16 + caplen;
+        index += 1;
+        if after.contains(&index) {
+            out.extend_from_slice(junk);
+        }
+    }
+    out
+}
+
+#[test]
+fn garbage_between_packets_is_counted_and_skipped() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let cap = data.join("pcap/ppa-ftp-crack.pcap");
+    let clean = std::fs::read(&cap).unwrap();
+    assert_eq!(
+        &clean[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "a little-endian pcap"
+    );
+    // Seeded junk: an xorshift stream, and a run of 0xff.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut junk: Vec<u8> = (0..300)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    junk.extend([0xff; 64]);
+    let dirty = with_garbage(&clean, &[10, 2000, 9000], &junk);
+    let out = pipe_to_serve(&p, model, &dirty, "dirty.json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("malformed record 3"),
+        "three skipped runs: {stderr}"
+    );
+    p.run(&[
+        "serve",
+        "-m",
+        model,
+        cap.to_str().unwrap(),
+        "--flows",
+        "--alerts",
+        "clean.json",
+    ])
+    .expect(0);
+    let flows = |f: &str| -> Vec<String> {
+        of_type(&eve(&p.read(f)), "flow")
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["anomalab"]["flow_key"], e["flow"]["pkts_toserver"], e["anomalab"]["score"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(flows("dirty.json"), flows("clean.json"));
 }
