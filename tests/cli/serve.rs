@@ -726,3 +726,78 @@ fn garbage_between_packets_is_counted_and_skipped() {
     };
     assert_eq!(flows("dirty.json"), flows("clean.json"));
 }
+
+#[test]
+fn the_flow_table_is_bounded_and_evictions_are_counted_as_extract_counts_them() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let cap = data.join("pcap/chrissanders-synscan.pcapng");
+    let cap = cap.to_str().unwrap();
+    let args = ["--max-active-flows", "50"];
+    p.run(&[&["extract", cap, "-o", "capped.csv", "--quiet"][..], &args].concat())
+        .expect(0);
+    let extracted = p.read("capped.csv").lines().count() - 1;
+    let out = p.run(
+        &[
+            &[
+                "serve",
+                "-m",
+                model,
+                cap,
+                "--flows",
+                "--alerts",
+                "capped.json",
+            ][..],
+            &args,
+        ]
+        .concat(),
+    );
+    out.expect(0);
+    let events = eve(&p.read("capped.json"));
+    let flows = of_type(&events, "flow");
+    assert_eq!(flows.len(), extracted);
+    let evicted = flows
+        .iter()
+        .filter(|e| e["flow"]["reason"] == "evicted")
+        .count();
+    assert!(
+        evicted > 0,
+        "a SYN flood of spoofed sources overflows 50 flows"
+    );
+    assert!(out.stderr().contains(" evicted)"), "{}", out.stderr());
+}
+
+#[test]
+fn a_json_zeek_log_is_scored_record_by_record() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = zeek_model(&p, &data);
+    let log = data.join("zeek/rita-json_with_all_fields-conn.log");
+    let records = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .count();
+    let out = p.run(&[
+        "serve",
+        "-m",
+        model,
+        "--zeek-log",
+        log.to_str().unwrap(),
+        "--flows",
+        "--alerts",
+        "-",
+    ]);
+    out.expect(0);
+    let events = eve(&out.stdout());
+    let flows = of_type(&events, "flow");
+    assert_eq!(flows.len(), records);
+    // Zeek's own uid is the flow key; the endpoints are the log's.
+    assert!(flows.iter().all(|e| {
+        e["anomalab"]["flow_key"]
+            .as_str()
+            .is_some_and(|u| u.starts_with('C'))
+    }));
+    assert!(flows.iter().all(|e| e["flow"]["reason"] == "logged"));
+}
