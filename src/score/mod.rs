@@ -4,6 +4,7 @@
 //! [`Predictions`].
 
 mod error;
+mod input;
 pub mod plan;
 mod predictions;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use crate::persist::{ModelHeader, SavedModel};
 use crate::preprocess::TransformStats;
 
 pub use error::ScoreError;
+pub use input::{InputFormat, InputTable};
 pub use plan::{ColumnMismatch, ColumnPlan};
 pub use predictions::{
     AnomalyPredictions, ClassPredictions, ClassScoreKind, ClusterPredictions, Predictions,
