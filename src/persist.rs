@@ -75,6 +75,12 @@ pub struct ModelHeader {
     pub spec_hash: String,
     /// (path, sha256) of the training data files.
     pub dataset_files: Vec<(String, Option<String>)>,
+    /// The training spec's `dataset:` section, so that `predict` reads a new file the way
+    /// the training files were read (the same source, reader options and non-features;
+    /// its `files` are only a record). Absent in models saved before it was recorded:
+    /// `predict` then reads CSV or Parquet files with a header.
+    #[serde(default)]
+    pub dataset: Option<crate::data::source::Fields>,
     /// Metrics of the trial (mean over folds).
     pub metrics: BTreeMap<String, f64>,
     pub selection_metric: String,

@@ -51,7 +51,8 @@ pub enum Command {
         #[command(subcommand)]
         command: DatasetsCommand,
     },
-    /// Score a CSV with a saved model.
+    /// Score a file with a saved model: CSV or Parquet, a file as the model's training
+    /// source reads it (e.g. NSL-KDD's header-less KDDTest+.txt), a capture or a Zeek log.
     Predict(PredictArgs),
     /// Compare a results.json with a baseline: exit 0 pass, 1 regression, 2 could not run.
     Check(CheckArgs),
@@ -110,9 +111,20 @@ pub struct PredictArgs {
     /// A `best.model` written by `run`.
     #[arg(long, short = 'm')]
     pub model: PathBuf,
-    /// CSV with a header and the model's input columns.
+    /// The file to score: CSV or Parquet with a header naming the model's input columns,
+    /// a file in the layout of the model's training data (e.g. NSL-KDD's KDDTest+.txt as
+    /// distributed), a packet capture (pcap, pcapng, gzip) or a Zeek conn.log.
     #[arg(long, short = 'i')]
     pub input: PathBuf,
+    /// How to read the input. `auto`: a capture or a Zeek log by its first bytes; else as
+    /// the model's training source reads its files when it was trained on a catalog
+    /// dataset, CSV or Parquet (a header-less dataset's file with a header line is read as
+    /// a table); else a table. `table`: CSV (plain or gzip) or Parquet with a header.
+    /// `source`: as the training source reads its files, with the spec's options.
+    /// `capture`: flows extracted as `source: pcap` does (with the model's extraction
+    /// options). `zeek`: a conn.log (TSV or JSON lines).
+    #[arg(long, value_enum, default_value = "auto", value_name = "FORMAT")]
+    pub input_format: InputFormat,
     /// Where to write the predictions (CSV); default: standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
@@ -156,6 +168,29 @@ impl From<Layout> for anomalab_flow::CsvLayout {
         match l {
             Layout::Cic85 => anomalab_flow::CsvLayout::Cic85,
             Layout::Mlcve79 => anomalab_flow::CsvLayout::Mlcve79,
+        }
+    }
+}
+
+/// How `predict` reads its input (see [`crate::score::InputFormat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Auto,
+    Table,
+    Source,
+    Capture,
+    Zeek,
+}
+
+impl From<InputFormat> for crate::score::InputFormat {
+    fn from(f: InputFormat) -> Self {
+        use crate::score::InputFormat as F;
+        match f {
+            InputFormat::Auto => F::Auto,
+            InputFormat::Table => F::Table,
+            InputFormat::Source => F::Source,
+            InputFormat::Capture => F::Capture,
+            InputFormat::Zeek => F::Zeek,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `anomalab predict`: CSV in, the scoring core, CSV out.
+//! `anomalab predict`: a file in (read as the model's training source reads its files, see
+//! [`crate::score::InputFormat`]), the scoring core, CSV out.
 
 use std::fmt::Write as _;
 
@@ -11,7 +12,10 @@ use crate::score::{ClassScoreKind, Predictions, Scorer, plan::quote_names};
 
 pub fn run(args: PredictArgs) -> Result<Status, CliError> {
     let scorer = Scorer::load(&args.model)?;
-    let file = scorer.read_table(&args.input)?;
+    let file = scorer.read_input(&args.input, args.input_format.into())?;
+    for note in &file.notes {
+        eprintln!("note: {note}");
+    }
     let input = args.input.display().to_string();
     let scored = scorer.score_table(&input, &file.table, &args.ignore)?;
     for (col, n) in &scored.stats.unseen_categories {

@@ -120,6 +120,7 @@ pub fn load(
         checksums: spec.checksums,
         split: kind.as_str(),
         load_test: kind == SplitKind::Official,
+        labels: true,
         ctx,
     };
     let mut data = match spec.source.read(&req)? {
@@ -161,15 +162,11 @@ fn assemble(spec: &DatasetSpec, set: FileSet) -> Result<LoadedData, DataError> {
     } = set;
     let (class_names, class_of) = classes(&plan.rule, &reads)?;
     let first = &reads[0].raw;
-    let feature_names: Vec<String> = first
-        .names
-        .iter()
-        .filter(|n| !plan.non_features.iter().any(|x| plan.same_name(x, n)))
-        .cloned()
-        .collect();
+    let feature_names = feature_names(&plan, first);
     warnings.extend(missing_named_columns(&plan, first));
     check_layouts(&reads)?;
-    let (train_cols, test_cols) = build_features(&plan, &reads, &feature_names)?;
+    let (train_cols, test_cols) =
+        build_features(&reads, &feature_names, &|name| plan.mode_of(name))?;
     let part = |role: &str, columns: Vec<Column>| {
         make_part(&reads, role, columns, &class_names, &class_of)
     };
@@ -224,7 +221,11 @@ fn describe_part(reads: &[Read], role: &str) -> String {
 }
 
 /// What the manifest records of a file read.
-fn file_info(raw: &RawFile, role: &str, cfile: Option<&super::catalog::CatalogFile>) -> FileInfo {
+pub(super) fn file_info(
+    raw: &RawFile,
+    role: &str,
+    cfile: Option<&super::catalog::CatalogFile>,
+) -> FileInfo {
     FileInfo {
         role: role.to_string(),
         path: raw.path.display().to_string(),
@@ -282,21 +283,28 @@ fn check_layouts(reads: &[Read]) -> Result<(), DataError> {
     Ok(())
 }
 
-/// The feature columns of the training part and of the test part (empty when none).
-fn build_features(
-    plan: &Plan,
+/// The columns of `first` that are features under `plan` (all but its non-features).
+pub(super) fn feature_names(plan: &Plan, first: &RawFile) -> Vec<String> {
+    first
+        .names
+        .iter()
+        .filter(|n| !plan.non_features.iter().any(|x| plan.same_name(x, n)))
+        .cloned()
+        .collect()
+}
+
+/// The feature columns of the training part and of the test part (empty when none), each
+/// typed by `mode_of(name)`.
+pub(super) fn build_features(
     reads: &[Read],
     feature_names: &[String],
+    mode_of: &(dyn Fn(&str) -> Mode + Sync),
 ) -> Result<(Vec<Column>, Vec<Column>), DataError> {
     let n_train_files = reads.iter().filter(|r| r.role == "train").count();
     let built: Vec<(ColumnData, Option<ColumnData>)> = feature_names
         .par_iter()
         .map(|name| {
-            let mode = if plan.categorical.iter().any(|c| plan.same_name(c, name)) {
-                Mode::Categorical
-            } else {
-                plan.default_mode
-            };
+            let mode = mode_of(name);
             let parts: Vec<(&RawFile, usize)> = reads
                 .iter()
                 .map(|r| (&r.raw, r.raw.position(name).unwrap_or(0)))

@@ -7,6 +7,8 @@
 //! * [`catalog`]: NSL-KDD, UNSW-NB15 and CIC-IDS2017 descriptors (`datasets/*.yaml`).
 //! * [`loader`]: [`load`] a spec into [`LoadedData`] ([`loaded`]: train, optional official
 //!   test, the files read with their sha256, warnings).
+//! * [`unlabeled`]: [`read_unlabeled`] a file to score the way a source reads its training
+//!   files (no labels, no classes).
 //! * [`verify`]: [`verify_catalog`] for `anomalab datasets verify`.
 //! * [`split`]: official / hold-out / k-fold splits as index lists.
 //! * [`synthetic`]: seeded flow-like data for `source: synthetic`.
@@ -22,6 +24,7 @@ pub mod spec;
 pub mod split;
 pub mod synthetic;
 pub mod table;
+pub mod unlabeled;
 pub mod verify;
 
 pub use error::{DataError, Problem};
@@ -32,4 +35,5 @@ pub(crate) use reader::format_number;
 pub use spec::{DatasetSpec, SplitKind, SplitSpec};
 pub use split::{Fold, SplitPair, TestSource, make_splits};
 pub use table::{Column, ColumnData, Dataset, Table};
+pub use unlabeled::{ColumnTypes, UnlabeledFile, read_unlabeled};
 pub use verify::{VerifyReport, VerifyRow, VerifyStatus, verify_catalog};

@@ -59,6 +59,20 @@ impl DatasetSpec {
     pub fn has_test_files(&self) -> bool {
         self.source.has_test_files()
     }
+
+    /// The section as its parsed form: every option of the source and the common options
+    /// set, the others absent (parsing it back gives this spec).
+    pub fn to_fields(&self) -> Fields {
+        let mut f = Fields {
+            source: Some(self.source.kind()),
+            target: Some(self.target),
+            max_rows: self.max_rows,
+            checksums: Some(self.checksums),
+            ..Fields::default()
+        };
+        self.source.put(&mut f);
+        f
+    }
 }
 
 impl<'de> Deserialize<'de> for DatasetSpec {
@@ -99,8 +113,7 @@ struct Resolved {
 
 impl Serialize for DatasetSpec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut f = Fields::default();
-        self.source.put(&mut f);
+        let f = self.to_fields();
         Resolved {
             source: self.source.kind(),
             target: self.target,
@@ -303,6 +316,29 @@ mod tests {
         let c = ds(serde_json::json!({"source": "cic_ids2017", "target": "label"})).unwrap();
         assert_eq!(s.kind_for(&c), SplitKind::Holdout);
         assert!(validate(&c, &s).is_empty());
+    }
+
+    /// A model saves its section as [`Fields`] JSON; `predict` reads it back.
+    #[test]
+    fn the_saved_fields_read_back_as_the_same_section() {
+        for json in [
+            serde_json::json!({"source": "nsl_kdd", "target": "category", "max_rows": 10}),
+            serde_json::json!({"source": "csv", "label": " Label", "files": {"train": "a.csv", "test": "b.csv"},
+                "trim_column_names": true, "drop": ["id"], "checksums": "off"}),
+            serde_json::json!({"source": "pcap", "files": ["a.pcap"], "extract": {"include_ipv6": true},
+                "labels": {"default": "x", "files": {"a.pcap": "scan"}}, "drop": ["Flow Duration"]}),
+            serde_json::json!({"source": "zeek", "files": "conn.log", "categorical": ["id.resp_p"],
+                "labels": {"rules": [{"label": "beacon", "host": "10.0.0.1"}]}}),
+            serde_json::json!({"source": "synthetic", "rows": 50}),
+        ] {
+            let spec = ds(json).unwrap();
+            let saved = serde_json::to_string(&spec.to_fields()).unwrap();
+            assert_eq!(
+                ds(serde_json::from_str(&saved).unwrap()).unwrap(),
+                spec,
+                "{saved}"
+            );
+        }
     }
 
     #[test]

@@ -147,6 +147,7 @@ fn model_header(
                 )
             })
             .collect(),
+        dataset: Some(exp.dataset.to_fields()),
         metrics: best.mean.clone(),
         selection_metric: results.selection.metric.clone(),
         threshold: trained.threshold,

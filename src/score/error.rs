@@ -23,6 +23,26 @@ pub enum ScoreError {
         model: String,
         mismatch: ColumnMismatch,
     },
+    #[error(
+        "{input}: a packet capture gives the flow features of `anomalab extract`, but the model {model} \
+         needs {} column(s) that are not flow features: {}",
+        missing.len(),
+        super::plan::quote_names_short(missing)
+    )]
+    NotFlowFeatures {
+        input: String,
+        model: String,
+        missing: Vec<String>,
+    },
+    #[error(
+        "{input}: the model {model} cannot read it as its training source: {why}\n  \
+         = help: read the input as CSV or Parquet with a header (--input-format table)"
+    )]
+    NoSourceReader {
+        input: String,
+        model: String,
+        why: String,
+    },
     // The cause is part of the message (not a `source`) so a printed chain says it once.
     #[error("preprocessing {input}: {error}")]
     Preprocess {

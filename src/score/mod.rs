@@ -4,6 +4,7 @@
 //! [`Predictions`].
 
 mod error;
+mod input;
 pub mod plan;
 mod predictions;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use crate::persist::{ModelHeader, SavedModel};
 use crate::preprocess::TransformStats;
 
 pub use error::ScoreError;
+pub use input::{InputFormat, InputTable};
 pub use plan::{ColumnMismatch, ColumnPlan};
 pub use predictions::{
     AnomalyPredictions, ClassPredictions, ClassScoreKind, ClusterPredictions, Predictions,
@@ -63,6 +65,17 @@ impl Scorer {
 
     pub fn header(&self) -> &ModelHeader {
         &self.saved.header
+    }
+
+    /// The extraction settings the model was trained with (`source: pcap`'s `extract:`),
+    /// so that a served capture gives exactly the training features; `None` for models of
+    /// other sources or older files.
+    pub fn extract_options(&self) -> Option<anomalab_flow::ExtractOptions> {
+        let dataset = self.saved.header.dataset.as_ref()?;
+        dataset.extract.clone().or_else(|| {
+            matches!(dataset.source, Some(crate::data::source::Source::Pcap))
+                .then(anomalab_flow::ExtractOptions::default)
+        })
     }
 
     /// The fitted model (its role decides what a prediction means).

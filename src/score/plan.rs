@@ -91,6 +91,16 @@ pub fn quote_names(names: &[String]) -> String {
         .join(", ")
 }
 
+/// [`quote_names`] of the first five names, then how many more there are.
+pub fn quote_names_short(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut out = quote_names(&names[..names.len().min(SHOWN)]);
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    out
+}
+
 impl fmt::Display for ColumnMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.missing.is_empty() {

@@ -253,8 +253,11 @@ fn check_inputs(opts: &ServeOptions, served: &Served) -> Result<(), ServeError> 
     Ok(())
 }
 
-fn capture_config(opts: &ServeOptions, _served: &Served) -> capture::CaptureConfig {
-    let mut extract = ExtractOptions::default();
+fn capture_config(opts: &ServeOptions, served: &Served) -> capture::CaptureConfig {
+    let mut extract = served
+        .scorer
+        .extract_options()
+        .unwrap_or_else(ExtractOptions::default);
     if let Some(n) = opts.max_active_flows {
         extract.max_active_flows = n;
     }

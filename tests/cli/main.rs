@@ -5,6 +5,7 @@
 mod bad_input;
 mod check;
 mod extract;
+mod predict;
 mod real_data;
 mod run;
 mod serve;

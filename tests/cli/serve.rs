@@ -647,6 +647,10 @@ fn a_live_interface_is_scored_like_a_capture_of_it() {
         .iter()
         .map(key)
         .collect();
+    // Only the exchanges of the test: the link's own IPv6 chatter (MLD, DAD) starts when
+    // the veth comes up, before or after either capture starts.
+    live.retain(|k| k.starts_with("\"10.199."));
+    reference.retain(|k| k.starts_with("\"10.199."));
     live.sort();
     reference.sort();
     assert!(

@@ -107,7 +107,7 @@ impl DataSource for CatalogSource {
         };
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), Some(entry), req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, Some(entry), req.ctx, |path, _| {
+        let reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
             reader::read_csv(path, &opts)
         })?;
         let strict = req.ctx.strict || req.checksums == super::Checksums::Strict;

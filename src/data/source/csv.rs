@@ -105,7 +105,7 @@ impl TableOptions {
         );
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), None, req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, None, req.ctx, read_one)?;
+        let reads = files::read_all(&lists, &plan, None, req, read_one)?;
         Ok(Input::Files(FileSet {
             plan,
             reads,

@@ -70,20 +70,24 @@ fn file_list(
 }
 
 /// Resolve and read every file in order, with `read_one(path, name as written)`, and take
-/// each file's labels under `plan`.
+/// each file's labels under `plan` (when the request reads labels).
 pub(super) fn read_all(
     lists: &[(&'static str, FileList); 2],
     plan: &Plan,
     entry: Option<&'static CatalogEntry>,
-    ctx: &LoadContext,
+    req: &ReadRequest,
     mut read_one: impl FnMut(&Path, &str) -> Result<RawFile, DataError>,
 ) -> Result<Vec<Read>, DataError> {
     let mut reads = Vec::new();
     for (role, list) in lists {
         for (name, cfile) in list {
-            let path = resolve(name, entry, *cfile, ctx)?;
+            let path = resolve(name, entry, *cfile, req.ctx)?;
             let raw = read_one(&path, name)?;
-            let (labels, raw_labels) = read_labels(&raw, plan)?;
+            let (labels, raw_labels) = if req.labels {
+                read_labels(&raw, plan)?
+            } else {
+                (Vec::new(), None)
+            };
             reads.push(Read {
                 raw,
                 role,

@@ -82,8 +82,9 @@ pub trait SourceOptions: DataSource + Sized {
 
 /// Every option of the `dataset:` section, each `None` when absent: the form in which the
 /// section is parsed (unknown keys are errors here) before its `source` takes the options
-/// that apply to it.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// that apply to it. Also the form saved with a model ([`crate::persist::ModelHeader`]), so
+/// that `predict` reads new files the way the training files were read.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Fields {
     pub source: Option<Source>,
@@ -131,6 +132,9 @@ pub struct ReadRequest<'a> {
     pub split: &'static str,
     /// Whether official test files are loaded (`split.kind: official`).
     pub load_test: bool,
+    /// Whether each row's label is read. Scoring new data reads the features only, so a
+    /// file without the label column (or with labels no class mapping knows) can be scored.
+    pub labels: bool,
     pub ctx: &'a LoadContext,
 }
 
@@ -190,6 +194,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// How the feature column `name` is typed: categorical when the plan lists it, else
+    /// the plan's default.
+    pub fn mode_of(&self, name: &str) -> Mode {
+        if self.categorical.iter().any(|c| self.same_name(c, name)) {
+            Mode::Categorical
+        } else {
+            self.default_mode
+        }
+    }
+
     /// Whether two column names are the same under this plan.
     pub fn same_name(&self, a: &str, b: &str) -> bool {
         if self.match_trimmed {

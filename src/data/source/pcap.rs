@@ -104,7 +104,7 @@ impl DataSource for PcapSource {
         let mut notes = Vec::new();
         let mut packets = 0u64;
         let lists = files::locate(self.files.as_ref(), None, req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, None, req.ctx, |path, name| {
+        let reads = files::read_all(&lists, &plan, None, req, |path, name| {
             let (raw, summary) = read_pcap(path, &labels.for_file(name), &opts, req.hash())?;
             notes.extend(capture_note(path, &summary, &opts));
             packets += summary.packets_read;

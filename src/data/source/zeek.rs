@@ -116,7 +116,7 @@ impl DataSource for ZeekSource {
         let labels = self.labels.clone().unwrap_or_default();
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), None, req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, None, req.ctx, |path, name| {
+        let reads = files::read_all(&lists, &plan, None, req, |path, name| {
             let rules = self.label.is_none().then(|| labels.for_file(name));
             read_zeek(path, rules.as_ref(), req.hash())
         })?;
