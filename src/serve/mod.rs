@@ -254,10 +254,7 @@ fn check_inputs(opts: &ServeOptions, served: &Served) -> Result<(), ServeError> 
 }
 
 fn capture_config(opts: &ServeOptions, served: &Served) -> capture::CaptureConfig {
-    let mut extract = served
-        .scorer
-        .extract_options()
-        .unwrap_or_else(ExtractOptions::default);
+    let mut extract = served.scorer.extract_options().unwrap_or_default();
     if let Some(n) = opts.max_active_flows {
         extract.max_active_flows = n;
     }
