@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anomalab_flow::{ExtractOptions, Summary};
+use anomalab_flow::Summary;
 use sha2::{Digest, Sha256};
 
 use crate::models::Fitted;
