@@ -148,7 +148,7 @@ pub fn summary_text(s: &ServeSummary) -> String {
     if let (Some(p50), Some(p99)) = (q(0.5), q(0.99)) {
         let _ = writeln!(
             out,
-            "serve: latency from flow end to verdict written: p50 {:.3} ms, p99 {:.3} ms",
+            "serve: latency from flow end to verdict written (flows ended before the end of input): p50 {:.3} ms, p99 {:.3} ms",
             p50 * 1e3,
             p99 * 1e3
         );

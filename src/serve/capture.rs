@@ -51,6 +51,9 @@ pub fn run(
         });
         // A live stream with garbage in it carries on at the next plausible record.
         ex.set_resync(true);
+        // A flow without FIN (a scan probe, UDP, ICMP) gets its verdict once the traffic's
+        // clock passes its timeout, not at the next packet of its own that may never come.
+        ex.set_expire_timed_out(true);
         ex.set_progress_every(PUBLISH_EVERY);
         ex.set_progress(|p| publish(metrics, p.summary, p.active_flows));
         if let Some(speed) = cfg.replay_speed {

@@ -42,7 +42,8 @@ pub struct RecordBatch {
 #[derive(Debug, Default)]
 pub struct DetectTotals {
     pub scored: u64,
-    /// Seconds from a flow's hand-over to its verdict being written, sorted.
+    /// Seconds from a flow's hand-over to its verdict being written (flows that ended while
+    /// traffic flowed, not those flushed at the end), sorted.
     pub latencies: Vec<f64>,
     /// Latency samples offered (kept or not).
     samples: u64,
@@ -137,9 +138,13 @@ fn score_flows(
     for (flow, v) in p.flows.iter().zip(&verdicts) {
         sink.put(&super::capture::facts(flow), v)?;
     }
+    // Flows flushed at the end of input or at shutdown all end at once; the latency that
+    // matters is that of flows ending while traffic flows.
     let done = Instant::now();
-    for t in &p.handed {
-        record_latency(totals, done.duration_since(*t).as_secs_f64());
+    for (flow, t) in p.flows.iter().zip(&p.handed) {
+        if flow.end_reason != anomalab_flow::EndReason::EndOfInput {
+            record_latency(totals, done.duration_since(*t).as_secs_f64());
+        }
     }
     count(state, totals, p.flows.len());
     p.flows.clear();

@@ -83,16 +83,42 @@ fn served_flows_equal_extract_and_their_predictions_equal_predict() {
             extracted.len(),
             "{rel}: one flow event per extracted flow"
         );
-        for ((ev, row), pred) in flows.iter().zip(&extracted).zip(&predictions) {
-            // Same flow (CICFlowMeter's Flow ID, first column of the cic85 layout) ...
-            assert_eq!(ev["anomalab"]["flow_key"], row[0].as_str(), "{rel}");
-            // ... same prediction, and the same probability to the last bit.
-            assert_eq!(ev["anomalab"]["prediction"], pred[1].as_str(), "{rel}");
-            let class = if pred[1] == "attack" { 3 } else { 2 };
-            let p_pred: f64 = pred[class].parse().unwrap();
-            assert_eq!(ev["anomalab"]["score"].as_f64().unwrap(), p_pred, "{rel}");
-            assert_eq!(ev["flow"]["alerted"], pred[1] == "attack", "{rel}");
-        }
+        // Serve emits a flow once the traffic's clock passes its timeout, extract at the
+        // end of input: the same flows in another order, so compare them sorted.
+        let mut got: Vec<(String, String, f64, bool)> = flows
+            .iter()
+            .map(|ev| {
+                let a = &ev["anomalab"];
+                let key = a["flow_key"].as_str().unwrap().to_string();
+                let label = a["prediction"].as_str().unwrap().to_string();
+                (
+                    key,
+                    label,
+                    a["score"].as_f64().unwrap(),
+                    ev["flow"]["alerted"] == true,
+                )
+            })
+            .collect();
+        // Same flow (CICFlowMeter's Flow ID, first column of the cic85 layout), same
+        // prediction, the same probability to the last bit.
+        let mut expected: Vec<(String, String, f64, bool)> = extracted
+            .iter()
+            .zip(&predictions)
+            .map(|(row, pred)| {
+                let class = if pred[1] == "attack" { 3 } else { 2 };
+                let p: f64 = pred[class].parse().unwrap();
+                (row[0].clone(), pred[1].clone(), p, pred[1] == "attack")
+            })
+            .collect();
+        let order = |a: &(String, String, f64, bool), b: &(String, String, f64, bool)| {
+            (&a.0, &a.1, a.2.to_bits()).cmp(&(&b.0, &b.1, b.2.to_bits()))
+        };
+        got.sort_by(order);
+        expected.sort_by(order);
+        assert!(
+            got == expected,
+            "{rel}: served flows differ from extract + predict"
+        );
         let with_alerts = events.len() - flows.len();
         assert!(served.stderr().contains(&format!("{} scored", flows.len())));
         assert!(with_alerts <= flows.len());

@@ -195,7 +195,12 @@ impl FeatureSet for Cic2017 {
 
     #[inline]
     fn timed_out(&self, flow: &CicFlow, p: &PacketInfo) -> bool {
-        p.ts_us - flow.start > self.flow_timeout_us
+        self.expired_at(flow, p.ts_us)
+    }
+
+    #[inline]
+    fn expired_at(&self, flow: &CicFlow, now_us: i64) -> bool {
+        now_us - flow.start > self.flow_timeout_us
     }
 
     #[inline]

@@ -44,6 +44,9 @@ pub trait FeatureSet {
     /// True when `p` must not join `flow` but start a new flow under the same key (with the
     /// old orientation).
     fn timed_out(&self, flow: &Self::Flow, p: &PacketInfo) -> bool;
+    /// True when any packet at `now_us` would time `flow` out ([`FeatureSet::timed_out`]
+    /// for a packet of that time).
+    fn expired_at(&self, flow: &Self::Flow, now_us: i64) -> bool;
     /// Adds a later packet; `forward` says whether it comes from the flow's source address.
     fn add(&self, flow: &mut Self::Flow, p: &PacketInfo, forward: bool) -> Step;
     /// Packets in the flow so far.

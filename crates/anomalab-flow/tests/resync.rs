@@ -13,11 +13,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use anomalab_flow::reader::{CaptureReader, ReadEvent};
 use anomalab_flow::{ExtractOptions, Extractor, FlowError, FlowRecord, SkipReason, Summary};
-use common::{SplitMix, data_dir, rows_of};
+use common::{SplitMix, data_dir, rows_of, shared_captures};
 
 /// What a reader returned: the packets (timestamp, link type, wire length, bytes), the
 /// skips by reason and the bytes skipped, or the error that stopped it.
@@ -529,36 +528,6 @@ fn random_damage_never_errors_in_resync_mode() {
 }
 
 // ---- valid captures read identically ----
-
-/// The captures of `MANIFEST.md` (paths in its table relative to `shared/`) and every
-/// capture in `flows-reference/`.
-fn shared_captures(d: &Path) -> Vec<PathBuf> {
-    let manifest = std::fs::read_to_string(d.join("MANIFEST.md"))
-        .unwrap_or_else(|e| panic!("{}: {e}", d.join("MANIFEST.md").display()));
-    let is_capture = |p: &str| p.ends_with(".pcap") || p.ends_with(".pcapng");
-    let mut out: Vec<PathBuf> = manifest
-        .lines()
-        .flat_map(|l| l.split('|').map(str::trim))
-        .filter_map(|c| c.strip_prefix("datasets/"))
-        .filter(|c| is_capture(c))
-        .map(|c| d.join(c))
-        .collect();
-    let listed = out.len();
-    assert!(
-        listed >= 6,
-        "MANIFEST.md lists {listed} captures, expected 6"
-    );
-    let refs = std::fs::read_dir(d.join("flows-reference")).expect("flows-reference");
-    for e in refs {
-        let p = e.expect("dir entry").path();
-        if is_capture(&p.to_string_lossy()) {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
 
 #[test]
 fn every_shared_capture_reads_identically_in_resync_mode() {
