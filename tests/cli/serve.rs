@@ -831,3 +831,47 @@ fn a_json_zeek_log_is_scored_record_by_record() {
     }));
     assert!(flows.iter().all(|e| e["flow"]["reason"] == "logged"));
 }
+
+#[test]
+fn sighup_reopens_the_alerts_file_and_loses_no_alert() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let cap = data.join("pcap/ppa-ftp-crack.pcap");
+    let bytes = std::fs::read(&cap).unwrap();
+    let whole = pipe_to_serve(&p, model, &bytes, "whole.json");
+    assert_eq!(whole.status.code(), Some(0));
+    let expected = p.read("whole.json").lines().count();
+    let mut child = spawn_serve(
+        &p,
+        &["serve", "-m", model, "-", "--flows", "--alerts", "a.json"],
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    let half = bytes.len() / 2;
+    stdin.write_all(&bytes[..half]).unwrap();
+    stdin.flush().unwrap();
+    let lines = |f: &str| std::fs::read_to_string(p.path(f)).map_or(0, |t| t.lines().count());
+    wait_for(30, "alerts of the first half", || lines("a.json") > 100);
+    // logrotate: move the file away, then SIGHUP; serve reopens (creates) the path.
+    std::fs::rename(p.path("a.json"), p.path("a.json.1")).unwrap();
+    let ok = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    wait_for(30, "the reopened alerts file", || p.path("a.json").exists());
+    stdin.write_all(&bytes[half..]).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        lines("a.json") > 0,
+        "lines after the rotation go to the new file"
+    );
+    assert_eq!(lines("a.json.1") + lines("a.json"), expected);
+}
