@@ -309,7 +309,8 @@ pub struct ServeArgs {
     /// Keep reading the Zeek log as it grows and is rotated, until stopped.
     #[arg(long, requires = "zeek_log")]
     pub follow: bool,
-    /// Where alerts go, one EVE JSON object per line (appended): a file or `-`.
+    /// Where alerts go, one EVE JSON object per line: a file (appended) or `-` (standard
+    /// output, the default).
     #[arg(long, value_name = "FILE")]
     pub alerts: Option<PathBuf>,
     /// Also write an `event_type: "flow"` record with the prediction of every flow.

@@ -16,6 +16,7 @@ pub fn run(args: ServeArgs) -> Result<Status, CliError> {
     let opts = options(&args);
     let served = load_model(&opts.model, opts.normal_class.as_deref())?;
     let state = Arc::new(ServeState::new(served.info.clone(), opts.ring));
+    eprintln!("{}", start_line(&opts, &served.info));
     let flags = Flags::default();
     let http = super::serve_http::start(&args, &served, &state)?;
     let stopper = http.as_ref().map(|h| h.stopper());
@@ -92,7 +93,7 @@ fn options(a: &ServeArgs) -> ServeOptions {
     let alerts = match &a.alerts {
         Some(p) if p.as_os_str() == "-" => AlertsTarget::Stdout,
         Some(p) => AlertsTarget::File(p.clone()),
-        None => AlertsTarget::None,
+        None => AlertsTarget::Stdout,
     };
     #[allow(unused_mut)]
     let mut captures: Vec<CaptureInput> =
@@ -112,6 +113,31 @@ fn options(a: &ServeArgs) -> ServeOptions {
         normal_class: a.normal_class.clone(),
         ring: a.alert_ring,
     }
+}
+
+/// What is served, from where, to where (standard error, at start).
+fn start_line(opts: &ServeOptions, m: &crate::serve::state::ModelInfo) -> String {
+    let mut inputs: Vec<String> = opts.captures.iter().map(|c| c.name()).collect();
+    if let Some(z) = &opts.zeek_log {
+        let follow = if opts.follow { " (followed)" } else { "" };
+        inputs.push(format!("{}{follow}", z.display()));
+    }
+    let alerts = match &opts.alerts {
+        AlertsTarget::File(p) => p.display().to_string(),
+        AlertsTarget::Stdout => "standard output".into(),
+    };
+    format!(
+        "serve: model {} ({} {}, sha256 {}); reading {}; alerts to {alerts}",
+        m.name,
+        m.role,
+        m.algorithm,
+        &m.sha256[..12],
+        if inputs.is_empty() {
+            "nothing (HTTP only)".into()
+        } else {
+            inputs.join(", ")
+        },
+    )
 }
 
 /// What the run did, for standard error: packets, drops, flows, alerts by label,

@@ -19,14 +19,11 @@ pub enum AlertsTarget {
     File(PathBuf),
     /// Standard output (`--alerts -`).
     Stdout,
-    /// Nowhere (alerts only reach the ring, the event stream and the counters).
-    None,
 }
 
 enum Writer {
     File(BufWriter<File>),
     Stdout(io::Stdout),
-    None,
 }
 
 /// Per (source, destination, class): when the last alert was written (flow end, µs) and
@@ -130,7 +127,6 @@ impl AlertSink {
         let r = match &mut self.writer {
             Writer::File(f) => f.flush(),
             Writer::Stdout(s) => s.flush(),
-            Writer::None => Ok(()),
         };
         r.map_err(|error| self.error(error))
     }
@@ -146,7 +142,6 @@ impl AlertSink {
         let r = match &mut self.writer {
             Writer::File(f) => writeln!(f, "{line}"),
             Writer::Stdout(s) => writeln!(s, "{line}"),
-            Writer::None => Ok(()),
         };
         r.map_err(|error| self.error(error))
     }
@@ -163,7 +158,6 @@ fn target_name(t: &AlertsTarget) -> String {
     match t {
         AlertsTarget::File(p) => p.display().to_string(),
         AlertsTarget::Stdout => "standard output".into(),
-        AlertsTarget::None => "nowhere".into(),
     }
 }
 
@@ -179,7 +173,6 @@ fn open_writer(target: &AlertsTarget) -> Result<Writer, SinkError> {
                 error,
             }),
         AlertsTarget::Stdout => Ok(Writer::Stdout(io::stdout())),
-        AlertsTarget::None => Ok(Writer::None),
     }
 }
 
