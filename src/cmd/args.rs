@@ -288,6 +288,7 @@ mod tests {
 #[command(after_help = "Examples:\n  \
 tcpdump -U -i eth0 -w - | anomalab serve -m models/pcap_flows/best.model - --alerts alerts.json\n  \
 anomalab serve -m M capture.pcap more.pcapng.gz --alerts - --flows\n  \
+anomalab serve -m M --interface eth0 --alerts alerts.json   (AF_PACKET: root or CAP_NET_RAW)\n  \
 anomalab serve -m M --zeek-log /opt/zeek/logs/current/conn.log --follow --alerts alerts.json\n  \
 anomalab serve -m M --http 127.0.0.1:8080\n\n\
 SIGINT/SIGTERM: stop reading, score every open flow, flush, print a summary, exit 0.\n\
