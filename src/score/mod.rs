@@ -65,6 +65,11 @@ impl Scorer {
         &self.saved.header
     }
 
+    /// The fitted model (its role decides what a prediction means).
+    pub fn fitted(&self) -> &Fitted {
+        &self.saved.model
+    }
+
     pub fn model_path(&self) -> &str {
         &self.model_path
     }
@@ -103,7 +108,7 @@ impl Scorer {
     /// of the `cic_ids2017` loader, so CICFlowMeter's ` Flow Duration` matches a model
     /// trained on captures or on trimmed CIC-IDS2017 files. A model that kept spaces in its
     /// names is matched exactly.
-    fn names_are_trimmed(&self) -> bool {
+    pub fn names_are_trimmed(&self) -> bool {
         let cols = &self.saved.header.input_columns;
         cols.iter().all(|c| c.name.trim() == c.name)
     }
