@@ -2,6 +2,7 @@
 //! writing Suricata-EVE-shaped alerts, and answering scoring requests over HTTP.
 
 pub mod eve;
+pub mod http;
 pub mod input;
 pub mod sink;
 pub mod state;
