@@ -37,10 +37,10 @@ pub fn run(args: ServeArgs) -> Result<Status, CliError> {
         eprint!("{}", summary_text(s));
     }
     if let Some(h) = http {
-        if !flags.stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if has_inputs && !flags.stop.load(std::sync::atomic::Ordering::Relaxed) {
             eprintln!("serve: inputs done; the HTTP API stays up until SIGINT or SIGTERM");
         }
-        h.wait();
+        h.wait()?;
     }
     signals.close();
     match summary {
@@ -126,17 +126,17 @@ fn start_line(opts: &ServeOptions, m: &crate::serve::state::ModelInfo) -> String
         AlertsTarget::File(p) => p.display().to_string(),
         AlertsTarget::Stdout => "standard output".into(),
     };
+    let reading = if inputs.is_empty() {
+        "no traffic (HTTP only)".to_string()
+    } else {
+        format!("reading {}; alerts to {alerts}", inputs.join(", "))
+    };
     format!(
-        "serve: model {} ({} {}, sha256 {}); reading {}; alerts to {alerts}",
+        "serve: model {} ({} {}, sha256 {}); {reading}",
         m.name,
         m.role,
         m.algorithm,
         &m.sha256[..12],
-        if inputs.is_empty() {
-            "nothing (HTTP only)".into()
-        } else {
-            inputs.join(", ")
-        },
     )
 }
 

@@ -121,7 +121,7 @@ impl Scorer {
     /// of the `cic_ids2017` loader, so CICFlowMeter's ` Flow Duration` matches a model
     /// trained on captures or on trimmed CIC-IDS2017 files. A model that kept spaces in its
     /// names is matched exactly.
-    fn names_are_trimmed(&self) -> bool {
+    pub fn names_are_trimmed(&self) -> bool {
         let cols = &self.saved.header.input_columns;
         cols.iter().all(|c| c.name.trim() == c.name)
     }

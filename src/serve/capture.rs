@@ -7,11 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
-use anomalab_flow::cic2017::FEATURE_NAMES;
-use anomalab_flow::{EndReason, ExtractOptions, Extractor, FlowRecord, Summary};
+use anomalab_flow::{ExtractOptions, Extractor, Summary};
 
-use super::Work;
-use super::eve::FlowFacts;
+use super::detect::Work;
 use super::input::{CaptureInput, Pacer};
 use super::state::Metrics;
 
@@ -119,67 +117,6 @@ fn snake(camel: &str) -> String {
         }
     }
     out
-}
-
-/// Positions of the values EVE's `flow` object needs, in the `cic2017` feature values.
-struct Positions {
-    duration: usize,
-    fwd_pkts: usize,
-    bwd_pkts: usize,
-    fwd_bytes: usize,
-    bwd_bytes: usize,
-    fwd_hdr: usize,
-    bwd_hdr: usize,
-}
-
-fn positions() -> &'static Positions {
-    static P: std::sync::OnceLock<Positions> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let at = |name: &str| {
-            FEATURE_NAMES
-                .iter()
-                .position(|n| *n == name)
-                .expect("a cic2017 feature name")
-        };
-        Positions {
-            duration: at("Flow Duration"),
-            fwd_pkts: at("Total Fwd Packets"),
-            bwd_pkts: at("Total Backward Packets"),
-            fwd_bytes: at("Total Length of Fwd Packets"),
-            bwd_bytes: at("Total Length of Bwd Packets"),
-            fwd_hdr: at("Fwd Header Length"),
-            bwd_hdr: at("Bwd Header Length"),
-        }
-    })
-}
-
-/// EVE's view of a flow record. Bytes are transport-layer bytes (headers and payloads),
-/// what the flow features count; EVE's own counts also include IP and link headers.
-pub fn facts(f: &FlowRecord) -> FlowFacts {
-    let p = positions();
-    let v = |i: usize| f.values[i];
-    let n = |i: usize| f.values[i].max(0.0) as u64;
-    FlowFacts {
-        src_ip: f.src_ip,
-        src_port: f.src_port,
-        dest_ip: f.dst_ip,
-        dest_port: f.dst_port,
-        proto: f.protocol,
-        start_us: f.start_us,
-        end_us: f.start_us + v(p.duration) as i64,
-        pkts_toserver: n(p.fwd_pkts),
-        pkts_toclient: n(p.bwd_pkts),
-        bytes_toserver: n(p.fwd_bytes) + n(p.fwd_hdr),
-        bytes_toclient: n(p.bwd_bytes) + n(p.bwd_hdr),
-        reason: match f.end_reason {
-            EndReason::Fin => "fin",
-            EndReason::Timeout => "timeout",
-            EndReason::EndOfInput => "end_of_input",
-            EndReason::Evicted => "evicted",
-        },
-        key: f.flow_id.clone(),
-        community_id: None,
-    }
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ fn score_flows(
         .observe_scoring(started.elapsed().as_secs_f64());
     let verdicts = rule.verdicts(&scored.predictions);
     for (flow, v) in p.flows.iter().zip(&verdicts) {
-        sink.put(&super::capture::facts(flow), v)?;
+        sink.put(&super::eve::flow_facts(flow), v)?;
     }
     // Flows flushed at the end of input or at shutdown all end at once; the latency that
     // matters is that of flows ending while traffic flows.

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// How long a read waits for data before it looks at the stop flag again.
-pub const POLL_SLICE: Duration = Duration::from_millis(100);
+use super::poll::{POLL_SLICE, wait_readable};
 
 /// A capture input: a file, standard input, or a live interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,28 +91,6 @@ impl Read for StoppableReader {
             Source::Stdin(s) => s.lock().read(buf),
         }
     }
-}
-
-/// Whether `fd` has data (or an end of input, or an error) within `timeout`.
-pub(crate) fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: `pfd` is a valid, initialised pollfd that outlives the call, and the count
-    // passed is 1, its length. `fd` is owned by the caller's open file for the duration.
-    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
-        };
-    }
-    Ok(n > 0)
 }
 
 /// Replays packets at `speed` times their capture pace: sleeps until each packet's time

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::input::{POLL_SLICE, wait_readable};
+use super::poll::{POLL_SLICE, wait_readable};
 
 /// Largest frame kept (the pcap snap length written in the header).
 const SNAPLEN: usize = 262_144;

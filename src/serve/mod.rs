@@ -15,9 +15,11 @@
 pub mod capture;
 pub mod detect;
 pub mod eve;
+pub mod http;
 pub mod input;
 #[cfg(all(feature = "live", target_os = "linux"))]
 pub mod live;
+pub mod poll;
 pub mod sink;
 pub mod state;
 pub mod verdict;

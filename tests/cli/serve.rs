@@ -875,3 +875,147 @@ fn sighup_reopens_the_alerts_file_and_loses_no_alert() {
     );
     assert_eq!(lines("a.json.1") + lines("a.json"), expected);
 }
+
+/// `GET path` over loopback (HTTP/1.1, connection closed): (status, body).
+fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    // Chunked bodies: this client only reads small JSON or text bodies, joined.
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split("\r\n")
+            .skip(1)
+            .step_by(2)
+            .collect::<Vec<_>>()
+            .join("")
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+/// Start `serve ... --http 127.0.0.1:0` and read the port it prints.
+fn serve_http(p: &Project, args: &[&str]) -> (Child, u16) {
+    use std::io::BufRead;
+    let mut child = spawn_serve(p, args);
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let port = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            break rest.split(' ').next().unwrap().parse().unwrap();
+        }
+    };
+    // Keep draining standard error so that serve never blocks on it.
+    std::thread::spawn(move || for _ in lines {});
+    (child, port)
+}
+
+#[test]
+fn the_http_api_reports_what_the_detector_does_and_stops_on_sigterm() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let cap = data.join("pcap/chrissanders-synscan.pcapng");
+    let (child, port) = serve_http(
+        &p,
+        &[
+            "serve",
+            "-m",
+            model,
+            "--http",
+            "127.0.0.1:0",
+            cap.to_str().unwrap(),
+            "--alerts",
+            "a.json",
+            "--suppress",
+            "0",
+        ],
+    );
+    let alerts =
+        |p: &Project| std::fs::read_to_string(p.path("a.json")).map_or(0, |t| t.lines().count());
+    // The capture is read to its end; the API stays up.
+    let metric = |name: &str| -> Option<f64> {
+        let (_, text) = http_get(port, "/metrics", None);
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+    };
+    wait_for(30, "every flow scored", || {
+        metric("anomalab_flows_scored_total").is_some_and(|n| n > 0.0) && alerts(&p) > 0 && {
+            let (_, body) = http_get(port, "/alerts?since=0&limit=100000", None);
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            v["alerts"].as_array().unwrap().len() == alerts(&p)
+        }
+    });
+    let (status, _) = http_get(port, "/v2/health/ready", None);
+    assert_eq!(status, 200);
+    // The extractor's own count of this capture (`anomalab extract` reads the same packets).
+    let out = p.run(&["extract", cap.to_str().unwrap(), "-o", "x.csv"]);
+    out.expect(0);
+    let packets = metric("anomalab_packets_received_total").unwrap();
+    assert!(
+        out.stderr()
+            .contains(&format!("{} packets", packets as u64)),
+        "{packets}: {}",
+        out.stderr()
+    );
+    let (_, body) = http_get(port, "/alerts?since=0&limit=100000", None);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let first = &v["alerts"][0]["alert"];
+    assert_eq!(first["event_type"], "alert");
+    assert_eq!(
+        first["flow_id"],
+        eve(&p.read("a.json"))[0]["flow_id"],
+        "the ring holds the lines of the alerts file"
+    );
+    sigterm(&child);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is closed"
+    );
+}
+
+#[test]
+fn a_public_address_needs_a_token_file_and_the_token_guards_the_api() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let out = p.run(&["serve", "-m", model, "--http", "0.0.0.0:0"]);
+    out.expect(2);
+    assert!(out.stderr().contains("--token-file"), "{}", out.stderr());
+    p.write("token", "s3cret\n");
+    let (child, port) = serve_http(
+        &p,
+        &[
+            "serve",
+            "-m",
+            model,
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            "token",
+        ],
+    );
+    assert_eq!(http_get(port, "/metrics", None).0, 401);
+    assert_eq!(http_get(port, "/metrics", Some("wrong")).0, 401);
+    assert_eq!(http_get(port, "/metrics", Some("s3cret")).0, 200);
+    assert_eq!(http_get(port, "/v2/health/live", None).0, 200);
+    sigterm(&child);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}
