@@ -220,7 +220,13 @@ def http_bench(anomalab, model, flows_csv, seconds, work):
         return None
     with open(flows_csv) as f:
         lines = f.read().splitlines()
-    header = [h.strip() for h in lines[0].split(",")]
+    header = []
+    for h in (h.strip() for h in lines[0].split(",")):
+        # A repeated name becomes `x.1`, as pandas and anomalab's CSV reader name it.
+        name, k = h, 1
+        while name in header:
+            name, k = f"{h}.{k}", k + 1
+        header.append(name)
     rows = [line.split(",") for line in lines[1:1001]]
     keep = [i for i, h in enumerate(header) if h not in ("Flow ID", "Source IP", "Source Port",
                                                            "Destination IP", "Protocol", "Timestamp", "Label")]

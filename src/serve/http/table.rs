@@ -265,6 +265,11 @@ impl Frame {
                 *n = n.trim().to_string();
             }
         }
+        // A CSV header names a repeated column `x`, `x.1`, as the CSV reader of `predict`
+        // and training do (CICFlowMeter writes `Fwd Header Length` twice).
+        if self.lines.is_some() {
+            self.names = crate::data::dedupe_names(&self.names, false);
+        }
         if self.names.is_empty() {
             return Err(HttpError::Empty("no columns were sent".into()));
         }
@@ -469,6 +474,21 @@ mod tests {
 
     fn text(s: &str) -> Cell {
         Cell::Text(s.into())
+    }
+
+    #[test]
+    fn a_csv_header_names_a_repeated_column_like_the_csv_reader() {
+        let mut m = model();
+        m.columns[1] = InputColumn {
+            name: "a.1".into(),
+            categorical: false,
+        };
+        let t = Frame::from_csv(" a ,a\n1,2\n")
+            .unwrap()
+            .into_table(&m)
+            .unwrap();
+        assert_eq!(t.names(), vec!["a", "a.1"]);
+        assert_eq!(t.columns[1].data, ColumnData::Numeric(vec![2.0]));
     }
 
     #[test]
