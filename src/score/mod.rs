@@ -173,17 +173,29 @@ impl Scorer {
         let names = anomalab_flow::model_feature_names();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let plan = self.plan(INPUT, &refs, ignore)?;
+        // Straight into the model's columns: no row vector per flow.
+        let mut columns: Vec<Vec<f64>> = (0..plan.positions.len())
+            .map(|_| Vec::with_capacity(flows.len()))
+            .collect();
         let mut row = Vec::with_capacity(names.len());
-        let mut rows = Vec::with_capacity(flows.len());
         for flow in flows {
             row.clear();
             flow.push_model_row(&mut row);
-            let mut ordered = vec![0.0; plan.positions.len()];
-            plan.reorder_row(&row, &mut ordered);
-            rows.push(ordered);
+            for (col, &i) in columns.iter_mut().zip(&plan.positions) {
+                col.push(row[i]);
+            }
         }
-        let model_names: Vec<String> = self.input_columns().into_iter().map(String::from).collect();
-        let table = plan::numeric_table(&model_names, &rows);
+        let table = Table {
+            columns: self
+                .input_columns()
+                .into_iter()
+                .zip(columns)
+                .map(|(name, data)| crate::data::Column {
+                    name: name.to_string(),
+                    data: crate::data::ColumnData::Numeric(data),
+                })
+                .collect(),
+        };
         let (predictions, stats) = self.score_model_table(INPUT, &table)?;
         Ok(Scored {
             predictions,

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::data::{Column, Table};
+use crate::data::Table;
 
 /// How the columns of one input map onto a model's input columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +73,6 @@ impl ColumnPlan {
                 .collect(),
         }
     }
-
-    /// The model's row of one input row given as numbers in input order.
-    pub fn reorder_row(&self, row: &[f64], out: &mut [f64]) {
-        for (o, &i) in out.iter_mut().zip(&self.positions) {
-            *o = row[i];
-        }
-    }
 }
 
 /// `` `a`, `b` `` (names in backticks, the way errors quote columns).
@@ -117,38 +110,45 @@ impl fmt::Display for ColumnMismatch {
     }
 }
 
-/// A numeric table from rows (column names in `names`' order).
-pub fn numeric_table(names: &[String], rows: &[Vec<f64>]) -> Table {
-    let columns = names
-        .iter()
-        .enumerate()
-        .map(|(j, name)| Column {
-            name: name.clone(),
-            data: crate::data::ColumnData::Numeric(rows.iter().map(|r| r[j]).collect()),
-        })
-        .collect();
-    Table { columns }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{Column, ColumnData};
 
     const MODEL: [&str; 3] = ["a", "b", "c"];
+
+    /// A numeric table from rows (column names in `names`' order).
+    fn numeric_table(names: &[String], rows: &[Vec<f64>]) -> Table {
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| Column {
+                name: name.clone(),
+                data: crate::data::ColumnData::Numeric(rows.iter().map(|r| r[j]).collect()),
+            })
+            .collect();
+        Table { columns }
+    }
 
     #[test]
     fn reordered_columns_map_to_the_model_order() {
         let plan = ColumnPlan::new(&MODEL, &["c", "a", "b"], &[]).unwrap();
         assert_eq!(plan.positions, vec![1, 2, 0]);
         assert!(plan.ignored.is_empty());
-        let mut out = [0.0; 3];
-        plan.reorder_row(&[30.0, 10.0, 20.0], &mut out);
-        assert_eq!(out, [10.0, 20.0, 30.0]);
         let t = numeric_table(
             &["c".into(), "a".into(), "b".into()],
             &[vec![30.0, 10.0, 20.0]],
         );
-        assert_eq!(plan.select(&t).names(), vec!["a", "b", "c"]);
+        let selected = plan.select(&t);
+        assert_eq!(selected.names(), vec!["a", "b", "c"]);
+        let values: Vec<&ColumnData> = selected.columns.iter().map(|c| &c.data).collect();
+        assert_eq!(
+            values,
+            [10.0, 20.0, 30.0]
+                .map(|x| ColumnData::Numeric(vec![x]))
+                .iter()
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

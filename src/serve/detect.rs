@@ -25,8 +25,8 @@ const TICK: Duration = Duration::from_millis(500);
 
 /// Work for the scoring thread.
 pub enum Work {
-    /// A flow that ended, and when it was handed over.
-    Flow(FlowRecord, Instant),
+    /// Flows that ended, and when each was handed over.
+    Flows(Vec<FlowRecord>, Vec<Instant>),
     /// Records of a log already laid out as the model's columns, with their EVE facts.
     Records(RecordBatch, Instant),
 }
@@ -79,9 +79,9 @@ pub fn run(
                 let mut next = Some(first);
                 while let Some(work) = next.take() {
                     match work {
-                        Work::Flow(f, t) => {
-                            flows.flows.push(f);
-                            flows.handed.push(t);
+                        Work::Flows(f, t) => {
+                            flows.flows.extend(f);
+                            flows.handed.extend(t);
                         }
                         Work::Records(b, t) => {
                             score_records(b, t, scorer, rule, sink, state, &mut totals)?

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::poll::{POLL_SLICE, wait_readable};
+use super::poll::{IdleHook, POLL_SLICE, wait_readable};
 
 /// A capture input: a file, standard input, or a live interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +40,18 @@ impl CaptureInput {
         }
     }
 
-    /// Open the input for reading (the file must exist and be readable).
-    pub fn open(&self, stop: Arc<AtomicBool>) -> io::Result<Box<dyn Read>> {
+    /// Open the input for reading (the file must exist and be readable). `idle` is called
+    /// each time the input is about to wait for data.
+    pub fn open(&self, stop: Arc<AtomicBool>, idle: IdleHook) -> io::Result<Box<dyn Read>> {
         let inner = match self {
             CaptureInput::File(p) => Source::File(File::open(p)?),
             CaptureInput::Stdin => Source::Stdin(io::stdin()),
             #[cfg(all(feature = "live", target_os = "linux"))]
             CaptureInput::Interface(i) => {
-                return Ok(Box::new(super::live::LiveCapture::open(i, stop)?));
+                return Ok(Box::new(super::live::LiveCapture::open(i, stop, idle)?));
             }
         };
-        Ok(Box::new(StoppableReader { inner, stop }))
+        Ok(Box::new(StoppableReader { inner, stop, idle }))
     }
 }
 
@@ -64,6 +65,7 @@ enum Source {
 pub struct StoppableReader {
     inner: Source,
     stop: Arc<AtomicBool>,
+    idle: IdleHook,
 }
 
 impl StoppableReader {
@@ -77,13 +79,19 @@ impl StoppableReader {
 
 impl Read for StoppableReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.stop.load(Ordering::Relaxed) {
-                return Ok(0);
+        if !wait_readable(self.fd(), Duration::ZERO)? {
+            (self.idle)();
+            loop {
+                if self.stop.load(Ordering::Relaxed) {
+                    return Ok(0);
+                }
+                if wait_readable(self.fd(), POLL_SLICE)? {
+                    break;
+                }
             }
-            if wait_readable(self.fd(), POLL_SLICE)? {
-                break;
-            }
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(0);
         }
         match &mut self.inner {
             Source::File(f) => f.read(buf),
@@ -110,10 +118,15 @@ impl Pacer {
         }
     }
 
-    pub fn wait(&mut self, ts_us: i64) {
+    /// Wait until the packet stamped `ts_us` is due; `idle` runs first when there is a
+    /// wait.
+    pub fn wait(&mut self, ts_us: i64, idle: impl FnOnce()) {
         let (t0, wall0) = *self.origin.get_or_insert((ts_us, Instant::now()));
         let offset = (ts_us - t0).max(0) as f64 / self.speed;
         let due = wall0 + Duration::from_secs_f64(offset / 1e6);
+        if Instant::now() < due {
+            idle();
+        }
         loop {
             let now = Instant::now();
             if now >= due || self.stop.load(Ordering::Relaxed) {
@@ -132,9 +145,12 @@ mod tests {
     fn a_silent_pipe_ends_when_stop_is_set() {
         let (rd, wr) = std::io::pipe().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
+        let idled = std::rc::Rc::new(std::cell::Cell::new(0));
+        let count = idled.clone();
         let mut r = StoppableReader {
             inner: Source::File(File::from(std::os::fd::OwnedFd::from(rd))),
             stop: stop.clone(),
+            idle: Box::new(move || count.set(count.get() + 1)),
         };
         let setter = {
             let stop = stop.clone();
@@ -147,6 +163,7 @@ mod tests {
         let mut buf = [0u8; 16];
         assert_eq!(r.read(&mut buf).unwrap(), 0);
         assert!(t.elapsed() < Duration::from_secs(2));
+        assert_eq!(idled.get(), 1, "the idle hook ran before waiting");
         setter.join().unwrap();
         drop(wr);
     }
@@ -155,8 +172,10 @@ mod tests {
     fn pacer_spreads_packets_over_their_capture_time() {
         let mut p = Pacer::new(10.0, Arc::new(AtomicBool::new(false)));
         let t = Instant::now();
-        p.wait(0);
-        p.wait(1_000_000); // 1 s of capture time at 10x: 100 ms
+        let mut idle = 0;
+        p.wait(0, || idle += 1);
+        p.wait(1_000_000, || idle += 1); // 1 s of capture time at 10x: 100 ms
+        assert_eq!(idle, 1, "only the second packet waited");
         let e = t.elapsed();
         assert!(e >= Duration::from_millis(100), "{e:?}");
     }

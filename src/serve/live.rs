@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::poll::{POLL_SLICE, wait_readable};
+use super::poll::{IdleHook, POLL_SLICE, wait_readable};
 
 /// Largest frame kept (the pcap snap length written in the header).
 const SNAPLEN: usize = 262_144;
@@ -22,6 +22,7 @@ const LINKTYPE_RAW: u32 = 101;
 pub struct LiveCapture {
     fd: OwnedFd,
     stop: Arc<AtomicBool>,
+    idle: IdleHook,
     frame: Vec<u8>,
     /// pcap bytes produced and not yet handed out.
     out: Vec<u8>,
@@ -30,7 +31,7 @@ pub struct LiveCapture {
 
 impl LiveCapture {
     /// Open `interface` (all protocols, both directions, promiscuous).
-    pub fn open(interface: &str, stop: Arc<AtomicBool>) -> io::Result<Self> {
+    pub fn open(interface: &str, stop: Arc<AtomicBool>, idle: IdleHook) -> io::Result<Self> {
         let index = if_index(interface)?;
         let linktype = link_type(interface)?;
         let proto = (libc::ETH_P_ALL as u16).to_be();
@@ -48,6 +49,7 @@ impl LiveCapture {
         Ok(LiveCapture {
             fd,
             stop,
+            idle,
             frame: vec![0; SNAPLEN],
             out,
             pos: 0,
@@ -56,6 +58,9 @@ impl LiveCapture {
 
     /// Receive one frame into `out` as a pcap record; false when stopped.
     fn next_frame(&mut self) -> io::Result<bool> {
+        if !wait_readable(self.fd.as_raw_fd(), std::time::Duration::ZERO)? {
+            (self.idle)();
+        }
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(false);

@@ -2,7 +2,7 @@
 //! writing Suricata-EVE-shaped alerts, and answering scoring requests over HTTP.
 //!
 //! ```text
-//! capture thread   files / stdin -> StoppableReader -> Extractor -> Work::Flow ─┐
+//! capture thread   files / stdin -> StoppableReader -> Extractor -> Work::Flows ┐
 //! zeek thread      conn.log (followed) -> RecordBatch -> Work::Records ─────────┤ bounded
 //! scoring thread   <- batches of what queued up -> Scorer -> AlertRule -> AlertSink
 //!                     (EVE file, ring, event stream, counters in ServeState)

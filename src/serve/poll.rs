@@ -4,6 +4,9 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+/// Called when an input is about to wait for data (to hand over what is held).
+pub type IdleHook = Box<dyn FnMut()>;
+
 /// How long a read waits for data before it looks at the stop flag again.
 pub const POLL_SLICE: Duration = Duration::from_millis(100);
 
