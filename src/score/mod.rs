@@ -151,6 +151,22 @@ impl Scorer {
         table: &Table,
         ignore: &[String],
     ) -> Result<Scored, ScoreError> {
+        let model = &self.saved.header.input_columns;
+        let in_model_order = table.columns.len() == model.len()
+            && table
+                .columns
+                .iter()
+                .zip(model)
+                .all(|(c, m)| c.name == m.name);
+        if in_model_order {
+            // Already the model's columns in its order (the HTTP API lays them out so).
+            let (predictions, stats) = self.score_model_table(input, table)?;
+            return Ok(Scored {
+                predictions,
+                ignored: Vec::new(),
+                stats,
+            });
+        }
         let names = table.names();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let plan = self.plan(input, &names, ignore)?;

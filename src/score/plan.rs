@@ -6,6 +6,7 @@
 //! model's non-feature columns (the training label, identifiers) are ignored; other
 //! extras only when the caller names them.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::data::Table;
@@ -35,13 +36,20 @@ impl ColumnPlan {
     /// that may be present and are ignored (the model's non-feature columns plus the
     /// caller's `--ignore` list).
     pub fn new(model: &[&str], input: &[&str], skip: &[&str]) -> Result<Self, ColumnMismatch> {
+        // By name, not by scanning: a flow model has 78 columns, matched per request.
+        let mut at: HashMap<&str, usize> = HashMap::with_capacity(input.len());
+        for (i, c) in input.iter().enumerate() {
+            // The first of a repeated name.
+            at.entry(*c).or_insert(i);
+        }
+        let known: HashSet<&str> = model.iter().copied().collect();
         let missing: Vec<String> = model
             .iter()
-            .filter(|m| !input.contains(m))
+            .filter(|m| !at.contains_key(*m))
             .map(|m| m.to_string())
             .collect();
         let (mut ignored, mut extra) = (Vec::new(), Vec::new());
-        for name in input.iter().filter(|c| !model.contains(c)) {
+        for name in input.iter().filter(|c| !known.contains(*c)) {
             if skip.contains(name) {
                 ignored.push(name.to_string());
             } else {
@@ -55,10 +63,7 @@ impl ColumnPlan {
                 extra,
             });
         }
-        let positions = model
-            .iter()
-            .map(|m| input.iter().position(|c| c == m).expect("checked above"))
-            .collect();
+        let positions = model.iter().map(|m| at[*m]).collect();
         Ok(ColumnPlan { positions, ignored })
     }
 
