@@ -189,10 +189,14 @@ impl FittedPipeline {
         features: &Table,
     ) -> Result<(Array2<f64>, TransformStats), PreprocessError> {
         let mut table = Table::default();
-        for col in &self.input {
-            let c = features
-                .column(&col.name)
-                .ok_or_else(|| PreprocessError::MissingColumn(col.name.clone()))?;
+        for (i, col) in self.input.iter().enumerate() {
+            // Scorers pass the columns in the model's order: found without a name search.
+            let c = match features.columns.get(i) {
+                Some(c) if c.name == col.name => c,
+                _ => features
+                    .column(&col.name)
+                    .ok_or_else(|| PreprocessError::MissingColumn(col.name.clone()))?,
+            };
             let is_cat = matches!(c.data, ColumnData::Categorical { .. });
             let data = match (col.categorical, is_cat, &c.data) {
                 (a, b, _) if a == b => c.data.clone(),
