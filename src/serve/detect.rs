@@ -70,7 +70,13 @@ pub fn run(
     state: &ServeState,
     reopen: &AtomicBool,
 ) -> Result<DetectTotals, DetectError> {
-    let mut totals = DetectTotals::default();
+    let mut d = Detector {
+        scorer,
+        rule,
+        sink,
+        state,
+        totals: DetectTotals::default(),
+    };
     let mut last_tick = Instant::now();
     let mut flows = Pending::default();
     loop {
@@ -83,30 +89,29 @@ pub fn run(
                             flows.flows.extend(f);
                             flows.handed.extend(t);
                         }
-                        Work::Records(b, t) => {
-                            score_records(b, t, scorer, rule, sink, state, &mut totals)?
-                        }
+                        Work::Records(b, t) => d.score_records(b, t)?,
                     }
                     if flows.flows.len() < MAX_BATCH {
                         next = rx.try_recv().ok();
                     }
                 }
-                score_flows(&mut flows, scorer, rule, sink, state, &mut totals)?;
-                sink.flush()?;
+                d.score_flows(&mut flows)?;
+                d.sink.flush()?;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
         if reopen.swap(false, Ordering::AcqRel) {
-            sink.reopen()?;
+            d.sink.reopen()?;
         }
         if last_tick.elapsed() >= TICK {
             state.publish_counters();
             last_tick = Instant::now();
         }
     }
-    sink.flush()?;
+    d.sink.flush()?;
     state.publish_counters();
+    let mut totals = d.totals;
     totals.latencies.sort_by(f64::total_cmp);
     Ok(totals)
 }
@@ -118,72 +123,66 @@ struct Pending {
     handed: Vec<Instant>,
 }
 
-fn score_flows(
-    p: &mut Pending,
-    scorer: &Scorer,
-    rule: &AlertRule,
-    sink: &mut AlertSink,
-    state: &ServeState,
-    totals: &mut DetectTotals,
-) -> Result<(), DetectError> {
-    if p.flows.is_empty() {
-        return Ok(());
-    }
-    let started = Instant::now();
-    let scored = scorer.score_flows(&p.flows, &[])?;
-    state
-        .metrics
-        .observe_scoring(started.elapsed().as_secs_f64());
-    let verdicts = rule.verdicts(&scored.predictions);
-    for (flow, v) in p.flows.iter().zip(&verdicts) {
-        sink.put(&super::eve::flow_facts(flow), v)?;
-    }
-    // Flows flushed at the end of input or at shutdown all end at once; the latency that
-    // matters is that of flows ending while traffic flows.
-    let done = Instant::now();
-    for (flow, t) in p.flows.iter().zip(&p.handed) {
-        if flow.end_reason != anomalab_flow::EndReason::EndOfInput {
-            record_latency(totals, done.duration_since(*t).as_secs_f64());
+/// What the scoring thread works with.
+struct Detector<'a> {
+    scorer: &'a Scorer,
+    rule: &'a AlertRule,
+    sink: &'a mut AlertSink,
+    state: &'a ServeState,
+    totals: DetectTotals,
+}
+
+impl Detector<'_> {
+    fn score_flows(&mut self, p: &mut Pending) -> Result<(), DetectError> {
+        if p.flows.is_empty() {
+            return Ok(());
         }
+        let started = Instant::now();
+        let scored = self.scorer.score_flows(&p.flows, &[])?;
+        let facts = p.flows.iter().map(super::eve::flow_facts);
+        self.write(started, &scored.predictions, facts)?;
+        // Flows flushed at the end of input or at shutdown all end at once; the latency
+        // that matters is that of flows ending while traffic flows.
+        let done = Instant::now();
+        for (flow, t) in p.flows.iter().zip(&p.handed) {
+            if flow.end_reason != anomalab_flow::EndReason::EndOfInput {
+                record_latency(&mut self.totals, done.duration_since(*t).as_secs_f64());
+            }
+        }
+        p.flows.clear();
+        p.handed.clear();
+        Ok(())
     }
-    count(state, totals, p.flows.len());
-    p.flows.clear();
-    p.handed.clear();
-    Ok(())
-}
 
-fn score_records(
-    batch: RecordBatch,
-    handed: Instant,
-    scorer: &Scorer,
-    rule: &AlertRule,
-    sink: &mut AlertSink,
-    state: &ServeState,
-    totals: &mut DetectTotals,
-) -> Result<(), DetectError> {
-    let started = Instant::now();
-    let scored = scorer.score_table(&batch.source, &batch.table, &[])?;
-    state
-        .metrics
-        .observe_scoring(started.elapsed().as_secs_f64());
-    let verdicts = rule.verdicts(&scored.predictions);
-    for (facts, v) in batch.facts.iter().zip(&verdicts) {
-        sink.put(facts, v)?;
+    fn score_records(&mut self, batch: RecordBatch, handed: Instant) -> Result<(), DetectError> {
+        let started = Instant::now();
+        let scored = self.scorer.score_table(&batch.source, &batch.table, &[])?;
+        self.write(started, &scored.predictions, batch.facts.iter().cloned())?;
+        let latency = handed.elapsed().as_secs_f64();
+        for _ in 0..batch.facts.len() {
+            record_latency(&mut self.totals, latency);
+        }
+        Ok(())
     }
-    let latency = handed.elapsed().as_secs_f64();
-    for _ in 0..batch.facts.len() {
-        record_latency(totals, latency);
-    }
-    count(state, totals, batch.facts.len());
-    Ok(())
-}
 
-fn count(state: &ServeState, totals: &mut DetectTotals, n: usize) {
-    totals.scored += n as u64;
-    state
-        .metrics
-        .flows_scored
-        .fetch_add(n as u64, Ordering::Relaxed);
+    /// Count the batch scored since `started` and write a verdict per row.
+    fn write(
+        &mut self,
+        started: Instant,
+        predictions: &crate::score::Predictions,
+        facts: impl Iterator<Item = FlowFacts>,
+    ) -> Result<(), DetectError> {
+        let metrics = &self.state.metrics;
+        metrics.observe_scoring(started.elapsed().as_secs_f64());
+        let verdicts = self.rule.verdicts(predictions);
+        for (f, v) in facts.zip(&verdicts) {
+            self.sink.put(&f, v)?;
+        }
+        let n = verdicts.len() as u64;
+        self.totals.scored += n;
+        metrics.flows_scored.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 fn record_latency(totals: &mut DetectTotals, seconds: f64) {
