@@ -63,7 +63,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Detect with a saved model: score captures (files or `-` for a `tcpdump -w -`
     /// stream) or a followed Zeek log, write Suricata-EVE alerts, serve a scoring API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -347,6 +347,28 @@ pub struct ServeArgs {
     /// Most HTTP requests handled at once.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub max_concurrency: usize,
+    /// Keep analyst feedback from the dashboard as JSON lines in this file (appended; read
+    /// back at start).
+    #[arg(long, value_name = "FILE", requires = "http")]
+    pub feedback: Option<PathBuf>,
+    /// Keep a file of the source addresses of severe alerts, each with an expiry, for
+    /// `nft -f` or `ipset restore` (anomalab never changes the firewall itself).
+    #[arg(long, value_name = "FILE")]
+    pub blocklist: Option<PathBuf>,
+    /// The loader the blocklist is written for.
+    #[arg(long, value_enum, default_value = "nft", requires = "blocklist")]
+    pub blocklist_format: crate::serve::blocklist::BlocklistFormat,
+    /// List sources of alerts of this severity or more severe (1 most severe, 3 least).
+    #[arg(long, default_value_t = 1, value_name = "1-3", value_parser = clap::value_parser!(u8).range(1..=3), requires = "blocklist")]
+    pub block_severity: u8,
+    /// How long an address stays listed after its last alert, in seconds.
+    #[arg(
+        long,
+        default_value_t = 3600,
+        value_name = "SECONDS",
+        requires = "blocklist"
+    )]
+    pub block_ttl: u64,
     /// Recent alerts kept for `GET /alerts`.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     pub alert_ring: usize,

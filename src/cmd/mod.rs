@@ -56,6 +56,6 @@ fn dispatch(command: Command, command_line: Vec<String>) -> Result<Status, CliEr
         Command::Check(a) => check::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Report(a) => report::run(a),
-        Command::Serve(a) => serve::run(a),
+        Command::Serve(a) => serve::run(*a),
     }
 }

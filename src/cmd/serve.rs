@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::args::ServeArgs;
 use super::error::{CliError, Status};
+use crate::serve::blocklist::BlocklistConfig;
 use crate::serve::input::CaptureInput;
 use crate::serve::sink::AlertsTarget;
 use crate::serve::state::ServeState;
@@ -112,6 +113,12 @@ fn options(a: &ServeArgs) -> ServeOptions {
         suppress_secs: a.suppress,
         normal_class: a.normal_class.clone(),
         ring: a.alert_ring,
+        blocklist: a.blocklist.as_ref().map(|path| BlocklistConfig {
+            path: path.clone(),
+            format: a.blocklist_format,
+            severity: a.block_severity,
+            ttl: std::time::Duration::from_secs(a.block_ttl.max(1)),
+        }),
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::args::ServeArgs;
 use super::error::CliError;
 use crate::serve::Served;
+use crate::serve::feedback::FeedbackStore;
 use crate::serve::http::{App, HttpConfig};
 use crate::serve::state::ServeState;
 
@@ -62,12 +63,17 @@ pub fn start(
     eprintln!(
         "serve: HTTP API on http://{local} (MLflow /invocations, /v2, /metrics, /alerts, /events)"
     );
-    let app = Arc::new(App::new(
-        served.scorer.clone(),
-        state.clone(),
-        served.rule.clone(),
-        config,
-    ));
+    let feedback = FeedbackStore::open(args.feedback.as_deref())
+        .map_err(|e| CliError::Usage(format!("--feedback: {e}")))?;
+    let app = Arc::new(
+        App::new(
+            served.scorer.clone(),
+            state.clone(),
+            served.rule.clone(),
+            config,
+        )
+        .with_feedback(feedback),
+    );
     let shutdown = Arc::new(tokio::sync::Notify::new());
     let notified = shutdown.clone();
     let thread = std::thread::Builder::new()

@@ -109,7 +109,7 @@ pub fn run(
             last_tick = Instant::now();
         }
     }
-    d.sink.flush()?;
+    d.sink.close()?;
     state.publish_counters();
     let mut totals = d.totals;
     totals.latencies.sort_by(f64::total_cmp);
@@ -140,7 +140,9 @@ impl Detector<'_> {
         let started = Instant::now();
         let scored = self.scorer.score_flows(&p.flows, &[])?;
         let facts = p.flows.iter().map(super::eve::flow_facts);
-        self.write(started, &scored.predictions, facts)?;
+        let flows = &p.flows;
+        let features = |i: usize| flow_features(&flows[i]);
+        self.write(started, &scored.predictions, facts, &features)?;
         // Flows flushed at the end of input or at shutdown all end at once; the latency
         // that matters is that of flows ending while traffic flows.
         let done = Instant::now();
@@ -157,7 +159,14 @@ impl Detector<'_> {
     fn score_records(&mut self, batch: RecordBatch, handed: Instant) -> Result<(), DetectError> {
         let started = Instant::now();
         let scored = self.scorer.score_table(&batch.source, &batch.table, &[])?;
-        self.write(started, &scored.predictions, batch.facts.iter().cloned())?;
+        let table = &batch.table;
+        let features = |i: usize| row_features(table, i);
+        self.write(
+            started,
+            &scored.predictions,
+            batch.facts.iter().cloned(),
+            &features,
+        )?;
         let latency = handed.elapsed().as_secs_f64();
         for _ in 0..batch.facts.len() {
             record_latency(&mut self.totals, latency);
@@ -171,17 +180,63 @@ impl Detector<'_> {
         started: Instant,
         predictions: &crate::score::Predictions,
         facts: impl Iterator<Item = FlowFacts>,
+        features: &dyn Fn(usize) -> String,
     ) -> Result<(), DetectError> {
         let metrics = &self.state.metrics;
         metrics.observe_scoring(started.elapsed().as_secs_f64());
         let verdicts = self.rule.verdicts(predictions);
-        for (f, v) in facts.zip(&verdicts) {
-            self.sink.put(&f, v)?;
+        for (i, (f, v)) in facts.zip(&verdicts).enumerate() {
+            self.sink.put(&f, v, || features(i))?;
         }
         let n = verdicts.len() as u64;
         self.totals.scored += n;
         metrics.flows_scored.fetch_add(n, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// A flow's model input values as a JSON object (names as the model knows them).
+fn flow_features(flow: &FlowRecord) -> String {
+    let names = feature_names();
+    let map: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .zip(flow.model_vector())
+        .map(|(n, x)| (n.clone(), json_number(x)))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn feature_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(anomalab_flow::model_feature_names)
+}
+
+/// Row `i` of a log batch (the model's columns) as a JSON object.
+fn row_features(table: &Table, i: usize) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let v = match &c.data {
+                crate::data::ColumnData::Numeric(x) => json_number(x[i]),
+                crate::data::ColumnData::Categorical { codes, levels } => levels
+                    .get(codes[i] as usize)
+                    .map_or(serde_json::Value::Null, |l| l.clone().into()),
+            };
+            (c.name.clone(), v)
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+/// JSON has no NaN or infinity: those become their names as strings (as a CSV cell of
+/// `predict` would read them back).
+fn json_number(x: f64) -> serde_json::Value {
+    match serde_json::Number::from_f64(x) {
+        Some(n) => n.into(),
+        None if x.is_nan() => "NaN".into(),
+        None if x > 0.0 => "Infinity".into(),
+        None => "-Infinity".into(),
     }
 }
 

@@ -12,9 +12,11 @@
 //! Stopping closes the inputs (as if they had ended), so the extractor flushes every open
 //! flow, the scoring thread scores them and drains, and the summary is printed.
 
+pub mod blocklist;
 pub mod capture;
 pub mod detect;
 pub mod eve;
+pub mod feedback;
 pub mod http;
 pub mod input;
 #[cfg(all(feature = "live", target_os = "linux"))]
@@ -61,6 +63,8 @@ pub struct ServeOptions {
     /// The class that is not an alert, when the model's classes have no `normal`/`benign`.
     pub normal_class: Option<String>,
     pub ring: usize,
+    /// Sources of severe alerts listed for a firewall (`--blocklist`).
+    pub blocklist: Option<blocklist::BlocklistConfig>,
 }
 
 /// What a serve run did.
@@ -183,6 +187,9 @@ pub fn detect(
         (opts.suppress_secs * 1e6) as i64,
         state.clone(),
     )?;
+    if let Some(cfg) = &opts.blocklist {
+        sink.set_blocklist(blocklist::Blocklist::new(cfg.clone()));
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
     state.set_ready(true);
     std::thread::scope(|s| {

@@ -8,9 +8,12 @@ use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::blocklist::Blocklist;
 
 use super::eve::{self, FlowFacts, Verdict};
-use super::state::ServeState;
+use super::state::{AlertRecord, ServeState};
 
 /// Where EVE lines are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,7 @@ pub struct AlertSink {
     /// Latest flow end seen (µs), for pruning the window.
     now_us: i64,
     state: Arc<ServeState>,
+    blocklist: Option<Blocklist>,
 }
 
 /// The sink's error: writing or reopening the alerts file.
@@ -69,11 +73,24 @@ impl AlertSink {
             window: HashMap::new(),
             now_us: i64::MIN,
             state,
+            blocklist: None,
         })
     }
 
+    /// Also list the sources of severe alerts in `blocklist`.
+    pub fn set_blocklist(&mut self, blocklist: Blocklist) {
+        self.blocklist = Some(blocklist);
+    }
+
     /// Write one scored flow (its flow line with `--flows`, its alert unless suppressed).
-    pub fn put(&mut self, facts: &FlowFacts, v: &Verdict) -> Result<(), SinkError> {
+    /// `features` gives the flow's model input values as a JSON object, asked for only
+    /// when an alert is written (the dashboard shows them).
+    pub fn put(
+        &mut self,
+        facts: &FlowFacts,
+        v: &Verdict,
+        features: impl FnOnce() -> String,
+    ) -> Result<(), SinkError> {
         self.now_us = self.now_us.max(facts.end_us);
         if self.flows {
             let line = eve::flow_line(facts, v);
@@ -82,6 +99,9 @@ impl AlertSink {
         if !v.alert {
             return Ok(());
         }
+        if let Some(b) = &mut self.blocklist {
+            b.note(facts.src_ip, v.severity, SystemTime::now());
+        }
         let Some(suppressed) = self.pass(facts, v) else {
             self.state.metrics.count_suppressed(&v.label);
             return Ok(());
@@ -89,7 +109,14 @@ impl AlertSink {
         let line = eve::alert_line(facts, v, &self.state.model, suppressed);
         self.write_line(&line)?;
         self.state.metrics.count_alert(&v.label);
-        self.state.publish_alert(Arc::from(line));
+        self.state.publish(AlertRecord {
+            json: Arc::from(line),
+            features: Arc::from(features()),
+            src: facts.src_ip,
+            dest: facts.dest_ip,
+            dest_port: facts.dest_port,
+            label: v.label.clone(),
+        });
         Ok(())
     }
 
@@ -128,7 +155,25 @@ impl AlertSink {
             Writer::File(f) => f.flush(),
             Writer::Stdout(s) => s.flush(),
         };
-        r.map_err(|error| self.error(error))
+        r.map_err(|error| self.error(error))?;
+        self.write_blocklist(false)
+    }
+
+    /// Flush, and write the blocklist even if it was written less than a second ago.
+    pub fn close(&mut self) -> Result<(), SinkError> {
+        self.flush()?;
+        self.write_blocklist(true)
+    }
+
+    fn write_blocklist(&mut self, force: bool) -> Result<(), SinkError> {
+        let Some(b) = &mut self.blocklist else {
+            return Ok(());
+        };
+        b.write(SystemTime::now(), force)
+            .map_err(|error| SinkError {
+                target: "the blocklist".into(),
+                error,
+            })
     }
 
     /// Reopen the alerts file (after `logrotate` moved it away).
@@ -235,11 +280,13 @@ mod tests {
         .unwrap();
         // 100 alerts to one host within 10 s, one to another host, then one 61 s later.
         for i in 0..100 {
-            sink.put(&facts(1000 + i / 10, "10.0.0.2"), &attack())
+            sink.put(&facts(1000 + i / 10, "10.0.0.2"), &attack(), String::new)
                 .unwrap();
         }
-        sink.put(&facts(1005, "10.0.0.3"), &attack()).unwrap();
-        sink.put(&facts(1061, "10.0.0.2"), &attack()).unwrap();
+        sink.put(&facts(1005, "10.0.0.3"), &attack(), String::new)
+            .unwrap();
+        sink.put(&facts(1061, "10.0.0.2"), &attack(), String::new)
+            .unwrap();
         sink.flush().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> = text
@@ -258,11 +305,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("alerts.json");
         let mut sink = AlertSink::open(AlertsTarget::File(path.clone()), true, 0, state()).unwrap();
-        sink.put(&facts(1, "10.0.0.2"), &attack()).unwrap();
+        sink.put(&facts(1, "10.0.0.2"), &attack(), String::new)
+            .unwrap();
         sink.flush().unwrap();
         std::fs::rename(&path, dir.path().join("alerts.json.1")).unwrap();
         sink.reopen().unwrap();
-        sink.put(&facts(2, "10.0.0.2"), &attack()).unwrap();
+        sink.put(&facts(2, "10.0.0.2"), &attack(), String::new)
+            .unwrap();
         sink.flush().unwrap();
         let old = std::fs::read_to_string(dir.path().join("alerts.json.1")).unwrap();
         let new = std::fs::read_to_string(&path).unwrap();

@@ -1,10 +1,12 @@
 //! What the detector shares with the HTTP side: the counters (rendered in Prometheus text
 //! format), the ring of recent alerts, and the event stream the dashboard follows.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast;
 
@@ -31,7 +33,7 @@ pub struct ModelInfo {
 pub enum Event {
     /// An alert as written to the alerts file (one EVE JSON object), with its sequence
     /// number in the ring.
-    Alert { seq: u64, json: std::sync::Arc<str> },
+    Alert { seq: u64, json: Arc<str> },
     /// The counters, sent periodically.
     Counters(Counters),
 }
@@ -106,6 +108,12 @@ impl Metrics {
 
     pub fn count_suppressed(&self, label: &str) {
         *lock(&self.suppressed).entry(label.to_string()).or_insert(0) += 1;
+    }
+
+    /// Flows taken out of the table for `reason` (`fin`, `timeout`, `end_of_input`,
+    /// `evicted`).
+    pub fn expired_count(&self, reason: &str) -> u64 {
+        lock(&self.expired).get(reason).copied().unwrap_or(0)
     }
 
     /// Alerts by label (a copy).
@@ -240,7 +248,43 @@ pub struct AlertRing {
 struct Ring {
     cap: usize,
     next: u64,
-    items: VecDeque<(u64, std::sync::Arc<str>)>,
+    items: VecDeque<(u64, Arc<AlertRecord>)>,
+}
+
+/// A written alert as the dashboard needs it: the EVE line, the model input values of its
+/// flow (a JSON object), and what the overview counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub json: Arc<str>,
+    /// `{"Flow Duration": 123.0, ...}`: every value the model saw.
+    pub features: Arc<str>,
+    pub src: IpAddr,
+    pub dest: IpAddr,
+    pub dest_port: u16,
+    pub label: String,
+}
+
+impl AlertRecord {
+    /// A record from an EVE line alone (no feature values), e.g. for tests.
+    pub fn from_eve(json: Arc<str>) -> Self {
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        let ip = |k: &str| {
+            v[k].as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        };
+        AlertRecord {
+            src: ip("src_ip"),
+            dest: ip("dest_ip"),
+            dest_port: v["dest_port"].as_u64().unwrap_or(0) as u16,
+            label: v["anomalab"]["prediction"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            features: Arc::from("{}"),
+            json,
+        }
+    }
 }
 
 impl AlertRing {
@@ -254,28 +298,36 @@ impl AlertRing {
         }
     }
 
-    /// Keep `json`, dropping the oldest beyond the capacity; returns its sequence number.
-    pub fn push(&self, json: std::sync::Arc<str>) -> u64 {
+    /// Keep `alert`, dropping the oldest beyond the capacity; returns its sequence number.
+    pub fn push(&self, alert: Arc<AlertRecord>) -> u64 {
         let mut r = lock(&self.inner);
         let seq = r.next;
         r.next += 1;
         if r.items.len() == r.cap {
             r.items.pop_front();
         }
-        r.items.push_back((seq, json));
+        r.items.push_back((seq, alert));
         seq
+    }
+
+    /// The alert numbered `seq`, while it is in the ring.
+    pub fn get(&self, seq: u64) -> Option<Arc<AlertRecord>> {
+        let r = lock(&self.inner);
+        let first = r.items.front()?.0;
+        let i = seq.checked_sub(first)? as usize;
+        r.items.get(i).map(|(_, a)| a.clone())
     }
 
     /// Alerts with a sequence number above `since` (oldest first, at most `limit`), and
     /// the last sequence number handed out.
-    pub fn since(&self, since: u64, limit: usize) -> (Vec<(u64, std::sync::Arc<str>)>, u64) {
+    pub fn since(&self, since: u64, limit: usize) -> (Vec<(u64, Arc<str>)>, u64) {
         let r = lock(&self.inner);
         let items = r
             .items
             .iter()
             .filter(|(s, _)| *s > since)
             .take(limit)
-            .cloned()
+            .map(|(s, a)| (*s, a.json.clone()))
             .collect();
         (items, r.next - 1)
     }
@@ -289,6 +341,7 @@ pub struct ServeState {
     pub alerts: AlertRing,
     events: broadcast::Sender<Event>,
     ready: AtomicBool,
+    stats: Mutex<AlertStats>,
 }
 
 impl ServeState {
@@ -299,19 +352,37 @@ impl ServeState {
             alerts: AlertRing::new(ring),
             events: broadcast::channel(1024).0,
             ready: AtomicBool::new(false),
+            stats: Mutex::new(AlertStats::new()),
         }
     }
 
-    /// Keep an alert in the ring and send it to the event stream's subscribers.
-    pub fn publish_alert(&self, json: std::sync::Arc<str>) {
-        let seq = self.alerts.push(json.clone());
+    /// Keep an alert (an EVE line alone) in the ring, count it and send it to the event
+    /// stream's subscribers.
+    pub fn publish_alert(&self, json: Arc<str>) {
+        self.publish(AlertRecord::from_eve(json));
+    }
+
+    /// Keep an alert in the ring, count it for the overview and send it to the event
+    /// stream's subscribers.
+    pub fn publish(&self, alert: AlertRecord) {
+        lock(&self.stats).count(&alert);
+        let json = alert.json.clone();
+        let seq = self.alerts.push(Arc::new(alert));
         // No subscriber is not an error: nobody is watching.
         let _ = self.events.send(Event::Alert { seq, json });
     }
 
-    /// Send the current counters to the event stream's subscribers.
+    /// Send the current counters to the event stream's subscribers (and keep a sample for
+    /// the packet and flow rates).
     pub fn publish_counters(&self) {
-        let _ = self.events.send(Event::Counters(self.metrics.counters()));
+        let c = self.metrics.counters();
+        lock(&self.stats).sample(c.packets_received, c.flows_scored);
+        let _ = self.events.send(Event::Counters(c));
+    }
+
+    /// The overview's figures (alerts per minute, top talkers, rates, uptime).
+    pub fn stats(&self) -> std::sync::MutexGuard<'_, AlertStats> {
+        lock(&self.stats)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -326,6 +397,122 @@ impl ServeState {
     pub fn set_ready(&self, ready: bool) {
         self.ready.store(ready, Ordering::Release);
     }
+}
+
+/// Minutes of alert counts the overview keeps.
+pub const MINUTES: usize = 60;
+
+/// Distinct keys a top list counts (beyond it new keys are not counted: bounded memory
+/// under a spoofed flood).
+const TOP_KEYS: usize = 100_000;
+
+/// What the dashboard's overview shows, counted as alerts are written.
+#[derive(Debug)]
+pub struct AlertStats {
+    started: Instant,
+    /// (unix minute, alerts) for the last [`MINUTES`] minutes with alerts, oldest first.
+    minutes: VecDeque<(i64, u64)>,
+    pub sources: HashMap<String, u64>,
+    pub destinations: HashMap<String, u64>,
+    pub ports: HashMap<String, u64>,
+    /// (when, packets received, flows scored), about every half second, last 10 s.
+    samples: VecDeque<(Instant, u64, u64)>,
+}
+
+impl AlertStats {
+    fn new() -> Self {
+        AlertStats {
+            started: Instant::now(),
+            minutes: VecDeque::new(),
+            sources: HashMap::new(),
+            destinations: HashMap::new(),
+            ports: HashMap::new(),
+            samples: VecDeque::new(),
+        }
+    }
+
+    fn count(&mut self, a: &AlertRecord) {
+        let minute = unix_now() / 60;
+        match self.minutes.back_mut() {
+            Some((m, n)) if *m == minute => *n += 1,
+            _ => self.minutes.push_back((minute, 1)),
+        }
+        while self
+            .minutes
+            .front()
+            .is_some_and(|(m, _)| *m <= minute - MINUTES as i64)
+        {
+            self.minutes.pop_front();
+        }
+        bump(&mut self.sources, a.src.to_string());
+        bump(&mut self.destinations, a.dest.to_string());
+        bump(&mut self.ports, a.dest_port.to_string());
+    }
+
+    fn sample(&mut self, packets: u64, flows: u64) {
+        let now = Instant::now();
+        self.samples.push_back((now, packets, flows));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, ..)| now.duration_since(*t).as_secs_f64() > 10.0)
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn uptime_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Alerts in each of the last [`MINUTES`] minutes, oldest first, as (unix seconds at
+    /// the minute's start, count), empty minutes included.
+    pub fn per_minute(&self) -> Vec<(i64, u64)> {
+        let now = unix_now() / 60;
+        (0..MINUTES as i64)
+            .rev()
+            .map(|back| {
+                let m = now - back;
+                let n = self
+                    .minutes
+                    .iter()
+                    .find(|(k, _)| *k == m)
+                    .map_or(0, |x| x.1);
+                (m * 60, n)
+            })
+            .collect()
+    }
+
+    /// Packets and flows per second over the samples kept (0 without two samples).
+    pub fn rates(&self) -> (f64, f64) {
+        match (self.samples.front(), self.samples.back()) {
+            (Some(a), Some(b)) if b.0 > a.0 => {
+                let dt = b.0.duration_since(a.0).as_secs_f64();
+                ((b.1 - a.1) as f64 / dt, (b.2 - a.2) as f64 / dt)
+            }
+            _ => (0.0, 0.0),
+        }
+    }
+}
+
+fn bump(map: &mut HashMap<String, u64>, key: String) {
+    if map.len() < TOP_KEYS || map.contains_key(&key) {
+        *map.entry(key).or_insert(0) += 1;
+    }
+}
+
+/// The `n` largest counts, largest first (ties by key).
+pub fn top(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = map.iter().map(|(k, c)| (k.clone(), *c)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]
@@ -345,7 +532,7 @@ mod tests {
     fn ring_keeps_the_last_alerts_with_sequence_numbers() {
         let ring = AlertRing::new(2);
         for s in ["a", "b", "c"] {
-            ring.push(s.into());
+            ring.push(Arc::new(AlertRecord::from_eve(s.into())));
         }
         let (items, last) = ring.since(0, 10);
         assert_eq!(last, 3);
@@ -353,6 +540,32 @@ mod tests {
         assert_eq!(seqs, vec![2, 3]);
         assert_eq!(&*items[1].1, "c");
         assert!(ring.since(3, 10).0.is_empty());
+        assert_eq!(&*ring.get(3).unwrap().json, "c");
+        assert!(ring.get(1).is_none(), "dropped from the ring");
+        assert!(ring.get(4).is_none());
+    }
+
+    #[test]
+    fn the_overview_counts_alerts_by_minute_and_talker() {
+        let st = ServeState::new(model(), 10);
+        let line = |src: &str, port: u16| -> Arc<str> {
+            Arc::from(format!(
+                r#"{{"src_ip":"{src}","dest_ip":"10.0.0.9","dest_port":{port},"anomalab":{{"prediction":"attack"}}}}"#
+            ))
+        };
+        for (src, port) in [("10.0.0.1", 22), ("10.0.0.2", 22), ("10.0.0.1", 80)] {
+            st.publish_alert(line(src, port));
+        }
+        let stats = st.stats();
+        assert_eq!(
+            top(&stats.sources, 10),
+            vec![("10.0.0.1".into(), 2), ("10.0.0.2".into(), 1)]
+        );
+        assert_eq!(top(&stats.ports, 1), vec![("22".into(), 2)]);
+        let minutes = stats.per_minute();
+        assert_eq!(minutes.len(), MINUTES);
+        assert_eq!(minutes.iter().map(|m| m.1).sum::<u64>(), 3);
+        assert_eq!(minutes[MINUTES - 1].1, 3, "all in the current minute");
     }
 
     #[test]

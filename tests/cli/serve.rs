@@ -1019,3 +1019,220 @@ fn a_public_address_needs_a_token_file_and_the_token_guards_the_api() {
     sigterm(&child);
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
 }
+
+/// A request over loopback with a body: (status, headers and body as one text).
+fn http_request(port: u16, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    (text[9..12].parse().unwrap(), text)
+}
+
+#[test]
+fn the_dashboard_endpoints_count_alerts_keep_feedback_and_list_sources_to_block() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let cap = data.join("pcap/ppa-ftp-crack.pcap");
+    let (child, port) = serve_http(
+        &p,
+        &[
+            "serve",
+            "-m",
+            model,
+            "--http",
+            "127.0.0.1:0",
+            cap.to_str().unwrap(),
+            "--alerts",
+            "a.json",
+            "--suppress",
+            "0",
+            "--feedback",
+            "fb.jsonl",
+            "--blocklist",
+            "block.nft",
+            "--block-severity",
+            "3",
+        ],
+    );
+    let json = |path: &str| -> serde_json::Value {
+        serde_json::from_str(&http_get(port, path, None).1).unwrap()
+    };
+    // The capture is read in well under a second; equal counts a second apart mean done.
+    let settled = || {
+        let n = std::fs::read_to_string(p.path("a.json")).map_or(0, |t| t.lines().count());
+        n > 0 && json("/api/overview")["counters"]["alerts"] == n as u64
+    };
+    wait_for(30, "every alert counted", settled);
+    std::thread::sleep(Duration::from_secs(1));
+    wait_for(30, "every alert counted", settled);
+    let alerts = eve(&p.read("a.json"));
+    // The overview's counts equal those of the alerts file.
+    let o = json("/api/overview");
+    let mut by_src: std::collections::HashMap<String, u64> = Default::default();
+    for a in &alerts {
+        *by_src
+            .entry(a["src_ip"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    for t in o["top_sources"].as_array().unwrap() {
+        assert_eq!(
+            t["count"].as_u64().unwrap(),
+            by_src[t["key"].as_str().unwrap()]
+        );
+    }
+    let per_minute: u64 = o["alerts_per_minute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_minute, alerts.len() as u64);
+    // One alert with every value its flow gave the model.
+    let one = json("/api/alerts/1");
+    assert_eq!(one["alert"]["flow_id"], alerts[0]["flow_id"]);
+    assert_eq!(one["features"].as_object().unwrap().len(), 78);
+    assert_eq!(http_get(port, "/api/alerts/999999", None).0, 404);
+    assert_eq!(
+        json("/api/model")["input_columns"]
+            .as_array()
+            .unwrap()
+            .len(),
+        78
+    );
+    // Feedback: stored, listed, exported as training rows; bad input refused.
+    let fb = r#"{"seq": 1, "verdict": "false_positive"}"#;
+    let (status, _) = http_request(
+        port,
+        "POST",
+        "/api/feedback",
+        "Content-Type: application/json\r\n",
+        fb,
+    );
+    assert_eq!(status, 201);
+    assert_eq!(p.read("fb.jsonl").lines().count(), 1);
+    for bad in [
+        r#"{"seq": 1, "verdict": "maybe"}"#,
+        r#"{"seq": 1, "verdict": "true_positive", "label": "a,b"}"#,
+        r#"{"seq": 1, "verdict": "true_positive", "extra": 1}"#,
+    ] {
+        let (status, text) = http_request(port, "POST", "/api/feedback", "", bad);
+        assert_eq!(status, 400, "{bad}: {text}");
+    }
+    let big = format!(
+        r#"{{"seq": 1, "verdict": "true_positive", "label": "{}"}}"#,
+        "x".repeat(5000)
+    );
+    assert_eq!(http_request(port, "POST", "/api/feedback", "", &big).0, 413);
+    assert_eq!(
+        http_request(
+            port,
+            "POST",
+            "/api/feedback",
+            "",
+            r#"{"seq": 999999, "verdict": "true_positive"}"#
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        p.read("fb.jsonl").lines().count(),
+        1,
+        "refused feedback is not stored"
+    );
+    let (_, csv) = http_get(port, "/api/feedback.csv", None);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("Destination Port,Flow Duration,") && rows[0].ends_with(",label"));
+    assert_eq!(rows.len(), 2);
+    let classes = json("/api/model")["class_names"].clone();
+    let normal = classes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .find(|c| ["normal", "benign"].contains(&c.to_lowercase().as_str()))
+        .unwrap();
+    let tail = &rows[1][rows[1].len().saturating_sub(40)..];
+    assert!(
+        rows[1].ends_with(&format!(",{normal}")),
+        "a false positive is a normal row: ...{tail}"
+    );
+    sigterm(&child);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    // The blocklist: every alert source, nothing but addresses and times.
+    let block = p.read("block.nft");
+    for src in by_src.keys() {
+        assert!(
+            block.contains(&format!("{{ {src} timeout ")),
+            "{src} listed"
+        );
+    }
+    for line in block.lines() {
+        let ok = line.starts_with("# anomalab blocklist, written ")
+            || line.starts_with("add element inet anomalab blocklist_v")
+            || [
+                "table inet anomalab {",
+                "}",
+                "flush set inet anomalab blocklist_v4",
+                "flush set inet anomalab blocklist_v6",
+            ]
+            .contains(&line)
+            || line.starts_with("\tset blocklist_v");
+        assert!(ok, "unexpected blocklist line: {line}");
+    }
+}
+
+#[test]
+fn the_dashboard_needs_the_token_and_keeps_it_in_a_cookie() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    p.write("token", "s3cret\n");
+    let (child, port) = serve_http(
+        &p,
+        &[
+            "serve",
+            "-m",
+            model,
+            "--http",
+            "127.0.0.1:0",
+            "--token-file",
+            "token",
+        ],
+    );
+    assert_eq!(http_get(port, "/", None).0, 401);
+    assert_eq!(http_get(port, "/?token=wrong", None).0, 401);
+    let (status, text) = http_request(port, "GET", "/?token=s3cret", "", "");
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("anomalab_token=s3cret; HttpOnly; SameSite=Strict"),
+        "{}",
+        &text[..400.min(text.len())]
+    );
+    let cookie = "Cookie: anomalab_token=s3cret\r\n";
+    assert_eq!(
+        http_request(port, "GET", "/api/overview", cookie, "").0,
+        200
+    );
+    assert_eq!(
+        http_request(
+            port,
+            "POST",
+            "/api/feedback",
+            "",
+            r#"{"seq":1,"verdict":"true_positive"}"#
+        )
+        .0,
+        401
+    );
+    sigterm(&child);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}

@@ -69,6 +69,10 @@ pub enum HttpError {
     TooManyStreams { limit: usize },
     #[error("the request took longer than the limit of {}", secs(.0))]
     Timeout(Duration),
+    /// Something the request names is not here (an alert that left the ring, feedback
+    /// when it is off).
+    #[error("{0}")]
+    Missing(String),
     #[error("internal error (a bug, please report it): {0}")]
     Internal(String),
 }
@@ -106,7 +110,7 @@ impl HttpError {
             | BodyRead(_) => StatusCode::BAD_REQUEST,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            UnknownModel(_) | NotFound { .. } => StatusCode::NOT_FOUND,
+            UnknownModel(_) | NotFound { .. } | Missing(_) => StatusCode::NOT_FOUND,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Unauthorized => StatusCode::UNAUTHORIZED,
             // A server-side limit, not the client's fault: 503 tells a load balancer or a

@@ -59,23 +59,63 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> String {
 }
 
 /// With a token configured, every request but the liveness probe must carry it.
+///
+/// A browser cannot add a header to the dashboard's event stream, so the page is opened
+/// once as `/?token=T`: the answer sets the token as an HttpOnly, same-site cookie, which
+/// the page's own requests then carry.
 pub async fn authorize(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    if let Some(token) = &app.config.token
-        && req.uri().path() != OPEN_PATH
-    {
-        let sent = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim());
-        if !sent.is_some_and(|t| same_secret(t, token)) {
-            let shape = Shape::for_path(req.uri().path());
-            return HttpError::Unauthorized.shaped(shape).into_response();
+    let Some(token) = &app.config.token else {
+        return next.run(req).await;
+    };
+    if req.uri().path() == OPEN_PATH {
+        return next.run(req).await;
+    }
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string());
+    let from_query = (req.uri().path() == "/")
+        .then(|| query_token(req.uri().query()))
+        .flatten();
+    let sent = bearer.or_else(|| cookie_token(&req)).or(from_query.clone());
+    if !sent.is_some_and(|t| same_secret(&t, token)) {
+        let shape = Shape::for_path(req.uri().path());
+        return HttpError::Unauthorized.shaped(shape).into_response();
+    }
+    let mut response = next.run(req).await;
+    if from_query.is_some() {
+        let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, v);
         }
     }
-    next.run(req).await
+    response
+}
+
+/// The cookie that carries the token for the dashboard's requests.
+const COOKIE: &str = "anomalab_token";
+
+fn cookie_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+/// `token=T` of a query string (percent-decoding is not needed: tokens are printable).
+fn query_token(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| v.to_string())
 }
 
 /// Whether `a == b`, in a time that tells nothing of where they differ or of their

@@ -21,6 +21,7 @@
 //! tokio's blocking pool ([`App::blocking`]), at most one job per core at a time, so the
 //! reactor only moves bytes and the detector's threads keep their cores.
 
+mod dashboard;
 mod error;
 mod guard;
 mod metrics;
@@ -48,6 +49,7 @@ pub use metrics::HttpMetrics;
 pub use table::{Cell, Frame, ModelColumns};
 
 use super::eve::Verdict;
+use super::feedback::FeedbackStore;
 use super::state::ServeState;
 use super::verdict::AlertRule;
 use crate::data::Table;
@@ -125,6 +127,8 @@ pub struct App {
     pub rule: AlertRule,
     pub config: HttpConfig,
     pub http: HttpMetrics,
+    /// Analyst feedback (off unless [`App::with_feedback`] gives a store with a file).
+    pub feedback: Arc<FeedbackStore>,
     columns: ModelColumns,
     /// Admission: scoring requests in progress (`max_concurrency`).
     admission: Semaphore,
@@ -154,11 +158,18 @@ impl App {
             streams: Arc::new(Semaphore::new(MAX_EVENT_STREAMS)),
             stopping: watch::channel(false).0,
             http: HttpMetrics::default(),
+            feedback: Arc::new(FeedbackStore::open(None).expect("no file to read")),
             scorer,
             state,
             rule,
             config,
         }
+    }
+
+    /// Keep analyst feedback in `store` (`--feedback FILE`).
+    pub fn with_feedback(mut self, store: FeedbackStore) -> Self {
+        self.feedback = Arc::new(store);
+        self
     }
 
     /// Run `job` on the blocking pool once a core is free. The job keeps its slot until it
@@ -251,7 +262,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v2/models/{name}", get(oip::model_metadata))
         .route("/v2/models/{name}/ready", get(oip::model_ready))
         .route("/metrics", get(ops::metrics))
-        .route("/alerts", get(ops::alerts));
+        .route("/alerts", get(ops::alerts))
+        .route("/", get(dashboard::page))
+        .route("/api/overview", get(dashboard::overview))
+        .route("/api/model", get(dashboard::model))
+        .route("/api/alerts/{seq}", get(dashboard::alert))
+        .route(
+            "/api/feedback",
+            get(dashboard::list_feedback).post(dashboard::add_feedback),
+        )
+        .route("/api/feedback.csv", get(dashboard::feedback_csv));
     // The event stream lives as long as its client: no request timeout around it.
     let bounded = scoring
         .merge(quick)
