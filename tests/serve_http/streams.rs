@@ -119,3 +119,33 @@ fn alerts_and_events_deliver_published_alerts() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(events.closed_within(Duration::from_secs(5)));
 }
+
+#[test]
+fn a_client_that_does_not_read_is_dropped_and_never_slows_publishing() {
+    let server = Server::start(classifier(), config());
+    let state = server.app.state.clone();
+    // Opened, then never read while the alerts go out.
+    let mut slow = EventStream::open(server.addr, &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    let big = "x".repeat(4000);
+    let started = std::time::Instant::now();
+    for n in 0..5000 {
+        let line = json!({"event_type": "alert", "flow_id": n, "pad": big}).to_string();
+        state.publish_alert(Arc::from(line));
+    }
+    // 20 MB of alerts that the client never took: publishing did not wait for it.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Reading now: the stream says what was missed, then ends (the client is dropped and,
+    // as a browser would, reconnects with Last-Event-ID to get the ring's alerts).
+    let lagged = slow.next_where(Duration::from_secs(20), |e| e.event == "lagged");
+    assert!(lagged.is_some(), "a `lagged` event");
+    assert!(
+        slow.closed_within(Duration::from_secs(20)),
+        "the stream ended"
+    );
+    assert_eq!(get(server.addr, "/v2/health/live").status, 200);
+}

@@ -66,7 +66,8 @@ fn eve_object(line: &str) -> Value {
 
 /// `GET /events`: `alert` events (id = sequence number, data = the EVE object) as they
 /// are written, `counters` every `events_interval`, and `lagged` when this client fell
-/// so far behind that alerts were skipped (`/alerts?since=` has them). A reconnecting
+/// so far behind that alerts were skipped, after which the stream ends (the detector never
+/// waits for a client; `/alerts?since=` has what was missed). A reconnecting
 /// client's `Last-Event-ID` replays the alerts it missed from the ring first.
 pub async fn events(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let permit = app.streams.clone().try_acquire_owned().map_err(|_| {
@@ -102,6 +103,7 @@ pub async fn events(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<R
         ticks,
         stopping: app.stopping.subscribe(),
         sent,
+        dropped: false,
         _permit: permit,
     };
     let stream =
@@ -136,6 +138,8 @@ struct Subscriber {
     stopping: watch::Receiver<bool>,
     /// Highest alert sequence number already sent (replayed ones are not sent twice).
     sent: u64,
+    /// Fell behind the broadcast: the stream ends after the `lagged` event.
+    dropped: bool,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -143,7 +147,7 @@ impl Subscriber {
     /// The next event, or `None` once the server shuts down.
     async fn next(&mut self) -> Option<SseEvent> {
         loop {
-            if *self.stopping.borrow() {
+            if *self.stopping.borrow() || self.dropped {
                 return None;
             }
             tokio::select! {
@@ -158,8 +162,13 @@ impl Subscriber {
                     }
                     Ok(Event::Alert { .. }) => continue,
                     Ok(Event::Counters(c)) => return Some(counters_event(&c)),
-                    // The detector never waits for a slow client: this one skips ahead.
-                    Err(RecvError::Lagged(n)) => return Some(lagged_event(n)),
+                    // The detector never waits for a slow client: this one is told what it
+                    // missed and dropped; its EventSource reconnects with Last-Event-ID
+                    // and gets the missed alerts from the ring.
+                    Err(RecvError::Lagged(n)) => {
+                        self.dropped = true;
+                        return Some(lagged_event(n));
+                    }
                     Err(RecvError::Closed) => return None,
                 },
             }
