@@ -18,6 +18,9 @@ shared: CPU time is the steadier clock, wall time is shown too):
     by file as in pcap_flows.yaml), batches of 1,024 flows, alerts written as JSON lines,
     on the same core (`--skip-peer` without nfstream/scikit-learn: `pip install nfstream
     scikit-learn`);
+  * dashboard load: packets/s of serve reading big.pcap from standard input with the HTTP
+    API on, with 0 and with 20 dashboard clients (each following `/events` and fetching
+    `/api/overview` every second, as the page does), interleaved;
   * HTTP: MLflow `/invocations` with 1-row and 1,000-row `dataframe_split` bodies under
     wrk (Debian package `wrk`; installed by apt when missing and allowed), requests/s and
     p99 latency, loopback only, bounded in time.
@@ -268,6 +271,71 @@ def http_bench(anomalab, model, flows_csv, seconds, work):
         server.wait(timeout=30)
 
 
+def dashboard_client(port, stop):
+    """What one open dashboard does: follow /events, poll /api/overview every second."""
+    import threading
+    import urllib.request
+
+    def follow():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/events", timeout=60) as r:
+                while not stop.is_set() and r.readline():
+                    pass
+        except OSError:
+            pass
+
+    t = threading.Thread(target=follow, daemon=True)
+    t.start()
+    while not stop.is_set():
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/overview", timeout=10).read()
+        except OSError:
+            pass
+        stop.wait(1.0)
+
+
+def with_clients(anomalab, model, pcap, clients):
+    """Seconds serve takes to read `pcap` from stdin with `clients` dashboards open."""
+    import threading
+    port = free_port()
+    p = subprocess.Popen([anomalab, "serve", "-m", model, "--http", f"127.0.0.1:{port}", "-",
+                          "--alerts", os.devnull], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=False)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    stop = threading.Event()
+    threads = [threading.Thread(target=dashboard_client, args=(port, stop), daemon=True)
+               for _ in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(1.5)
+    t0 = time.perf_counter()
+    with open(pcap, "rb") as f:
+        shutil.copyfileobj(f, p.stdin, 1 << 20)
+    p.stdin.close()
+    while True:
+        line = p.stderr.readline().decode()
+        if not line or "packet(s) read" in line:
+            break
+    secs = time.perf_counter() - t0
+    stop.set()
+    p.terminate()
+    p.wait(timeout=30)
+    return secs
+
+
+def dashboard_load(anomalab, model, pcap, repeat):
+    runs = {0: [], 20: []}
+    for _ in range(repeat):
+        for n in runs:
+            runs[n].append(with_clients(anomalab, model, pcap, n))
+    return {n: sorted(v)[len(v) // 2] for n, v in runs.items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -302,6 +370,11 @@ def main():
     speed, wall, (p50, p99) = latency(anomalab, models["forest"], pcap, 100_000)
     print(f"\npaced replay at 100,000 packets/s (--replay-speed {speed:.1f}, {wall:.1f} s): "
           f"latency flow end -> verdict written p50 {p50} ms, p99 {p99} ms")
+    load = dashboard_load(anomalab, models["forest"], pcap, args.repeat)
+    print(f"\ndashboard load, big.pcap from standard input with --http, median of {args.repeat}:")
+    for n, secs in load.items():
+        print(f"  {n:2} dashboard clients: {secs:.2f} s, {BIG_PACKETS / secs:,.0f} packets/s")
+    print(f"  packets/s with 20 clients / none: {load[0] / load[20]:.3f}")
     if not args.skip_http:
         csv = os.path.join(work, "flows.csv")
         subprocess.run([anomalab, "extract", pcap, "-o", csv, "--layout", "mlcve79", "-q"], check=True)

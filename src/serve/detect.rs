@@ -1,6 +1,7 @@
 //! The scoring thread: takes ended flows (and Zeek records) as they come, scores whatever
 //! has queued up as one batch, and writes the verdicts.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use crate::score::{ScoreError, Scorer};
 
 use super::eve::FlowFacts;
 use super::sink::{AlertSink, SinkError};
-use super::state::ServeState;
+use super::state::{Features, ServeState, json_number};
 use super::verdict::AlertRule;
 
 /// Most flows scored as one batch: large enough to amortise the model's per-call cost,
@@ -180,7 +181,7 @@ impl Detector<'_> {
         started: Instant,
         predictions: &crate::score::Predictions,
         facts: impl Iterator<Item = FlowFacts>,
-        features: &dyn Fn(usize) -> String,
+        features: &dyn Fn(usize) -> Features,
     ) -> Result<(), DetectError> {
         let metrics = &self.state.metrics;
         metrics.observe_scoring(started.elapsed().as_secs_f64());
@@ -195,24 +196,18 @@ impl Detector<'_> {
     }
 }
 
-/// A flow's model input values as a JSON object (names as the model knows them).
-fn flow_features(flow: &FlowRecord) -> String {
-    let names = feature_names();
-    let map: serde_json::Map<String, serde_json::Value> = names
-        .iter()
-        .zip(flow.model_vector())
-        .map(|(n, x)| (n.clone(), json_number(x)))
-        .collect();
-    serde_json::Value::Object(map).to_string()
-}
-
-fn feature_names() -> &'static [String] {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    NAMES.get_or_init(anomalab_flow::model_feature_names)
+/// A flow's model input values (names as the model knows them, shared by every flow).
+fn flow_features(flow: &FlowRecord) -> Features {
+    static NAMES: std::sync::OnceLock<Arc<[String]>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| anomalab_flow::model_feature_names().into());
+    Features::Numbers {
+        names: names.clone(),
+        values: flow.model_vector().into(),
+    }
 }
 
 /// Row `i` of a log batch (the model's columns) as a JSON object.
-fn row_features(table: &Table, i: usize) -> String {
+fn row_features(table: &Table, i: usize) -> Features {
     let map: serde_json::Map<String, serde_json::Value> = table
         .columns
         .iter()
@@ -226,18 +221,7 @@ fn row_features(table: &Table, i: usize) -> String {
             (c.name.clone(), v)
         })
         .collect();
-    serde_json::Value::Object(map).to_string()
-}
-
-/// JSON has no NaN or infinity: those become their names as strings (as a CSV cell of
-/// `predict` would read them back).
-fn json_number(x: f64) -> serde_json::Value {
-    match serde_json::Number::from_f64(x) {
-        Some(n) => n.into(),
-        None if x.is_nan() => "NaN".into(),
-        None if x > 0.0 => "Infinity".into(),
-        None => "-Infinity".into(),
-    }
+    Features::Json(serde_json::Value::Object(map).to_string())
 }
 
 fn record_latency(totals: &mut DetectTotals, seconds: f64) {

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use super::blocklist::Blocklist;
 
 use super::eve::{self, FlowFacts, Verdict};
-use super::state::{AlertRecord, ServeState};
+use super::state::{AlertRecord, Features, ServeState};
 
 /// Where EVE lines are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,13 +83,13 @@ impl AlertSink {
     }
 
     /// Write one scored flow (its flow line with `--flows`, its alert unless suppressed).
-    /// `features` gives the flow's model input values as a JSON object, asked for only
-    /// when an alert is written (the dashboard shows them).
+    /// `features` gives the flow's model input values, asked for only when an alert is
+    /// written (the dashboard shows them).
     pub fn put(
         &mut self,
         facts: &FlowFacts,
         v: &Verdict,
-        features: impl FnOnce() -> String,
+        features: impl FnOnce() -> Features,
     ) -> Result<(), SinkError> {
         self.now_us = self.now_us.max(facts.end_us);
         if self.flows {
@@ -111,7 +111,7 @@ impl AlertSink {
         self.state.metrics.count_alert(&v.label);
         self.state.publish(AlertRecord {
             json: Arc::from(line),
-            features: Arc::from(features()),
+            features: features(),
             src: facts.src_ip,
             dest: facts.dest_ip,
             dest_port: facts.dest_port,
@@ -280,12 +280,14 @@ mod tests {
         .unwrap();
         // 100 alerts to one host within 10 s, one to another host, then one 61 s later.
         for i in 0..100 {
-            sink.put(&facts(1000 + i / 10, "10.0.0.2"), &attack(), String::new)
-                .unwrap();
-        }
-        sink.put(&facts(1005, "10.0.0.3"), &attack(), String::new)
+            sink.put(&facts(1000 + i / 10, "10.0.0.2"), &attack(), || {
+                Features::None
+            })
             .unwrap();
-        sink.put(&facts(1061, "10.0.0.2"), &attack(), String::new)
+        }
+        sink.put(&facts(1005, "10.0.0.3"), &attack(), || Features::None)
+            .unwrap();
+        sink.put(&facts(1061, "10.0.0.2"), &attack(), || Features::None)
             .unwrap();
         sink.flush().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -305,12 +307,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("alerts.json");
         let mut sink = AlertSink::open(AlertsTarget::File(path.clone()), true, 0, state()).unwrap();
-        sink.put(&facts(1, "10.0.0.2"), &attack(), String::new)
+        sink.put(&facts(1, "10.0.0.2"), &attack(), || Features::None)
             .unwrap();
         sink.flush().unwrap();
         std::fs::rename(&path, dir.path().join("alerts.json.1")).unwrap();
         sink.reopen().unwrap();
-        sink.put(&facts(2, "10.0.0.2"), &attack(), String::new)
+        sink.put(&facts(2, "10.0.0.2"), &attack(), || Features::None)
             .unwrap();
         sink.flush().unwrap();
         let old = std::fs::read_to_string(dir.path().join("alerts.json.1")).unwrap();

@@ -256,12 +256,55 @@ struct Ring {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRecord {
     pub json: Arc<str>,
-    /// `{"Flow Duration": 123.0, ...}`: every value the model saw.
-    pub features: Arc<str>,
+    /// Every value the model saw for the flow.
+    pub features: Features,
     pub src: IpAddr,
     pub dest: IpAddr,
     pub dest_port: u16,
     pub label: String,
+}
+
+/// A flow's model input values, kept as they came (turned into JSON only when the
+/// dashboard asks for one alert: most alerts are never opened).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Features {
+    None,
+    /// Numbers under names shared by every flow of the source.
+    Numbers {
+        names: Arc<[String]>,
+        values: Box<[f64]>,
+    },
+    /// A JSON object already built (log records, whose columns vary).
+    Json(String),
+}
+
+impl Features {
+    /// `{"Flow Duration": 123.0, ...}`.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self {
+            Features::None => serde_json::Map::new(),
+            Features::Numbers { names, values } => names
+                .iter()
+                .zip(values.iter())
+                .map(|(n, &x)| (n.clone(), json_number(x)))
+                .collect(),
+            Features::Json(text) => match serde_json::from_str(text) {
+                Ok(serde_json::Value::Object(m)) => m,
+                _ => serde_json::Map::new(),
+            },
+        }
+    }
+}
+
+/// A number as JSON. JSON has no NaN or infinity, so those become their names as strings,
+/// as a CSV cell of `predict` reads them back.
+pub fn json_number(x: f64) -> serde_json::Value {
+    match serde_json::Number::from_f64(x) {
+        Some(n) => n.into(),
+        None if x.is_nan() => "NaN".into(),
+        None if x > 0.0 => "Infinity".into(),
+        None => "-Infinity".into(),
+    }
 }
 
 impl AlertRecord {
@@ -281,7 +324,7 @@ impl AlertRecord {
                 .as_str()
                 .unwrap_or("")
                 .to_string(),
-            features: Arc::from("{}"),
+            features: Features::None,
             json,
         }
     }
@@ -342,6 +385,8 @@ pub struct ServeState {
     events: broadcast::Sender<Event>,
     ready: AtomicBool,
     stats: Mutex<AlertStats>,
+    overview: Mutex<Arc<Overview>>,
+    started: Instant,
 }
 
 impl ServeState {
@@ -353,6 +398,8 @@ impl ServeState {
             events: broadcast::channel(1024).0,
             ready: AtomicBool::new(false),
             stats: Mutex::new(AlertStats::new()),
+            overview: Mutex::new(Arc::new(AlertStats::new().overview())),
+            started: Instant::now(),
         }
     }
 
@@ -372,17 +419,28 @@ impl ServeState {
         let _ = self.events.send(Event::Alert { seq, json });
     }
 
-    /// Send the current counters to the event stream's subscribers (and keep a sample for
-    /// the packet and flow rates).
+    /// Send the current counters to the event stream's subscribers, keep a sample for the
+    /// packet and flow rates, and refresh the overview (the detector calls this twice a
+    /// second, so a dashboard's request never holds the lock the detector counts under).
     pub fn publish_counters(&self) {
         let c = self.metrics.counters();
-        lock(&self.stats).sample(c.packets_received, c.flows_scored);
+        let overview = {
+            let mut stats = lock(&self.stats);
+            stats.sample(c.packets_received, c.flows_scored);
+            Arc::new(stats.overview())
+        };
+        *lock(&self.overview) = overview;
         let _ = self.events.send(Event::Counters(c));
     }
 
-    /// The overview's figures (alerts per minute, top talkers, rates, uptime).
-    pub fn stats(&self) -> std::sync::MutexGuard<'_, AlertStats> {
-        lock(&self.stats)
+    /// Seconds since serve started.
+    pub fn uptime_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// The overview as of the last [`ServeState::publish_counters`].
+    pub fn overview(&self) -> Arc<Overview> {
+        lock(&self.overview).clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -405,6 +463,22 @@ pub const MINUTES: usize = 60;
 /// Distinct keys a top list counts (beyond it new keys are not counted: bounded memory
 /// under a spoofed flood).
 const TOP_KEYS: usize = 100_000;
+
+/// The dashboard's overview at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub uptime_s: f64,
+    /// (unix seconds at the minute's start, alerts), the last [`MINUTES`], oldest first.
+    pub per_minute: Vec<(i64, u64)>,
+    pub top_sources: Vec<(String, u64)>,
+    pub top_destinations: Vec<(String, u64)>,
+    pub top_ports: Vec<(String, u64)>,
+    pub packets_per_s: f64,
+    pub flows_per_s: f64,
+}
+
+/// Entries of each top list.
+pub const TOP: usize = 10;
 
 /// What the dashboard's overview shows, counted as alerts are written.
 #[derive(Debug)]
@@ -461,6 +535,20 @@ impl AlertStats {
         }
     }
 
+    /// The figures the overview shows now.
+    pub fn overview(&self) -> Overview {
+        let (packets_per_s, flows_per_s) = self.rates();
+        Overview {
+            uptime_s: self.uptime_s(),
+            per_minute: self.per_minute(),
+            top_sources: top(&self.sources, TOP),
+            top_destinations: top(&self.destinations, TOP),
+            top_ports: top(&self.ports, TOP),
+            packets_per_s,
+            flows_per_s,
+        }
+    }
+
     pub fn uptime_s(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
     }
@@ -501,12 +589,16 @@ fn bump(map: &mut HashMap<String, u64>, key: String) {
     }
 }
 
-/// The `n` largest counts, largest first (ties by key).
+/// The `n` largest counts, largest first (ties by key), in time linear in the map.
 pub fn top(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = map.iter().map(|(k, c)| (k.clone(), *c)).collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v.truncate(n);
-    v
+    let order = |a: &(&String, &u64), b: &(&String, &u64)| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0));
+    let mut v: Vec<(&String, &u64)> = map.iter().collect();
+    if v.len() > n {
+        v.select_nth_unstable_by(n, order);
+        v.truncate(n);
+    }
+    v.sort_by(order);
+    v.into_iter().map(|(k, c)| (k.clone(), *c)).collect()
 }
 
 fn unix_now() -> i64 {
@@ -556,16 +648,23 @@ mod tests {
         for (src, port) in [("10.0.0.1", 22), ("10.0.0.2", 22), ("10.0.0.1", 80)] {
             st.publish_alert(line(src, port));
         }
-        let stats = st.stats();
+        st.publish_counters();
+        let o = st.overview();
         assert_eq!(
-            top(&stats.sources, 10),
+            o.top_sources,
             vec![("10.0.0.1".into(), 2), ("10.0.0.2".into(), 1)]
         );
-        assert_eq!(top(&stats.ports, 1), vec![("22".into(), 2)]);
-        let minutes = stats.per_minute();
+        assert_eq!(o.top_ports[0], ("22".into(), 2));
+        let minutes = &o.per_minute;
         assert_eq!(minutes.len(), MINUTES);
         assert_eq!(minutes.iter().map(|m| m.1).sum::<u64>(), 3);
         assert_eq!(minutes[MINUTES - 1].1, 3, "all in the current minute");
+        let mut many = HashMap::new();
+        for (k, n) in [("a", 5), ("b", 9), ("c", 5), ("d", 1)] {
+            many.insert(k.to_string(), n);
+        }
+        let want: Vec<(String, u64)> = vec![("b".into(), 9), ("a".into(), 5), ("c".into(), 5)];
+        assert_eq!(top(&many, 3), want, "largest first, ties by key");
     }
 
     #[test]

@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use super::App;
 use super::error::{ApiError, HttpError, Shape};
 use crate::serve::feedback::{Feedback, FeedbackError, Verdict, check_label};
-use crate::serve::state::top;
 
 /// The page: one file with its styles and script, no request beyond this origin.
 const PAGE: &str = include_str!("dashboard.html");
@@ -55,21 +54,19 @@ pub async fn overview(State(app): State<Arc<App>>) -> Json<Value> {
     } else {
         100.0 * c.packets_dropped as f64 / c.packets_received as f64
     };
-    let stats = app.state.stats();
-    let (pps, fps) = stats.rates();
-    let tops = |m| -> Vec<Value> {
-        top(m, 10)
-            .into_iter()
+    let o = app.state.overview();
+    let tops = |list: &[(String, u64)]| -> Vec<Value> {
+        list.iter()
             .map(|(k, n)| json!({"key": k, "count": n}))
             .collect()
     };
-    let minutes: Vec<Value> = stats
-        .per_minute()
-        .into_iter()
+    let minutes: Vec<Value> = o
+        .per_minute
+        .iter()
         .map(|(m, n)| json!({"minute": m, "count": n}))
         .collect();
     Json(json!({
-        "uptime_s": stats.uptime_s(),
+        "uptime_s": app.state.uptime_s(),
         "model": app.state.model.name,
         "counters": {
             "packets_received": c.packets_received,
@@ -81,11 +78,11 @@ pub async fn overview(State(app): State<Arc<App>>) -> Json<Value> {
             "alerts_suppressed": c.alerts_suppressed,
             "capture_loss_pct": loss,
         },
-        "rates": {"packets_per_s": pps, "flows_per_s": fps},
+        "rates": {"packets_per_s": o.packets_per_s, "flows_per_s": o.flows_per_s},
         "alerts_per_minute": minutes,
-        "top_sources": tops(&stats.sources),
-        "top_destinations": tops(&stats.destinations),
-        "top_ports": tops(&stats.ports),
+        "top_sources": tops(&o.top_sources),
+        "top_destinations": tops(&o.top_destinations),
+        "top_ports": tops(&o.top_ports),
     }))
 }
 
@@ -123,7 +120,7 @@ pub async fn alert(State(app): State<Arc<App>>, Path(seq): Path<String>) -> Answ
         )))
     })?;
     let eve: Value = serde_json::from_str(&a.json).unwrap_or(Value::Null);
-    let features: Value = serde_json::from_str(&a.features).unwrap_or(Value::Null);
+    let features = Value::Object(a.features.to_json());
     Ok(Json(json!({"seq": seq, "alert": eve, "features": features})).into_response())
 }
 
@@ -178,10 +175,7 @@ fn feedback_record(app: &App, req: FeedbackRequest) -> Result<Feedback, HttpErro
         ))
     })?;
     let eve: Value = serde_json::from_str(&a.json).unwrap_or(Value::Null);
-    let features = match serde_json::from_str(&a.features) {
-        Ok(Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
+    let features = a.features.to_json();
     Ok(Feedback {
         seq: req.seq,
         verdict: req.verdict,
