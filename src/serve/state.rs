@@ -486,9 +486,9 @@ pub struct AlertStats {
     started: Instant,
     /// (unix minute, alerts) for the last [`MINUTES`] minutes with alerts, oldest first.
     minutes: VecDeque<(i64, u64)>,
-    pub sources: HashMap<String, u64>,
-    pub destinations: HashMap<String, u64>,
-    pub ports: HashMap<String, u64>,
+    pub sources: HashMap<IpAddr, u64>,
+    pub destinations: HashMap<IpAddr, u64>,
+    pub ports: HashMap<u16, u64>,
     /// (when, packets received, flows scored), about every half second, last 10 s.
     samples: VecDeque<(Instant, u64, u64)>,
 }
@@ -518,9 +518,9 @@ impl AlertStats {
         {
             self.minutes.pop_front();
         }
-        bump(&mut self.sources, a.src.to_string());
-        bump(&mut self.destinations, a.dest.to_string());
-        bump(&mut self.ports, a.dest_port.to_string());
+        bump(&mut self.sources, a.src);
+        bump(&mut self.destinations, a.dest);
+        bump(&mut self.ports, a.dest_port);
     }
 
     fn sample(&mut self, packets: u64, flows: u64) {
@@ -583,22 +583,22 @@ impl AlertStats {
     }
 }
 
-fn bump(map: &mut HashMap<String, u64>, key: String) {
+fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u64>, key: K) {
     if map.len() < TOP_KEYS || map.contains_key(&key) {
         *map.entry(key).or_insert(0) += 1;
     }
 }
 
 /// The `n` largest counts, largest first (ties by key), in time linear in the map.
-pub fn top(map: &HashMap<String, u64>, n: usize) -> Vec<(String, u64)> {
-    let order = |a: &(&String, &u64), b: &(&String, &u64)| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0));
-    let mut v: Vec<(&String, &u64)> = map.iter().collect();
+pub fn top<K: Ord + ToString>(map: &HashMap<K, u64>, n: usize) -> Vec<(String, u64)> {
+    let order = |a: &(&K, &u64), b: &(&K, &u64)| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0));
+    let mut v: Vec<(&K, &u64)> = map.iter().collect();
     if v.len() > n {
         v.select_nth_unstable_by(n, order);
         v.truncate(n);
     }
     v.sort_by(order);
-    v.into_iter().map(|(k, c)| (k.clone(), *c)).collect()
+    v.into_iter().map(|(k, c)| (k.to_string(), *c)).collect()
 }
 
 fn unix_now() -> i64 {
