@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod check;
+mod dashboard;
 mod extract;
 mod predict;
 mod real_data;

@@ -21,7 +21,7 @@ const CAPTURES: [&str; 9] = [
 ];
 
 /// Train a forest on four of the shared captures (IPv6 decoded, as `experiments/pcap_flows`).
-fn capture_model(p: &Project, data: &Path) -> &'static str {
+pub(crate) fn capture_model(p: &Project, data: &Path) -> &'static str {
     let f = |rel: &str| data.join(rel).display().to_string();
     let spec = format!(
         "name: serve_rf\nseed: 3\ndataset:\n  source: pcap\n  target: binary\n  files: [{}, {}, {}, {}]\n  \
@@ -285,7 +285,7 @@ fn pipe_to_serve(p: &Project, model: &str, bytes: &[u8], alerts: &str) -> std::p
     child.wait_with_output().unwrap()
 }
 
-fn sigterm(child: &Child) {
+pub(crate) fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -908,7 +908,7 @@ fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
 }
 
 /// Start `serve ... --http 127.0.0.1:0` and read the port it prints.
-fn serve_http(p: &Project, args: &[&str]) -> (Child, u16) {
+pub(crate) fn serve_http(p: &Project, args: &[&str]) -> (Child, u16) {
     use std::io::BufRead;
     let mut child = spawn_serve(p, args);
     let stderr = child.stderr.take().unwrap();

@@ -1,0 +1,118 @@
+//! The dashboard `serve --http` serves at `/`, opened in headless Chromium while `serve`
+//! replays a capture at its own pace: alerts arrive live, the chart and top lists agree
+//! with the alerts file, a feedback click lands in `--feedback`, the score form agrees
+//! with `POST /invocations`, and the page makes no request outside its origin and logs no
+//! error (`tests/dashboard_check.py` does the driving). Screenshots (light, dark, phone)
+//! are left in `$CARGO_TARGET_TMPDIR/dashboard/`.
+//!
+//! Chromium is found as in `crates/anomalab-report/tests/browser.rs`: `ANOMALAB_CHROMIUM`,
+//! else `chromium`, `chromium-browser`, `google-chrome` on `PATH`; without one the test
+//! fails unless `ANOMALAB_ALLOW_NO_BROWSER=1`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::serve::{capture_model, serve_http, sigterm};
+use super::*;
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ANOMALAB_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_dashboard_shows_a_paced_replay_live_and_takes_feedback() {
+    let Some(data) = shared_data() else { return };
+    let Some(chromium) = find_chromium() else {
+        let msg =
+            "no Chromium found (set ANOMALAB_CHROMIUM or install it: .ci/install-chromium.sh)";
+        if std::env::var_os("ANOMALAB_ALLOW_NO_BROWSER").is_some_and(|v| v == "1") {
+            println!("skipped: {msg}; ANOMALAB_ALLOW_NO_BROWSER=1 allows this");
+            return;
+        }
+        panic!("{msg}. Set ANOMALAB_ALLOW_NO_BROWSER=1 to skip this test.");
+    };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    // ppa-ftp-crack spans 44.6 s of traffic with ~2,800 alerts: at twice its pace the
+    // replay lasts ~22 s, long enough for the page to open mid-replay and watch it grow.
+    let cap = data.join("pcap/ppa-ftp-crack.pcap");
+    let (child, port) = serve_http(
+        &p,
+        &[
+            "serve",
+            "-m",
+            model,
+            "--http",
+            "127.0.0.1:0",
+            "--replay-speed",
+            "2",
+            cap.to_str().unwrap(),
+            "--alerts",
+            "a.json",
+            "--suppress",
+            "0",
+            "--feedback",
+            "fb.jsonl",
+        ],
+    );
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    std::fs::create_dir_all(&out).unwrap();
+    let prefix = out.join("dashboard");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dashboard_check.py");
+    let run = Command::new("python3")
+        .arg(&script)
+        .arg(&chromium)
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(p.path("a.json"))
+        .arg(p.path("fb.jsonl"))
+        .arg(&prefix)
+        .output()
+        .expect("python3 runs (it is required for the browser check)");
+    sigterm(&child);
+    let served = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "dashboard check failed ({}):\n{stdout}\n{}",
+        run.status,
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        served.status.code(),
+        Some(0),
+        "serve stops cleanly on SIGTERM"
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The page saw alerts arrive, then every alert of the file.
+    let live = &summary["live"];
+    assert!(live["later_received"].as_u64() > live["first_received"].as_u64());
+    let written = p
+        .read("a.json")
+        .lines()
+        .filter(|l| l.contains(r#""event_type":"alert""#))
+        .count() as u64;
+    assert!(written > 0);
+    assert_eq!(summary["page"]["received"].as_u64(), Some(written));
+    // The feedback file holds the verdict given in the page, for the alert it was given on.
+    let fb = p.read("fb.jsonl");
+    let line: serde_json::Value = serde_json::from_str(fb.lines().last().unwrap()).unwrap();
+    assert_eq!(line["verdict"], "true_positive");
+    assert_eq!(line["seq"], summary["detail"]["seq"]);
+    for shot in ["light", "dark", "phone"] {
+        let png = std::fs::read(summary["screenshots"][shot].as_str().unwrap()).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{shot} screenshot");
+    }
+    println!("screenshots: {}-{{light,dark,phone}}.png", prefix.display());
+}
