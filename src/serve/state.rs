@@ -32,8 +32,13 @@ pub struct ModelInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// An alert as written to the alerts file (one EVE JSON object), with its sequence
-    /// number in the ring.
-    Alert { seq: u64, json: Arc<str> },
+    /// number in the ring and its server-sent-event frame, encoded once for every
+    /// subscriber.
+    Alert {
+        seq: u64,
+        json: Arc<str>,
+        frame: Arc<str>,
+    },
     /// The counters, sent periodically.
     Counters(Counters),
 }
@@ -296,6 +301,13 @@ impl Features {
     }
 }
 
+/// An alert as a server-sent event: `event: alert`, its sequence number as the id (a
+/// reconnecting client sends it back as `Last-Event-ID`), the EVE line as data (one line:
+/// compact JSON has no newline).
+pub fn alert_frame(seq: u64, json: &str) -> String {
+    format!("event: alert\nid: {seq}\ndata: {json}\n\n")
+}
+
 /// A number as JSON. JSON has no NaN or infinity, so those become their names as strings,
 /// as a CSV cell of `predict` reads them back.
 pub fn json_number(x: f64) -> serde_json::Value {
@@ -415,8 +427,10 @@ impl ServeState {
         lock(&self.stats).count(&alert);
         let json = alert.json.clone();
         let seq = self.alerts.push(Arc::new(alert));
-        // No subscriber is not an error: nobody is watching.
-        let _ = self.events.send(Event::Alert { seq, json });
+        if self.events.receiver_count() > 0 {
+            let frame = Arc::from(alert_frame(seq, &json));
+            let _ = self.events.send(Event::Alert { seq, json, frame });
+        }
     }
 
     /// Send the current counters to the event stream's subscribers, keep a sample for the
