@@ -26,10 +26,13 @@ set -euo pipefail
 # packages are installed. fonts-dejavu-core: Chromium needs at least one font to lay out
 # the report's text and inline SVG plots.
 # iproute2: the live-interface test of `serve` builds network namespaces joined by veth.
+# nftables, ipset: serve's blocklist is loaded by both, inside a network namespace.
 REQUIREMENTS=(
   "python3 python3"
   "chromium chromium fonts-dejavu-core"
   "ip iproute2"
+  "nft nftables"
+  "ipset ipset"
 )
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }

@@ -1236,3 +1236,94 @@ fn the_dashboard_needs_the_token_and_keeps_it_in_a_cookie() {
     sigterm(&child);
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
 }
+
+/// Run `sh -c script` inside a fresh network namespace (removed afterwards): a firewall
+/// load there touches nothing of the host's.
+#[cfg(target_os = "linux")]
+fn in_netns(script: &str) -> std::process::Output {
+    let ns = format!("anomalab-fw{}", std::process::id() % 100_000);
+    let add = Command::new("ip").args(["netns", "add", &ns]).status();
+    assert!(
+        add.is_ok_and(|s| s.success()),
+        "`ip netns add` failed: the blocklist test needs root and iproute2 (./test.sh installs it)"
+    );
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns, "sh", "-c", script])
+        .output()
+        .unwrap();
+    let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+    out
+}
+
+/// The blocklist in both formats, loaded for real (twice: a reload replaces the set) by
+/// `nft -f` and by `ipset restore` in a network namespace: the sets hold exactly the
+/// sources of the alerts file.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_blocklist_loads_into_nftables_and_ipset() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let model = capture_model(&p, &data);
+    let cap = data.join("pcap/ppa-ftp-crack.pcap");
+    let cap = cap.to_str().unwrap();
+    for (format, file) in [("nft", "block.nft"), ("ipset", "block.ipset")] {
+        let out = p.run(&[
+            "serve",
+            "-m",
+            model,
+            cap,
+            "--alerts",
+            "a.json",
+            "--suppress",
+            "0",
+            "--blocklist",
+            file,
+            "--blocklist-format",
+            format,
+            "--block-severity",
+            "3",
+        ]);
+        out.expect(0);
+    }
+    let mut sources: Vec<String> = eve(&p.read("a.json"))
+        .iter()
+        .map(|a| a["src_ip"].as_str().unwrap().to_string())
+        .collect();
+    sources.sort();
+    sources.dedup();
+    let nft = p.path("block.nft").display().to_string();
+    let out = in_netns(&format!(
+        "nft -f {nft} && nft -f {nft} && nft -j list set inet anomalab blocklist_v4"
+    ));
+    assert!(
+        out.status.success(),
+        "nft: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got: Vec<String> = listed["nftables"][1]["set"]["elem"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["elem"]["val"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, sources, "nft set");
+    let ipset = p.path("block.ipset").display().to_string();
+    let out = in_netns(&format!(
+        "ipset restore < {ipset} && ipset restore < {ipset} && ipset list anomalab_v4"
+    ));
+    assert!(
+        out.status.success(),
+        "ipset: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let members = text.split("Members:\n").nth(1).unwrap_or("");
+    let mut got: Vec<String> = members
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect();
+    got.sort();
+    assert_eq!(got, sources, "ipset set");
+}
