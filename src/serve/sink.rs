@@ -156,6 +156,8 @@ impl AlertSink {
             Writer::Stdout(s) => s.flush(),
         };
         r.map_err(|error| self.error(error))?;
+        // The batch's alerts reach the dashboards once they are on disk, in one message.
+        self.state.send_alerts();
         self.write_blocklist(false)
     }
 

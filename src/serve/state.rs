@@ -31,16 +31,20 @@ pub struct ModelInfo {
 /// One event of the live stream (`GET /events`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// An alert as written to the alerts file (one EVE JSON object), with its sequence
-    /// number in the ring and its server-sent-event frame, encoded once for every
-    /// subscriber.
-    Alert {
-        seq: u64,
-        json: Arc<str>,
-        frame: Arc<str>,
-    },
+    /// Alerts as written to the alerts file, one message per scored batch: each
+    /// subscriber is woken once per batch, not once per alert.
+    Alerts(Arc<[AlertEvent]>),
     /// The counters, sent periodically.
     Counters(Counters),
+}
+
+/// One alert of the event stream: its sequence number in the ring, the EVE line, and its
+/// server-sent-event frame, encoded once for every subscriber.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertEvent {
+    pub seq: u64,
+    pub json: Arc<str>,
+    pub frame: Arc<str>,
 }
 
 /// A snapshot of the main counters.
@@ -399,6 +403,8 @@ pub struct ServeState {
     stats: Mutex<AlertStats>,
     overview: Mutex<Arc<Overview>>,
     started: Instant,
+    /// Alerts published and not yet sent to the event stream.
+    outbox: Mutex<Vec<AlertEvent>>,
 }
 
 impl ServeState {
@@ -412,24 +418,35 @@ impl ServeState {
             stats: Mutex::new(AlertStats::new()),
             overview: Mutex::new(Arc::new(AlertStats::new().overview())),
             started: Instant::now(),
+            outbox: Mutex::new(Vec::new()),
         }
     }
 
     /// Keep an alert (an EVE line alone) in the ring, count it and send it to the event
-    /// stream's subscribers.
+    /// stream's subscribers at once.
     pub fn publish_alert(&self, json: Arc<str>) {
         self.publish(AlertRecord::from_eve(json));
+        self.send_alerts();
     }
 
-    /// Keep an alert in the ring, count it for the overview and send it to the event
-    /// stream's subscribers.
+    /// Keep an alert in the ring and count it for the overview; it goes to the event
+    /// stream's subscribers with the next [`ServeState::send_alerts`].
     pub fn publish(&self, alert: AlertRecord) {
         lock(&self.stats).count(&alert);
         let json = alert.json.clone();
         let seq = self.alerts.push(Arc::new(alert));
         if self.events.receiver_count() > 0 {
             let frame = Arc::from(alert_frame(seq, &json));
-            let _ = self.events.send(Event::Alert { seq, json, frame });
+            lock(&self.outbox).push(AlertEvent { seq, json, frame });
+        }
+    }
+
+    /// Send the alerts published since the last call as one message.
+    pub fn send_alerts(&self) {
+        let batch = std::mem::take(&mut *lock(&self.outbox));
+        if !batch.is_empty() {
+            // No subscriber is not an error: nobody is watching.
+            let _ = self.events.send(Event::Alerts(batch.into()));
         }
     }
 

@@ -19,7 +19,7 @@ use tokio::time::{Interval, MissedTickBehavior};
 
 use super::App;
 use super::error::{ApiError, HttpError, Shape};
-use crate::serve::state::{Counters, Event, alert_frame};
+use crate::serve::state::{AlertEvent, Counters, Event, alert_frame};
 
 /// The exposition format Prometheus scrapes.
 const PROMETHEUS: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -170,11 +170,11 @@ impl Subscriber {
                     return Some(counters_event(&self.app.state.metrics.counters()));
                 }
                 received = self.live.recv() => match received {
-                    Ok(Event::Alert { seq, frame, .. }) if seq > self.sent => {
-                        self.sent = seq;
-                        return Some(Bytes::from_owner(Frame(frame)));
+                    Ok(Event::Alerts(batch)) => {
+                        if let Some(frames) = self.unsent(&batch) {
+                            return Some(frames);
+                        }
                     }
-                    Ok(Event::Alert { .. }) => continue,
                     Ok(Event::Counters(c)) => return Some(counters_event(&c)),
                     // The detector never waits for a slow client: this one is told what it
                     // missed and dropped; its EventSource reconnects with Last-Event-ID
@@ -185,6 +185,24 @@ impl Subscriber {
                     }
                     Err(RecvError::Closed) => return None,
                 },
+            }
+        }
+    }
+
+    /// The frames of `batch` not sent yet (a reconnect's replay may have sent some), as
+    /// one write; `None` when there are none.
+    fn unsent(&mut self, batch: &[AlertEvent]) -> Option<Bytes> {
+        let new: Vec<&AlertEvent> = batch.iter().filter(|a| a.seq > self.sent).collect();
+        self.sent = new.last().map_or(self.sent, |a| a.seq);
+        match new.as_slice() {
+            [] => None,
+            [one] => Some(Bytes::from_owner(Frame(one.frame.clone()))),
+            many => {
+                let mut out = String::with_capacity(many.iter().map(|a| a.frame.len()).sum());
+                for a in many {
+                    out.push_str(&a.frame);
+                }
+                Some(Bytes::from(out))
             }
         }
     }
