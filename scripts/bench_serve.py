@@ -207,6 +207,16 @@ def latency(anomalab, model, pcap, pps):
     return speed, wall, (float(m.group(1)), float(m.group(2))) if m else (None, None)
 
 
+def wait_port(port):
+    """Wait (up to 10 s) until something listens on the loopback port."""
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -241,12 +251,7 @@ def http_bench(anomalab, model, flows_csv, seconds, work):
     server = subprocess.Popen([anomalab, "serve", "-m", model, "--http", f"127.0.0.1:{port}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_port(port)
         out = []
         for n, conns in [(1, 32), (1000, 8)]:
             lua = os.path.join(work, f"post{n}.lua")
@@ -307,12 +312,7 @@ def with_clients(anomalab, model, pcap, clients):
     p = subprocess.Popen([anomalab, "serve", "-m", model, "--http", f"127.0.0.1:{port}", "-",
                           "--alerts", os.devnull], stdin=subprocess.PIPE,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=False)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_port(port)
     # The clients stand for browsers on other machines: their own process, lowest
     # priority, so that what is measured is the server's work for them.
     viewers = None

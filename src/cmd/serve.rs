@@ -177,8 +177,9 @@ pub fn summary_text(s: &ServeSummary) -> String {
         by_reason(s.alerts.iter().map(|(k, v)| (k.clone(), *v))),
         by_reason(s.suppressed.iter().map(|(k, v)| (k.clone(), *v))),
     );
-    let q = |p| crate::serve::detect::quantile(&s.totals.latencies, p);
-    if let (Some(p50), Some(p99)) = (q(0.5), q(0.99)) {
+    let q = |p| anomalab_learn::stats::quantile(&s.totals.latencies, p);
+    if !s.totals.latencies.is_empty() {
+        let (p50, p99) = (q(0.5), q(0.99));
         let _ = writeln!(
             out,
             "serve: latency from flow end to verdict written (flows ended before the end of input): p50 {:.3} ms, p99 {:.3} ms",

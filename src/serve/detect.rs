@@ -236,12 +236,3 @@ fn record_latency(totals: &mut DetectTotals, seconds: f64) {
         totals.latencies[at] = seconds;
     }
 }
-
-/// The `q` quantile (0..=1) of sorted samples.
-pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    Some(sorted[i])
-}

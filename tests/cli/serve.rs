@@ -119,9 +119,6 @@ fn served_flows_equal_extract_and_their_predictions_equal_predict() {
             got == expected,
             "{rel}: served flows differ from extract + predict"
         );
-        let with_alerts = events.len() - flows.len();
-        assert!(served.stderr().contains(&format!("{} scored", flows.len())));
-        assert!(with_alerts <= flows.len());
     }
 }
 
