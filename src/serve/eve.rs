@@ -10,7 +10,7 @@ use anomalab_flow::cic2017::FEATURE_NAMES;
 use anomalab_flow::{EndReason, FlowRecord};
 use serde::Serialize;
 
-use super::state::ModelInfo;
+use super::state::{AlertRecord, ModelInfo};
 
 /// Generator id of every anomalab alert (Suricata's `gid` for rule-based alerts).
 pub const GID: u32 = 1;
@@ -194,31 +194,159 @@ fn line(
     serde_json::to_string(&event).expect("an EVE event is plain data")
 }
 
+/// What the dashboard's alert table shows of an alert: the keys of its EVE line that the
+/// table reads, at the same paths, about a fifth of the whole line. A page streams
+/// every alert, most never opened; an opened one is fetched whole. Written without
+/// intermediate strings: under a flood it is encoded tens of thousands of times a second.
+#[derive(Serialize)]
+struct Brief<'a> {
+    #[serde(serialize_with = "as_display")]
+    timestamp: Timestamp,
+    src_ip: IpAddr,
+    src_port: u16,
+    dest_ip: IpAddr,
+    dest_port: u16,
+    #[serde(serialize_with = "as_display")]
+    proto: Proto,
+    alert: BriefAlert<'a>,
+    anomalab: BriefExtra<'a>,
+}
+
+#[derive(Serialize)]
+struct BriefAlert<'a> {
+    #[serde(serialize_with = "as_display")]
+    signature: Signature<'a>,
+    severity: u8,
+}
+
+#[derive(Serialize)]
+struct BriefExtra<'a> {
+    prediction: &'a str,
+    score: f64,
+}
+
+struct Signature<'a>(&'a str);
+
+impl std::fmt::Display for Signature<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "anomalab {}", self.0)
+    }
+}
+
+fn as_display<T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// Paths of the EVE line kept by the brief view, for a record that has only its line.
+const BRIEF_PATHS: [&[&str]; 10] = [
+    &["timestamp"],
+    &["src_ip"],
+    &["src_port"],
+    &["dest_ip"],
+    &["dest_port"],
+    &["proto"],
+    &["alert", "signature"],
+    &["alert", "severity"],
+    &["anomalab", "prediction"],
+    &["anomalab", "score"],
+];
+
+/// The brief view of an alert as one JSON object (no newline).
+pub fn brief_line(r: &AlertRecord) -> String {
+    let mut out = Vec::new();
+    write_brief(&mut out, r);
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`brief_line`] appended to `out`.
+pub fn write_brief(out: &mut Vec<u8>, r: &AlertRecord) {
+    let Some(b) = &r.brief else {
+        let v = project(&r.json, &BRIEF_PATHS);
+        return serde_json::to_writer(out, &v).expect("a JSON value writes to memory");
+    };
+    let brief = Brief {
+        timestamp: Timestamp(b.end_us),
+        src_ip: r.src,
+        src_port: b.src_port,
+        dest_ip: r.dest,
+        dest_port: r.dest_port,
+        proto: Proto(b.proto),
+        alert: BriefAlert {
+            signature: Signature(&r.label),
+            severity: b.severity,
+        },
+        anomalab: BriefExtra {
+            prediction: &r.label,
+            score: b.score,
+        },
+    };
+    serde_json::to_writer(out, &brief).expect("a brief alert is plain data");
+}
+
+/// The values of `json` at `paths` (those it has), at the same paths.
+fn project(json: &str, paths: &[&[&str]]) -> serde_json::Value {
+    let whole: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let mut out = serde_json::Value::Object(Default::default());
+    for path in paths {
+        let Some(v) = path.iter().try_fold(&whole, |v, k| v.get(k)) else {
+            continue;
+        };
+        let mut at = &mut out;
+        for k in &path[..path.len() - 1] {
+            at = at
+                .as_object_mut()
+                .expect("built from objects")
+                .entry(*k)
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        }
+        at[path[path.len() - 1]] = v.clone();
+    }
+    out
+}
+
 /// Suricata's protocol spelling: `TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, else the number.
 pub fn proto_name(proto: u8) -> String {
-    match proto {
-        6 => "TCP".into(),
-        17 => "UDP".into(),
-        1 => "ICMP".into(),
-        58 => "IPv6-ICMP".into(),
-        132 => "SCTP".into(),
-        p => p.to_string(),
+    Proto(proto).to_string()
+}
+
+struct Proto(u8);
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            6 => f.write_str("TCP"),
+            17 => f.write_str("UDP"),
+            1 => f.write_str("ICMP"),
+            58 => f.write_str("IPv6-ICMP"),
+            132 => f.write_str("SCTP"),
+            p => write!(f, "{p}"),
+        }
     }
 }
 
 /// `2017-07-03T15:06:09.123456+0000`: EVE's RFC 3339 form, UTC, microseconds.
 pub fn timestamp(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let micros = us.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = anomalab_flow::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+0000",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+    Timestamp(us).to_string()
+}
+
+/// A time in µs since the epoch, displayed as [`timestamp`] gives it.
+struct Timestamp(i64);
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.0.div_euclid(1_000_000);
+        let micros = self.0.rem_euclid(1_000_000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = anomalab_flow::civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+0000",
+            sod / 3600,
+            sod % 3600 / 60,
+            sod % 60
+        )
+    }
 }
 
 /// A flow id as EVE carries it: a non-negative integer, stable for one flow (its key
@@ -322,6 +450,26 @@ mod tests {
         }
     }
 
+    fn model() -> ModelInfo {
+        ModelInfo {
+            name: "best".into(),
+            sha256: "0".repeat(64),
+            role: "classifier",
+            algorithm: "random_forest".into(),
+        }
+    }
+
+    fn verdict() -> Verdict {
+        Verdict {
+            label: "DoS Hulk".into(),
+            class: 2,
+            alert: true,
+            score: 0.97,
+            threshold: None,
+            severity: 1,
+        }
+    }
+
     #[test]
     fn timestamps_are_eve_rfc3339_with_microseconds() {
         // 1499094369 s is 2017-07-03 15:06:09 UTC (`date -u -d @1499094369`).
@@ -334,20 +482,8 @@ mod tests {
 
     #[test]
     fn alert_has_the_eve_fields_and_types() {
-        let model = ModelInfo {
-            name: "best".into(),
-            sha256: "0".repeat(64),
-            role: "classifier",
-            algorithm: "random_forest".into(),
-        };
-        let v = Verdict {
-            label: "DoS Hulk".into(),
-            class: 2,
-            alert: true,
-            score: 0.97,
-            threshold: None,
-            severity: 1,
-        };
+        let model = model();
+        let v = verdict();
         let json: serde_json::Value =
             serde_json::from_str(&alert_line(&facts(), &v, &model, 4)).unwrap();
         assert_eq!(json["event_type"], "alert");
@@ -365,5 +501,40 @@ mod tests {
         // The Corelight reference implementation (`pip install communityid==1.5.0`):
         // CommunityID(0).calc(FlowTuple(6, "192.168.10.5", "104.16.207.165", 51000, 443)).
         assert_eq!(json["community_id"], "1:aikh8t1i5w60osVIs7nf/vMV3LE=");
+    }
+
+    #[test]
+    fn the_brief_view_is_the_eve_line_cut_to_the_table_columns() {
+        let model = model();
+        let f = facts();
+        let v = verdict();
+        let line: std::sync::Arc<str> = alert_line(&f, &v, &model, 0).into();
+        let typed = AlertRecord {
+            brief: Some(crate::serve::state::Brief {
+                end_us: f.end_us,
+                src_port: f.src_port,
+                proto: f.proto,
+                severity: v.severity,
+                score: v.score,
+            }),
+            ..AlertRecord::from_eve(line.clone())
+        };
+        let from_typed: serde_json::Value = serde_json::from_str(&brief_line(&typed)).unwrap();
+        let from_line: serde_json::Value =
+            serde_json::from_str(&brief_line(&AlertRecord::from_eve(line.clone()))).unwrap();
+        assert_eq!(from_typed, from_line, "typed and projected agree");
+        let whole: serde_json::Value = serde_json::from_str(&line).unwrap();
+        for path in BRIEF_PATHS {
+            let at =
+                |v: &serde_json::Value| path.iter().try_fold(v.clone(), |v, k| v.get(k).cloned());
+            assert_eq!(at(&from_typed), at(&whole), "{path:?}");
+            assert!(at(&whole).is_some(), "{path:?} is in the EVE line");
+        }
+        assert_eq!(
+            from_typed.as_object().unwrap().len(),
+            8,
+            "nothing else at the top"
+        );
+        assert!(brief_line(&typed).len() * 3 < line.len());
     }
 }

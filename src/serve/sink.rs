@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use super::blocklist::Blocklist;
 
 use super::eve::{self, FlowFacts, Verdict};
-use super::state::{AlertRecord, Features, ServeState};
+use super::state::{AlertRecord, Brief, Features, ServeState};
 
 /// Where EVE lines are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +116,13 @@ impl AlertSink {
             dest: facts.dest_ip,
             dest_port: facts.dest_port,
             label: v.label.clone(),
+            brief: Some(Brief {
+                end_us: facts.end_us,
+                src_port: facts.src_port,
+                proto: facts.proto,
+                severity: v.severity,
+                score: v.score,
+            }),
         });
         Ok(())
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast;
@@ -33,18 +33,22 @@ pub struct ModelInfo {
 pub enum Event {
     /// Alerts as written to the alerts file, one message per scored batch: each
     /// subscriber is woken once per batch, not once per alert.
-    Alerts(Arc<[AlertEvent]>),
+    Alerts(Arc<AlertBatch>),
     /// The counters, sent periodically.
     Counters(Counters),
 }
 
-/// One alert of the event stream: its sequence number in the ring, the EVE line, and its
-/// server-sent-event frame, encoded once for every subscriber.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertEvent {
-    pub seq: u64,
-    pub json: Arc<str>,
-    pub frame: Arc<str>,
+/// The alerts of one scored batch (with their sequence numbers in the ring), and their
+/// server-sent-event frames joined, in each view. The frames are encoded by the first
+/// subscriber that sends them and shared by the others: the detector never encodes for
+/// the stream, and 20 open pages cost 20 reference counts, not 20 copies.
+#[derive(Debug, Default, PartialEq)]
+pub struct AlertBatch {
+    pub alerts: Vec<(u64, Arc<AlertRecord>)>,
+    /// The frames of the whole EVE lines.
+    pub full: OnceLock<Arc<[u8]>>,
+    /// The frames of the brief view ([`AlertRecord::brief`]).
+    pub brief: OnceLock<Arc<[u8]>>,
 }
 
 /// A snapshot of the main counters.
@@ -271,6 +275,21 @@ pub struct AlertRecord {
     pub dest: IpAddr,
     pub dest_port: u16,
     pub label: String,
+    /// The rest of what the dashboard's alert table shows, kept typed so that nothing is
+    /// encoded unless a page asks; `None` for a record made from an EVE line alone.
+    pub brief: Option<Brief>,
+}
+
+/// The typed facts of an alert's brief view that [`AlertRecord`] does not hold already.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Brief {
+    /// The flow's last packet, µs since the epoch.
+    pub end_us: i64,
+    pub src_port: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    pub severity: u8,
+    pub score: f64,
 }
 
 /// A flow's model input values, kept as they came (turned into JSON only when the
@@ -305,13 +324,6 @@ impl Features {
     }
 }
 
-/// An alert as a server-sent event: `event: alert`, its sequence number as the id (a
-/// reconnecting client sends it back as `Last-Event-ID`), the EVE line as data (one line:
-/// compact JSON has no newline).
-pub fn alert_frame(seq: u64, json: &str) -> String {
-    format!("event: alert\nid: {seq}\ndata: {json}\n\n")
-}
-
 /// A number as JSON. JSON has no NaN or infinity, so those become their names as strings,
 /// as a CSV cell of `predict` reads them back.
 pub fn json_number(x: f64) -> serde_json::Value {
@@ -341,6 +353,7 @@ impl AlertRecord {
                 .unwrap_or("")
                 .to_string(),
             features: Features::None,
+            brief: None,
             json,
         }
     }
@@ -379,18 +392,23 @@ impl AlertRing {
 
     /// Alerts with a sequence number above `since` (oldest first, at most `limit`), and
     /// the last sequence number handed out.
-    pub fn since(&self, since: u64, limit: usize) -> (Vec<(u64, Arc<str>)>, u64) {
+    pub fn since(&self, since: u64, limit: usize) -> (Vec<(u64, Arc<AlertRecord>)>, u64) {
         let r = lock(&self.inner);
         let items = r
             .items
             .iter()
             .filter(|(s, _)| *s > since)
             .take(limit)
-            .map(|(s, a)| (*s, a.json.clone()))
+            .map(|(s, a)| (*s, a.clone()))
             .collect();
         (items, r.next - 1)
     }
 }
+
+/// Messages the event stream holds for its slowest subscriber before dropping it. A
+/// paced (brief) subscriber takes a tenth of a second's batches at once; the detector
+/// sends at most a few thousand batches a second.
+const EVENT_QUEUE: usize = 4096;
 
 /// Everything the detector and the HTTP server share.
 #[derive(Debug)]
@@ -404,7 +422,7 @@ pub struct ServeState {
     overview: Mutex<Arc<Overview>>,
     started: Instant,
     /// Alerts published and not yet sent to the event stream.
-    outbox: Mutex<Vec<AlertEvent>>,
+    outbox: Mutex<Vec<(u64, Arc<AlertRecord>)>>,
 }
 
 impl ServeState {
@@ -413,7 +431,7 @@ impl ServeState {
             model,
             metrics: Metrics::default(),
             alerts: AlertRing::new(ring),
-            events: broadcast::channel(1024).0,
+            events: broadcast::channel(EVENT_QUEUE).0,
             ready: AtomicBool::new(false),
             stats: Mutex::new(AlertStats::new()),
             overview: Mutex::new(Arc::new(AlertStats::new().overview())),
@@ -433,20 +451,23 @@ impl ServeState {
     /// stream's subscribers with the next [`ServeState::send_alerts`].
     pub fn publish(&self, alert: AlertRecord) {
         lock(&self.stats).count(&alert);
-        let json = alert.json.clone();
-        let seq = self.alerts.push(Arc::new(alert));
+        let alert = Arc::new(alert);
+        let seq = self.alerts.push(alert.clone());
         if self.events.receiver_count() > 0 {
-            let frame = Arc::from(alert_frame(seq, &json));
-            lock(&self.outbox).push(AlertEvent { seq, json, frame });
+            lock(&self.outbox).push((seq, alert));
         }
     }
 
     /// Send the alerts published since the last call as one message.
     pub fn send_alerts(&self) {
-        let batch = std::mem::take(&mut *lock(&self.outbox));
-        if !batch.is_empty() {
+        let alerts = std::mem::take(&mut *lock(&self.outbox));
+        if !alerts.is_empty() {
+            let batch = AlertBatch {
+                alerts,
+                ..AlertBatch::default()
+            };
             // No subscriber is not an error: nobody is watching.
-            let _ = self.events.send(Event::Alerts(batch.into()));
+            let _ = self.events.send(Event::Alerts(Arc::new(batch)));
         }
     }
 
@@ -661,7 +682,7 @@ mod tests {
         assert_eq!(last, 3);
         let seqs: Vec<u64> = items.iter().map(|(s, _)| *s).collect();
         assert_eq!(seqs, vec![2, 3]);
-        assert_eq!(&*items[1].1, "c");
+        assert_eq!(&*items[1].1.json, "c");
         assert!(ring.since(3, 10).0.is_empty());
         assert_eq!(&*ring.get(3).unwrap().json, "c");
         assert!(ring.get(1).is_none(), "dropped from the ring");

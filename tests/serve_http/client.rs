@@ -139,9 +139,14 @@ pub struct EventStream {
 
 impl EventStream {
     pub fn open(addr: SocketAddr, headers: &[(&str, &str)]) -> EventStream {
+        EventStream::open_at(addr, "/events", headers)
+    }
+
+    /// The stream at `path` (`/events` with a query).
+    pub fn open_at(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> EventStream {
         let mut stream = connect(addr);
         stream
-            .write_all(&raw_request("GET", "/events", headers, b""))
+            .write_all(&raw_request("GET", path, headers, b""))
             .unwrap();
         stream
             .set_read_timeout(Some(Duration::from_millis(100)))

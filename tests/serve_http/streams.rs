@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anomalab::serve::state::AlertRecord;
 use serde_json::json;
 
 use super::client::{EventStream, get, post_json};
@@ -120,6 +121,123 @@ fn alerts_and_events_deliver_published_alerts() {
     assert!(events.closed_within(Duration::from_secs(5)));
 }
 
+/// An alert line with every key of the brief view and more.
+fn eve_alert(n: u32) -> String {
+    json!({
+        "timestamp": format!("2017-07-03T15:06:{:02}.000001+0000", n % 60),
+        "flow_id": n, "event_type": "alert",
+        "src_ip": "10.0.0.1", "src_port": 40000 + n, "dest_ip": "10.0.0.9", "dest_port": 443,
+        "proto": "TCP", "community_id": "1:x",
+        "alert": {"action": "allowed", "signature_id": 9000001, "signature": "anomalab DoS", "severity": 1},
+        "flow": {"pkts_toserver": 3, "start": "2017-07-03T15:06:00.000000+0000"},
+        "anomalab": {"prediction": "DoS", "score": 0.75, "flow_key": "k"},
+    })
+    .to_string()
+}
+
+/// A server and its brief event stream, once the stream is live.
+fn brief_stream() -> (Server, Arc<anomalab::serve::state::ServeState>, EventStream) {
+    let server = Server::start(classifier(), config());
+    let state = server.app.state.clone();
+    let mut brief = EventStream::open_at(server.addr, "/events?view=brief", &[]);
+    brief
+        .next_where(Duration::from_secs(10), |e| e.event == "counters")
+        .expect("counters");
+    (server, state, brief)
+}
+
+#[test]
+fn the_brief_view_streams_the_table_keys_of_each_alert_once_in_order() {
+    let (server, state, mut brief) = brief_stream();
+    let wait = Duration::from_secs(10);
+    // Published one batch each, faster than the brief view's pace: they arrive together.
+    for n in 1..=50 {
+        state.publish_alert(Arc::from(eve_alert(n)));
+    }
+    let want = |n: u32| {
+        let whole: serde_json::Value = serde_json::from_str(&eve_alert(n)).unwrap();
+        json!({
+            "timestamp": whole["timestamp"], "src_ip": "10.0.0.1", "src_port": whole["src_port"],
+            "dest_ip": "10.0.0.9", "dest_port": 443, "proto": "TCP",
+            "alert": {"signature": "anomalab DoS", "severity": 1},
+            "anomalab": {"prediction": "DoS", "score": 0.75},
+        })
+    };
+    for n in 1..=50u32 {
+        let e = brief
+            .next_where(wait, |e| e.event == "alert")
+            .expect("an alert");
+        assert_eq!(e.id, Some(n.to_string()), "in order, each once");
+        let got: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+        assert_eq!(got, want(n));
+    }
+    let page = get(server.addr, "/alerts?since=49&view=brief").json();
+    assert_eq!(page["alerts"][0]["alert"], want(50));
+    let full = get(server.addr, "/alerts?since=49").json();
+    assert_eq!(full["alerts"][0]["alert"]["flow"]["pkts_toserver"], 3);
+    let bad = get(server.addr, "/alerts?view=short");
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("view"), "{}", bad.body);
+    assert_eq!(get(server.addr, "/events?view=short").status, 400);
+    // A reconnect replays what it missed in the same view.
+    let mut again = EventStream::open_at(
+        server.addr,
+        "/events?view=brief",
+        &[("Last-Event-ID", "48")],
+    );
+    let e = again.next_where(wait, |e| e.event == "alert").unwrap();
+    assert_eq!(e.id.as_deref(), Some("49"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&e.data).unwrap(),
+        want(49)
+    );
+}
+
+#[test]
+fn a_flood_reaches_the_brief_view_as_its_newest_alerts_and_names_the_rest() {
+    let (server, state, mut brief) = brief_stream();
+    let wait = Duration::from_secs(10);
+    // Three batches of 300 alerts, faster than the pace: more than the 500 a page keeps.
+    for b in 0..3u32 {
+        for n in 1..=300 {
+            state.publish(AlertRecord::from_eve(Arc::from(eve_alert(b * 300 + n))));
+        }
+        state.send_alerts();
+    }
+    let mut seen = vec![0u32; 901];
+    let mut skipped = 0;
+    while seen[1..].contains(&0) {
+        let e = brief
+            .next_where(wait, |e| e.event == "alert" || e.event == "skipped")
+            .unwrap_or_else(|| {
+                panic!(
+                    "missing: {:?}",
+                    (1..=900).filter(|&i| seen[i] == 0).collect::<Vec<_>>()
+                )
+            });
+        if e.event == "alert" {
+            seen[e.id.unwrap().parse::<usize>().unwrap()] += 1;
+            continue;
+        }
+        skipped += 1;
+        let r: serde_json::Value = serde_json::from_str(&e.data).unwrap();
+        let (from, to) = (
+            r["from"].as_u64().unwrap() as usize,
+            r["to"].as_u64().unwrap() as usize,
+        );
+        assert!((from - 1) % 300 == 0 && to % 300 == 0, "whole batches: {r}");
+        for s in &mut seen[from..=to] {
+            *s += 1;
+        }
+    }
+    assert!(skipped >= 1, "a `skipped` event");
+    assert!(
+        seen[1..].iter().all(|&n| n == 1),
+        "each alert sent or skipped once"
+    );
+    assert_eq!(get(server.addr, "/alerts?since=899").json()["last"], 900);
+}
+
 #[test]
 fn a_client_that_does_not_read_is_dropped_and_never_slows_publishing() {
     let server = Server::start(classifier(), config());
@@ -129,11 +247,11 @@ fn a_client_that_does_not_read_is_dropped_and_never_slows_publishing() {
     std::thread::sleep(Duration::from_millis(200));
     let big = "x".repeat(4000);
     let started = std::time::Instant::now();
-    for n in 0..5000 {
+    for n in 0..12_000 {
         let line = json!({"event_type": "alert", "flow_id": n, "pad": big}).to_string();
         state.publish_alert(Arc::from(line));
     }
-    // 20 MB of alerts that the client never took: publishing did not wait for it.
+    // 48 MB of alerts (three times the event queue of 4,096 messages) that the client never took: publishing did not wait for it.
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
