@@ -78,9 +78,37 @@ pub struct RunArgs {
     /// Folder under which `reports/` and `models/` are written.
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub project_dir: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Where finished trials are stored, and whether stored ones are taken.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CacheArgs {
+    /// Trial cache folder (under --project-dir when relative).
+    #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
+    pub cache: PathBuf,
+    /// Run every trial again, ignoring stored results (the new ones are stored).
+    #[arg(long, conflicts_with = "no_cache")]
+    pub fresh: bool,
+    /// Neither read nor write the trial cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    pub fn setting(&self) -> Option<(PathBuf, crate::runner::Reuse)> {
+        use crate::runner::Reuse;
+        let reuse = if self.fresh {
+            Reuse::Fresh
+        } else {
+            Reuse::Cached
+        };
+        (!self.no_cache).then(|| (self.cache.clone(), reuse))
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -22,6 +22,7 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError>
         jobs,
         strict: args.data.strict,
         command_line,
+        cache: args.cache.setting(),
     };
     let observer: Box<dyn Observer> = if args.quiet {
         Box::new(runner::Silent)
@@ -61,6 +62,12 @@ fn print_summary(outcome: &RunOutcome, written: &[std::path::PathBuf]) -> Result
         Some(b) => format!("best: {} with {} = {:.4}\n", b.label, b.metric, b.value),
         None => "no trial succeeded\n".to_string(),
     };
+    if outcome.reused > 0 {
+        text.push_str(&format!(
+            "reused {} trial(s) stored by an earlier run (--fresh runs them again)\n",
+            outcome.reused
+        ));
+    }
     for p in written.iter().chain(&outcome.model_path) {
         text.push_str(&format!("wrote {}\n", p.display()));
     }

@@ -32,6 +32,8 @@ pub enum RunEvent {
     Finished {
         ok: usize,
         failed: usize,
+        /// Trials taken from the cache instead of run.
+        reused: usize,
         elapsed: Duration,
     },
 }
@@ -111,10 +113,11 @@ impl Observer for PlainLines {
             RunEvent::Finished {
                 ok,
                 failed,
+                reused,
                 elapsed,
             } => {
                 eprintln!(
-                    "finished: {ok} ok, {failed} failed in {:.1}s",
+                    "finished: {ok} ok ({reused} of them stored by an earlier run), {failed} failed in {:.1}s",
                     elapsed.as_secs_f64()
                 )
             }

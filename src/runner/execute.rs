@@ -3,11 +3,13 @@
 //! trials finish in.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anomalab_results::{TrialResult, TrialStatus, rank};
 use rayon::prelude::*;
 
+use super::cache::TrialCache;
 use super::events::{Observer, RunEvent};
 use super::plan::TrialPlan;
 use super::prepare::PreparedData;
@@ -21,51 +23,126 @@ pub(crate) struct Kept {
     pub model: TrainedModel,
 }
 
-/// Runs every plan in the current rayon pool (call it inside `pool.install`), and returns
-/// the model of the best trial when the trials kept their models (one fold).
+/// How a run uses the trial cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Take stored trials, run and store the others.
+    Cached,
+    /// Run every trial (and store it).
+    Fresh,
+    /// Take stored trials and run none (collecting a sharded study).
+    Only,
+}
+
+/// What the trials went through.
+#[derive(Default)]
+pub(crate) struct Executed {
+    pub kept: Option<Kept>,
+    pub reused: usize,
+    /// Trials neither stored nor run (with [`Reuse::Only`]).
+    pub missing: Vec<usize>,
+}
+
+/// Runs every plan in the current rayon pool (call it inside `pool.install`); returns the
+/// model of the best trial run here when the trials kept their models (one fold).
 pub(crate) fn execute_all(
     plans: &[TrialPlan],
     exp: &Experiment,
     data: &PreparedData,
+    cache: Option<(&TrialCache, Reuse)>,
     observer: &dyn Observer,
-) -> Option<Kept> {
+) -> Result<Executed, super::RunError> {
     let keeper = Keeper {
         metric: &exp.selection.metric,
         higher: crate::eval::higher_is_better(&exp.selection.metric),
         best: Mutex::new(None),
     };
-    plans
-        .par_iter()
-        .for_each(|plan| execute_one(plan, exp, data, observer, &keeper));
+    let reused = AtomicUsize::new(0);
+    let missing = Mutex::new(Vec::new());
+    let errors = Mutex::new(None);
+    plans.par_iter().for_each(|plan| {
+        let step = Step {
+            plan,
+            exp,
+            data,
+            observer,
+            keeper: &keeper,
+        };
+        let stored = match cache {
+            Some((c, Reuse::Cached | Reuse::Only)) => c.get(plan),
+            _ => None,
+        };
+        if let Some(trial) = stored {
+            reused.fetch_add(1, Ordering::Relaxed);
+            step.record(trial, Instant::now(), true);
+        } else if let Some((_, Reuse::Only)) = cache {
+            lock(&missing).push(plan.id);
+        } else if let Err(e) = step.run(cache.map(|(c, _)| c)) {
+            lock(&errors).get_or_insert(e);
+        }
+    });
+    if let Some(e) = errors.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
     let best = keeper.best.into_inner().unwrap_or_else(|p| p.into_inner());
-    best.map(|(_, trial_id, model)| Kept { trial_id, model })
+    let mut missing = missing.into_inner().unwrap_or_else(|p| p.into_inner());
+    missing.sort_unstable();
+    Ok(Executed {
+        kept: best.map(|(_, trial_id, model)| Kept { trial_id, model }),
+        reused: reused.into_inner(),
+        missing,
+    })
 }
 
-fn execute_one(
-    plan: &TrialPlan,
-    exp: &Experiment,
-    data: &PreparedData,
-    observer: &dyn Observer,
-    keeper: &Keeper<'_>,
-) {
-    observer.on_event(&RunEvent::TrialStarted {
-        id: plan.id,
-        label: plan.label.clone(),
-    });
-    let t0 = Instant::now();
-    let model = plan.model_plan(exp);
-    let (trial, fitted) = trial::run_trial(plan, model, &data.folds, data.class_names(), exp);
-    let outcome = summary(&trial, keeper.metric);
-    if let Some(model) = fitted {
-        keeper.offer(&trial, model);
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One trial of the run.
+struct Step<'a> {
+    plan: &'a TrialPlan,
+    exp: &'a Experiment,
+    data: &'a PreparedData,
+    observer: &'a dyn Observer,
+    keeper: &'a Keeper<'a>,
+}
+
+impl Step<'_> {
+    /// Fit and score the trial, store it, record it.
+    fn run(&self, cache: Option<&TrialCache>) -> Result<(), super::RunError> {
+        let plan = self.plan;
+        self.observer.on_event(&RunEvent::TrialStarted {
+            id: plan.id,
+            label: plan.label.clone(),
+        });
+        let t0 = Instant::now();
+        let model = plan.model_plan(self.exp);
+        let data = self.data;
+        let (trial, fitted) =
+            trial::run_trial(plan, model, &data.folds, data.class_names(), self.exp);
+        if let Some(c) = cache {
+            c.put(plan, &trial)?;
+        }
+        if let Some(model) = fitted {
+            self.keeper.offer(&trial, model);
+        }
+        self.record(trial, t0, false);
+        Ok(())
     }
-    observer.on_event(&RunEvent::TrialRecorded(Box::new(trial)));
-    observer.on_event(&RunEvent::TrialFinished {
-        id: plan.id,
-        label: plan.label.clone(),
-        outcome,
-        elapsed: t0.elapsed(),
-    });
+
+    fn record(&self, trial: TrialResult, t0: Instant, stored: bool) {
+        let plan = self.plan;
+        let outcome = summary(&trial, self.keeper.metric)
+            .map(|s| if stored { format!("{s} (stored)") } else { s });
+        self.observer
+            .on_event(&RunEvent::TrialRecorded(Box::new(trial)));
+        self.observer.on_event(&RunEvent::TrialFinished {
+            id: plan.id,
+            label: plan.label.clone(),
+            outcome,
+            elapsed: t0.elapsed(),
+        });
+    }
 }
 
 /// The selection metric of a finished trial, or its error.

@@ -12,7 +12,7 @@ use super::events::{Observer, RunEvent};
 use super::execute::Kept;
 use super::manifest::now_rfc3339;
 use super::plan::TrialPlan;
-use super::prepare::{PreparedData, prepare_fold};
+use super::prepare::{PreparedData, PreparedFold, prepare_fold};
 use super::settings::{RunSettings, models_dir};
 use super::trial::{self, TrainedModel};
 use crate::fsutil::write_atomic;
@@ -91,10 +91,12 @@ fn best_model(
     kept: Option<Kept>,
 ) -> Result<(FittedPipeline, TrainedModel), RunError> {
     if let [fold] = ctx.data.folds.as_slice() {
-        return match kept {
-            Some(k) if k.trial_id == plan.id => Ok((fold.pipeline.clone(), k.model)),
-            _ => Err(RunError::Save("the best trial's model was not kept".into())),
-        };
+        if let Some(k) = kept.filter(|k| k.trial_id == plan.id) {
+            return Ok((fold.pipeline.clone(), k.model));
+        }
+        // The best trial's result was stored by an earlier run: fitted again on its fold
+        // with its seed, it gives the same model.
+        return fit_on(ctx, plan, fold, fold.pipeline.clone());
     }
     ctx.observer.on_event(&RunEvent::Stage(format!(
         "refitting {} on all training rows",
@@ -102,11 +104,21 @@ fn best_model(
     )));
     let train = &ctx.data.loaded.train;
     let (all, _) = prepare_fold(&ctx.data.pipeline, "all", train, train, ctx.exp.seed)?;
+    let pipeline = all.pipeline.clone();
+    fit_on(ctx, plan, &all, pipeline)
+}
+
+fn fit_on(
+    ctx: &RunContext<'_>,
+    plan: &TrialPlan,
+    fold: &PreparedFold,
+    pipeline: FittedPipeline,
+) -> Result<(FittedPipeline, TrainedModel), RunError> {
     let model_plan = plan.model_plan(ctx.exp);
-    let folds = std::slice::from_ref(&all);
+    let folds = std::slice::from_ref(fold);
     let (refit, model) = trial::run_trial(plan, model_plan, folds, ctx.data.class_names(), ctx.exp);
     match model {
-        Some(model) => Ok((all.pipeline, model)),
+        Some(model) => Ok((pipeline, model)),
         None => Err(RunError::Save(
             refit.error.unwrap_or_else(|| "refit failed".into()),
         )),

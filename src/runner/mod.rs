@@ -14,6 +14,7 @@
 //! rewritten atomically after every trial (by the [`writer::ResultsWriter`] observer), so
 //! an interrupted run keeps what it finished.
 
+pub mod cache;
 mod error;
 pub mod events;
 mod execute;
@@ -38,8 +39,9 @@ use anomalab_results::{RunResults, TrialResult, TrialStatus};
 use crate::spec::Experiment;
 pub use error::RunError;
 pub use events::{Observer, PlainLines, RunEvent, Silent, Tee};
+pub use execute::Reuse;
 pub use manifest::now_rfc3339;
-pub use plan::{TrialPlan, plan};
+pub use plan::{TrialPlan, data_identity, plan};
 pub(crate) use prepare::PreparedFold;
 pub use projection::PROJECTION_POINTS;
 pub(crate) use projection::projection_rows;
@@ -54,6 +56,8 @@ pub struct RunOutcome {
     pub results_path: PathBuf,
     pub model_path: Option<PathBuf>,
     pub failed: usize,
+    /// Trials taken from the cache instead of run.
+    pub reused: usize,
 }
 
 /// Run an experiment end to end.
@@ -74,14 +78,19 @@ pub fn run(
     let results_path = reports_dir(&settings.project_dir, &exp.name).join("results.json");
     let writer = ResultsWriter::create(results_path.clone(), results)?;
 
-    let plans = plan(exp);
+    let plans = plan(exp, &data_identity(exp, &data.loaded.files));
     observer.on_event(&RunEvent::Planned {
         trials: plans.len(),
         folds: data.folds.len(),
         jobs,
     });
     let both = Tee(&writer, observer);
-    let kept = pool.install(|| execute::execute_all(&plans, exp, &data, &both));
+    let cache = settings.trial_cache();
+    let cache = cache.as_ref().map(|(c, r)| (c, *r));
+    let executed = pool.install(|| execute::execute_all(&plans, exp, &data, cache, &both))?;
+    if !executed.missing.is_empty() {
+        return Err(RunError::Missing(executed.missing));
+    }
     let mut results = writer.finish()?;
 
     let best = select(&results, can_predict);
@@ -92,12 +101,13 @@ pub fn run(
         plans: &plans,
         observer,
     };
-    let model_path = finalize::finalize(&ctx, &mut results, best, kept, started)?;
+    let model_path = finalize::finalize(&ctx, &mut results, best, executed.kept, started)?;
     write_results(&results_path, &results)?;
     let failed = count_failed(&results);
     observer.on_event(&RunEvent::Finished {
         ok: results.trials.len() - failed,
         failed,
+        reused: executed.reused,
         elapsed: started.elapsed(),
     });
     Ok(RunOutcome {
@@ -105,6 +115,7 @@ pub fn run(
         results_path,
         model_path,
         failed,
+        reused: executed.reused,
     })
 }
 

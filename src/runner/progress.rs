@@ -49,13 +49,14 @@ impl Observer for Bars {
             RunEvent::Finished {
                 ok,
                 failed,
+                reused,
                 elapsed,
             } => {
                 if let Some(b) = self.lock_overall().take() {
                     b.finish_and_clear();
                 }
                 let _ = self.multi.println(format!(
-                    "finished: {ok} ok, {failed} failed in {:.1}s",
+                    "finished: {ok} ok ({reused} of them stored by an earlier run), {failed} failed in {:.1}s",
                     elapsed.as_secs_f64()
                 ));
             }

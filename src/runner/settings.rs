@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cache::TrialCache;
+use super::execute::Reuse;
+
 /// How a run is carried out (from the command line; nothing here changes results).
 #[derive(Debug, Clone)]
 pub struct RunSettings {
@@ -11,6 +14,18 @@ pub struct RunSettings {
     pub jobs: usize,
     pub strict: bool,
     pub command_line: Vec<String>,
+    /// The trial cache folder (relative paths are under `project_dir`), and how it is used;
+    /// `None`: no cache.
+    pub cache: Option<(PathBuf, Reuse)>,
+}
+
+impl RunSettings {
+    /// The trial cache, when one is used.
+    pub fn trial_cache(&self) -> Option<(TrialCache, Reuse)> {
+        self.cache
+            .as_ref()
+            .map(|(dir, reuse)| (TrialCache::new(self.project_dir.join(dir)), *reuse))
+    }
 }
 
 pub fn reports_dir(project: &Path, experiment: &str) -> PathBuf {

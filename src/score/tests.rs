@@ -68,6 +68,7 @@ fn train(dir: &Path, algorithm: &str) -> std::path::PathBuf {
         jobs: 1,
         strict: false,
         command_line: vec![],
+        cache: None,
     };
     let outcome = crate::runner::run(&exp, &settings, &crate::runner::Silent).unwrap();
     outcome.model_path.expect("the best model is saved")

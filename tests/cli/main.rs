@@ -3,6 +3,7 @@
 //! `<repo>/../shared/datasets`.
 
 mod bad_input;
+mod cache;
 mod check;
 mod dashboard;
 mod extract;
@@ -139,6 +140,16 @@ pub fn flows_csv(rows: usize) -> String {
         ));
     }
     s
+}
+
+/// results.json without the fields that depend on the clock or the machine.
+pub fn deterministic_part(text: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v.as_object_mut().unwrap().remove("manifest");
+    for t in v["trials"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("timing");
+    }
+    v
 }
 
 /// A spec over a CSV in the project folder.

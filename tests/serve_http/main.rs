@@ -85,6 +85,7 @@ fn train(dir: &Path, csv: &str, preprocessing: &str, spec_models: &str) -> PathB
         jobs: 1,
         strict: false,
         command_line: vec![],
+        cache: None,
     };
     let outcome = anomalab::runner::run(&exp, &settings, &anomalab::runner::Silent).unwrap();
     outcome.model_path.expect("the best model is saved")
