@@ -64,6 +64,188 @@ pub enum Command {
     /// Detect with a saved model: score captures (files or `-` for a `tcpdump -w -`
     /// stream) or a followed Zeek log, write Suricata-EVE alerts, serve a scoring API.
     Serve(Box<ServeArgs>),
+    /// Write a plan file: every trial of a spec with its index and key (for sharding).
+    Plan(PlanArgs),
+    /// Run trials of a plan by index into the trial cache (one array task of a study).
+    RunTrial(RunTrialArgs),
+    /// Merge a plan's stored trials into results.json, save the best model, render the
+    /// reports; exit 1 listing the missing trials as an `--array=` expression.
+    Collect(CollectArgs),
+    /// Submit a spec as a study to a cluster's own scheduler (Slurm job array, Kubernetes
+    /// Indexed Job) with a collector job after it.
+    Submit {
+        #[command(subcommand)]
+        engine: SubmitEngine,
+    },
+    /// The trial cache: what is stored, why a trial was not reused, removing old entries.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The experiment spec (YAML).
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Folder under which `reports/`, `models/` and the cache are.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub project_dir: PathBuf,
+    /// Trial cache folder the workers write to (under --project-dir when relative; on a
+    /// cluster, on the shared filesystem).
+    #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
+    pub cache: PathBuf,
+    /// Where to write the plan.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunTrialArgs {
+    /// The plan file.
+    pub plan: PathBuf,
+    /// Array task index. Default: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX (Kubernetes)
+    /// or AWS_BATCH_JOB_ARRAY_INDEX.
+    #[arg(long, value_name = "I")]
+    pub index: Option<usize>,
+    /// Trials per task: task I runs trials I*K .. I*K+K-1.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub chunk: usize,
+    /// Worker threads. Default: SLURM_CPUS_PER_TASK, else all cores.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Data folder, when it is not where the plan says (another mount point).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The plan file.
+    pub plan: PathBuf,
+    /// Wait up to this many seconds for stored trials to appear (a shared filesystem may
+    /// show a worker's file late).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub wait: u64,
+    /// Trials per array task, to list missing trials as task indexes.
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub chunk: usize,
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubmitEngine {
+    /// An sbatch job array of `run-trial` and a collector job (`afterany`).
+    Slurm(SlurmArgs),
+    /// A Kubernetes Indexed Job of `run-trial` and a collector Job, as manifests.
+    K8s(K8sArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StudyArgs {
+    /// The experiment spec (YAML).
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub project_dir: PathBuf,
+    #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
+    pub cache: PathBuf,
+    /// Folder for the plan, the job files and the logs. Default:
+    /// <project>/.anomalab/studies/<experiment>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Trials per array task (raised when the array would exceed the engine's limit).
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    pub chunk: usize,
+    /// CPUs per task.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub cpus: usize,
+    /// At most this many tasks at once.
+    #[arg(long, value_name = "N")]
+    pub array_parallelism: Option<usize>,
+    /// Only write the files.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SlurmArgs {
+    #[command(flatten)]
+    pub study: StudyArgs,
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// Time limit per task (Slurm's format, e.g. 1:00:00).
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// The cluster's MaxArraySize. Default: read from `scontrol show config`, else 1001.
+    #[arg(long, value_name = "N")]
+    pub max_array_size: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct K8sArgs {
+    #[command(flatten)]
+    pub study: StudyArgs,
+    /// Container image with anomalab on its PATH.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+    /// PersistentVolumeClaim (ReadWriteMany) mounted at the same path as here, holding the
+    /// project, the plan, the cache and the data.
+    #[arg(long, value_name = "NAME")]
+    pub pvc: String,
+    /// Kubernetes namespace.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List the stored trials: key, algorithm, parameters, selection metric, when.
+    Ls(CacheDirArgs),
+    /// For each trial of a spec: stored, or which part of its key differs from the
+    /// closest stored trial of the same model.
+    Explain(CacheSpecArgs),
+    /// Remove stored trials that none of the given specs references.
+    Gc(CacheGcArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CacheDirArgs {
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub project_dir: PathBuf,
+    #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
+    pub cache: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CacheSpecArgs {
+    pub spec: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub dir: CacheDirArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CacheGcArgs {
+    /// The specs whose trials are kept.
+    #[arg(required = true)]
+    pub specs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub dir: CacheDirArgs,
+    /// Only list what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]

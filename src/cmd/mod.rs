@@ -3,6 +3,7 @@
 //! that prints errors and picks the exit code.
 
 pub mod args;
+pub mod cache;
 pub mod check;
 pub mod datasets;
 pub mod error;
@@ -14,6 +15,8 @@ pub mod report;
 pub mod run;
 pub mod serve;
 pub mod serve_http;
+pub mod study;
+pub mod submit;
 pub mod validate;
 
 use std::ffi::OsString;
@@ -57,5 +60,10 @@ fn dispatch(command: Command, command_line: Vec<String>) -> Result<Status, CliEr
         Command::Extract(a) => extract::run(a),
         Command::Report(a) => report::run(a),
         Command::Serve(a) => serve::run(*a),
+        Command::Plan(a) => study::plan(a, command_line),
+        Command::RunTrial(a) => study::run_trial(a, command_line),
+        Command::Collect(a) => study::collect(a, command_line),
+        Command::Submit { engine } => submit::run(engine),
+        Command::Cache { command } => cache::run(command),
     }
 }

@@ -24,14 +24,28 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError>
         command_line,
         cache: args.cache.setting(),
     };
-    let observer: Box<dyn Observer> = if args.quiet {
+    run_and_report(&exp, &settings, args.quiet)
+}
+
+/// How progress is shown: nothing, bars on a terminal, else plain lines.
+pub(super) fn observer(quiet: bool) -> Box<dyn Observer> {
+    if quiet {
         Box::new(runner::Silent)
     } else if std::io::stderr().is_terminal() {
         Box::new(runner::progress::Bars::new())
     } else {
         Box::new(runner::PlainLines::new())
-    };
-    let outcome = runner::run(&exp, &settings, observer.as_ref())?;
+    }
+}
+
+/// Run (or collect) `exp`, render its reports, print the summary.
+pub(super) fn run_and_report(
+    exp: &crate::spec::Experiment,
+    settings: &RunSettings,
+    quiet: bool,
+) -> Result<Status, CliError> {
+    let observer = observer(quiet);
+    let outcome = runner::run(exp, settings, observer.as_ref())?;
     let report_dir = outcome
         .results_path
         .parent()
@@ -47,7 +61,7 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<Status, CliError>
         })?;
         written.extend(files);
     }
-    if !args.quiet {
+    if !quiet {
         print_summary(&outcome, &written)?;
     }
     Ok(if outcome.failed > 0 || outcome.results.best.is_none() {

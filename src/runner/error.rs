@@ -25,6 +25,9 @@ pub enum RunError {
     Threads(usize, String),
     #[error("saving the best model: {0}")]
     Save(String),
+    /// A plan file that does not fit the spec or data it is run with.
+    #[error("{0}")]
+    Plan(String),
     /// Collecting a study whose trials are not all stored: their plan indexes.
     #[error("{} trial(s) have no stored result", .0.len())]
     Missing(Vec<usize>),

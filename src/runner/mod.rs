@@ -26,6 +26,7 @@ pub mod progress;
 mod projection;
 pub mod select;
 mod settings;
+pub mod study;
 #[cfg(test)]
 mod test_support;
 mod trial;

@@ -71,6 +71,24 @@ pub(crate) fn load_and_prepare(
     })
 }
 
+/// Load the data alone (what a plan needs: the files' hashes).
+pub(crate) fn load_only(exp: &Experiment, settings: &RunSettings) -> Result<LoadedData, RunError> {
+    Ok(crate::data::loader::load(
+        &exp.dataset,
+        &exp.split,
+        &load_context(exp, settings),
+    )?)
+}
+
+fn load_context(exp: &Experiment, settings: &RunSettings) -> LoadContext {
+    LoadContext {
+        data_dir: settings.data_dir.clone(),
+        base_dir: exp.source.path.parent().map(Path::to_path_buf),
+        seed: exp.seed,
+        strict: settings.strict,
+    }
+}
+
 fn load_and_split(
     exp: &Experiment,
     settings: &RunSettings,
@@ -80,13 +98,7 @@ fn load_and_split(
         "loading dataset `{}`",
         exp.dataset.source.as_str()
     )));
-    let ctx = LoadContext {
-        data_dir: settings.data_dir.clone(),
-        base_dir: exp.source.path.parent().map(Path::to_path_buf),
-        seed: exp.seed,
-        strict: settings.strict,
-    };
-    let loaded = crate::data::loader::load(&exp.dataset, &exp.split, &ctx)?;
+    let loaded = crate::data::loader::load(&exp.dataset, &exp.split, &load_context(exp, settings))?;
     let kind = exp.split.kind_for(&exp.dataset);
     let splits = crate::data::split::make_splits(&loaded, kind, &exp.split, exp.seed)?
         .iter()
