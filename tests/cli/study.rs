@@ -154,3 +154,94 @@ fn cache_explain_names_what_changed_and_gc_keeps_what_specs_reference() {
             .contains("5 stored trial(s)")
     );
 }
+
+#[test]
+fn submit_writes_an_array_job_within_the_array_limit_and_an_indexed_job() {
+    let p = Project::new();
+    study_spec(&p);
+    let out = p.run(&[
+        "submit",
+        "slurm",
+        "s.yaml",
+        "--dry-run",
+        "--max-array-size",
+        "4",
+        "--cpus",
+        "2",
+        "--partition",
+        "debug",
+        "--time",
+        "0:10:00",
+        "--array-parallelism",
+        "3",
+    ]);
+    out.expect(0);
+    assert!(
+        out.stdout().contains("3 tasks of 2 trial(s)"),
+        "{}",
+        out.stdout()
+    );
+    let dir = ".anomalab/studies/study";
+    let array = p.read(&format!("{dir}/array.sbatch"));
+    for line in [
+        "#SBATCH --array=0-2%3",
+        "#SBATCH --cpus-per-task=2",
+        "#SBATCH --partition=debug",
+        "#SBATCH --time=0:10:00",
+        "run-trial",
+        "--chunk 2",
+    ] {
+        assert!(array.contains(line), "{line} in\n{array}");
+    }
+    let collect = p.read(&format!("{dir}/collect.sbatch"));
+    assert!(
+        collect.contains(" collect ") && collect.contains("--chunk 2"),
+        "{collect}"
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&p.read(&format!("{dir}/plan.json"))).unwrap();
+    assert_eq!(plan["trials"].as_array().unwrap().len(), 6);
+
+    let out = p.run(&[
+        "submit",
+        "k8s",
+        "s.yaml",
+        "--image",
+        "anomalab:1",
+        "--pvc",
+        "study-pvc",
+        "--chunk",
+        "4",
+        "--cpus",
+        "2",
+    ]);
+    out.expect(0);
+    let docs = yaml_rust2::YamlLoader::load_from_str(&p.read(&format!("{dir}/k8s.yaml"))).unwrap();
+    assert_eq!(docs.len(), 2);
+    let job = &docs[0];
+    assert_eq!(job["kind"].as_str(), Some("Job"));
+    assert_eq!(job["spec"]["completionMode"].as_str(), Some("Indexed"));
+    assert_eq!(job["spec"]["completions"].as_i64(), Some(2));
+    assert!(job["spec"]["backoffLimitPerIndex"].as_i64().is_some());
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["restartPolicy"].as_str(), Some("Never"));
+    let command: Vec<&str> = pod["containers"][0]["command"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(&command[..2], ["anomalab", "run-trial"]);
+    assert!(
+        command[2].ends_with("plan.json") && command.contains(&"4"),
+        "{command:?}"
+    );
+    assert_eq!(
+        pod["volumes"][0]["persistentVolumeClaim"]["claimName"].as_str(),
+        Some("study-pvc")
+    );
+    assert_eq!(
+        docs[1]["spec"]["template"]["spec"]["containers"][0]["command"][1].as_str(),
+        Some("collect")
+    );
+}
