@@ -84,8 +84,9 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, clap::Args)]
-pub struct PlanArgs {
+/// A spec with its data and project folders, to plan it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SpecInput {
     /// The experiment spec (YAML).
     pub spec: PathBuf,
     #[command(flatten)]
@@ -97,6 +98,26 @@ pub struct PlanArgs {
     /// cluster, on the shared filesystem).
     #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
     pub cache: PathBuf,
+}
+
+impl SpecInput {
+    /// How the spec is planned (one thread: planning reads the data, runs nothing).
+    pub fn settings(&self, command_line: Vec<String>) -> crate::runner::RunSettings {
+        crate::runner::RunSettings {
+            data_dir: self.data.dir(),
+            project_dir: self.project_dir.clone(),
+            jobs: 1,
+            strict: self.data.strict,
+            command_line,
+            cache: Some((self.cache.clone(), crate::runner::Reuse::Cached)),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: SpecInput,
     /// Where to write the plan.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
@@ -150,14 +171,8 @@ pub enum SubmitEngine {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StudyArgs {
-    /// The experiment spec (YAML).
-    pub spec: PathBuf,
     #[command(flatten)]
-    pub data: DataArgs,
-    #[arg(long, default_value = ".", value_name = "DIR")]
-    pub project_dir: PathBuf,
-    #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
-    pub cache: PathBuf,
+    pub input: SpecInput,
     /// Folder for the plan, the job files and the logs. Default:
     /// <project>/.anomalab/studies/<experiment>.
     #[arg(long, value_name = "DIR")]
@@ -212,7 +227,7 @@ pub enum CacheCommand {
     Ls(CacheDirArgs),
     /// For each trial of a spec: stored, or which part of its key differs from the
     /// closest stored trial of the same model.
-    Explain(CacheSpecArgs),
+    Explain(SpecInput),
     /// Remove stored trials that none of the given specs references.
     Gc(CacheGcArgs),
 }
@@ -223,15 +238,6 @@ pub struct CacheDirArgs {
     pub project_dir: PathBuf,
     #[arg(long, default_value = crate::runner::cache::DEFAULT_CACHE_DIR, value_name = "DIR")]
     pub cache: PathBuf,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct CacheSpecArgs {
-    pub spec: PathBuf,
-    #[command(flatten)]
-    pub data: DataArgs,
-    #[command(flatten)]
-    pub dir: CacheDirArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,15 +2,15 @@
 //! and removing what no spec references.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::args::{CacheCommand, CacheDirArgs, CacheGcArgs, CacheSpecArgs, DataArgs};
+use super::args::{CacheCommand, CacheDirArgs, CacheGcArgs, SpecInput};
 use super::error::{CliError, Status};
 use super::output::print_out;
+use crate::runner::TrialPlan;
 use crate::runner::cache::{CacheEntry, TrialCache};
 use crate::runner::plan::changed_parts;
 use crate::runner::study::make_plan;
-use crate::runner::{Reuse, RunSettings, TrialPlan};
 
 pub fn run(command: CacheCommand) -> Result<Status, CliError> {
     match command {
@@ -70,23 +70,15 @@ fn entry_line(e: &CacheEntry) -> String {
     )
 }
 
-/// The trials of `spec` as planned now (its data is loaded: keys hash the files).
-fn planned(spec: &Path, data: &DataArgs, dir: &CacheDirArgs) -> Result<Vec<TrialPlan>, CliError> {
-    let exp = crate::spec::load(spec)?;
-    let settings = RunSettings {
-        data_dir: data.dir(),
-        project_dir: dir.project_dir.clone(),
-        jobs: 1,
-        strict: data.strict,
-        command_line: vec![],
-        cache: Some((dir.cache.clone(), Reuse::Cached)),
-    };
-    Ok(make_plan(&exp, &settings)?.trials)
+/// The trials of a spec as planned now (its data is loaded: keys hash the files).
+fn planned(input: &SpecInput) -> Result<Vec<TrialPlan>, CliError> {
+    let exp = crate::spec::load(&input.spec)?;
+    Ok(make_plan(&exp, &input.settings(vec![]))?.trials)
 }
 
-fn explain(args: &CacheSpecArgs) -> Result<Status, CliError> {
-    let cache = open(&args.dir);
-    let plans = planned(&args.spec, &args.data, &args.dir)?;
+fn explain(args: &SpecInput) -> Result<Status, CliError> {
+    let cache = TrialCache::new(args.project_dir.join(&args.cache));
+    let plans = planned(args)?;
     let entries: Vec<CacheEntry> = cache
         .files()
         .iter()
@@ -132,11 +124,13 @@ fn gc(args: &CacheGcArgs) -> Result<Status, CliError> {
     let cache = open(&args.dir);
     let mut keep = HashSet::new();
     for spec in &args.specs {
-        keep.extend(
-            planned(spec, &args.data, &args.dir)?
-                .into_iter()
-                .map(|p| p.key),
-        );
+        let input = SpecInput {
+            spec: spec.clone(),
+            data: args.data.clone(),
+            project_dir: args.dir.project_dir.clone(),
+            cache: args.dir.cache.clone(),
+        };
+        keep.extend(planned(&input)?.into_iter().map(|p| p.key));
     }
     let unreferenced: Vec<PathBuf> = cache
         .files()

@@ -9,8 +9,8 @@ use super::error::{CliError, Status};
 use super::output::print_out;
 use super::run::{observer, run_and_report};
 use crate::fsutil::write_atomic;
+use crate::runner::Reuse;
 use crate::runner::study::{StudyPlan, array_expression, chunk_indexes, make_plan, run_trials};
-use crate::runner::{Reuse, RunSettings};
 
 /// Environment variables that engines set to an array task's index, in the order tried.
 pub const INDEX_VARIABLES: [&str; 3] = [
@@ -20,16 +20,8 @@ pub const INDEX_VARIABLES: [&str; 3] = [
 ];
 
 pub fn plan(args: PlanArgs, command_line: Vec<String>) -> Result<Status, CliError> {
-    let exp = crate::spec::load(&args.spec)?;
-    let settings = RunSettings {
-        data_dir: args.data.dir(),
-        project_dir: args.project_dir,
-        jobs: 1,
-        strict: args.data.strict,
-        command_line,
-        cache: Some((args.cache, Reuse::Cached)),
-    };
-    let study = make_plan(&exp, &settings)?;
+    let exp = crate::spec::load(&args.input.spec)?;
+    let study = make_plan(&exp, &args.input.settings(command_line))?;
     write_plan(&study, &args.output)?;
     print_out(&format!(
         "wrote {} ({} trials)\n",

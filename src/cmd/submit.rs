@@ -13,7 +13,6 @@ use super::output::print_out;
 use super::study::write_plan;
 use crate::fsutil::write_atomic;
 use crate::runner::study::{StudyPlan, make_plan};
-use crate::runner::{Reuse, RunSettings};
 
 /// Slurm's default `MaxArraySize`, when the cluster's cannot be read.
 const SLURM_DEFAULT_MAX_ARRAY: usize = 1001;
@@ -34,16 +33,8 @@ struct Study {
 }
 
 fn prepare(args: &StudyArgs) -> Result<Study, CliError> {
-    let exp = crate::spec::load(&args.spec)?;
-    let settings = RunSettings {
-        data_dir: args.data.dir(),
-        project_dir: args.project_dir.clone(),
-        jobs: 1,
-        strict: args.data.strict,
-        command_line: vec![],
-        cache: Some((args.cache.clone(), Reuse::Cached)),
-    };
-    let plan = make_plan(&exp, &settings)?;
+    let exp = crate::spec::load(&args.input.spec)?;
+    let plan = make_plan(&exp, &args.input.settings(vec![]))?;
     let dir = match &args.out {
         Some(d) => std::path::absolute(d).unwrap_or_else(|_| d.clone()),
         None => plan

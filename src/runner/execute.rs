@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::cache::TrialCache;
 use super::events::{Observer, RunEvent};
 use super::plan::TrialPlan;
-use super::prepare::PreparedData;
+use super::prepare::{PreparedData, PreparedFold};
 use super::trial::{self, TrainedModel};
 use crate::spec::Experiment;
 
@@ -21,6 +21,22 @@ use crate::spec::Experiment;
 pub(crate) struct Kept {
     pub trial_id: usize,
     pub model: TrainedModel,
+}
+
+/// What every trial reads: the prepared folds and the class names.
+#[derive(Clone, Copy)]
+pub(crate) struct TrialData<'a> {
+    pub folds: &'a [PreparedFold],
+    pub class_names: &'a [String],
+}
+
+impl<'a> From<&'a PreparedData> for TrialData<'a> {
+    fn from(d: &'a PreparedData) -> Self {
+        TrialData {
+            folds: &d.folds,
+            class_names: d.class_names(),
+        }
+    }
 }
 
 /// How a run uses the trial cache.
@@ -48,7 +64,7 @@ pub(crate) struct Executed {
 pub(crate) fn execute_all(
     plans: &[TrialPlan],
     exp: &Experiment,
-    data: &PreparedData,
+    data: TrialData<'_>,
     cache: Option<(&TrialCache, Reuse)>,
     observer: &dyn Observer,
 ) -> Result<Executed, super::RunError> {
@@ -102,7 +118,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct Step<'a> {
     plan: &'a TrialPlan,
     exp: &'a Experiment,
-    data: &'a PreparedData,
+    data: TrialData<'a>,
     observer: &'a dyn Observer,
     keeper: &'a Keeper<'a>,
 }
@@ -118,8 +134,7 @@ impl Step<'_> {
         let t0 = Instant::now();
         let model = plan.model_plan(self.exp);
         let data = self.data;
-        let (trial, fitted) =
-            trial::run_trial(plan, model, &data.folds, data.class_names(), self.exp);
+        let (trial, fitted) = trial::run_trial(plan, model, data.folds, data.class_names, self.exp);
         if let Some(c) = cache {
             c.put(plan, &trial)?;
         }

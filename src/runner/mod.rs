@@ -19,6 +19,7 @@ mod error;
 pub mod events;
 mod execute;
 mod finalize;
+mod fold_cache;
 mod manifest;
 pub mod plan;
 mod prepare;
@@ -88,7 +89,8 @@ pub fn run(
     let both = Tee(&writer, observer);
     let cache = settings.trial_cache();
     let cache = cache.as_ref().map(|(c, r)| (c, *r));
-    let executed = pool.install(|| execute::execute_all(&plans, exp, &data, cache, &both))?;
+    let executed =
+        pool.install(|| execute::execute_all(&plans, exp, (&data).into(), cache, &both))?;
     if !executed.missing.is_empty() {
         return Err(RunError::Missing(executed.missing));
     }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::cache::TrialCache;
 use super::error::RunError;
 use super::events::{Observer, RunEvent, Tee};
-use super::execute::{self, Reuse};
+use super::execute::{self, Reuse, TrialData};
+use super::fold_cache::{self, StoredFolds};
 use super::plan::{TrialPlan, changed_parts, data_identity, plan};
 use super::prepare;
 use super::settings::RunSettings;
@@ -112,30 +113,40 @@ pub fn run_trials(
         .num_threads(settings.jobs.max(1))
         .build()
         .map_err(|e| RunError::Threads(settings.jobs, e.to_string()))?;
-    let data = prepare::load_and_prepare(exp, settings, &pool, observer)?;
-    let now = plan(exp, &data_identity(exp, &data.loaded.files));
-    let mut picked = Vec::with_capacity(indexes.len());
-    for &i in indexes {
-        let (Some(was), Some(is)) = (study.trials.get(i), now.get(i)) else {
-            return Err(RunError::Plan(format!(
-                "trial index {i} is not in the plan (it has {} trials)",
-                study.trials.len()
-            )));
-        };
-        if was.key != is.key {
-            let parts = changed_parts(&was.description, &is.description).join(", ");
-            return Err(RunError::Plan(format!(
-                "trial {i} ({}) is not the one planned: its {parts} changed since the plan was written; plan again",
-                is.label
-            )));
-        }
-        picked.push(is.clone());
+    let picked = pick(study, indexes)?;
+    if picked.is_empty() {
+        return Ok(WorkerOutcome::default());
     }
+    let key = fold_cache::key(&picked[0].description);
+    let stored = match fold_cache::load(&study.cache_dir, &key) {
+        // Stored by a worker that checked the plan against the data.
+        Some(s) => s,
+        None => {
+            let data = prepare::load_and_prepare(exp, settings, &pool, observer)?;
+            check_keys(&picked, &plan(exp, &data_identity(exp, &data.loaded.files)))?;
+            // A worker that cannot store the folds still runs its trials.
+            let _ = fold_cache::store(&study.cache_dir, &key, data.class_names(), &data.folds);
+            StoredFolds {
+                class_names: data.class_names().to_vec(),
+                folds: data.folds,
+            }
+        }
+    };
+    let trial_data = TrialData {
+        folds: &stored.folds,
+        class_names: &stored.class_names,
+    };
     let cache = TrialCache::new(&study.cache_dir);
     let failures = Failures::default();
     let both = Tee(&failures, observer);
     let executed = pool.install(|| {
-        execute::execute_all(&picked, exp, &data, Some((&cache, Reuse::Cached)), &both)
+        execute::execute_all(
+            &picked,
+            exp,
+            trial_data,
+            Some((&cache, Reuse::Cached)),
+            &both,
+        )
     })?;
     let mut failed = failures.0.into_inner().unwrap_or_else(|p| p.into_inner());
     failed.sort_unstable();
@@ -144,6 +155,41 @@ pub fn run_trials(
         reused: executed.reused,
         failed,
     })
+}
+
+/// The plan's trials at `indexes`.
+fn pick(study: &StudyPlan, indexes: &[usize]) -> Result<Vec<TrialPlan>, RunError> {
+    indexes
+        .iter()
+        .map(|&i| {
+            study.trials.get(i).cloned().ok_or_else(|| {
+                RunError::Plan(format!(
+                    "trial index {i} is not in the plan (it has {} trials)",
+                    study.trials.len()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Refuse trials whose key differs from the one the data gives now, naming what changed.
+fn check_keys(picked: &[TrialPlan], now: &[TrialPlan]) -> Result<(), RunError> {
+    for was in picked {
+        let Some(is) = now.get(was.id) else {
+            return Err(RunError::Plan(format!(
+                "trial {} is not in the spec any more; plan again",
+                was.id
+            )));
+        };
+        if was.key != is.key {
+            let parts = changed_parts(&was.description, &is.description).join(", ");
+            return Err(RunError::Plan(format!(
+                "trial {} ({}) is not the one planned: its {parts} changed since the plan was written; plan again",
+                was.id, is.label
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Notes the trials that failed.

@@ -65,6 +65,12 @@ fn trials_run_by_index_and_collected_equal_a_local_run() {
         missing.stderr()
     );
 
+    // The first worker stored the prepared folds: the next one does not read the data.
+    let folds = std::fs::read_dir(p.path(".anomalab/cache/folds"))
+        .unwrap()
+        .count();
+    assert_eq!(folds, 1, "one set of folds for the whole plan");
+    std::fs::rename(p.path("d.csv"), p.path("d.csv.away")).unwrap();
     // The index from the engine's variable, as an array task gets it.
     let task = std::process::Command::new(env!("CARGO_BIN_EXE_anomalab"))
         .args(["run-trial", "plan.json", "--chunk", "2", "-q"])
@@ -73,6 +79,7 @@ fn trials_run_by_index_and_collected_equal_a_local_run() {
         .status()
         .unwrap();
     assert!(task.success());
+    std::fs::rename(p.path("d.csv.away"), p.path("d.csv")).unwrap();
     p.run(&["collect", "plan.json", "-q"]).expect(0);
     let collected = deterministic_part(&p.read("reports/study/results.json"));
     assert_eq!(
