@@ -20,6 +20,17 @@ use crate::fsutil::write_atomic;
 /// Default cache folder, under the project folder.
 pub const DEFAULT_CACHE_DIR: &str = ".anomalab/cache";
 
+/// How a run uses the trial cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Take stored trials, run and store the others.
+    Cached,
+    /// Run every trial (and store it).
+    Fresh,
+    /// Take stored trials and run none (collecting a sharded study).
+    Only,
+}
+
 /// One stored trial.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CacheEntry {
@@ -78,7 +89,7 @@ impl TrialCache {
         let entry = CacheEntry {
             key: plan.key.clone(),
             description: plan.description.clone(),
-            stored_at: super::manifest::now_rfc3339(),
+            stored_at: super::clock::now_rfc3339(),
             trial: trial.clone(),
         };
         let path = self.path(&plan.key);

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anomalab_results::{TrialResult, TrialStatus, rank};
 use rayon::prelude::*;
 
-use super::cache::TrialCache;
+use super::cache::{Reuse, TrialCache};
 use super::events::{Observer, RunEvent};
 use super::plan::TrialPlan;
 use super::prepare::{PreparedData, PreparedFold};
@@ -37,17 +37,6 @@ impl<'a> From<&'a PreparedData> for TrialData<'a> {
             class_names: d.class_names(),
         }
     }
-}
-
-/// How a run uses the trial cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reuse {
-    /// Take stored trials, run and store the others.
-    Cached,
-    /// Run every trial (and store it).
-    Fresh,
-    /// Take stored trials and run none (collecting a sharded study).
-    Only,
 }
 
 /// What the trials went through.

@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use anomalab_results::{BestModel, RunResults, RunStatus, TrialResult};
 
+use super::clock::now_rfc3339;
 use super::error::RunError;
 use super::events::{Observer, RunEvent};
 use super::execute::Kept;
-use super::manifest::now_rfc3339;
 use super::plan::TrialPlan;
 use super::prepare::{PreparedData, PreparedFold, prepare_fold};
 use super::settings::{RunSettings, models_dir};

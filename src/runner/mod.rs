@@ -15,6 +15,7 @@
 //! an interrupted run keeps what it finished.
 
 pub mod cache;
+mod clock;
 mod error;
 pub mod events;
 mod execute;
@@ -39,10 +40,10 @@ use std::time::Instant;
 use anomalab_results::{RunResults, TrialResult, TrialStatus};
 
 use crate::spec::Experiment;
+pub use cache::Reuse;
+pub use clock::now_rfc3339;
 pub use error::RunError;
 pub use events::{Observer, PlainLines, RunEvent, Silent, Tee};
-pub use execute::Reuse;
-pub use manifest::now_rfc3339;
 pub use plan::{TrialPlan, data_identity, plan};
 pub(crate) use prepare::PreparedFold;
 pub use projection::PROJECTION_POINTS;

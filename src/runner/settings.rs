@@ -2,8 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cache::TrialCache;
-use super::execute::Reuse;
+use super::cache::{Reuse, TrialCache};
 
 /// How a run is carried out (from the command line; nothing here changes results).
 #[derive(Debug, Clone)]

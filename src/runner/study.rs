@@ -8,10 +8,10 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::TrialCache;
+use super::cache::{Reuse, TrialCache};
 use super::error::RunError;
 use super::events::{Observer, RunEvent, Tee};
-use super::execute::{self, Reuse, TrialData};
+use super::execute::{self, TrialData};
 use super::fold_cache::{self, StoredFolds};
 use super::plan::{TrialPlan, changed_parts, data_identity, plan};
 use super::prepare;
