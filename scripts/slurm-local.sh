@@ -106,8 +106,6 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 # Written explicitly: tests rely on indices 0-1000 being accepted.
 MaxArraySize=1001
-# Finished jobs leave squeue/scontrol after 30 s (the default 300 s would keep them).
-MinJobAge=30
 ReturnToService=2
 SlurmctldTimeout=30
 SlurmdTimeout=30
@@ -172,9 +170,10 @@ cmd_start() {
     return 0
   fi
   cmd_stop >/dev/null # leftovers of a failed start
+  # A fresh cluster each start: no jobs, node states or logs of an earlier one in DIR.
+  rm -rf "${DIR:?}"/{state,spool,log}
   mkdir -p "$DIR"/{etc,state,spool,log,run}
   chmod 755 "$DIR" "$DIR/spool"
-  rm -f "$DIR"/log/*
   write_munge
   write_conf
 
@@ -184,8 +183,7 @@ cmd_start() {
     --pid-file="$DIR/munge/munged.pid" --seed-file="$DIR/munge/munged.seed" \
     --log-file="$DIR/log/munged.log"
   wait_munge
-  # -i: ignore state of an earlier cluster in this DIR (a fresh one each start).
-  spawn slurmctld slurmctld -D -i -f "$DIR/etc/slurm.conf"
+  spawn slurmctld slurmctld -D -f "$DIR/etc/slurm.conf"
   spawn slurmd slurmd -D -f "$DIR/etc/slurm.conf"
   wait_idle
   echo "slurm-local: one-node cluster up in $DIR; a client needs:"
