@@ -10,6 +10,7 @@ mod predict;
 mod real_data;
 mod run;
 mod serve;
+mod slurm;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
