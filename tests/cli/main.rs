@@ -11,6 +11,7 @@ mod predict;
 mod real_data;
 mod run;
 mod serve;
+mod slurm;
 mod study;
 
 use std::path::{Path, PathBuf};
