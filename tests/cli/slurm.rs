@@ -407,3 +407,138 @@ fn slurm_jobcomp_line_is_parsed() {
     assert_eq!((plain.get("Name"), plain.task()), ("my job", None));
     assert!(plain.belongs_to("7") && !plain.belongs_to("7_0"));
 }
+
+/// `anomalab` in project `p` as a client of `slurm` (the project is the data folder).
+fn anomalab(slurm: &Slurm, p: &super::Project, args: &[&str]) -> Output {
+    let out = slurm
+        .command(env!("CARGO_BIN_EXE_anomalab"))
+        .args(args)
+        .current_dir(p.path(""))
+        .env("ANOMALAB_DATA_DIR", p.path(""))
+        .output()
+        .expect("run anomalab");
+    assert!(
+        out.status.success(),
+        "anomalab {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The project's results and best model, against a local run's.
+fn assert_same_as_local(p: &super::Project) {
+    let local = super::deterministic_part(&p.read("local/reports/study/results.json"));
+    let collected = super::deterministic_part(&p.read("reports/study/results.json"));
+    assert_eq!(
+        serde_json::to_string_pretty(&collected).unwrap(),
+        serde_json::to_string_pretty(&local).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(p.path("models/study/best.model")).unwrap(),
+        std::fs::read(p.path("local/models/study/best.model")).unwrap()
+    );
+}
+
+/// Every log of the study's jobs, for a failure message.
+fn study_logs(p: &super::Project) -> String {
+    let dir = p.path(".anomalab/studies/study/logs");
+    let mut logs: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|f| f.path()).collect())
+        .unwrap_or_default();
+    logs.sort();
+    logs.iter()
+        .map(|f| {
+            format!(
+                "== {}\n{}",
+                f.display(),
+                std::fs::read_to_string(f).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+fn local_study() -> super::Project {
+    let p = super::Project::new();
+    super::study::study_spec(&p);
+    p.run(&[
+        "run",
+        "s.yaml",
+        "-q",
+        "--no-cache",
+        "--project-dir",
+        "local",
+    ])
+    .expect(0);
+    p
+}
+
+#[test]
+fn a_study_submitted_to_slurm_collects_what_a_local_run_gives() {
+    let Some(slurm) = Slurm::start() else { return };
+    let p = local_study();
+    let out = anomalab(&slurm, &p, &["submit", "slurm", "s.yaml", "--chunk", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // "submitted array job 12 and collector job 13 (after it)"
+    let ids: Vec<&str> = text
+        .split("submitted array job ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (after it)").next())
+        .map(|s| s.split(" and collector job ").collect())
+        .unwrap_or_default();
+    assert_eq!(ids.len(), 2, "{text}");
+    let (array, collector) = (ids[0], ids[1]);
+    let tasks = slurm.wait_job(array, Duration::from_secs(300));
+    let states: Vec<_> = tasks.iter().map(|t| (t.task(), t.state())).collect();
+    let ok = [
+        (Some(0), "COMPLETED"),
+        (Some(1), "COMPLETED"),
+        (Some(2), "COMPLETED"),
+    ];
+    assert_eq!(states, ok, "{}", study_logs(&p));
+    let collected = slurm.wait_job(collector, Duration::from_secs(300));
+    assert_eq!(collected[0].state(), "COMPLETED", "{collected:#?}");
+    assert_same_as_local(&p);
+}
+
+#[test]
+fn a_failed_array_task_is_listed_by_collect_then_resubmitted() {
+    let Some(slurm) = Slurm::start() else { return };
+    let p = local_study();
+    anomalab(
+        &slurm,
+        &p,
+        &["submit", "slurm", "s.yaml", "--chunk", "2", "--dry-run"],
+    );
+    let dir = p.path(".anomalab/studies/study");
+    let array = dir.join("array.sbatch");
+    let collect = dir.join("collect.sbatch");
+    // Task 1 dies before it starts, as on a failing node.
+    let script = std::fs::read_to_string(&array).unwrap();
+    let failing = script.replacen(
+        "exec ",
+        "[ \"$SLURM_ARRAY_TASK_ID\" != 1 ] || exit 3\nexec ",
+        1,
+    );
+    let broken = dir.join("array-task-1-fails.sbatch");
+    std::fs::write(&broken, failing).unwrap();
+    let first = slurm.sbatch(&[broken.to_str().unwrap()]);
+    let after = format!("--dependency=afterany:{first}");
+    let collector = slurm.sbatch(&[&after, collect.to_str().unwrap()]);
+    slurm.wait_job(&first, Duration::from_secs(300));
+    let record = slurm.wait_job(&collector, Duration::from_secs(300));
+    assert_eq!(
+        (record[0].state(), record[0].exit_status()),
+        ("FAILED", Some(1))
+    );
+    let log = std::fs::read_to_string(dir.join(format!("logs/collect-{collector}.out"))).unwrap();
+    assert!(log.contains("2 of 6 trials have no stored result"), "{log}");
+    assert!(log.contains("--array=1"), "{log}");
+
+    let again = slurm.sbatch(&["--array=1", array.to_str().unwrap()]);
+    let tasks = slurm.wait_job(&again, Duration::from_secs(300));
+    assert_eq!((tasks[0].task(), tasks[0].state()), (Some(1), "COMPLETED"));
+    let last = slurm.sbatch(&[collect.to_str().unwrap()]);
+    let done = slurm.wait_job(&last, Duration::from_secs(300));
+    assert_eq!(done[0].state(), "COMPLETED", "{done:#?}");
+    assert_same_as_local(&p);
+}

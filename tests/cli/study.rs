@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn study_spec(p: &Project) {
+pub(super) fn study_spec(p: &Project) {
     p.write("d.csv", &flows_csv(500));
     let extra = "  - algorithm: knn\n    params: {n_neighbors: [1, 3, 5]}\n  - algorithm: random_forest\n    params: {n_estimators: [10, 20], max_depth: [4]}\n";
     let spec = csv_spec("study", "d.csv", extra)
