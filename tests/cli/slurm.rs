@@ -425,20 +425,6 @@ fn anomalab(slurm: &Slurm, p: &super::Project, args: &[&str]) -> Output {
     out
 }
 
-/// The project's results and best model, against a local run's.
-fn assert_same_as_local(p: &super::Project) {
-    let local = super::deterministic_part(&p.read("local/reports/study/results.json"));
-    let collected = super::deterministic_part(&p.read("reports/study/results.json"));
-    assert_eq!(
-        serde_json::to_string_pretty(&collected).unwrap(),
-        serde_json::to_string_pretty(&local).unwrap()
-    );
-    assert_eq!(
-        std::fs::read(p.path("models/study/best.model")).unwrap(),
-        std::fs::read(p.path("local/models/study/best.model")).unwrap()
-    );
-}
-
 /// Every log of the study's jobs, for a failure message.
 fn study_logs(p: &super::Project) -> String {
     let dir = p.path(".anomalab/studies/study/logs");
@@ -457,25 +443,10 @@ fn study_logs(p: &super::Project) -> String {
         .collect()
 }
 
-fn local_study() -> super::Project {
-    let p = super::Project::new();
-    super::study::study_spec(&p);
-    p.run(&[
-        "run",
-        "s.yaml",
-        "-q",
-        "--no-cache",
-        "--project-dir",
-        "local",
-    ])
-    .expect(0);
-    p
-}
-
 #[test]
 fn a_study_submitted_to_slurm_collects_what_a_local_run_gives() {
     let Some(slurm) = Slurm::start() else { return };
-    let p = local_study();
+    let p = super::study::local_study();
     let out = anomalab(&slurm, &p, &["submit", "slurm", "s.yaml", "--chunk", "2"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     // "submitted array job 12 and collector job 13 (after it)"
@@ -497,13 +468,13 @@ fn a_study_submitted_to_slurm_collects_what_a_local_run_gives() {
     assert_eq!(states, ok, "{}", study_logs(&p));
     let collected = slurm.wait_job(collector, Duration::from_secs(300));
     assert_eq!(collected[0].state(), "COMPLETED", "{collected:#?}");
-    assert_same_as_local(&p);
+    super::study::assert_same_as_local(&p);
 }
 
 #[test]
 fn a_failed_array_task_is_listed_by_collect_then_resubmitted() {
     let Some(slurm) = Slurm::start() else { return };
-    let p = local_study();
+    let p = super::study::local_study();
     anomalab(
         &slurm,
         &p,
@@ -540,5 +511,5 @@ fn a_failed_array_task_is_listed_by_collect_then_resubmitted() {
     let last = slurm.sbatch(&[collect.to_str().unwrap()]);
     let done = slurm.wait_job(&last, Duration::from_secs(300));
     assert_eq!(done[0].state(), "COMPLETED", "{done:#?}");
-    assert_same_as_local(&p);
+    super::study::assert_same_as_local(&p);
 }

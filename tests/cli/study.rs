@@ -10,8 +10,7 @@ pub(super) fn study_spec(p: &Project) {
     p.write("s.yaml", &spec);
 }
 
-#[test]
-fn trials_run_by_index_and_collected_equal_a_local_run() {
+pub(super) fn local_study() -> Project {
     let p = Project::new();
     study_spec(&p);
     p.run(&[
@@ -23,7 +22,26 @@ fn trials_run_by_index_and_collected_equal_a_local_run() {
         "local",
     ])
     .expect(0);
+    p
+}
+
+/// The project's results and best model, against a local run's.
+pub(super) fn assert_same_as_local(p: &Project) {
     let local = deterministic_part(&p.read("local/reports/study/results.json"));
+    let collected = deterministic_part(&p.read("reports/study/results.json"));
+    assert_eq!(
+        serde_json::to_string_pretty(&collected).unwrap(),
+        serde_json::to_string_pretty(&local).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(p.path("models/study/best.model")).unwrap(),
+        std::fs::read(p.path("local/models/study/best.model")).unwrap()
+    );
+}
+
+#[test]
+fn trials_run_by_index_and_collected_equal_a_local_run() {
+    let p = local_study();
     let out = p.run(&["plan", "s.yaml", "-o", "plan.json"]);
     out.expect(0);
     assert!(out.stdout().contains("(6 trials)"), "{}", out.stdout());
@@ -81,15 +99,7 @@ fn trials_run_by_index_and_collected_equal_a_local_run() {
     assert!(task.success());
     std::fs::rename(p.path("d.csv.away"), p.path("d.csv")).unwrap();
     p.run(&["collect", "plan.json", "-q"]).expect(0);
-    let collected = deterministic_part(&p.read("reports/study/results.json"));
-    assert_eq!(
-        serde_json::to_string_pretty(&collected).unwrap(),
-        serde_json::to_string_pretty(&local).unwrap()
-    );
-    assert_eq!(
-        std::fs::read(p.path("models/study/best.model")).unwrap(),
-        std::fs::read(p.path("local/models/study/best.model")).unwrap()
-    );
+    assert_same_as_local(&p);
 }
 
 #[test]
