@@ -21,6 +21,8 @@ use ndarray::{Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod blocks;
+
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::traits::{Classifier, ClassifierParams, FitContext, TrainSet};
@@ -190,6 +192,8 @@ pub struct Knn {
     x32: Array2<f32>,
     /// L2 norm of each training row (for the bound on the f32 error).
     lens: Vec<f64>,
+    /// One-hot blocks of the training matrix, when it has some (euclidean only).
+    blocks: Option<blocks::Blocks>,
 }
 
 /// What a saved model holds (plain vectors, so the file format does not depend on
@@ -279,6 +283,10 @@ impl Knn {
         let norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
         let lens = norms.iter().map(|n| n.sqrt()).collect();
         let x32 = x.mapv(|v| v as f32);
+        let blocks = match params.metric {
+            Metric::Euclidean => blocks::Blocks::detect(x.view()),
+            _ => None,
+        };
         Knn {
             params,
             n_classes,
@@ -287,6 +295,7 @@ impl Knn {
             norms,
             x32,
             lens,
+            blocks,
         }
     }
 
@@ -444,6 +453,12 @@ impl Knn {
     /// index first). Parallel over fixed-size query chunks; deterministic.
     pub fn kneighbors(&self, q: ArrayView2<'_, f64>) -> Vec<Vec<u32>> {
         let q = q.as_standard_layout();
+        if let Some(b) = &self.blocks {
+            let exact = |row: ndarray::ArrayView1<'_, f64>, c: Candidates| self.exact_best(row, c);
+            if let Some(found) = b.neighbours(q.view(), self.params.n_neighbors, &exact) {
+                return found;
+            }
+        }
         let chunks: Vec<Vec<Vec<u32>>> = q
             .axis_chunks_iter(Axis(0), QUERY_CHUNK)
             .collect::<Vec<_>>()
@@ -647,6 +662,51 @@ mod tests {
             let want: Vec<u32> = all[..k].iter().map(|p| p.1 as u32).collect();
             assert_eq!(nb, &want, "query {i}");
         }
+    }
+
+    /// Rows as one-hot encoding then scaling leave them: 3 numeric columns, then blocks of
+    /// 3 and 4 categories (each column's own `lo`/`hi`), category frequencies uneven.
+    fn one_hot_rows(n: usize, seed: u64) -> Array2<f64> {
+        let mut r = crate::rng::Rng::new(seed);
+        let lo = [-0.4, -0.7, -1.1, -0.2, -0.5, -0.3, -0.9];
+        let hi = [2.1, 1.3, 0.8, 3.0, 1.9, 2.6, 1.1];
+        let mut x = Array2::zeros((n, 10));
+        for mut row in x.rows_mut() {
+            for c in 0..3 {
+                row[c] = (r.next_f64() * 6.0).floor() * 0.5;
+            }
+            let a = [0, 0, 1, 2][(r.next_f64() * 4.0) as usize];
+            let b = [0, 1, 1, 2, 3][(r.next_f64() * 5.0) as usize];
+            for j in 0..7 {
+                let hot = if j < 3 { j == a } else { j - 3 == b };
+                row[3 + j] = if hot { hi[j] } else { lo[j] };
+            }
+        }
+        x
+    }
+
+    #[test]
+    fn one_hot_blocks_give_the_exact_neighbours() {
+        let x = one_hot_rows(1500, 5);
+        let y: Vec<u32> = (0..x.nrows()).map(|i| (i % 3 == 0) as u32).collect();
+        let params = KnnSaved {
+            n_neighbors: 7,
+            weights: Weights::Uniform,
+            metric: Metric::Euclidean,
+        };
+        assert!(
+            Knn::new(params, 2, x.clone(), y.clone()).blocks.is_some(),
+            "blocks found"
+        );
+        let mut q = one_hot_rows(300, 6);
+        // A category unseen in training (every column of the block at `lo`).
+        q[[7, 3]] = -0.4;
+        q[[7, 4]] = -0.7;
+        q[[7, 5]] = -1.1;
+        assert_brute_force(&x, &y, &q, 7);
+        // A query that does not fit the blocks: the plain search answers.
+        q[[9, 4]] = 0.5;
+        assert_brute_force(&x, &y, &q, 7);
     }
 
     #[test]

@@ -1,0 +1,371 @@
+//! Exact euclidean neighbours that use one-hot blocks. A block is a run of columns with
+//! two values each (`lo`, `hi`, as one-hot encoding then scaling leaves them) where every
+//! training row has exactly one `hi`. The squared distance between two rows is then a
+//! numeric part (the other columns) plus, per block, a number that depends only on the two
+//! rows' categories: a table lookup.
+//!
+//! Training rows are grouped by their categories. For a query, the groups are visited in
+//! increasing categorical distance `C`; a group whose `C` already exceeds the query's k-th
+//! upper bound cannot hold a neighbour (the numeric part is never negative), and neither
+//! can any later group. Only the numeric columns go through the f32 matrix product, with
+//! the same error bound and exact re-ranking as the plain search, so the result is exact.
+
+use ndarray::{Array2, ArrayView2, s};
+
+use super::{Candidates, LANE, TRAIN_BLOCK};
+
+/// The one-hot structure of a training matrix, and the training rows grouped by category.
+#[derive(Debug, Clone)]
+pub(super) struct Blocks {
+    numeric: Vec<usize>,
+    blocks: Vec<Block>,
+    /// Groups of training rows with the same categories, rows in `order` from `start`.
+    groups: Vec<Group>,
+    /// Original row index of each position of the grouped matrices.
+    order: Vec<u32>,
+    /// Numeric columns of the training rows, in group order, f32.
+    x32: Array2<f32>,
+    norms: Vec<f64>,
+    lens: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    cols: Vec<usize>,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    /// `table[a * m + b]`: the block's part of the squared distance between category `a`
+    /// (`m` = none hot, a category unseen in training) and category `b`.
+    table: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    cats: Vec<u16>,
+    start: usize,
+    end: usize,
+}
+
+/// Two distinct values of a column, if it has exactly two.
+fn two_values(x: ArrayView2<'_, f64>, c: usize) -> Option<(f64, f64)> {
+    let col = x.column(c);
+    let first = *col.first()?;
+    let mut other = None;
+    for &v in col {
+        if v != first {
+            match other {
+                None => other = Some(v),
+                Some(o) if o != v => return None,
+                _ => {}
+            }
+        }
+    }
+    let o = other?;
+    Some((first.min(o), first.max(o)))
+}
+
+impl Blocks {
+    /// The blocks of `x`, or `None` when it has none worth using.
+    pub(super) fn detect(x: ArrayView2<'_, f64>) -> Option<Blocks> {
+        let (n, d) = x.dim();
+        if n == 0 || n > u32::MAX as usize {
+            return None;
+        }
+        let binary: Vec<Option<(f64, f64)>> = (0..d).map(|c| two_values(x, c)).collect();
+        let mut blocks = Vec::new();
+        let mut numeric = Vec::new();
+        let mut c = 0;
+        while c < d {
+            match grow_block(x, &binary, c) {
+                Some(end) => {
+                    blocks.push(Block::new(&binary, c, end));
+                    c = end;
+                }
+                None => {
+                    numeric.push(c);
+                    c += 1;
+                }
+            }
+        }
+        if blocks.is_empty() || blocks.iter().any(|b| b.cols.len() > u16::MAX as usize) {
+            return None;
+        }
+        Some(Blocks::grouped(x, numeric, blocks))
+    }
+
+    fn grouped(x: ArrayView2<'_, f64>, numeric: Vec<usize>, blocks: Vec<Block>) -> Blocks {
+        let n = x.nrows();
+        let cats: Vec<Vec<u16>> = (0..n)
+            .map(|i| {
+                let row = x.row(i);
+                let row = row.as_slice().expect("standard layout");
+                blocks
+                    .iter()
+                    .map(|b| b.category(row).unwrap_or(0))
+                    .collect()
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| cats[a as usize].cmp(&cats[b as usize]).then(a.cmp(&b)));
+        let mut groups: Vec<Group> = Vec::new();
+        for (pos, &i) in order.iter().enumerate() {
+            match groups.last_mut() {
+                Some(g) if g.cats == cats[i as usize] => g.end = pos + 1,
+                _ => groups.push(Group {
+                    cats: cats[i as usize].clone(),
+                    start: pos,
+                    end: pos + 1,
+                }),
+            }
+        }
+        let numeric_x = Array2::from_shape_fn((n, numeric.len()), |(p, c)| {
+            x[[order[p] as usize, numeric[c]]]
+        });
+        let norms: Vec<f64> = numeric_x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let lens = norms.iter().map(|v| v.sqrt()).collect();
+        Blocks {
+            x32: numeric_x.mapv(|v| v as f32),
+            numeric,
+            blocks,
+            groups,
+            order,
+            norms,
+            lens,
+        }
+    }
+
+    /// Query categories per block, or `None` for a row that does not fit the blocks (a
+    /// value that is neither `lo` nor `hi`, or two `hi` in a block).
+    fn categories(&self, row: &[f64]) -> Option<Vec<u16>> {
+        self.blocks
+            .iter()
+            .map(|b| b.category_or_none(row))
+            .collect()
+    }
+
+    /// Neighbours of every row of `q` (standard layout), or `None` when a row does not
+    /// fit the blocks (the caller then uses the plain search).
+    pub(super) fn neighbours(
+        &self,
+        q: ArrayView2<'_, f64>,
+        k: usize,
+        exact: &(dyn Fn(ndarray::ArrayView1<'_, f64>, Candidates) -> Vec<u32> + Sync),
+    ) -> Option<Vec<Vec<u32>>> {
+        let cats: Vec<Vec<u16>> = q
+            .rows()
+            .into_iter()
+            .map(|r| self.categories(r.as_slice().expect("standard layout")))
+            .collect::<Option<_>>()?;
+        // Queries of the same categories together: they visit the groups in one order
+        // and share each matrix product.
+        let mut order: Vec<usize> = (0..q.nrows()).collect();
+        order.sort_by(|&a, &b| cats[a].cmp(&cats[b]).then(a.cmp(&b)));
+        let mut runs: Vec<&[usize]> = Vec::new();
+        let mut from = 0;
+        for i in 1..=order.len() {
+            if i == order.len()
+                || cats[order[i]] != cats[order[from]]
+                || i - from == super::QUERY_CHUNK
+            {
+                runs.push(&order[from..i]);
+                from = i;
+            }
+        }
+        use rayon::prelude::*;
+        let found: Vec<Vec<(usize, Vec<u32>)>> = runs
+            .into_par_iter()
+            .map(|run| {
+                let cands = self.search(q, run, &cats[run[0]], k);
+                run.iter()
+                    .zip(cands)
+                    .map(|(&qi, c)| (qi, exact(q.row(qi), c)))
+                    .collect()
+            })
+            .collect();
+        let mut out = vec![Vec::new(); q.nrows()];
+        for (qi, nb) in found.into_iter().flatten() {
+            out[qi] = nb;
+        }
+        Some(out)
+    }
+
+    /// Candidates of the queries `run` (all of categories `cats`).
+    fn search(
+        &self,
+        q: ArrayView2<'_, f64>,
+        run: &[usize],
+        cats: &[u16],
+        k: usize,
+    ) -> Vec<Candidates> {
+        let d = self.numeric.len() as f64;
+        let c32 = 1.03 * (d + 3.0) * f64::from(f32::EPSILON);
+        let c64 = (d + 8.0 + self.blocks.len() as f64 * 4.0) * f64::EPSILON;
+        let qx = Array2::from_shape_fn((run.len(), self.numeric.len()), |(i, c)| {
+            q[[run[i], self.numeric[c]]]
+        });
+        let q32 = qx.mapv(|v| v as f32);
+        let qn: Vec<f64> = qx.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let mut cands: Vec<Candidates> = run.iter().map(|_| Candidates::new(k)).collect();
+        let mut visit: Vec<(f64, usize)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, grp)| (self.categorical(cats, &grp.cats), g))
+            .collect();
+        visit.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (cat, g) in visit {
+            let widest = cands
+                .iter()
+                .map(|c| c.upper.worst())
+                .fold(f64::NEG_INFINITY, f64::max);
+            // The numeric part is never negative: no row of this group or a later one can
+            // come nearer than its categorical part.
+            if cat * (1.0 - c64) > widest {
+                break;
+            }
+            let grp = &self.groups[g];
+            let mut start = grp.start;
+            while start < grp.end {
+                let end = (start + TRAIN_BLOCK).min(grp.end);
+                let dots = q32.dot(&self.x32.slice(s![start..end, ..]).t());
+                for (qi, cand) in cands.iter_mut().enumerate() {
+                    let base = qn[qi] + cat;
+                    let cq = (c32 + 2.0 * c64) * qn[qi].sqrt();
+                    let row = dots.row(qi);
+                    let row = row.as_slice().expect("a fresh product is contiguous");
+                    self.offer_block(cand, row, start, base, cq, c64);
+                }
+                start = end;
+            }
+        }
+        cands
+    }
+
+    /// Offer the rows at positions `start..` with their products `dots` to `cand`.
+    fn offer_block(
+        &self,
+        cand: &mut Candidates,
+        dots: &[f32],
+        start: usize,
+        base: f64,
+        cq: f64,
+        c64: f64,
+    ) {
+        let norms = &self.norms[start..start + dots.len()];
+        let lens = &self.lens[start..start + dots.len()];
+        let mut cut = cand.upper.worst();
+        let bounds = |j: usize| {
+            let approx = base + norms[j] - 2.0 * f64::from(dots[j]);
+            let err = cq * lens[j] + c64 * (base + norms[j]);
+            (approx - err, approx + err)
+        };
+        let lanes = dots.len() / LANE * LANE;
+        for lane in (0..dots.len()).step_by(LANE) {
+            if lane < lanes {
+                let (r, nm, ln) = (
+                    &dots[lane..lane + LANE],
+                    &norms[lane..lane + LANE],
+                    &lens[lane..lane + LANE],
+                );
+                let mut near = false;
+                for i in 0..LANE {
+                    let lo = (base + nm[i] - 2.0 * f64::from(r[i]))
+                        - (cq * ln[i] + c64 * (base + nm[i]));
+                    near |= lo <= cut;
+                }
+                if !near {
+                    continue;
+                }
+            }
+            for j in lane..(lane + LANE).min(dots.len()) {
+                let (lo, hi) = bounds(j);
+                if lo <= cut {
+                    cand.offer(lo, hi, self.order[start + j]);
+                    cut = cand.upper.worst();
+                }
+            }
+        }
+    }
+
+    /// The categorical part of the squared distance between categories `a` and `b`.
+    fn categorical(&self, a: &[u16], b: &[u16]) -> f64 {
+        self.blocks
+            .iter()
+            .zip(a.iter().zip(b))
+            .map(|(blk, (&x, &y))| blk.table[x as usize * blk.cols.len() + y as usize])
+            .sum()
+    }
+}
+
+/// The end of a one-hot block starting at column `c`, if one does.
+fn grow_block(x: ArrayView2<'_, f64>, binary: &[Option<(f64, f64)>], c: usize) -> Option<usize> {
+    let n = x.nrows();
+    let mut hot = vec![0u8; n];
+    let mut end = c;
+    while end < binary.len() {
+        let Some((_, hi)) = binary[end] else { break };
+        let col = x.column(end);
+        if col.iter().zip(&hot).any(|(&v, &h)| v == hi && h > 0) {
+            break;
+        }
+        for (h, &v) in hot.iter_mut().zip(col) {
+            *h += u8::from(v == hi);
+        }
+        end += 1;
+        if hot.iter().all(|&h| h == 1) {
+            return (end - c >= 2).then_some(end);
+        }
+    }
+    None
+}
+
+impl Block {
+    fn new(binary: &[Option<(f64, f64)>], start: usize, end: usize) -> Block {
+        let cols: Vec<usize> = (start..end).collect();
+        let (lo, hi): (Vec<f64>, Vec<f64>) = cols
+            .iter()
+            .map(|&c| binary[c].expect("a block column has two values"))
+            .unzip();
+        let m = cols.len();
+        let value = |cat: usize, j: usize| if cat == j { hi[j] } else { lo[j] };
+        let mut table = vec![0.0; (m + 1) * m];
+        for a in 0..=m {
+            for b in 0..m {
+                table[a * m + b] = (0..m).map(|j| (value(a, j) - value(b, j)).powi(2)).sum();
+            }
+        }
+        Block {
+            cols,
+            lo,
+            hi,
+            table,
+        }
+    }
+
+    /// The training row's category (its one `hi` column).
+    fn category(&self, row: &[f64]) -> Option<u16> {
+        self.cols
+            .iter()
+            .zip(&self.hi)
+            .position(|(&c, &hi)| row[c] == hi)
+            .map(|p| p as u16)
+    }
+
+    /// A query's category: its `hi` column, `m` when every column is `lo` (a category
+    /// not seen in training), `None` when the row does not fit.
+    fn category_or_none(&self, row: &[f64]) -> Option<u16> {
+        let mut found = None;
+        for (j, &c) in self.cols.iter().enumerate() {
+            let v = row[c];
+            if v == self.hi[j] {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(j as u16);
+            } else if v != self.lo[j] {
+                return None;
+            }
+        }
+        Some(found.unwrap_or(self.cols.len() as u16))
+    }
+}
