@@ -94,6 +94,25 @@ def load(data_dir):
     return xtr, ytr, xte, yte
 
 
+def load_unsw(data_dir):
+    """UNSW-NB15's 82,332-row partition, the ten attack_cat classes, stratified 70/30
+    (seed 0); proto/service/state one-hot, then standard scaling, fitted on the 70 %."""
+    from sklearn.model_selection import train_test_split
+    df = pd.read_csv(os.path.join(data_dir, "unsw-nb15", "UNSW_NB15_training-set.csv.gz"),
+                     encoding="utf-8-sig")
+    y = pd.factorize(df["attack_cat"], sort=True)[0].astype(np.int64)
+    symbolic = ["proto", "service", "state"]
+    numeric = [c for c in df.columns if c not in symbolic + ["id", "attack_cat", "label"]]
+    tr, te, ytr, yte = train_test_split(df, y, test_size=0.3, stratify=y, random_state=0)
+    enc = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(tr[symbolic])
+
+    def mat(d):
+        return np.hstack([d[numeric].to_numpy(dtype=np.float64), enc.transform(d[symbolic])])
+
+    sc = StandardScaler().fit(mat(tr))
+    return sc.transform(mat(tr)), ytr, sc.transform(mat(te)), yte
+
+
 def write_amx(path, x):
     x = np.ascontiguousarray(x, dtype="<f8")
     with open(path, "wb") as f:
@@ -138,6 +157,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.environ.get("ANOMALAB_DATA_DIR", os.path.join(ROOT, "..", "shared", "datasets")))
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--dataset", choices=["nsl", "unsw"], default="nsl",
+                    help="nsl: KDDTrain+ -> KDDTest+ (binary); unsw: UNSW-NB15 10 classes, stratified 70/30")
     ap.add_argument("--knn-train", type=int, default=50000)
     ap.add_argument("--knn-queries", type=int, default=20000)
     ap.add_argument("--svc-train", type=int, default=5000)
@@ -151,8 +172,8 @@ def main():
         env["RAYON_NUM_THREADS"] = str(a.threads)
     subprocess.run(["cargo", "build", "--release", "-p", "anomalab-learn", "--example", "bench_classic"],
                    check=True, cwd=ROOT, env=env)
-    xtr, ytr, xte, yte = load(a.data)
-    print(f"NSL-KDD: train {xtr.shape}, test {xte.shape}")
+    xtr, ytr, xte, yte = load_unsw(a.data) if a.dataset == "unsw" else load(a.data)
+    print(f"{'UNSW-NB15 10 classes' if a.dataset == 'unsw' else 'NSL-KDD'}: train {xtr.shape}, test {xte.shape}")
     tmp = tempfile.mkdtemp(prefix="anomalab-bench-classic-")
     rng = np.random.default_rng(0)
 

@@ -188,8 +188,9 @@ pub struct Knn {
     y: Vec<u32>,
     /// Squared L2 norm of each training row.
     norms: Vec<f64>,
-    /// The training rows in f32, for the candidate search (see [`Knn::neighbours_chunk`]).
-    x32: Array2<f32>,
+    /// The training rows in f32, for the plain candidate search, made when first needed
+    /// (with one-hot blocks most searches never need it).
+    x32: std::sync::OnceLock<Array2<f32>>,
     /// L2 norm of each training row (for the bound on the f32 error).
     lens: Vec<f64>,
     /// One-hot blocks of the training matrix, when it has some (euclidean only).
@@ -282,7 +283,7 @@ impl Knn {
     fn new(params: KnnSaved, n_classes: usize, x: Array2<f64>, y: Vec<u32>) -> Knn {
         let norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
         let lens = norms.iter().map(|n| n.sqrt()).collect();
-        let x32 = x.mapv(|v| v as f32);
+        let x32 = std::sync::OnceLock::new();
         let blocks = match params.metric {
             Metric::Euclidean => blocks::Blocks::detect(x.view()),
             _ => None,
@@ -370,7 +371,8 @@ impl Knn {
         let mut start = 0;
         while start < n {
             let end = (start + TRAIN_BLOCK).min(n);
-            let dots = q32.dot(&self.x32.slice(s![start..end, ..]).t());
+            let x32 = self.x32.get_or_init(|| self.x.mapv(|v| v as f32));
+            let dots = q32.dot(&x32.slice(s![start..end, ..]).t());
             let norms = &self.norms[start..end];
             let lens = &self.lens[start..end];
             for (qi, cand) in cands.iter_mut().enumerate() {
