@@ -279,6 +279,67 @@ impl Candidates {
     }
 }
 
+/// One query against a block of training rows: the f32 products and what bounds their
+/// error (see [`Knn::euclidean_chunk`]).
+pub(crate) struct Products<'a> {
+    pub dots: &'a [f32],
+    pub norms: &'a [f64],
+    pub lens: &'a [f64],
+    /// The query's squared norm, plus any exact part of the distance (one-hot blocks).
+    pub base: f64,
+    /// Error per unit of a row's norm.
+    pub cq: f64,
+    /// Relative error of the f64 terms.
+    pub c64: f64,
+}
+
+impl Products<'_> {
+    fn bounds(&self, j: usize) -> (f64, f64) {
+        let approx = self.base + self.norms[j] - 2.0 * f64::from(self.dots[j]);
+        let err = self.cq * self.lens[j] + self.c64 * (self.base + self.norms[j]);
+        (approx - err, approx + err)
+    }
+
+    /// Offer `cand` every row that may be among its nearest; `index` maps a position in
+    /// the block to the training row index. Most rows are far: the lower bounds of a lane
+    /// of rows are computed branch-free (vectorised), and the rows are looked at alone
+    /// only when one of the lane may be near.
+    fn offer_to(&self, cand: &mut Candidates, index: impl Fn(usize) -> u32) {
+        let mut cut = cand.upper.worst();
+        let n = self.dots.len();
+        for lane in (0..n).step_by(LANE) {
+            let end = (lane + LANE).min(n);
+            if end - lane == LANE && !self.lane_near(lane, cut) {
+                continue;
+            }
+            for j in lane..end {
+                let (lo, hi) = self.bounds(j);
+                if lo <= cut {
+                    cand.offer(lo, hi, index(j));
+                    cut = cand.upper.worst();
+                }
+            }
+        }
+    }
+
+    /// Whether a row of the full lane at `lane` has a lower bound at most `cut`. The
+    /// same arithmetic as [`Products::bounds`], in a form the compiler vectorises.
+    fn lane_near(&self, lane: usize, cut: f64) -> bool {
+        let (r, nm, ln) = (
+            &self.dots[lane..lane + LANE],
+            &self.norms[lane..lane + LANE],
+            &self.lens[lane..lane + LANE],
+        );
+        let mut near = false;
+        for i in 0..LANE {
+            let lo = (self.base + nm[i] - 2.0 * f64::from(r[i]))
+                - (self.cq * ln[i] + self.c64 * (self.base + nm[i]));
+            near |= lo <= cut;
+        }
+        near
+    }
+}
+
 impl Knn {
     fn new(params: KnnSaved, n_classes: usize, x: Array2<f64>, y: Vec<u32>) -> Knn {
         let norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
@@ -381,46 +442,15 @@ impl Knn {
                 let base = qn[qi];
                 // |approx| <= base + |t|^2 + 2 |q||t|, so the error is linear in |t|.
                 let cq = (c32 + 2.0 * c64) * base.sqrt();
-                let mut cut = cand.upper.worst();
-                let lower = |j: usize| {
-                    let approx = base + norms[j] - 2.0 * f64::from(row[j]);
-                    let err = cq * lens[j] + c64 * (base + norms[j]);
-                    (approx - err, approx + err)
+                let block = Products {
+                    dots: row,
+                    norms,
+                    lens,
+                    base,
+                    cq,
+                    c64,
                 };
-                // Most rows are far: the lower bounds of a lane of rows are computed
-                // branch-free (vectorised) and the rows looked at alone only when the
-                // lane's smallest may be near.
-                let lanes = row.len() / LANE * LANE;
-                for lane in (0..lanes).step_by(LANE) {
-                    let (r, nm, ln) = (
-                        &row[lane..lane + LANE],
-                        &norms[lane..lane + LANE],
-                        &lens[lane..lane + LANE],
-                    );
-                    let mut near = false;
-                    for i in 0..LANE {
-                        let lo = (base + nm[i] - 2.0 * f64::from(r[i]))
-                            - (cq * ln[i] + c64 * (base + nm[i]));
-                        near |= lo <= cut;
-                    }
-                    if !near {
-                        continue;
-                    }
-                    for j in lane..lane + LANE {
-                        let (lo, hi) = lower(j);
-                        if lo <= cut {
-                            cand.offer(lo, hi, (start + j) as u32);
-                            cut = cand.upper.worst();
-                        }
-                    }
-                }
-                for j in lanes..row.len() {
-                    let (lo, hi) = lower(j);
-                    if lo <= cut {
-                        cand.offer(lo, hi, (start + j) as u32);
-                        cut = cand.upper.worst();
-                    }
-                }
+                block.offer_to(cand, |j| (start + j) as u32);
             }
             start = end;
         }

@@ -12,7 +12,7 @@
 
 use ndarray::{Array2, ArrayView2, s};
 
-use super::{Candidates, LANE, TRAIN_BLOCK};
+use super::{Candidates, Products, TRAIN_BLOCK};
 
 /// The one-hot structure of a training matrix, and the training rows grouped by category.
 #[derive(Debug, Clone)]
@@ -251,40 +251,15 @@ impl Blocks {
         cq: f64,
         c64: f64,
     ) {
-        let norms = &self.norms[start..start + dots.len()];
-        let lens = &self.lens[start..start + dots.len()];
-        let mut cut = cand.upper.worst();
-        let bounds = |j: usize| {
-            let approx = base + norms[j] - 2.0 * f64::from(dots[j]);
-            let err = cq * lens[j] + c64 * (base + norms[j]);
-            (approx - err, approx + err)
+        let block = Products {
+            dots,
+            norms: &self.norms[start..start + dots.len()],
+            lens: &self.lens[start..start + dots.len()],
+            base,
+            cq,
+            c64,
         };
-        let lanes = dots.len() / LANE * LANE;
-        for lane in (0..dots.len()).step_by(LANE) {
-            if lane < lanes {
-                let (r, nm, ln) = (
-                    &dots[lane..lane + LANE],
-                    &norms[lane..lane + LANE],
-                    &lens[lane..lane + LANE],
-                );
-                let mut near = false;
-                for i in 0..LANE {
-                    let lo = (base + nm[i] - 2.0 * f64::from(r[i]))
-                        - (cq * ln[i] + c64 * (base + nm[i]));
-                    near |= lo <= cut;
-                }
-                if !near {
-                    continue;
-                }
-            }
-            for j in lane..(lane + LANE).min(dots.len()) {
-                let (lo, hi) = bounds(j);
-                if lo <= cut {
-                    cand.offer(lo, hi, self.order[start + j]);
-                    cut = cand.upper.worst();
-                }
-            }
-        }
+        block.offer_to(cand, |j| self.order[start + j]);
     }
 
     /// The categorical part of the squared distance between categories `a` and `b`.
