@@ -27,11 +27,11 @@ pub(super) struct FitState {
 }
 
 impl FitState {
-    pub(super) fn new(train: &Dataset) -> Self {
+    pub(super) fn new(train: Dataset) -> Self {
         FitState {
-            table: train.features.clone(),
-            y: train.y.clone(),
-            raw: train.raw_labels.clone(),
+            table: train.features,
+            y: train.y,
+            raw: train.raw_labels,
             steps: Vec::new(),
             notes: Vec::new(),
             matrix: None,

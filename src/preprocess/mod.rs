@@ -138,6 +138,12 @@ impl Pipeline {
 
     /// Fit every step on `train` (and only on it) and return the transformed training data.
     pub fn fit(&self, train: &Dataset, seed: u64) -> Result<FittedTrain, PreprocessError> {
+        self.fit_owned(train.clone(), seed)
+    }
+
+    /// [`Pipeline::fit`] on a table the caller no longer needs: the steps work on it in
+    /// place instead of on a copy (a fold's training table is as large as the data).
+    pub fn fit_owned(&self, train: Dataset, seed: u64) -> Result<FittedTrain, PreprocessError> {
         self.check_order()?;
         let input = train
             .features
@@ -148,6 +154,7 @@ impl Pipeline {
                 categorical: matches!(c.data, ColumnData::Categorical { .. }),
             })
             .collect();
+        let n_classes = train.class_names.len();
         let mut state = fit::FitState::new(train);
         for spec in &self.steps {
             match spec {
@@ -156,7 +163,7 @@ impl Pipeline {
                 StepSpec::Encode(e) => state.encode(e)?,
                 StepSpec::Scale(s) => state.scale(s)?,
                 StepSpec::Pca(p) => state.pca(p)?,
-                StepSpec::Balance(b) => state.balance(b, train.class_names.len(), seed),
+                StepSpec::Balance(b) => state.balance(b, n_classes, seed),
             }
         }
         state.finish(input)

@@ -103,7 +103,13 @@ fn best_model(
         plan.label
     )));
     let train = &ctx.data.loaded.train;
-    let (all, _) = prepare_fold(&ctx.data.pipeline, "all", train, train, ctx.exp.seed)?;
+    let (all, _) = prepare_fold(
+        &ctx.data.pipeline,
+        "all",
+        train.clone(),
+        train,
+        ctx.exp.seed,
+    )?;
     let pipeline = all.pipeline.clone();
     fit_on(ctx, plan, &all, pipeline)
 }

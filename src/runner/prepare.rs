@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::error::RunError;
 use super::events::{Observer, RunEvent};
 use super::settings::RunSettings;
-use crate::data::{Dataset, LoadContext, LoadedData, SplitPair};
+use crate::data::{Dataset, Fold, LoadContext, LoadedData};
 use crate::preprocess::{FittedPipeline, Pipeline};
 use crate::spec::Experiment;
 
@@ -49,17 +49,28 @@ pub(crate) fn load_and_prepare(
     pool: &rayon::ThreadPool,
     observer: &dyn Observer,
 ) -> Result<PreparedData, RunError> {
-    let (loaded, splits) = load_and_split(exp, settings, observer)?;
+    let (loaded, folds) = load_and_split(exp, settings, observer)?;
     observer.on_event(&RunEvent::Stage(format!(
         "preprocessing {} fold(s)",
-        splits.len()
+        folds.len()
     )));
     let pipeline = Pipeline::new(exp.preprocessing.clone());
+    // Each fold's rows are copied out of the loaded data only while it is preprocessed,
+    // and its training table is handed to the pipeline: at most one copy per thread.
     let prepared: Vec<(PreparedFold, Vec<String>)> = pool.install(|| {
-        splits
+        folds
             .par_iter()
             .enumerate()
-            .map(|(i, f)| prepare_fold(&pipeline, &f.name, &f.train, &f.test, exp.seed ^ i as u64))
+            .map(|(i, f)| {
+                let pair = f.materialise(&loaded)?;
+                prepare_fold(
+                    &pipeline,
+                    &pair.name,
+                    pair.train,
+                    &pair.test,
+                    exp.seed ^ i as u64,
+                )
+            })
             .collect::<Result<Vec<_>, RunError>>()
     })?;
     let notes = prepared.first().map(|(_, n)| n.clone()).unwrap_or_default();
@@ -93,26 +104,24 @@ fn load_and_split(
     exp: &Experiment,
     settings: &RunSettings,
     observer: &dyn Observer,
-) -> Result<(LoadedData, Vec<SplitPair>), RunError> {
+) -> Result<(LoadedData, Vec<Fold>), RunError> {
     observer.on_event(&RunEvent::Stage(format!(
         "loading dataset `{}`",
         exp.dataset.source.as_str()
     )));
     let loaded = crate::data::loader::load(&exp.dataset, &exp.split, &load_context(exp, settings))?;
     let kind = exp.split.kind_for(&exp.dataset);
-    let splits = crate::data::split::make_splits(&loaded, kind, &exp.split, exp.seed)?
-        .iter()
-        .map(|f| f.materialise(&loaded))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((loaded, splits))
+    let folds = crate::data::split::make_splits(&loaded, kind, &exp.split, exp.seed)?;
+    Ok((loaded, folds))
 }
 
-/// Fit the pipeline on `train` and transform `test`; also returns notes on what the
+/// Fit the pipeline on `train` (taken: the pipeline works on it in place) and transform
+/// `test`; also returns notes on what the
 /// transform met (unseen categories, imputed cells).
 pub(crate) fn prepare_fold(
     pipeline: &Pipeline,
     name: &str,
-    train: &Dataset,
+    train: Dataset,
     test: &Dataset,
     seed: u64,
 ) -> Result<(PreparedFold, Vec<String>), RunError> {
@@ -120,7 +129,8 @@ pub(crate) fn prepare_fold(
         fold: name.to_string(),
         source,
     };
-    let fitted = pipeline.fit(train, seed).map_err(wrap)?;
+    let n_classes = train.class_names.len();
+    let fitted = pipeline.fit_owned(train, seed).map_err(wrap)?;
     let (x_test, stats) = fitted.pipeline.transform(&test.features).map_err(wrap)?;
     let mut notes = fitted.notes.clone();
     for (col, n) in &stats.unseen_categories {
@@ -134,7 +144,7 @@ pub(crate) fn prepare_fold(
             stats.imputed_cells
         ));
     }
-    let mut counts = vec![0; train.class_names.len()];
+    let mut counts = vec![0; n_classes];
     for &y in &fitted.y {
         counts[y as usize] += 1;
     }
