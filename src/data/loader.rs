@@ -95,6 +95,9 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<FileTable, DataError
                 data: c,
             })
         })
+        .collect::<Vec<_>>()
+        // In column order, so that a bad file always names its first bad column.
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(FileTable {
         table: Table { columns },
@@ -311,6 +314,9 @@ pub(super) fn build_features(
                 .collect();
             build_column(name, &parts, n_train_files, mode)
         })
+        .collect::<Vec<_>>()
+        // In column order, so that a bad file always names its first bad column.
+        .into_iter()
         .collect::<Result<_, _>>()?;
     let mut train_cols = Vec::with_capacity(built.len());
     let mut test_cols = Vec::with_capacity(built.len());
