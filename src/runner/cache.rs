@@ -27,7 +27,8 @@ pub enum Reuse {
     Cached,
     /// Run every trial (and store it).
     Fresh,
-    /// Take stored trials and run none (collecting a sharded study).
+    /// Take stored trials, and stop before anything is written when one has no stored
+    /// file (collecting a sharded study). A stored file that does not read is run again.
     Only,
 }
 
@@ -65,6 +66,15 @@ impl TrialCache {
             .join("trials")
             .join(fan)
             .join(format!("{key}.json"))
+    }
+
+    /// Ids of the `plans` with no stored file (the file is not read).
+    pub fn missing(&self, plans: &[TrialPlan]) -> Vec<usize> {
+        plans
+            .iter()
+            .filter(|p| !self.path(&p.key).is_file())
+            .map(|p| p.id)
+            .collect()
     }
 
     /// The stored result of `plan`'s trial, under this plan's id and names (they are not

@@ -44,8 +44,6 @@ impl<'a> From<&'a PreparedData> for TrialData<'a> {
 pub(crate) struct Executed {
     pub kept: Option<Kept>,
     pub reused: usize,
-    /// Trials neither stored nor run (with [`Reuse::Only`]).
-    pub missing: Vec<usize>,
 }
 
 /// Runs every plan in the current rayon pool (call it inside `pool.install`); returns the
@@ -63,7 +61,6 @@ pub(crate) fn execute_all(
         best: Mutex::new(None),
     };
     let reused = AtomicUsize::new(0);
-    let missing = Mutex::new(Vec::new());
     let errors = Mutex::new(None);
     plans.par_iter().for_each(|plan| {
         let step = Step {
@@ -80,8 +77,6 @@ pub(crate) fn execute_all(
         if let Some(trial) = stored {
             reused.fetch_add(1, Ordering::Relaxed);
             step.record(trial, Instant::now(), true);
-        } else if let Some((_, Reuse::Only)) = cache {
-            lock(&missing).push(plan.id);
         } else if let Err(e) = step.run(cache.map(|(c, _)| c)) {
             lock(&errors).get_or_insert(e);
         }
@@ -90,12 +85,9 @@ pub(crate) fn execute_all(
         return Err(e);
     }
     let best = keeper.best.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut missing = missing.into_inner().unwrap_or_else(|p| p.into_inner());
-    missing.sort_unstable();
     Ok(Executed {
         kept: best.map(|(_, trial_id, model)| Kept { trial_id, model }),
         reused: reused.into_inner(),
-        missing,
     })
 }
 

@@ -77,24 +77,29 @@ pub fn run(
         .build()
         .map_err(|e| RunError::Threads(jobs, e.to_string()))?;
     let data = prepare::load_and_prepare(exp, settings, &pool, observer)?;
+    let plans = plan(exp, &data_identity(exp, &data.loaded.files));
+    let cache = settings.trial_cache();
+    // Collecting runs nothing: with a trial missing it stops before results.json is
+    // touched, so a complete one written earlier stays.
+    if let Some((c, Reuse::Only)) = &cache {
+        let missing = c.missing(&plans);
+        if !missing.is_empty() {
+            return Err(RunError::Missing(missing));
+        }
+    }
     let results = manifest::initial_results(exp, settings, started_at, &data);
     let results_path = reports_dir(&settings.project_dir, &exp.name).join("results.json");
     let writer = ResultsWriter::create(results_path.clone(), results)?;
 
-    let plans = plan(exp, &data_identity(exp, &data.loaded.files));
     observer.on_event(&RunEvent::Planned {
         trials: plans.len(),
         folds: data.folds.len(),
         jobs,
     });
     let both = Tee(&writer, observer);
-    let cache = settings.trial_cache();
     let cache = cache.as_ref().map(|(c, r)| (c, *r));
     let executed =
         pool.install(|| execute::execute_all(&plans, exp, (&data).into(), cache, &both))?;
-    if !executed.missing.is_empty() {
-        return Err(RunError::Missing(executed.missing));
-    }
     let mut results = writer.finish()?;
 
     let best = select(&results, can_predict);

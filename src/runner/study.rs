@@ -58,12 +58,7 @@ impl StudyPlan {
 
     /// Indexes of the trials with no stored result.
     pub fn missing(&self) -> Vec<usize> {
-        let cache = TrialCache::new(&self.cache_dir);
-        self.trials
-            .iter()
-            .filter(|t| !cache.path(&t.key).is_file())
-            .map(|t| t.id)
-            .collect()
+        TrialCache::new(&self.cache_dir).missing(&self.trials)
     }
 }
 

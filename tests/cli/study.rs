@@ -100,6 +100,18 @@ fn trials_run_by_index_and_collected_equal_a_local_run() {
     std::fs::rename(p.path("d.csv.away"), p.path("d.csv")).unwrap();
     p.run(&["collect", "plan.json", "-q"]).expect(0);
     assert_same_as_local(&p);
+    // The data changed after the plan: the stored trials are not this data's, collect
+    // says they are missing and leaves the complete results.json as it was.
+    let before = p.read("reports/study/results.json");
+    p.write("d.csv", &flows_csv(480));
+    let changed = p.run(&["collect", "plan.json"]);
+    changed.expect(1);
+    assert!(
+        changed.stderr().contains("6 of 6 trials have no stored result"),
+        "{}",
+        changed.stderr()
+    );
+    assert_eq!(p.read("reports/study/results.json"), before);
 }
 
 #[test]
