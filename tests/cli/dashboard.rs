@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::serve::{capture_model, serve_http, sigterm};
+use super::serve::{Served, capture_model};
 use super::*;
 
 fn find_chromium() -> Option<PathBuf> {
@@ -48,14 +48,10 @@ fn the_dashboard_shows_a_paced_replay_live_and_takes_feedback() {
     // ppa-ftp-crack spans 44.6 s of traffic with ~2,800 alerts: at twice its pace the
     // replay lasts ~22 s, long enough for the page to open mid-replay and watch it grow.
     let cap = data.join("pcap/ppa-ftp-crack.pcap");
-    let (child, port) = serve_http(
+    let served = Served::start(
         &p,
+        model,
         &[
-            "serve",
-            "-m",
-            model,
-            "--http",
-            "127.0.0.1:0",
             "--replay-speed",
             "2",
             cap.to_str().unwrap(),
@@ -67,6 +63,7 @@ fn the_dashboard_shows_a_paced_replay_live_and_takes_feedback() {
             "fb.jsonl",
         ],
     );
+    let port = served.port;
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
     std::fs::create_dir_all(&out).unwrap();
     let prefix = out.join("dashboard");
@@ -80,8 +77,7 @@ fn the_dashboard_shows_a_paced_replay_live_and_takes_feedback() {
         .arg(&prefix)
         .output()
         .expect("python3 runs (it is required for the browser check)");
-    sigterm(&child);
-    let served = child.wait_with_output().unwrap();
+    let code = served.stop();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
@@ -89,11 +85,7 @@ fn the_dashboard_shows_a_paced_replay_live_and_takes_feedback() {
         run.status,
         String::from_utf8_lossy(&run.stderr)
     );
-    assert_eq!(
-        served.status.code(),
-        Some(0),
-        "serve stops cleanly on SIGTERM"
-    );
+    assert_eq!(code, Some(0), "serve stops cleanly on SIGTERM");
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     // The page saw alerts arrive, then every alert of the file.
     let live = &summary["live"];

@@ -904,21 +904,52 @@ fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
     (status, body)
 }
 
-/// Start `serve ... --http 127.0.0.1:0` and read the port it prints.
-pub(crate) fn serve_http(p: &Project, args: &[&str]) -> (Child, u16) {
-    use std::io::BufRead;
-    let mut child = spawn_serve(p, args);
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = std::io::BufReader::new(stderr).lines();
-    let port = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            break rest.split(' ').next().unwrap().parse().unwrap();
+/// A running `serve -m MODEL --http 127.0.0.1:0 ...`, killed if the test fails before
+/// it stops it (a failing test must not leave a server behind).
+pub(crate) struct Served {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl Served {
+    /// Start serve with `model` on a free loopback port, then `args`; read the port it
+    /// prints.
+    pub(crate) fn start(p: &Project, model: &str, args: &[&str]) -> Served {
+        use std::io::BufRead;
+        let mut argv = vec!["serve", "-m", model, "--http", "127.0.0.1:0"];
+        argv.extend_from_slice(args);
+        let mut child = spawn_serve(p, &argv);
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let port = loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+                break rest.split(' ').next().unwrap().parse().unwrap();
+            }
+        };
+        // Keep draining standard error so that serve never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        Served {
+            child: Some(child),
+            port,
         }
-    };
-    // Keep draining standard error so that serve never blocks on it.
-    std::thread::spawn(move || for _ in lines {});
-    (child, port)
+    }
+
+    /// SIGTERM, then serve's exit code.
+    pub(crate) fn stop(mut self) -> Option<i32> {
+        let child = self.child.take().unwrap();
+        sigterm(&child);
+        child.wait_with_output().unwrap().status.code()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 #[test]
@@ -927,14 +958,10 @@ fn the_http_api_reports_what_the_detector_does_and_stops_on_sigterm() {
     let p = Project::new();
     let model = capture_model(&p, &data);
     let cap = data.join("pcap/chrissanders-synscan.pcapng");
-    let (child, port) = serve_http(
+    let served = Served::start(
         &p,
+        model,
         &[
-            "serve",
-            "-m",
-            model,
-            "--http",
-            "127.0.0.1:0",
             cap.to_str().unwrap(),
             "--alerts",
             "a.json",
@@ -942,6 +969,7 @@ fn the_http_api_reports_what_the_detector_does_and_stops_on_sigterm() {
             "0",
         ],
     );
+    let port = served.port;
     let alerts =
         |p: &Project| std::fs::read_to_string(p.path("a.json")).map_or(0, |t| t.lines().count());
     // The capture is read to its end; the API stays up.
@@ -979,9 +1007,7 @@ fn the_http_api_reports_what_the_detector_does_and_stops_on_sigterm() {
         eve(&p.read("a.json"))[0]["flow_id"],
         "the ring holds the lines of the alerts file"
     );
-    sigterm(&child);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(served.stop(), Some(0));
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the port is closed"
@@ -997,24 +1023,13 @@ fn a_public_address_needs_a_token_file_and_the_token_guards_the_api() {
     out.expect(2);
     assert!(out.stderr().contains("--token-file"), "{}", out.stderr());
     p.write("token", "s3cret\n");
-    let (child, port) = serve_http(
-        &p,
-        &[
-            "serve",
-            "-m",
-            model,
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            "token",
-        ],
-    );
+    let served = Served::start(&p, model, &["--token-file", "token"]);
+    let port = served.port;
     assert_eq!(http_get(port, "/metrics", None).0, 401);
     assert_eq!(http_get(port, "/metrics", Some("wrong")).0, 401);
     assert_eq!(http_get(port, "/metrics", Some("s3cret")).0, 200);
     assert_eq!(http_get(port, "/v2/health/live", None).0, 200);
-    sigterm(&child);
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    assert_eq!(served.stop(), Some(0));
 }
 
 /// A request over loopback with a body: (status, headers and body as one text).
@@ -1039,14 +1054,10 @@ fn the_dashboard_endpoints_count_alerts_keep_feedback_and_list_sources_to_block(
     let p = Project::new();
     let model = capture_model(&p, &data);
     let cap = data.join("pcap/ppa-ftp-crack.pcap");
-    let (child, port) = serve_http(
+    let served = Served::start(
         &p,
+        model,
         &[
-            "serve",
-            "-m",
-            model,
-            "--http",
-            "127.0.0.1:0",
             cap.to_str().unwrap(),
             "--alerts",
             "a.json",
@@ -1060,6 +1071,7 @@ fn the_dashboard_endpoints_count_alerts_keep_feedback_and_list_sources_to_block(
             "3",
         ],
     );
+    let port = served.port;
     let json = |path: &str| -> serde_json::Value {
         serde_json::from_str(&http_get(port, path, None).1).unwrap()
     };
@@ -1162,8 +1174,7 @@ fn the_dashboard_endpoints_count_alerts_keep_feedback_and_list_sources_to_block(
         rows[1].ends_with(&format!(",{normal}")),
         "a false positive is a normal row: ...{tail}"
     );
-    sigterm(&child);
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    assert_eq!(served.stop(), Some(0));
     // The blocklist: every alert source, nothing but addresses and times.
     let block = p.read("block.nft");
     for src in by_src.keys() {
@@ -1193,18 +1204,8 @@ fn the_dashboard_needs_the_token_and_keeps_it_in_a_cookie() {
     let p = Project::new();
     let model = capture_model(&p, &data);
     p.write("token", "s3cret\n");
-    let (child, port) = serve_http(
-        &p,
-        &[
-            "serve",
-            "-m",
-            model,
-            "--http",
-            "127.0.0.1:0",
-            "--token-file",
-            "token",
-        ],
-    );
+    let served = Served::start(&p, model, &["--token-file", "token"]);
+    let port = served.port;
     assert_eq!(http_get(port, "/", None).0, 401);
     assert_eq!(http_get(port, "/?token=wrong", None).0, 401);
     let (status, text) = http_request(port, "GET", "/?token=s3cret", "", "");
@@ -1230,8 +1231,7 @@ fn the_dashboard_needs_the_token_and_keeps_it_in_a_cookie() {
         .0,
         401
     );
-    sigterm(&child);
-    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+    assert_eq!(served.stop(), Some(0));
 }
 
 /// Run `sh -c script` inside a fresh network namespace (removed afterwards): a firewall

@@ -107,7 +107,9 @@ fn trials_run_by_index_and_collected_equal_a_local_run() {
     let changed = p.run(&["collect", "plan.json"]);
     changed.expect(1);
     assert!(
-        changed.stderr().contains("6 of 6 trials have no stored result"),
+        changed
+            .stderr()
+            .contains("6 of 6 trials have no stored result"),
         "{}",
         changed.stderr()
     );
