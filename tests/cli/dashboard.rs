@@ -9,39 +9,20 @@
 //! else `chromium`, `chromium-browser`, `google-chrome` on `PATH`; without one the test
 //! fails unless `ANOMALAB_ALLOW_NO_BROWSER=1`.
 
+#[path = "../support/chromium.rs"]
+mod chromium;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use super::serve::{Served, capture_model};
 use super::*;
 
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("ANOMALAB_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
 #[test]
 fn the_dashboard_shows_a_paced_replay_live_and_takes_feedback() {
     let Some(data) = shared_data() else { return };
-    let Some(chromium) = find_chromium() else {
-        let msg =
-            "no Chromium found (set ANOMALAB_CHROMIUM or install it: .ci/install-chromium.sh)";
-        if std::env::var_os("ANOMALAB_ALLOW_NO_BROWSER").is_some_and(|v| v == "1") {
-            println!("skipped: {msg}; ANOMALAB_ALLOW_NO_BROWSER=1 allows this");
-            return;
-        }
-        panic!("{msg}. Set ANOMALAB_ALLOW_NO_BROWSER=1 to skip this test.");
+    let Some(chromium) = chromium::chromium_or_skip() else {
+        return;
     };
     let p = Project::new();
     let model = capture_model(&p, &data);

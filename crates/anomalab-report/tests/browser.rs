@@ -11,35 +11,16 @@
 
 mod common;
 
+#[path = "../../../tests/support/chromium.rs"]
+mod chromium;
+
 use std::path::PathBuf;
 use std::process::Command;
 
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("ANOMALAB_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
 #[test]
 fn html_reports_load_offline_without_errors_in_chromium() {
-    let Some(chromium) = find_chromium() else {
-        let msg =
-            "no Chromium found (set ANOMALAB_CHROMIUM or install it: .ci/install-chromium.sh)";
-        if std::env::var_os("ANOMALAB_ALLOW_NO_BROWSER").is_some_and(|v| v == "1") {
-            println!("skipped: {msg}; ANOMALAB_ALLOW_NO_BROWSER=1 allows this");
-            return;
-        }
-        panic!("{msg}. Set ANOMALAB_ALLOW_NO_BROWSER=1 to skip this test.");
+    let Some(chromium) = chromium::chromium_or_skip() else {
+        return;
     };
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let script = common::crate_dir().join("tests/browser_check.py");
