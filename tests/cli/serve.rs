@@ -1235,9 +1235,10 @@ fn the_dashboard_needs_the_token_and_keeps_it_in_a_cookie() {
 }
 
 /// Run `sh -c script` inside a fresh network namespace (removed afterwards): a firewall
-/// load there touches nothing of the host's.
+/// load there touches nothing of the host's. Fails the test when the script fails; its
+/// standard output.
 #[cfg(target_os = "linux")]
-fn in_netns(script: &str) -> std::process::Output {
+fn in_netns(script: &str) -> String {
     let ns = format!("anomalab-fw{}", std::process::id() % 100_000);
     let add = Command::new("ip").args(["netns", "add", &ns]).status();
     assert!(
@@ -1249,7 +1250,12 @@ fn in_netns(script: &str) -> std::process::Output {
         .output()
         .unwrap();
     let _ = Command::new("ip").args(["netns", "del", &ns]).status();
-    out
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The blocklist in both formats, loaded for real (twice: a reload replaces the set) by
@@ -1292,12 +1298,7 @@ fn the_blocklist_loads_into_nftables_and_ipset() {
     let out = in_netns(&format!(
         "nft -f {nft} && nft -f {nft} && nft -j list set inet anomalab blocklist_v4"
     ));
-    assert!(
-        out.status.success(),
-        "nft: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mut got: Vec<String> = listed["nftables"][1]["set"]["elem"]
         .as_array()
         .unwrap()
@@ -1307,15 +1308,9 @@ fn the_blocklist_loads_into_nftables_and_ipset() {
     got.sort();
     assert_eq!(got, sources, "nft set");
     let ipset = p.path("block.ipset").display().to_string();
-    let out = in_netns(&format!(
+    let text = in_netns(&format!(
         "ipset restore < {ipset} && ipset restore < {ipset} && ipset list anomalab_v4"
     ));
-    assert!(
-        out.status.success(),
-        "ipset: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
     let members = text.split("Members:\n").nth(1).unwrap_or("");
     let mut got: Vec<String> = members
         .lines()
