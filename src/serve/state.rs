@@ -407,7 +407,7 @@ impl AlertRing {
 
 /// Messages the event stream holds for its slowest subscriber before dropping it. A
 /// paced (brief) subscriber takes a tenth of a second's batches at once. Batches hold up
-/// to 256 flows; at the bench's 1.5 M packets/s (about 120,000 flows/s) that is some 500
+/// to 256 flows; at the bench's 1.5 M packets/s (about 140,000 flows/s) that is some 550
 /// full batches a second, so 4,096 messages are several seconds of them.
 const EVENT_QUEUE: usize = 4096;
 
