@@ -10,9 +10,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::csv_chunks::Keep;
+pub(crate) use super::csv_chunks::parse_number;
 use super::loaded::{FileInfo, LoadContext, LoadedData};
 use super::reader::{self, CsvOptions, RawColumn, RawFile, file_name, format_number, thousands};
 use super::source::{ClassRule, FileSet, Input, Mode, Plan, Read, ReadRequest, missing_label};
@@ -55,6 +58,13 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<FileTable, DataError
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let keep = |name: &str| {
+        if Some(name) == opts.label.as_deref() || opts.categorical.iter().any(|c| c == name) {
+            Keep::Text
+        } else {
+            Keep::NumbersIfAll
+        }
+    };
     let raw = if ext == "parquet" || ext == "pq" {
         reader::read_parquet(path, opts.trim_column_names, true)?
     } else {
@@ -65,6 +75,7 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<FileTable, DataError
                 names: opts.names.as_deref(),
                 trim_names: opts.trim_column_names,
                 hash: true,
+                keep: Some(&keep),
             },
         )?
     };
@@ -90,7 +101,13 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<FileTable, DataError
             } else {
                 Mode::Infer
             };
-            build_column(n, &[(&raw, j)], 1, mode).map(|(c, _)| Column {
+            let column = raw.columns[j].clone();
+            let mut parts = [Part {
+                raw: &raw,
+                j,
+                column,
+            }];
+            build_column(n, &mut parts, 1, mode).map(|(c, _)| Column {
                 name: n.clone(),
                 data: c,
             })
@@ -158,7 +175,7 @@ fn subsample(data: &mut LoadedData, max: usize, seed: u64) {
 fn assemble(spec: &DatasetSpec, set: FileSet) -> Result<LoadedData, DataError> {
     let FileSet {
         plan,
-        reads,
+        mut reads,
         mut warnings,
         notes,
         title,
@@ -169,7 +186,7 @@ fn assemble(spec: &DatasetSpec, set: FileSet) -> Result<LoadedData, DataError> {
     warnings.extend(missing_named_columns(&plan, first));
     check_layouts(&reads)?;
     let (train_cols, test_cols) =
-        build_features(&reads, &feature_names, &|name| plan.mode_of(name))?;
+        build_features(&mut reads, &feature_names, &|name| plan.mode_of(name))?;
     let part = |role: &str, columns: Vec<Column>| {
         make_part(&reads, role, columns, &class_names, &class_of)
     };
@@ -297,22 +314,43 @@ pub(super) fn feature_names(plan: &Plan, first: &RawFile) -> Vec<String> {
 }
 
 /// The feature columns of the training part and of the test part (empty when none), each
-/// typed by `mode_of(name)`.
+/// typed by `mode_of(name)`. The files' columns are taken out of `reads`, so each column's
+/// cells as read are freed once that column is built.
 pub(super) fn build_features(
-    reads: &[Read],
+    reads: &mut [Read],
     feature_names: &[String],
     mode_of: &(dyn Fn(&str) -> Mode + Sync),
 ) -> Result<(Vec<Column>, Vec<Column>), DataError> {
     let n_train_files = reads.iter().filter(|r| r.role == "train").count();
+    let mut taken: Vec<Vec<(usize, RawColumn)>> = feature_names
+        .iter()
+        .map(|name| {
+            reads
+                .iter()
+                .map(|r| {
+                    let j = r.raw.position(name).unwrap_or(0);
+                    (j, r.raw.columns[j].clone())
+                })
+                .collect()
+        })
+        .collect();
+    for r in reads.iter_mut() {
+        r.raw.columns.clear();
+    }
     let built: Vec<(ColumnData, Option<ColumnData>)> = feature_names
         .par_iter()
-        .map(|name| {
-            let mode = mode_of(name);
-            let parts: Vec<(&RawFile, usize)> = reads
+        .zip(taken.par_iter_mut())
+        .map(|(name, cols)| {
+            let mut parts: Vec<Part> = reads
                 .iter()
-                .map(|r| (&r.raw, r.raw.position(name).unwrap_or(0)))
+                .zip(cols.drain(..))
+                .map(|(r, (j, column))| Part {
+                    raw: &r.raw,
+                    j,
+                    column,
+                })
                 .collect();
-            build_column(name, &parts, n_train_files, mode)
+            build_column(name, &mut parts, n_train_files, mode_of(name))
         })
         .collect::<Vec<_>>()
         // In column order, so that a bad file always names its first bad column.
@@ -508,37 +546,32 @@ fn mapped_classes(
     Ok((classes.to_vec(), class_of))
 }
 
-/// Parse a numeric cell: surrounding spaces ignored; `inf`, `Infinity`, `-Infinity`, `NaN`
-/// (any case) accepted; an empty cell is missing (NaN).
-pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() {
-        return Some(f64::NAN);
-    }
-    t.parse::<f64>().ok()
+/// One file's cells of a column: the file, the column's position in it, and the cells.
+struct Part<'a> {
+    raw: &'a RawFile,
+    j: usize,
+    column: RawColumn,
 }
 
 /// Build one feature column over every file: the training part (the first `n_train`
 /// files) and the test part (the others, if any).
 fn build_column(
     name: &str,
-    parts: &[(&RawFile, usize)],
+    parts: &mut [Part],
     n_train: usize,
     mode: Mode,
 ) -> Result<(ColumnData, Option<ColumnData>), DataError> {
     let has_test = parts.len() > n_train;
     if mode != Mode::Categorical
-        && let Some(nums) = numeric_parts(name, parts, mode)?
+        && let Some(mut nums) = numeric_parts(name, parts, mode)?
     {
-        let mut it = nums.into_iter();
-        let train: Vec<f64> = it.by_ref().take(n_train).flatten().collect();
-        let test: Vec<f64> = it.flatten().collect();
+        let test = concat(nums.split_off(n_train.min(nums.len())));
         return Ok((
-            ColumnData::Numeric(train),
+            ColumnData::Numeric(concat(nums)),
             has_test.then_some(ColumnData::Numeric(test)),
         ));
     }
-    let (levels, codes) = categorical_parts(parts);
+    let (levels, codes) = categorical_parts(parts)?;
     let mut it = codes.into_iter();
     let train: Vec<u32> = it.by_ref().take(n_train).flatten().collect();
     let test: Vec<u32> = it.flatten().collect();
@@ -554,21 +587,27 @@ fn build_column(
     ))
 }
 
+/// The parts one after the other (a single part is moved, not copied).
+fn concat(mut parts: Vec<Vec<f64>>) -> Vec<f64> {
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    parts.into_iter().flatten().collect()
+}
+
 /// The numbers of a column in every file, or `None` when a cell is not a number and the
 /// column may be categorical (`Mode::Infer`); with `Mode::Numeric` that cell is an error.
+/// The parts already numeric are taken (left empty) only when every part is numeric.
 fn numeric_parts(
     name: &str,
-    parts: &[(&RawFile, usize)],
+    parts: &mut [Part],
     mode: Mode,
 ) -> Result<Option<Vec<Vec<f64>>>, DataError> {
-    let mut nums: Vec<Vec<f64>> = Vec::with_capacity(parts.len());
-    for (raw, j) in parts {
-        let s = match &raw.columns[*j] {
-            RawColumn::Num(v) => {
-                nums.push(v.as_ref().clone());
-                continue;
-            }
-            RawColumn::Text(s) => s,
+    let mut parsed: Vec<Option<Vec<f64>>> = Vec::with_capacity(parts.len());
+    for p in parts.iter() {
+        let RawColumn::Text(s) = &p.column else {
+            parsed.push(None);
+            continue;
         };
         let mut v = Vec::with_capacity(s.len());
         for (row, cell) in s.iter().enumerate() {
@@ -578,8 +617,8 @@ fn numeric_parts(
                     Some(x) => x,
                     None if mode == Mode::Numeric => {
                         return Err(DataError::NotANumber {
-                            path: raw.path.clone(),
-                            line: raw.line_of(row),
+                            path: p.raw.path.clone(),
+                            line: p.raw.line_of(row),
                             column: name.to_string(),
                             value: t.to_string(),
                         });
@@ -589,18 +628,30 @@ fn numeric_parts(
             };
             v.push(x);
         }
-        nums.push(v);
+        parsed.push(Some(v));
     }
+    let nums = parts
+        .iter_mut()
+        .zip(parsed)
+        .map(|(p, v)| match (v, &mut p.column) {
+            (Some(v), _) => v,
+            (None, RawColumn::Num(a)) => {
+                Arc::try_unwrap(std::mem::take(a)).unwrap_or_else(|a| a.as_ref().clone())
+            }
+            (None, RawColumn::Text(_)) => unreachable!("text parts are parsed above"),
+        })
+        .collect();
     Ok(Some(nums))
 }
 
 /// The codes of a column in every file over one level list (in order of first appearance).
-fn categorical_parts(parts: &[(&RawFile, usize)]) -> (Vec<String>, Vec<Vec<u32>>) {
+/// A CSV column that the reader kept as numbers is read again for its text.
+fn categorical_parts(parts: &[Part]) -> Result<(Vec<String>, Vec<Vec<u32>>), DataError> {
     let mut levels: Vec<String> = Vec::new();
     let mut index: HashMap<String, u32> = HashMap::new();
     let mut codes: Vec<Vec<u32>> = Vec::with_capacity(parts.len());
-    for (raw, j) in parts {
-        let mut c = Vec::with_capacity(raw.rows);
+    for p in parts {
+        let mut c = Vec::with_capacity(p.raw.rows);
         let mut code_of = |t: &str| -> u32 {
             let t = t.trim();
             if t.is_empty() {
@@ -614,9 +665,15 @@ fn categorical_parts(parts: &[(&RawFile, usize)]) -> (Vec<String>, Vec<Vec<u32>>
             index.insert(t.to_string(), k);
             k
         };
-        match &raw.columns[*j] {
-            RawColumn::Text(s) => c.extend(s.iter().map(|cell| cell.map_or(MISSING, &mut code_of))),
-            RawColumn::Num(v) => c.extend(v.iter().map(|&x| {
+        let reread = match &p.column {
+            RawColumn::Num(_) => p.raw.text_column(p.j)?,
+            RawColumn::Text(_) => None,
+        };
+        match (&p.column, &reread) {
+            (_, Some(s)) | (RawColumn::Text(s), None) => {
+                c.extend(s.iter().map(|cell| cell.map_or(MISSING, &mut code_of)))
+            }
+            (RawColumn::Num(v), None) => c.extend(v.iter().map(|&x| {
                 if x.is_nan() {
                     MISSING
                 } else {
@@ -626,7 +683,7 @@ fn categorical_parts(parts: &[(&RawFile, usize)]) -> (Vec<String>, Vec<Vec<u32>>
         }
         codes.push(c);
     }
-    (levels, codes)
+    Ok((levels, codes))
 }
 
 #[cfg(test)]

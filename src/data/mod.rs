@@ -14,6 +14,7 @@
 //! * [`synthetic`]: seeded flow-like data for `source: synthetic`.
 
 pub mod catalog;
+mod csv_chunks;
 pub mod error;
 pub mod loaded;
 pub mod loader;

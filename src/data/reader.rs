@@ -15,6 +15,7 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::DataError;
+use super::csv_chunks::{self, Keep, LineIndex, Typed};
 
 /// A column as read, before the loader decides numeric vs categorical.
 #[derive(Clone)]
@@ -40,9 +41,11 @@ pub(crate) struct RawFile {
     pub original_names: Vec<String>,
     pub columns: Vec<RawColumn>,
     pub rows: usize,
-    /// CSV only: the text after the header, and the 1-based line number where it starts,
-    /// to turn a record index into a line number for error messages.
-    text: Option<(Arc<Vec<u8>>, usize, usize)>,
+    /// CSV only: the line of each record, for error messages.
+    lines: Option<LineIndex>,
+    /// CSV only: where the records start in the uncompressed content, to read a column's
+    /// text again when the column was kept as numbers.
+    records_start: Option<usize>,
     /// Without text: the line (or 1-based record) number of record 0.
     first_record_line: usize,
 }
@@ -50,8 +53,8 @@ pub(crate) struct RawFile {
 impl RawFile {
     /// 1-based line number (in the uncompressed file) of data record `row` (0-based).
     pub(crate) fn line_of(&self, row: usize) -> usize {
-        match &self.text {
-            Some((bytes, start, first_line)) => record_line(&bytes[*start..], *first_line, row),
+        match &self.lines {
+            Some(index) => index.line_of(row),
             // Parquet has no lines: the 1-based row; Zeek logs: after the header lines.
             None => row + self.first_record_line,
         }
@@ -79,9 +82,42 @@ impl RawFile {
             names: dedupe_names(&names, false),
             columns,
             rows,
-            text: None,
+            lines: None,
+            records_start: None,
             first_record_line,
         }
+    }
+
+    /// The text of CSV column `j` as in the file, read again (`None` for other files).
+    /// A column kept as numbers has lost its text ("1.50" became 1.5), which a categorical
+    /// column needs.
+    pub(crate) fn text_column(&self, j: usize) -> Result<Option<StringChunked>, DataError> {
+        let Some(start) = self.records_start else {
+            return Ok(None);
+        };
+        let parse_err = |e: PolarsError| DataError::Parse {
+            path: self.path.clone(),
+            format: "CSV",
+            message: e.to_string(),
+        };
+        let (bytes, _) = read_bytes(&self.path)?;
+        let text = &bytes[start..];
+        let whole = csv_chunks::scan(text, 1, usize::MAX);
+        let df = csv_chunks::parse_part(&whole.text(text, 0), &self.names, Some(vec![j]))
+            .map_err(parse_err)?;
+        let col = df.columns()[0].str().map_err(parse_err)?.clone();
+        if col.len() != self.rows {
+            return Err(DataError::Parse {
+                path: self.path.clone(),
+                format: "CSV",
+                message: format!(
+                    "the file changed while it was read ({} rows, then {})",
+                    self.rows,
+                    col.len()
+                ),
+            });
+        }
+        Ok(Some(col))
     }
 
     /// Position of the column called `name`.
@@ -124,6 +160,8 @@ pub(crate) struct CsvOptions<'a> {
     pub trim_names: bool,
     /// Compute the sha256 of the uncompressed content.
     pub hash: bool,
+    /// How each column (by name) is kept; `None`: every column as text.
+    pub keep: Option<&'a (dyn Fn(&str) -> Keep + Sync)>,
 }
 
 /// Whether a path names a gzip file (by extension).
@@ -206,7 +244,15 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
         return Err(empty("a header line but no data rows"));
     }
     let names = dedupe_names(&original_names, opts.trim_names);
-    let (sha256, columns, rows) = parse_csv(path, &bytes, data_start, &names, opts.hash)?;
+    let keep: Vec<Keep> = names
+        .iter()
+        .map(|n| opts.keep.map_or(Keep::Text, |f| f(n)))
+        .collect();
+    let (sha256, parsed) = rayon::join(
+        || opts.hash.then(|| sha256_hex(&bytes)),
+        || parse_csv(path, &bytes[data_start..], first_line, &names, &keep),
+    );
+    let (columns, rows, lines) = parsed?;
     if rows == 0 {
         return Err(empty("no data rows"));
     }
@@ -219,7 +265,8 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
         original_names,
         columns,
         rows,
-        text: Some((Arc::new(bytes), data_start, first_line)),
+        lines: Some(lines),
+        records_start: Some(data_start),
         first_record_line: 1,
     })
 }
@@ -240,44 +287,42 @@ fn csv_header(bytes: &[u8], bom: usize, opts: &CsvOptions) -> (Vec<String>, usiz
     }
 }
 
-/// Parse the records from `start` as text columns named `names` (and hash the whole file
-/// at the same time when `hash`): the sha256, the columns and the number of rows.
+/// Parse the records of `text` (the file after its header, starting on line
+/// `first_line`) into columns named `names`, kept as `keep` says: the columns, the number
+/// of rows and the line of each record.
 fn parse_csv(
     path: &Path,
-    bytes: &[u8],
-    start: usize,
+    text: &[u8],
+    first_line: usize,
     names: &[String],
-    hash: bool,
-) -> Result<(Option<String>, Vec<RawColumn>, usize), DataError> {
-    let schema: Schema = names
-        .iter()
-        .map(|n| Field::new(n.as_str().into(), DataType::String))
-        .collect();
+    keep: &[Keep],
+) -> Result<(Vec<RawColumn>, usize, LineIndex), DataError> {
     let parse_err = |e: PolarsError| DataError::Parse {
         path: path.to_path_buf(),
         format: "CSV",
         message: e.to_string(),
     };
-    let (sha256, df) = rayon::join(
-        || hash.then(|| sha256_hex(bytes)),
-        || {
-            CsvReadOptions::default()
-                .with_has_header(false)
-                .with_schema(Some(Arc::new(schema)))
-                .with_raise_if_empty(false)
-                .map_parse_options(|p| p.with_encoding(CsvEncoding::LossyUtf8))
-                .into_reader_with_file_handle(Cursor::new(&bytes[start..]))
-                .finish()
-        },
-    );
-    let df = df.map_err(parse_err)?;
-    let columns = df
-        .columns()
-        .iter()
-        .map(|c| c.str().map(|s| RawColumn::Text(s.clone())))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(parse_err)?;
-    Ok((sha256, columns, df.height()))
+    let mut chunks = csv_chunks::scan(text, first_line, csv_chunks::CHUNK_BYTES);
+    let typed = match csv_chunks::read_typed(text, &chunks, names, keep).map_err(parse_err)? {
+        Some(t) => t,
+        None => {
+            // polars split the records otherwise than the scan: read the text whole.
+            chunks.bounds = vec![0, text.len()];
+            chunks.records = vec![0];
+            csv_chunks::read_typed(text, &chunks, names, keep)
+                .map_err(parse_err)?
+                .expect("a single chunk is not compared with the scan")
+        }
+    };
+    let rows = typed.first().map_or(0, Typed::len);
+    let columns = typed
+        .into_iter()
+        .map(|t| match t {
+            Typed::Text(s) => RawColumn::Text(s),
+            Typed::Num(v) => RawColumn::Num(Arc::new(v)),
+        })
+        .collect();
+    Ok((columns, rows, chunks.lines))
 }
 
 /// Read a Parquet file. Numeric and boolean columns become numbers, the rest text.
@@ -332,7 +377,8 @@ pub(crate) fn read_parquet(
         original_names,
         columns,
         rows,
-        text: None,
+        lines: None,
+        records_start: None,
         first_record_line: 1,
     })
 }
@@ -386,45 +432,6 @@ pub fn dedupe_names(names: &[String], trim: bool) -> Vec<String> {
     out
 }
 
-/// 1-based line of data record `row`, counting from `first_line` at the start of `text`:
-/// blank lines are skipped (as the CSV reader does) and newlines inside quotes do not end
-/// a record.
-fn record_line(text: &[u8], first_line: usize, row: usize) -> usize {
-    let mut line = first_line;
-    let mut record = 0;
-    let mut i = 0;
-    while i < text.len() {
-        // start of a line: blank?
-        let rest = &text[i..];
-        let eol = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        let content = &rest[..eol];
-        if content.is_empty() || content == b"\r" {
-            i += eol + 1;
-            line += 1;
-            continue;
-        }
-        if record == row {
-            return line;
-        }
-        // consume one record (may span lines inside quotes)
-        let mut quoted = false;
-        while i < text.len() {
-            let b = text[i];
-            i += 1;
-            if b == b'"' {
-                quoted = !quoted;
-            } else if b == b'\n' {
-                line += 1;
-                if !quoted {
-                    break;
-                }
-            }
-        }
-        record += 1;
-    }
-    line
-}
-
 /// `n` with a comma every three digits.
 pub(crate) fn thousands(n: usize) -> String {
     let s = n.to_string();
@@ -475,9 +482,10 @@ mod tests {
     fn record_lines_skip_blank_lines_and_quoted_newlines() {
         // line 2: record 0; line 3: blank; lines 4-5: record 1 (quoted newline); line 6: record 2
         let text = b"a,1\n\n\"x\ny\",2\r\nb,3\n";
-        assert_eq!(record_line(text, 2, 0), 2);
-        assert_eq!(record_line(text, 2, 1), 4);
-        assert_eq!(record_line(text, 2, 2), 6);
+        let lines = csv_chunks::scan(text, 2, csv_chunks::CHUNK_BYTES).lines;
+        assert_eq!(lines.line_of(0), 2);
+        assert_eq!(lines.line_of(1), 4);
+        assert_eq!(lines.line_of(2), 6);
     }
 
     #[test]

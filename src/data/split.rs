@@ -24,7 +24,7 @@ use anomalab_learn::rng::{Rng, derive_seed};
 use serde::Serialize;
 
 use super::spec::{SplitKind, SplitSpec};
-use super::table::Dataset;
+use super::table::{Column, Dataset, Table};
 use super::{DataError, LoadedData};
 
 /// Stream of the spec seed used for splitting.
@@ -68,12 +68,7 @@ impl Fold {
             TestSource::Official => data
                 .test
                 .as_ref()
-                .ok_or_else(|| {
-                    DataError::Split(
-                        "split `official` needs the official test data, which was not loaded"
-                            .into(),
-                    )
-                })?
+                .ok_or_else(no_official)?
                 .take_rows(&self.test),
         };
         let train = if self.train.len() == data.train.n_rows() {
@@ -86,6 +81,82 @@ impl Fold {
             train,
             test,
         })
+    }
+
+    /// Move the rows of this split out of the loaded data, column by column, so that the
+    /// loaded table and the split's are never both whole in memory. The loaded datasets
+    /// keep their column names and classes (`y`) but no cells and no raw labels; use it
+    /// for the only split of a run, when nothing reads the loaded rows again.
+    pub fn materialise_owned(&self, data: &mut LoadedData) -> Result<SplitPair, DataError> {
+        let (train, test) = match self.test_source {
+            TestSource::Official => {
+                let test = data.test.as_mut().ok_or_else(no_official)?;
+                let test = move_rows(test, &self.test);
+                (move_rows(&mut data.train, &self.train), test)
+            }
+            TestSource::Train => split_rows(&mut data.train, &self.train, &self.test),
+        };
+        Ok(SplitPair {
+            name: self.name.clone(),
+            train,
+            test,
+        })
+    }
+}
+
+fn no_official() -> DataError {
+    DataError::Split("split `official` needs the official test data, which was not loaded".into())
+}
+
+/// The rows `idx` of `data` (all of them in order: moved whole), its columns emptied.
+fn move_rows(data: &mut Dataset, idx: &[usize]) -> Dataset {
+    let all = idx.len() == data.n_rows() && idx.iter().enumerate().all(|(i, &r)| i == r);
+    if !all {
+        return split_rows(data, idx, &[]).0;
+    }
+    let mut out = Dataset {
+        features: Table::default(),
+        y: data.y.clone(),
+        class_names: data.class_names.clone(),
+        raw_labels: std::mem::take(&mut data.raw_labels),
+    };
+    for col in &mut data.features.columns {
+        out.features.columns.push(Column {
+            name: col.name.clone(),
+            data: col.data.take_all(),
+        });
+    }
+    out
+}
+
+/// The rows `a` and the rows `b` of `data`, one column at a time, each column of `data`
+/// emptied once copied.
+fn split_rows(data: &mut Dataset, a: &[usize], b: &[usize]) -> (Dataset, Dataset) {
+    let (mut da, mut db) = (take_labels(data, a), take_labels(data, b));
+    data.raw_labels = Vec::new();
+    for col in &mut data.features.columns {
+        let whole = col.data.take_all();
+        for (d, idx) in [(&mut da, a), (&mut db, b)] {
+            d.features.columns.push(Column {
+                name: col.name.clone(),
+                data: whole.take(idx),
+            });
+        }
+    }
+    (da, db)
+}
+
+/// The rows `idx` (each taken once) with no feature columns: their classes, and their
+/// raw labels moved out of `data`.
+fn take_labels(data: &mut Dataset, idx: &[usize]) -> Dataset {
+    Dataset {
+        features: Table::default(),
+        y: idx.iter().map(|&i| data.y[i]).collect(),
+        class_names: data.class_names.clone(),
+        raw_labels: idx
+            .iter()
+            .map(|&i| std::mem::take(&mut data.raw_labels[i]))
+            .collect(),
     }
 }
 

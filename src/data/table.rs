@@ -43,6 +43,17 @@ impl ColumnData {
         }
     }
 
+    /// The cells, moved out; the column is left with no rows (its levels stay).
+    pub fn take_all(&mut self) -> ColumnData {
+        match self {
+            ColumnData::Numeric(v) => ColumnData::Numeric(std::mem::take(v)),
+            ColumnData::Categorical { codes, levels } => ColumnData::Categorical {
+                codes: std::mem::take(codes),
+                levels: levels.clone(),
+            },
+        }
+    }
+
     /// The cell as text (for categorical columns) or `None` for numeric ones.
     pub fn text(&self, row: usize) -> Option<&str> {
         match self {

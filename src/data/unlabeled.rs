@@ -56,7 +56,7 @@ pub fn read_unlabeled(
         labels: false,
         ctx: &ctx,
     };
-    let set = match source.read(&req)? {
+    let mut set = match source.read(&req)? {
         Input::Files(set) => set,
         Input::Generated(_) => return Err(no_files(source.kind())),
     };
@@ -71,8 +71,8 @@ pub fn read_unlabeled(
             set.plan.mode_of(name)
         }
     };
-    let (columns, _) = build_features(&set.reads, &names, &mode_of)?;
     let info = file_info(&first.raw, first.role, first.cfile);
+    let (columns, _) = build_features(&mut set.reads, &names, &mode_of)?;
     let mut notes = set.warnings;
     notes.extend(set.notes);
     Ok(UnlabeledFile {

@@ -271,6 +271,7 @@ fn check_file(entry: &CatalogEntry, file: &CatalogFile, path: &Path, strict: boo
             names: (!entry.format.header).then_some(entry.format.columns.as_slice()),
             trim_names: entry.format.trim_column_names,
             hash: true,
+            keep: None,
         },
     ) {
         Ok(r) => r,

@@ -131,7 +131,7 @@ impl FitState {
     }
 
     pub(super) fn scale(&mut self, s: &ScaleSpec) -> Result<(), PreprocessError> {
-        ensure_matrix(&mut self.matrix, &self.table)?;
+        ensure_matrix(&mut self.matrix, &mut self.table)?;
         let (x, _) = self.matrix.as_mut().expect("ensure_matrix filled it");
         let (center, scale) = fit_scale(x, s.method);
         let step = FittedStep::Scale { center, scale };
@@ -141,7 +141,7 @@ impl FitState {
     }
 
     pub(super) fn pca(&mut self, p: &PcaSpec) -> Result<(), PreprocessError> {
-        let (x, _) = ensure_matrix(&mut self.matrix, &self.table)?;
+        let (x, _) = ensure_matrix(&mut self.matrix, &mut self.table)?;
         let fitted = match (p.components, p.variance) {
             (Some(k), _) => pca::Pca::fit(x.view(), |_| k),
             (None, v) => {
@@ -176,10 +176,13 @@ impl FitState {
     }
 
     /// The model's matrix (checked finite) and the fitted pipeline.
-    pub(super) fn finish(self, input: Vec<InputColumn>) -> Result<FittedTrain, PreprocessError> {
+    pub(super) fn finish(
+        mut self,
+        input: Vec<InputColumn>,
+    ) -> Result<FittedTrain, PreprocessError> {
         let (x, names) = match self.matrix {
             Some(m) => m,
-            None => table_to_matrix(&self.table)?,
+            None => table_to_matrix(&mut self.table)?,
         };
         check_finite(&x, &names)?;
         Ok(FittedTrain {

@@ -12,6 +12,7 @@
 
 mod encode;
 mod fit;
+mod pages;
 pub mod pca;
 pub mod spec;
 
@@ -195,18 +196,27 @@ impl FittedPipeline {
         &self,
         features: &Table,
     ) -> Result<(Array2<f64>, TransformStats), PreprocessError> {
+        let mut picked = Table::default();
+        for (i, col) in self.input.iter().enumerate() {
+            let c = &features.columns[input_position(features, i, &col.name)?];
+            picked.columns.push(c.clone());
+        }
+        self.transform_owned(picked)
+    }
+
+    /// [`transform`](Self::transform) on a table that is taken: its columns are moved
+    /// and freed as the steps go, not copied.
+    pub fn transform_owned(
+        &self,
+        mut features: Table,
+    ) -> Result<(Array2<f64>, TransformStats), PreprocessError> {
         let mut table = Table::default();
         for (i, col) in self.input.iter().enumerate() {
-            // Scorers pass the columns in the model's order: found without a name search.
-            let c = match features.columns.get(i) {
-                Some(c) if c.name == col.name => c,
-                _ => features
-                    .column(&col.name)
-                    .ok_or_else(|| PreprocessError::MissingColumn(col.name.clone()))?,
-            };
+            let pos = input_position(&features, i, &col.name)?;
+            let c = &mut features.columns[pos];
             let is_cat = matches!(c.data, ColumnData::Categorical { .. });
             let data = match (col.categorical, is_cat, &c.data) {
-                (a, b, _) if a == b => c.data.clone(),
+                (a, b, _) if a == b => c.data.take_all(),
                 // A numeric-looking column in a small file that was categorical in training.
                 (true, false, ColumnData::Numeric(v)) => numeric_as_categorical(v),
                 _ => {
@@ -222,6 +232,7 @@ impl FittedPipeline {
                 data,
             });
         }
+        drop(features);
         let mut stats = TransformStats::default();
         let mut matrix: Option<Array2<f64>> = None;
         for step in &self.steps {
@@ -231,14 +242,14 @@ impl FittedPipeline {
                 }
                 FittedStep::Scale { .. } => {
                     if matrix.is_none() {
-                        matrix = Some(table_to_matrix(&table)?.0);
+                        matrix = Some(table_to_matrix(&mut table)?.0);
                     }
                     apply_matrix_step(step, matrix.as_mut().expect("set above"));
                 }
                 FittedStep::Pca(p) => {
                     let x = match matrix.take() {
                         Some(x) => x,
-                        None => table_to_matrix(&table)?.0,
+                        None => table_to_matrix(&mut table)?.0,
                     };
                     matrix = Some(p.transform(x.view()));
                 }
@@ -246,10 +257,21 @@ impl FittedPipeline {
         }
         let x = match matrix {
             Some(x) => x,
-            None => table_to_matrix(&table)?.0,
+            None => table_to_matrix(&mut table)?.0,
         };
         check_finite(&x, &self.output_names)?;
         Ok((x, stats))
+    }
+}
+
+/// Where input column `i` (called `name`) is in `features`: at `i` when the caller passed
+/// the model's order (no name search), else found by name.
+fn input_position(features: &Table, i: usize, name: &str) -> Result<usize, PreprocessError> {
+    match features.columns.get(i) {
+        Some(c) if c.name == name => Ok(i),
+        _ => features
+            .position(name)
+            .ok_or_else(|| PreprocessError::MissingColumn(name.to_string())),
     }
 }
 
@@ -274,7 +296,7 @@ fn numeric_as_categorical(v: &[f64]) -> ColumnData {
 
 fn ensure_matrix<'a>(
     matrix: &'a mut Option<(Array2<f64>, Vec<String>)>,
-    table: &Table,
+    table: &mut Table,
 ) -> Result<(&'a Array2<f64>, &'a Vec<String>), PreprocessError> {
     if matrix.is_none() {
         *matrix = Some(table_to_matrix(table)?);
@@ -375,31 +397,59 @@ fn median(mut v: Vec<f64>) -> f64 {
     quantile_or_zero(&v, 0.5)
 }
 
-fn table_to_matrix(table: &Table) -> Result<(Array2<f64>, Vec<String>), PreprocessError> {
+/// Rows of the matrix filled before the table's copied cells are given back.
+const MATRIX_BLOCK_ROWS: usize = 1 << 15;
+
+/// The table's numeric columns as a matrix. Each column is taken (left empty) once
+/// copied, so that its memory goes back while the matrix fills: the table is spent.
+fn table_to_matrix(table: &mut Table) -> Result<(Array2<f64>, Vec<String>), PreprocessError> {
     let n = table.n_rows();
     let d = table.n_cols();
+    let names = table.names();
+    if let Some(col) = table
+        .columns
+        .iter()
+        .find(|c| matches!(c.data, ColumnData::Categorical { .. }))
+    {
+        return Err(not_encoded(col));
+    }
+    let mut columns: Vec<Vec<f64>> = table
+        .columns
+        .iter_mut()
+        .filter_map(|c| match c.data.take_all() {
+            ColumnData::Numeric(v) => Some(v),
+            ColumnData::Categorical { .. } => None,
+        })
+        .collect();
+    // A block of rows at a time, each column's copied rows given back at once: the
+    // matrix's pages are written row by row, so the columns shrink as it grows.
     let mut x = Array2::zeros((n, d));
-    for (j, col) in table.columns.iter().enumerate() {
-        match &col.data {
-            ColumnData::Numeric(v) => {
-                for (i, &val) in v.iter().enumerate() {
-                    x[[i, j]] = val;
-                }
+    for r0 in (0..n).step_by(MATRIX_BLOCK_ROWS) {
+        let r1 = (r0 + MATRIX_BLOCK_ROWS).min(n);
+        for (j, v) in columns.iter_mut().enumerate() {
+            for i in r0..r1 {
+                x[[i, j]] = v[i];
             }
-            ColumnData::Categorical { codes, levels } => {
-                let example = codes
-                    .iter()
-                    .find(|&&c| c != MISSING)
-                    .map(|&c| levels[c as usize].clone())
-                    .unwrap_or_default();
-                return Err(PreprocessError::CategoricalNotEncoded {
-                    column: col.name.clone(),
-                    example,
-                });
-            }
+            pages::release(&mut v[..r1]);
         }
     }
-    Ok((x, table.names()))
+    Ok((x, names))
+}
+
+/// The error for a categorical column that reached the matrix without an `encode` step.
+fn not_encoded(col: &crate::data::Column) -> PreprocessError {
+    let example = match &col.data {
+        ColumnData::Categorical { codes, levels } => codes
+            .iter()
+            .find(|&&c| c != MISSING)
+            .map(|&c| levels[c as usize].clone())
+            .unwrap_or_default(),
+        ColumnData::Numeric(_) => String::new(),
+    };
+    PreprocessError::CategoricalNotEncoded {
+        column: col.name.clone(),
+        example,
+    }
 }
 
 fn check_finite(x: &Array2<f64>, names: &[String]) -> Result<(), PreprocessError> {

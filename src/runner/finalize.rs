@@ -107,7 +107,7 @@ fn best_model(
         &ctx.data.pipeline,
         "all",
         train.clone(),
-        train,
+        train.clone(),
         ctx.exp.seed,
     )?;
     let pipeline = all.pipeline.clone();

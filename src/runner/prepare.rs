@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::error::RunError;
 use super::events::{Observer, RunEvent};
 use super::settings::RunSettings;
+use crate::data::split::SplitPair;
 use crate::data::{Dataset, Fold, LoadContext, LoadedData};
 use crate::preprocess::{FittedPipeline, Pipeline};
 use crate::spec::Experiment;
@@ -49,30 +50,36 @@ pub(crate) fn load_and_prepare(
     pool: &rayon::ThreadPool,
     observer: &dyn Observer,
 ) -> Result<PreparedData, RunError> {
-    let (loaded, folds) = load_and_split(exp, settings, observer)?;
+    let (mut loaded, folds) = load_and_split(exp, settings, observer)?;
     observer.on_event(&RunEvent::Stage(format!(
         "preprocessing {} fold(s)",
         folds.len()
     )));
     let pipeline = Pipeline::new(exp.preprocessing.clone());
-    // Each fold's rows are copied out of the loaded data only while it is preprocessed,
-    // and its training table is handed to the pipeline: at most one copy per thread.
-    let prepared: Vec<(PreparedFold, Vec<String>)> = pool.install(|| {
-        folds
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let pair = f.materialise(&loaded)?;
-                prepare_fold(
-                    &pipeline,
-                    &pair.name,
-                    pair.train,
-                    &pair.test,
-                    exp.seed ^ i as u64,
-                )
-            })
-            .collect::<Result<Vec<_>, RunError>>()
-    })?;
+    let prepare = |i: usize, pair: SplitPair| {
+        prepare_fold(
+            &pipeline,
+            &pair.name,
+            pair.train,
+            pair.test,
+            exp.seed ^ i as u64,
+        )
+    };
+    let prepared: Vec<(PreparedFold, Vec<String>)> = if let [fold] = folds.as_slice() {
+        // The only split: its rows are moved out of the loaded table (which nothing reads
+        // again: with one fold the best trial's model is kept, not refitted on all rows).
+        vec![prepare(0, fold.materialise_owned(&mut loaded)?)?]
+    } else {
+        // Each fold's rows are copied out of the loaded data only while it is
+        // preprocessed: at most one copy per thread.
+        pool.install(|| {
+            folds
+                .par_iter()
+                .enumerate()
+                .map(|(i, f)| prepare(i, f.materialise(&loaded)?))
+                .collect::<Result<Vec<_>, RunError>>()
+        })?
+    };
     let notes = prepared.first().map(|(_, n)| n.clone()).unwrap_or_default();
     Ok(PreparedData {
         loaded,
@@ -115,14 +122,14 @@ fn load_and_split(
     Ok((loaded, folds))
 }
 
-/// Fit the pipeline on `train` (taken: the pipeline works on it in place) and transform
-/// `test`; also returns notes on what the
-/// transform met (unseen categories, imputed cells).
+/// Fit the pipeline on `train` and transform `test` (both taken: the pipeline works on
+/// them in place); also returns notes on what the transform met (unseen categories,
+/// imputed cells).
 pub(crate) fn prepare_fold(
     pipeline: &Pipeline,
     name: &str,
     train: Dataset,
-    test: &Dataset,
+    test: Dataset,
     seed: u64,
 ) -> Result<(PreparedFold, Vec<String>), RunError> {
     let wrap = |source| RunError::Preprocess {
@@ -131,7 +138,10 @@ pub(crate) fn prepare_fold(
     };
     let n_classes = train.class_names.len();
     let fitted = pipeline.fit_owned(train, seed).map_err(wrap)?;
-    let (x_test, stats) = fitted.pipeline.transform(&test.features).map_err(wrap)?;
+    let (x_test, stats) = fitted
+        .pipeline
+        .transform_owned(test.features)
+        .map_err(wrap)?;
     let mut notes = fitted.notes.clone();
     for (col, n) in &stats.unseen_categories {
         notes.push(format!(
@@ -154,7 +164,7 @@ pub(crate) fn prepare_fold(
         x_train: fitted.x,
         y_train: fitted.y,
         x_test,
-        y_test: test.y.clone(),
+        y_test: test.y,
         cache: DataCache::new(),
         train_class_counts: counts,
     };

@@ -99,54 +99,46 @@ impl BinnedMatrix {
     /// [`BinnedMatrix::build`] with the given rule for features with many values
     /// (`max_bins` clamped to `2..=256`).
     pub fn build_with(x: ArrayView2<'_, f64>, max_bins: usize, rule: CutRule) -> BinnedMatrix {
+        Self::build_grouped(x, max_bins, rule, GROUP_BYTES)
+    }
+
+    /// [`BinnedMatrix::build_with`], a row-major matrix read `group_bytes` of feature
+    /// values at a time.
+    fn build_grouped(
+        x: ArrayView2<'_, f64>,
+        max_bins: usize,
+        rule: CutRule,
+        group_bytes: usize,
+    ) -> BinnedMatrix {
         let max_bins = max_bins.clamp(2, MAX_CODES);
         let (n_rows, n_features) = x.dim();
         let columns = column_slices(&x);
 
-        // 1. The distinct values of each feature and their counts. A feature with more than
-        //    `max_bins` of them keeps all its values instead, to be sorted for quantiles.
-        let distinct: Vec<(Vec<f64>, Vec<usize>)> = match &columns {
+        // 1. The distinct values of each feature and their counts; 2. its cut points. A
+        //    feature with more than `max_bins` distinct values keeps all its values
+        //    instead, to be sorted for quantiles: row-major matrices are read a group of
+        //    features at a time, so that those copies never add up to a second matrix.
+        let bins = |d: (Vec<f64>, Vec<usize>)| FeatureBins::from_distinct(d, max_bins, rule);
+        let per_feature: Vec<FeatureBins> = match &columns {
             Some(cols) => cols
                 .par_iter()
                 .map(|col| {
                     let mut d = Distinct::default();
                     col.iter().for_each(|&v| d.add(v, max_bins));
-                    Distinct::merge(std::iter::once(d), max_bins)
+                    bins(Distinct::merge(std::iter::once(d), max_bins))
                 })
                 .collect(),
             None => {
-                let mut parts: Vec<Vec<Distinct>> = (0..n_rows.div_ceil(CHUNK))
-                    .into_par_iter()
-                    .map(|c| {
-                        let mut st = vec![Distinct::default(); n_features];
-                        for_rows(&x, c, |_, row| {
-                            for (d, &v) in st.iter_mut().zip(row) {
-                                d.add(v, max_bins);
-                            }
-                        });
-                        st
-                    })
-                    .collect();
-                // Per feature, its part of every chunk (in chunk order).
-                let mut by_feature: Vec<Vec<Distinct>> = (0..n_features)
-                    .map(|_| Vec::with_capacity(parts.len()))
-                    .collect();
-                for part in &mut parts {
-                    for (f, d) in part.drain(..).enumerate() {
-                        by_feature[f].push(d);
-                    }
+                let group = (group_bytes / (n_rows.max(1) * 8)).max(1);
+                let mut out = Vec::with_capacity(n_features);
+                for f0 in (0..n_features).step_by(group) {
+                    let features = f0..(f0 + group).min(n_features);
+                    let distinct = distinct_rows(&x, features, max_bins);
+                    out.extend(distinct.into_par_iter().map(bins).collect::<Vec<_>>());
                 }
-                drop(parts);
-                by_feature
-                    .into_par_iter()
-                    .map(|ds| Distinct::merge(ds.into_iter(), max_bins))
-                    .collect()
+                out
             }
         };
-        let per_feature: Vec<FeatureBins> = distinct
-            .into_par_iter()
-            .map(|d| FeatureBins::from_distinct(d, max_bins, rule))
-            .collect();
 
         // 3. The codes, and how many rows each bin holds.
         let mut thresholds = Vec::with_capacity(n_features);
@@ -286,6 +278,46 @@ fn code_of(thresholds: &[f64], x: f64) -> u8 {
     }
     // `t < x` is false for every t from the first t >= x on, so this is a partition point.
     thresholds.partition_point(|&t| t < x) as u8
+}
+
+/// The most memory the values of a group of features may take while a row-major matrix
+/// is binned.
+const GROUP_BYTES: usize = 256 << 20;
+
+/// The sorted distinct values and counts of `features` of a row-major matrix, read in
+/// chunks of rows in parallel and merged in chunk order.
+fn distinct_rows(
+    x: &ArrayView2<'_, f64>,
+    features: std::ops::Range<usize>,
+    max_bins: usize,
+) -> Vec<(Vec<f64>, Vec<usize>)> {
+    let mut parts: Vec<Vec<Distinct>> = (0..x.nrows().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut st = vec![Distinct::default(); features.len()];
+            for_rows(x, c, |_, row| {
+                for (d, &v) in st.iter_mut().zip(&row[features.clone()]) {
+                    d.add(v, max_bins);
+                }
+            });
+            st
+        })
+        .collect();
+    // Per feature, its part of every chunk (in chunk order).
+    let mut by_feature: Vec<Vec<Distinct>> = features
+        .clone()
+        .map(|_| Vec::with_capacity(parts.len()))
+        .collect();
+    for part in &mut parts {
+        for (f, d) in part.drain(..).enumerate() {
+            by_feature[f].push(d);
+        }
+    }
+    drop(parts);
+    by_feature
+        .into_par_iter()
+        .map(|ds| Distinct::merge(ds.into_iter(), max_bins))
+        .collect()
 }
 
 /// Rows per task when a row-major matrix is read row by row.
@@ -793,6 +825,27 @@ fn cut_point(lo: f64, hi: f64) -> f64 {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    #[test]
+    fn features_read_in_groups_give_the_bins_of_one_pass() {
+        // 5,000 rows: continuous, discrete and constant features, more than 255 distinct
+        // values in most, read one feature per pass against all at once
+        let mut r = crate::rng::Rng::new(7);
+        let x = Array2::from_shape_fn((5_000, 7), |(i, j)| match j {
+            0 | 3 => r.next_f64() * 100.0,
+            1 => (i % 13) as f64,
+            2 => 1.0,
+            _ => (r.next_f64() * 1000.0).floor() - 300.0,
+        });
+        for rule in [CutRule::Balanced, CutRule::Rank] {
+            let one = BinnedMatrix::build_grouped(x.view(), 255, rule, usize::MAX);
+            let grouped = BinnedMatrix::build_grouped(x.view(), 255, rule, 1);
+            assert_eq!(one.thresholds, grouped.thresholds);
+            assert_eq!(one.codes, grouped.codes);
+            assert_eq!(one.bin_counts, grouped.bin_counts);
+            assert!(one.thresholds[0].len() == 254 && one.thresholds[1].len() == 12);
+        }
+    }
 
     #[test]
     fn radix_sort_orders_as_total_cmp() {

@@ -99,11 +99,13 @@ impl DataSource for CatalogSource {
         let entry = catalog::entry(self.name)?;
         let plan = self.plan(entry, req.target)?;
         let format = &entry.format;
+        let keep = |name: &str| plan.keep(name);
         let opts = CsvOptions {
             header: format.header,
             names: (!format.header).then_some(format.columns.as_slice()),
             trim_names: self.trim_column_names.unwrap_or(format.trim_column_names),
             hash: req.hash(),
+            keep: Some(&keep),
         };
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), Some(entry), req, &mut warnings);

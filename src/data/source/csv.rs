@@ -5,7 +5,7 @@ use super::super::options::{FilesSpec, Target};
 use super::super::reader::{self, CsvOptions};
 use super::super::{DataError, Problem};
 use super::{
-    DataSource, Fields, FileSet, Input, ReadRequest, SourceOptions, checks, files, sorted,
+    DataSource, Fields, FileSet, Input, Plan, ReadRequest, SourceOptions, checks, files, sorted,
 };
 
 /// The options of a feature table in files (csv, parquet).
@@ -92,7 +92,7 @@ impl TableOptions {
         &self,
         req: &ReadRequest,
         title: String,
-        read_one: impl FnMut(&std::path::Path, &str) -> Result<reader::RawFile, DataError>,
+        mut read_one: impl FnMut(&std::path::Path, &Plan) -> Result<reader::RawFile, DataError>,
     ) -> Result<Input, DataError> {
         let label = self.label.clone().unwrap_or_default();
         let plan = files::text_plan(
@@ -105,7 +105,7 @@ impl TableOptions {
         );
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), None, req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, None, req, read_one)?;
+        let reads = files::read_all(&lists, &plan, None, req, |path, _| read_one(path, &plan))?;
         Ok(Input::Files(FileSet {
             plan,
             reads,
@@ -169,13 +169,16 @@ impl DataSource for TableSource {
                 .options
                 .read(req, title, |path, _| reader::read_parquet(path, trim, hash));
         }
-        let opts = CsvOptions {
-            header: true,
-            names: None,
-            trim_names: trim,
-            hash,
-        };
-        self.options
-            .read(req, title, |path, _| reader::read_csv(path, &opts))
+        self.options.read(req, title, |path, plan| {
+            let keep = |name: &str| plan.keep(name);
+            let opts = CsvOptions {
+                header: true,
+                names: None,
+                trim_names: trim,
+                hash,
+                keep: Some(&keep),
+            };
+            reader::read_csv(path, &opts)
+        })
     }
 }

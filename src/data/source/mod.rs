@@ -28,6 +28,7 @@ use polars::prelude::{NamedFrom, StringChunked};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::CatalogFile;
+use super::csv_chunks::Keep;
 use super::loaded::{LoadContext, LoadedData};
 use super::options::{CaptureLabels, Checksums, FilesSpec, Target};
 use super::reader::{RawColumn, RawFile};
@@ -201,6 +202,21 @@ impl Plan {
             Mode::Categorical
         } else {
             self.default_mode
+        }
+    }
+
+    /// How the CSV reader keeps column `name`: numbers when it may be a numeric feature
+    /// (converted as each chunk is read, the text not held), else text.
+    pub(crate) fn keep(&self, name: &str) -> Keep {
+        let label = [Some(&self.label), self.raw_label.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|l| self.same_name(l, name));
+        let feature = !self.non_features.iter().any(|x| self.same_name(x, name));
+        if !label && feature && self.mode_of(name) != Mode::Categorical {
+            Keep::NumbersIfAll
+        } else {
+            Keep::Text
         }
     }
 
