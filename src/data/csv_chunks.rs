@@ -88,7 +88,7 @@ impl Chunks {
 /// A text with a quote is one chunk: where polars and a plain quote toggle could disagree
 /// on a record's end, cutting there could split a record.
 pub(crate) fn scan(text: &[u8], first_line: usize, chunk_bytes: usize) -> Chunks {
-    let cut = !text.contains(&b'"');
+    let cut = memchr::memchr(b'"', text).is_none();
     let mut out = Chunks {
         bounds: vec![0],
         records: vec![0],
@@ -115,7 +115,12 @@ pub(crate) fn scan(text: &[u8], first_line: usize, chunk_bytes: usize) -> Chunks
         if out.lines.shifts.last().map_or(0, |s| s.1) != extra {
             out.lines.shifts.push((record, extra));
         }
-        i = record_end(text, i, &mut extra);
+        // Without quotes a record is its line.
+        i = if cut {
+            eol + 1
+        } else {
+            record_end(text, i, &mut extra)
+        };
         record += 1;
         *out.records.last_mut().expect("one chunk at least") += 1;
     }
@@ -142,7 +147,7 @@ fn record_end(text: &[u8], mut i: usize, extra: &mut usize) -> usize {
 }
 
 fn memchr_nl(s: &[u8]) -> Option<usize> {
-    s.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', s)
 }
 
 /// How a column is kept.
