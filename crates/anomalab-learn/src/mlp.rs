@@ -407,12 +407,13 @@ impl Mlp {
         0.5 * alpha * s / n.max(1) as f64
     }
 
-    /// Train with Adam; `val` = held-out rows and targets for early stopping, with the
-    /// score function (higher is better).
+    /// Train with Adam on rows `x` and targets `y` (`None`: reconstruct `x`); `val` =
+    /// held-out rows and targets for early stopping, with the score function (higher is
+    /// better).
     fn train(
         &mut self,
         x: ArrayView2<'_, f64>,
-        y: &Array2<f64>,
+        y: Option<&Array2<f64>>,
         cfg: &MlpConfig,
         val: Option<Validation<'_>>,
         rng: &mut Rng,
@@ -420,6 +421,8 @@ impl Mlp {
         let n = x.nrows();
         let bs = cfg.batch_size.unwrap_or(200).min(n).max(1);
         let mut tr = train::Trainer::new(self, bs);
+        let x32 = to_f32(x);
+        let y32 = y.map(|y| to_f32(y.view()));
         let mut order: Vec<usize> = (0..n).collect();
         let mut best_loss = f64::INFINITY;
         let mut best_score = f64::NEG_INFINITY;
@@ -430,7 +433,7 @@ impl Mlp {
             let mut acc = 0.0;
             for idx in order.chunks(bs) {
                 let m = idx.len();
-                tr.load(x, y, idx);
+                tr.load(x32.view(), y32.as_ref().map(|y| y.view()), idx);
                 tr.forward(m);
                 acc += (tr.data_loss(m) + tr.penalty(cfg.alpha, m)) * m as f64;
                 tr.gradients(m, cfg.alpha);
@@ -510,6 +513,13 @@ impl Mlp {
     fn n_inputs(&self) -> usize {
         self.weights[0].nrows()
     }
+}
+
+/// An f32 copy in standard layout (the trainer copies whole rows as slices).
+fn to_f32(x: ArrayView2<'_, f64>) -> Array2<f32> {
+    let mut out = Array2::zeros(x.dim());
+    out.zip_mut_with(&x, |d, &s| *d = s as f32);
+    out
 }
 
 /// Split `0..n` into (train, validation) rows: a seeded `fraction`, stratified by `strata`
@@ -634,14 +644,14 @@ impl MlpClassifierParams {
             let score = |m: &Mlp| accuracy(&class_scores(m, xv.view(), k), &yv_cls);
             net.train(
                 xt.view(),
-                &yt,
+                Some(&yt),
                 cfg,
                 Some((xv.view(), &yv, &score)),
                 &mut trng,
             );
         } else {
             let all: Vec<usize> = (0..n).collect();
-            net.train(train.x, &target(&all), cfg, None, &mut trng);
+            net.train(train.x, Some(&target(&all)), cfg, None, &mut trng);
         }
         Ok(MlpClassifier { n_classes: k, net })
     }
@@ -773,14 +783,13 @@ impl AutoencoderParams {
             let score = |m: &Mlp| -m.data_loss(&m.predict_raw(xv.view()), &xv);
             net.train(
                 xt.view(),
-                &xt,
+                None,
                 cfg,
                 Some((xv.view(), &xv, &score)),
                 &mut trng,
             );
         } else {
-            let xo = x.to_owned();
-            net.train(x, &xo, cfg, None, &mut trng);
+            net.train(x, None, cfg, None, &mut trng);
         }
         Ok(Autoencoder { net })
     }

@@ -31,6 +31,8 @@ pub(super) struct Trainer {
     pub gw: Vec<Array2<f32>>,
     pub gb: Vec<Array1<f32>>,
     target: Array2<f32>,
+    /// The targets are the inputs (`acts[0]`); `target` is then unused.
+    reconstruct: bool,
     activation: Activation,
     output: Output,
     /// Adam steps taken.
@@ -63,24 +65,41 @@ impl Trainer {
             acts,
             deltas,
             target: Array2::zeros((batch, n_out)),
+            reconstruct: false,
             activation: net.activation,
             output: net.output,
             t: 0,
         }
     }
 
-    /// Copy rows `idx` of `x` and `y` into the batch buffers.
-    pub fn load(&mut self, x: ArrayView2<'_, f64>, y: &Array2<f64>, idx: &[usize]) {
-        for (k, &r) in idx.iter().enumerate() {
-            let copy = |src: ndarray::ArrayView1<'_, f64>,
-                        mut dst: ndarray::ArrayViewMut1<'_, f32>| {
-                Zip::from(&mut dst)
-                    .and(&src)
-                    .for_each(|d, &s| *d = s as f32);
-            };
-            copy(x.row(r), self.acts[0].row_mut(k));
-            copy(y.row(r), self.target.row_mut(k));
+    /// Copy rows `idx` of `x` and of the targets `y` into the batch buffers; `y = None`
+    /// trains to reconstruct the input (the autoencoder), with no target buffer.
+    pub fn load(&mut self, x: ArrayView2<'_, f32>, y: Option<ArrayView2<'_, f32>>, idx: &[usize]) {
+        // Whole-row slice copies: the rows are random, so this is memory-latency bound and
+        // a per-row ndarray assign added its own overhead on top.
+        let copy = |src: ArrayView2<'_, f32>, dst: &mut Array2<f32>| {
+            let d = src.ncols();
+            let src = src.as_slice().expect("standard layout");
+            let dst = slice_mut(dst);
+            for (k, &r) in idx.iter().enumerate() {
+                dst[k * d..(k + 1) * d].copy_from_slice(&src[r * d..(r + 1) * d]);
+            }
+        };
+        copy(x, &mut self.acts[0]);
+        self.reconstruct = y.is_none();
+        if let Some(y) = y {
+            copy(y, &mut self.target);
         }
+    }
+
+    /// The targets of the first `m` rows of the batch.
+    fn target(&self, m: usize) -> ArrayView2<'_, f32> {
+        let t = if self.reconstruct {
+            &self.acts[0]
+        } else {
+            &self.target
+        };
+        t.slice(s![..m, ..])
     }
 
     /// Forward pass over the first `m` rows of the batch buffers.
@@ -111,7 +130,7 @@ impl Trainer {
     /// Data loss (scikit-learn's, without the penalty) of the first `m` rows, in f64.
     pub fn data_loss(&self, m: usize) -> f64 {
         let p = self.acts.last().expect("output").slice(s![..m, ..]);
-        let y = self.target.slice(s![..m, ..]);
+        let y = self.target(m);
         let eps = f64::from(f32::EPSILON);
         let sum: f64 = match self.output {
             Output::Identity => {
@@ -140,7 +159,10 @@ impl Trainer {
         let s: f64 = self
             .w
             .iter()
-            .map(|w| w.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>())
+            .map(|w| {
+                let w = w.as_slice().expect("standard layout");
+                w.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>()
+            })
             .sum();
         0.5 * alpha * s / m.max(1) as f64
     }
@@ -151,14 +173,15 @@ impl Trainer {
         let nl = self.w.len();
         let inv_m = 1.0 / m as f32;
         let decay = (alpha / m as f64) as f32;
-        {
-            let out = self.acts[nl].slice(s![..m, ..]);
-            let mut d = self.deltas[nl - 1].slice_mut(s![..m, ..]);
-            Zip::from(&mut d)
-                .and(&out)
-                .and(&self.target.slice(s![..m, ..]))
-                .for_each(|d, &p, &y| *d = p - y);
-        }
+        let target = if self.reconstruct {
+            &self.acts[0]
+        } else {
+            &self.target
+        };
+        Zip::from(self.deltas[nl - 1].slice_mut(s![..m, ..]))
+            .and(self.acts[nl].slice(s![..m, ..]))
+            .and(target.slice(s![..m, ..]))
+            .for_each(|d, &p, &y| *d = p - y);
         for l in (0..nl).rev() {
             let delta = self.deltas[l].slice(s![..m, ..]);
             let a = self.acts[l].slice(s![..m, ..]);
@@ -191,22 +214,34 @@ impl Trainer {
         let t = self.t;
         let lr = (learning_rate * (1.0 - BETA2.powi(t)).sqrt() / (1.0 - BETA1.powi(t))) as f32;
         let (b1, b2) = (BETA1 as f32, BETA2 as f32);
-        let update = |w: &mut f32, m1: &mut f32, v1: &mut f32, g: f32| {
-            *m1 = b1 * *m1 + (1.0 - b1) * g;
-            *v1 = b2 * *v1 + (1.0 - b2) * g * g;
-            *w -= lr * *m1 / (v1.sqrt() + ADAM_EPS);
+        // Plain slices rather than a four-way Zip: this loop then vectorises. Subnormal
+        // operands or results make x86 arithmetic ~100x slower, and Adam meets them in f32:
+        // the moments of a weight whose gradient stays zero (a dead relu unit) decay by
+        // beta each step into that range within ~800 steps, and a gradient below 1e-19
+        // squares into it. Both are flushed to zero (the step they would make is below
+        // 1e-12 of the learning rate).
+        let flush = |v: f32| if v.abs() < f32::MIN_POSITIVE { 0.0 } else { v };
+        let update = |w: &mut [f32], m1: &mut [f32], v1: &mut [f32], g: &[f32]| {
+            for (((w, m1), v1), &g) in w.iter_mut().zip(m1).zip(v1).zip(g) {
+                let g = if g.abs() < 1e-19 { 0.0 } else { g };
+                *m1 = flush(b1 * *m1 + (1.0 - b1) * g);
+                *v1 = flush(b2 * *v1 + (1.0 - b2) * g * g);
+                *w -= lr * *m1 / (v1.sqrt() + ADAM_EPS);
+            }
         };
         for l in 0..self.w.len() {
-            Zip::from(&mut self.w[l])
-                .and(&mut self.mw[l])
-                .and(&mut self.vw[l])
-                .and(&self.gw[l])
-                .for_each(|w, m1, v1, &g| update(w, m1, v1, g));
-            Zip::from(&mut self.b[l])
-                .and(&mut self.mb[l])
-                .and(&mut self.vb[l])
-                .and(&self.gb[l])
-                .for_each(|w, m1, v1, &g| update(w, m1, v1, g));
+            update(
+                slice_mut(&mut self.w[l]),
+                slice_mut(&mut self.mw[l]),
+                slice_mut(&mut self.vw[l]),
+                self.gw[l].as_slice().expect("standard layout"),
+            );
+            update(
+                slice_mut(&mut self.b[l]),
+                slice_mut(&mut self.mb[l]),
+                slice_mut(&mut self.vb[l]),
+                self.gb[l].as_slice().expect("standard layout"),
+            );
         }
     }
 
@@ -221,6 +256,11 @@ impl Trainer {
             }
         }
     }
+}
+
+/// The elements of an array the trainer allocated (standard layout).
+fn slice_mut<D: ndarray::Dimension>(a: &mut ndarray::Array<f32, D>) -> &mut [f32] {
+    a.as_slice_mut().expect("standard layout")
 }
 
 /// The output layer's function on pre-activations `z`, in place.
