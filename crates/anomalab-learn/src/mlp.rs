@@ -920,7 +920,8 @@ mod tests {
                 sq.sum::<f64>() / 14.0 + m.penalty(alpha, 7)
             };
             let mut tr = train::Trainer::new(&net, 7);
-            tr.load(x.view(), &y, &(0..7).collect::<Vec<_>>());
+            let y32 = to_f32(y.view());
+            tr.load(to_f32(x.view()).view(), Some(y32.view()), &[0, 1, 2, 3, 4, 5, 6]);
             tr.forward(7);
             tr.gradients(7, alpha);
             let h = 1e-6;

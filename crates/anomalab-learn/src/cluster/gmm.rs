@@ -695,4 +695,62 @@ mod tests {
         let back = GaussianMixture::from_bytes(&m.save().unwrap()).unwrap();
         assert_eq!(back.score(x.view()), m.score(x.view()));
     }
+
+    #[test]
+    fn closed_form_across_row_groups_and_thread_counts() {
+        // The four points above repeated 4,500 times: 18,000 rows span two row groups of
+        // the M-step and end in a partial chunk; the mean is still (1, 1), the covariance
+        // I, and the mean log-likelihood -ln(2 pi) - 1 (analytic, as above). The fitted
+        // model must not depend on the number of threads.
+        let pts = [[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]];
+        let n = 4 * 4500;
+        assert!(n > GROUP && n % CHUNK != 0);
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| pts[i % 4][j]);
+        let p = GmmParams {
+            reg_covar: 0.0,
+            ..Default::default()
+        };
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| p.fit_k(x.view(), 1, 0).unwrap().0)
+        };
+        let m = fit(1);
+        let want = -(2.0 * std::f64::consts::PI).ln() - 1.0;
+        assert!((m.mean_log_likelihood - want).abs() < 1e-9);
+        assert!((m.means[[0, 1]] - 1.0).abs() < 1e-12);
+        let m2 = fit(2);
+        assert_eq!(m2.prec_chol, m.prec_chol);
+        assert_eq!(m2.mean_log_likelihood, m.mean_log_likelihood);
+    }
+
+    #[test]
+    fn blocked_products_match_full_products() {
+        // d = 70 spans three blocks; the log-likelihood from the blocked triangular
+        // products must equal the one from plain full products (ndarray's dot) of the
+        // same fitted parameters.
+        let mut rng = crate::rng::Rng::new(3);
+        let x = Array2::from_shape_simple_fn((300, 70), || rng.normal());
+        let p = GmmParams {
+            reg_covar: 1e-3,
+            max_iter: 5,
+            ..Default::default()
+        };
+        let (m, _) = p.fit_k(x.view(), 2, 0).unwrap();
+        assert!(m.prec_chol[0][[0, 1]] == 0.0 && m.prec_chol[0][[1, 0]] != 0.0);
+        let ours = m.log_likelihood(x.view());
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let lp: Vec<f64> = (0..2)
+                .map(|j| {
+                    let y = (&row - &m.means.row(j)).dot(&m.prec_chol[j].t());
+                    let q = y.dot(&y);
+                    m.weights[j].ln() + m.log_det[j] - 0.5 * (70.0 * LN_2PI + q)
+                })
+                .collect();
+            let direct = logsumexp(&lp);
+            assert!((ours[i] - direct).abs() < 1e-9 * direct.abs().max(1.0));
+        }
+    }
 }
