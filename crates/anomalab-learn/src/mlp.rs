@@ -921,7 +921,11 @@ mod tests {
             };
             let mut tr = train::Trainer::new(&net, 7);
             let y32 = to_f32(y.view());
-            tr.load(to_f32(x.view()).view(), Some(y32.view()), &[0, 1, 2, 3, 4, 5, 6]);
+            tr.load(
+                to_f32(x.view()).view(),
+                Some(y32.view()),
+                &[0, 1, 2, 3, 4, 5, 6],
+            );
             tr.forward(7);
             tr.gradients(7, alpha);
             let h = 1e-6;

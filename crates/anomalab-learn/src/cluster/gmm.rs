@@ -257,12 +257,15 @@ impl GmmParams {
             }
             let mut model = self.m_step(xs.view(), &resp)?;
             let mut prev = f64::NEG_INFINITY;
+            // The E-step of the converged parameters, which the final one would repeat.
+            let mut converged_resp = None;
             for it in 0..self.max_iter {
                 let (lpr, ll) = model.log_resp(xs.view());
                 model.n_iter = it + 1;
                 model.mean_log_likelihood = ll;
                 if (ll - prev).abs() < self.tol {
                     model.converged = true;
+                    converged_resp = Some((lpr, ll));
                     break;
                 }
                 prev = ll;
@@ -273,7 +276,7 @@ impl GmmParams {
                 model.converged = conv;
             }
             // Final likelihood and labels under the final parameters.
-            let (lpr, ll) = model.log_resp(xs.view());
+            let (lpr, ll) = converged_resp.unwrap_or_else(|| model.log_resp(xs.view()));
             model.mean_log_likelihood = ll;
             let labels: Vec<usize> = lpr
                 .rows()
