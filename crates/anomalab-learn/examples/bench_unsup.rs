@@ -18,14 +18,22 @@
 //! bench_unsup kmeans  <x.amx> <k_min> <k_max> <algorithm> <seed>...
 //! bench_unsup kmeans-from <x.amx> <k_min> <k_max> <algorithm> <centres-prefix> <seed>...
 //! bench_unsup dbscan  <x.amx> <eps> <min_samples> <labels-out>
+//! bench_unsup autoencoder <train.amx> <test.amx> <scores-out> <seed>
+//! bench_unsup gmm <x.amx> <n_components> <seed>
 //! ```
+//!
+//! `autoencoder` fits the detector with its defaults (hidden [32, 8], relu, 200 epochs at
+//! most) and `gmm` a full-covariance mixture; both print fit wall and CPU seconds and the
+//! epochs / EM iterations run.
 
 use std::io::{Read, Write};
 use std::time::Instant;
 
+use anomalab_learn::cluster::gmm::GmmParams;
 use anomalab_learn::cluster::kmeans::KMeansAlgorithm;
 use anomalab_learn::cluster::{DbscanParams, KMeansParams};
 use anomalab_learn::iforest::{IsolationForestParams, MaxSamples};
+use anomalab_learn::mlp::{AutoencoderParams, MlpConfig};
 use anomalab_learn::{ClustererParams, Detector, FitContext};
 use ndarray::Array2;
 
@@ -193,9 +201,48 @@ fn run() -> Result<(), String> {
                 "n_noise": lab.iter().filter(|&&l| l < 0).count()})
             );
         }
+        Some("autoencoder") => {
+            let train = read_amx(&a[2])?;
+            let test = read_amx(&a[3])?;
+            let seed: u64 = arg(&a, 5, "seed")?;
+            let p = AutoencoderParams {
+                config: MlpConfig {
+                    hidden: vec![32, 8],
+                    ..Default::default()
+                },
+            };
+            let (t0, c0) = (Instant::now(), cpu_seconds());
+            let m = p
+                .fit_autoencoder(train.view(), &FitContext { seed, threads })
+                .map_err(|e| e.to_string())?;
+            let (fit_s, cpu_s) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+            let sc = m.score(test.view());
+            write_raw(&a[4], &sc, f64::to_le_bytes)?;
+            let c = &m.net.curve.train;
+            println!(
+                "{}",
+                serde_json::json!({"threads": threads, "fit_s": fit_s, "cpu_s": cpu_s,
+                "epochs": c.len(), "final_loss": c.last()})
+            );
+        }
+        Some("gmm") => {
+            let x = read_amx(&a[2])?;
+            let k: usize = arg(&a, 3, "n_components")?;
+            let seed: u64 = arg(&a, 4, "seed")?;
+            let (t0, c0) = (Instant::now(), cpu_seconds());
+            let (m, _) = GmmParams::default()
+                .fit_k(x.view(), k, seed)
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::json!({"threads": threads, "fit_s": t0.elapsed().as_secs_f64(),
+                "cpu_s": cpu_seconds() - c0, "n_iter": m.n_iter,
+                "mean_log_likelihood": m.mean_log_likelihood})
+            );
+        }
         _ => {
             return Err(
-                "usage: bench_unsup iforest|kmeans|kmeans-from|dbscan ... (see the file header)"
+                "usage: bench_unsup iforest|kmeans|kmeans-from|dbscan|autoencoder|gmm ... (see the file header)"
                     .into(),
             );
         }

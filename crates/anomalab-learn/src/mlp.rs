@@ -24,11 +24,13 @@
 //! model and returned by `diagnostics()` / [`Mlp::loss_curve`].
 
 use anomalab_results::ModelDiagnostic;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::LearnError;
 use crate::matrix::mat_serde;
+
+mod train;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::{Classifier, ClassifierParams, Detector, DetectorParams, FitContext, TrainSet};
@@ -50,21 +52,27 @@ impl Activation {
             Activation::Logistic => z.mapv_inplace(sigmoid),
         }
     }
-    /// Multiply `delta` by the derivative, given the activation output `a`.
-    fn backprop(self, a: &Array2<f64>, delta: &mut Array2<f64>) {
-        ndarray::Zip::from(delta).and(a).for_each(|d, &a| {
-            *d *= match self {
-                Activation::Relu => {
-                    if a > 0.0 {
-                        1.0
-                    } else {
-                        0.0
-                    }
+    /// The activation of one pre-activation value, in f32 (training).
+    fn apply32(self, v: f32) -> f32 {
+        match self {
+            Activation::Relu => v.max(0.0),
+            Activation::Tanh => v.tanh(),
+            Activation::Logistic => 1.0 / (1.0 + (-v).exp()),
+        }
+    }
+    /// The derivative, given the activation's output `a`.
+    fn derivative32(self, a: f32) -> f32 {
+        match self {
+            Activation::Relu => {
+                if a > 0.0 {
+                    1.0
+                } else {
+                    0.0
                 }
-                Activation::Tanh => 1.0 - a * a,
-                Activation::Logistic => a * (1.0 - a),
             }
-        });
+            Activation::Tanh => 1.0 - a * a,
+            Activation::Logistic => a * (1.0 - a),
+        }
     }
 }
 
@@ -388,6 +396,8 @@ impl Mlp {
         }
     }
 
+    /// `alpha/2 |W|^2 / n` in f64 (the trainer has its own in f32).
+    #[cfg(test)]
     fn penalty(&self, alpha: f64, n: usize) -> f64 {
         let s: f64 = self
             .weights
@@ -397,77 +407,40 @@ impl Mlp {
         0.5 * alpha * s / n.max(1) as f64
     }
 
-    /// Train with Adam; `val` = held-out rows and targets for early stopping, with the
-    /// score function (higher is better).
+    /// Train with Adam on rows `x` and targets `y` (`None`: reconstruct `x`); `val` =
+    /// held-out rows and targets for early stopping, with the score function (higher is
+    /// better).
     fn train(
         &mut self,
         x: ArrayView2<'_, f64>,
-        y: &Array2<f64>,
+        y: Option<&Array2<f64>>,
         cfg: &MlpConfig,
         val: Option<Validation<'_>>,
         rng: &mut Rng,
     ) {
         let n = x.nrows();
         let bs = cfg.batch_size.unwrap_or(200).min(n).max(1);
-        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-        let mut mw: Vec<Array2<f64>> = self
-            .weights
-            .iter()
-            .map(|w| Array2::zeros(w.dim()))
-            .collect();
-        let mut vw = mw.clone();
-        let mut mb: Vec<Array1<f64>> = self.biases.iter().map(|b| Array1::zeros(b.len())).collect();
-        let mut vb = mb.clone();
-        let mut t = 0i32;
+        let mut tr = train::Trainer::new(self, bs);
+        let x32 = to_f32(x);
+        let y32 = y.map(|y| to_f32(y.view()));
         let mut order: Vec<usize> = (0..n).collect();
         let mut best_loss = f64::INFINITY;
         let mut best_score = f64::NEG_INFINITY;
         let mut best: Option<Snapshot> = None;
         let mut no_improve = 0usize;
-        let nl = self.weights.len();
         for epoch in 0..cfg.max_iter {
             rng.shuffle(&mut order);
             let mut acc = 0.0;
-            for start in (0..n).step_by(bs) {
-                let idx = &order[start..(start + bs).min(n)];
+            for idx in order.chunks(bs) {
                 let m = idx.len();
-                let xb = x.select(Axis(0), idx);
-                let yb = y.select(Axis(0), idx);
-                let acts = self.forward(xb.view());
-                let out = &acts[nl];
-                acc += (self.data_loss(out, &yb) + self.penalty(cfg.alpha, m)) * m as f64;
-                // Backward pass.
-                let mut delta = out - &yb;
-                t += 1;
-                let lr = cfg.learning_rate_init * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
-                for l in (0..nl).rev() {
-                    let gw = (acts[l].t().dot(&delta) + &(&self.weights[l] * cfg.alpha)) / m as f64;
-                    let gb = delta.sum_axis(Axis(0)) / m as f64;
-                    let next = if l > 0 {
-                        let mut d = delta.dot(&self.weights[l].t());
-                        self.activation.backprop(&acts[l], &mut d);
-                        Some(d)
-                    } else {
-                        None
-                    };
-                    ndarray::Zip::from(&mut self.weights[l])
-                        .and(&mut mw[l])
-                        .and(&mut vw[l])
-                        .and(&gw)
-                        .for_each(|w, m1, v1, &g| {
-                            *m1 = b1 * *m1 + (1.0 - b1) * g;
-                            *v1 = b2 * *v1 + (1.0 - b2) * g * g;
-                            *w -= lr * *m1 / (v1.sqrt() + eps);
-                        });
-                    for (k, &g) in gb.iter().enumerate() {
-                        mb[l][k] = b1 * mb[l][k] + (1.0 - b1) * g;
-                        vb[l][k] = b2 * vb[l][k] + (1.0 - b2) * g * g;
-                        self.biases[l][k] -= lr * mb[l][k] / (vb[l][k].sqrt() + eps);
-                    }
-                    if let Some(d) = next {
-                        delta = d;
-                    }
-                }
+                tr.load(x32.view(), y32.as_ref().map(|y| y.view()), idx);
+                tr.forward(m);
+                acc += (tr.data_loss(m) + tr.penalty(cfg.alpha, m)) * m as f64;
+                tr.gradients(m, cfg.alpha);
+                tr.step(cfg.learning_rate_init);
+            }
+            if val.is_some() {
+                tr.store(self);
             }
             let loss = acc / n as f64;
             self.curve.train.push(loss);
@@ -508,6 +481,7 @@ impl Mlp {
             self.biases = b;
             self.curve.best_epoch = e;
         } else if val.is_none() {
+            tr.store(self);
             self.curve.best_epoch = self.curve.train.len();
         }
     }
@@ -539,6 +513,13 @@ impl Mlp {
     fn n_inputs(&self) -> usize {
         self.weights[0].nrows()
     }
+}
+
+/// An f32 copy in standard layout (the trainer copies whole rows as slices).
+fn to_f32(x: ArrayView2<'_, f64>) -> Array2<f32> {
+    let mut out = Array2::zeros(x.dim());
+    out.zip_mut_with(&x, |d, &s| *d = s as f32);
+    out
 }
 
 /// Split `0..n` into (train, validation) rows: a seeded `fraction`, stratified by `strata`
@@ -663,14 +644,14 @@ impl MlpClassifierParams {
             let score = |m: &Mlp| accuracy(&class_scores(m, xv.view(), k), &yv_cls);
             net.train(
                 xt.view(),
-                &yt,
+                Some(&yt),
                 cfg,
                 Some((xv.view(), &yv, &score)),
                 &mut trng,
             );
         } else {
             let all: Vec<usize> = (0..n).collect();
-            net.train(train.x, &target(&all), cfg, None, &mut trng);
+            net.train(train.x, Some(&target(&all)), cfg, None, &mut trng);
         }
         Ok(MlpClassifier { n_classes: k, net })
     }
@@ -802,14 +783,13 @@ impl AutoencoderParams {
             let score = |m: &Mlp| -m.data_loss(&m.predict_raw(xv.view()), &xv);
             net.train(
                 xt.view(),
-                &xt,
+                None,
                 cfg,
                 Some((xv.view(), &xv, &score)),
                 &mut trng,
             );
         } else {
-            let xo = x.to_owned();
-            net.train(x, &xo, cfg, None, &mut trng);
+            net.train(x, None, cfg, None, &mut trng);
         }
         Ok(Autoencoder { net })
     }
@@ -920,42 +900,52 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        // One small network: compare the backprop gradient of one weight with a central
-        // difference of the penalised loss (learning rate tiny so one Adam step is the
-        // only effect we need: we recompute the gradient here directly).
+        // The f32 trainer's gradient of every weight and bias against a central difference
+        // of the penalised loss of the f64 network (scikit-learn's deltas p - y are the
+        // gradient of sum((p - y)^2) / (2 n) + penalty for the identity output).
+        // Tolerance: f32 carries ~6e-8 relative error per operation and the sums here
+        // have at most 7 terms of order one, so the trainer's gradient is good to ~1e-6;
+        // the central difference with h = 1e-6 in f64 to ~1e-9. 1e-4 (relative to
+        // 1 + |g|) leaves room for that and still fails a dropped penalty term
+        // (alpha * w / n ~ 1e-2) or a wrong activation derivative by orders of magnitude.
         let mut rng = Rng::new(5);
         let x = Array2::from_shape_simple_fn((7, 3), || rng.normal());
         let y = Array2::from_shape_simple_fn((7, 2), || rng.normal());
+        let alpha = 0.1;
         for act in [Activation::Relu, Activation::Tanh, Activation::Logistic] {
             let net = Mlp::init(&[3, 4, 2], act, Output::Identity, &mut Rng::new(1));
-            let alpha = 0.1;
             let loss = |m: &Mlp| {
                 let p = m.predict_raw(x.view());
-                // scikit-learn's deltas (p - y) are the gradient of sum/2 per row, so the
-                // matching objective is sum((p - y)^2) / (2 n) + penalty.
-                p.iter()
-                    .zip(&y)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
-                    / 14.0
-                    + m.penalty(alpha, 7)
+                let sq = p.iter().zip(&y).map(|(a, b)| (a - b) * (a - b));
+                sq.sum::<f64>() / 14.0 + m.penalty(alpha, 7)
             };
-            let acts = net.forward(x.view());
-            let delta = &acts[2] - &y;
-            let mut d1 = delta.dot(&net.weights[1].t());
-            act.backprop(&acts[1], &mut d1);
-            let g0 = (acts[0].t().dot(&d1) + &(&net.weights[0] * alpha)) / 7.0;
-            let h = 1e-6;
-            let mut plus = net.clone();
-            plus.weights[0][[1, 2]] += h;
-            let mut minus = net.clone();
-            minus.weights[0][[1, 2]] -= h;
-            let num = (loss(&plus) - loss(&minus)) / (2.0 * h);
-            assert!(
-                (num - g0[[1, 2]]).abs() < 1e-6,
-                "{act:?}: {num} vs {}",
-                g0[[1, 2]]
+            let mut tr = train::Trainer::new(&net, 7);
+            let y32 = to_f32(y.view());
+            tr.load(
+                to_f32(x.view()).view(),
+                Some(y32.view()),
+                &[0, 1, 2, 3, 4, 5, 6],
             );
+            tr.forward(7);
+            tr.gradients(7, alpha);
+            let h = 1e-6;
+            let numeric = |edit: &dyn Fn(&mut Mlp, f64)| {
+                let (mut plus, mut minus) = (net.clone(), net.clone());
+                edit(&mut plus, h);
+                edit(&mut minus, -h);
+                (loss(&plus) - loss(&minus)) / (2.0 * h)
+            };
+            let close = |num: f64, g: f32| (num - f64::from(g)).abs() < 1e-4 * (1.0 + num.abs());
+            for l in 0..2 {
+                for ((i, j), &g) in tr.gw[l].indexed_iter() {
+                    let num = numeric(&|m, d| m.weights[l][[i, j]] += d);
+                    assert!(close(num, g), "{act:?} w{l}[{i},{j}]: {num} vs {g}");
+                }
+                for (j, &g) in tr.gb[l].iter().enumerate() {
+                    let num = numeric(&|m, d| m.biases[l][j] += d);
+                    assert!(close(num, g), "{act:?} b{l}[{j}]: {num} vs {g}");
+                }
+            }
         }
     }
 
