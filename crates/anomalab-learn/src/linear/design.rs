@@ -25,6 +25,9 @@ use crate::matrix::two_values;
 /// so results do not depend on the thread count.
 pub(crate) const CHUNK: usize = 4096;
 
+/// Rows per block of [`Design::fused`]: 256 rows of 40 numeric columns are 80 KB.
+const BLOCK: usize = 256;
+
 /// A two-valued column is kept sparse when at most this fraction of rows hold its rarer
 /// value (beyond that the dense column is as cheap).
 const SPARSE_FRACTION: f64 = 0.25;
@@ -173,12 +176,15 @@ impl Design {
                 *z += dot4(xi, &w[..m]);
             }
         } else if m > 0 {
-            // A matrix product of the numeric block (packed and vectorised by
-            // matrixmultiply, single-threaded, so deterministic).
-            let a = ArrayView2::from_shape((rows.len(), m), xn).expect("row block");
-            let b = ArrayView2::from_shape((m, k), &w[..m * k]).expect("weights");
-            let mut c = ArrayViewMut2::from_shape((rows.len(), k), out).expect("output");
-            general_mat_mul(1.0, &a, &b, 1.0, &mut c);
+            by_width!(
+                k,
+                times_rows,
+                general_times(xn, m, w, k, out),
+                xn,
+                m,
+                w,
+                out
+            );
         }
         for (z, i) in out.chunks_exact_mut(k).zip(rows) {
             for &t in &self.set[self.starts[i]..self.starts[i + 1]] {
@@ -190,34 +196,50 @@ impl Design {
         }
     }
 
-    /// `X^T R` over `rows` (row `i` weighted by `res[(i - rows.start) * k..][..k]`), in
-    /// the parameter layout, the bias feature included.
-    pub(crate) fn backward(
+    /// `X^T f(X W)` over `rows`, where `f` turns a block's scores (`k` per row, as
+    /// [`Design::forward`] gives them) into residuals in place; the result is in the
+    /// parameter layout, the bias feature included. The rows go by blocks small enough to
+    /// stay in cache between the two products, so each is read from memory once.
+    pub(crate) fn fused(
         &self,
-        res: &[f64],
+        w: &[f64],
         k: usize,
         bias: f64,
         rows: Range<usize>,
+        mut f: impl FnMut(Range<usize>, &mut [f64]),
     ) -> Vec<f64> {
         let (m, d) = (self.m, self.n_cols());
         let mut g = vec![0.0; (d + 1) * k];
-        let xn = &self.num[rows.start * m..rows.end * m];
-        if m > 0 {
-            let a = ArrayView2::from_shape((rows.len(), m), xn).expect("row block");
-            let b = ArrayView2::from_shape((rows.len(), k), res).expect("residuals");
-            let mut c = ArrayViewMut2::from_shape((m, k), &mut g[..m * k]).expect("gradient");
-            general_mat_mul(1.0, &a.t(), &b, 0.0, &mut c);
-        }
         let mut sum = vec![0.0; k];
-        for (r, i) in res.chunks_exact(k).zip(rows) {
-            for &t in &self.set[self.starts[i]..self.starts[i + 1]] {
-                let j = m + t as usize;
-                for (gc, rc) in g[j * k..(j + 1) * k].iter_mut().zip(r) {
-                    *gc += rc;
-                }
+        let mut buf = vec![0.0; BLOCK.min(rows.len()) * k];
+        for start in rows.clone().step_by(BLOCK) {
+            let block = start..(start + BLOCK).min(rows.end);
+            let z = &mut buf[..block.len() * k];
+            self.forward(w, k, bias, block.clone(), z);
+            f(block.clone(), z);
+            if m > 0 {
+                let xn = &self.num[block.start * m..block.end * m];
+                let gm = &mut g[..m * k];
+                by_width!(
+                    k,
+                    transposed_times,
+                    general_transposed(xn, m, z, k, gm),
+                    xn,
+                    m,
+                    z,
+                    gm
+                );
             }
-            for (s, rc) in sum.iter_mut().zip(r) {
-                *s += rc;
+            for (r, i) in z.chunks_exact(k).zip(block) {
+                for &t in &self.set[self.starts[i]..self.starts[i + 1]] {
+                    let j = m + t as usize;
+                    for (gc, rc) in g[j * k..(j + 1) * k].iter_mut().zip(r) {
+                        *gc += rc;
+                    }
+                }
+                for (s, rc) in sum.iter_mut().zip(r) {
+                    *s += rc;
+                }
             }
         }
         for (t, (&b, &dl)) in self.base.iter().zip(&self.delta).enumerate() {
@@ -253,6 +275,112 @@ impl Design {
         g[d] = bias * sum;
         g
     }
+}
+
+/// Calls `$f::<K>($args)` for the widths 1 to 16 (vectors kept in registers), `$other`
+/// beyond.
+macro_rules! by_width {
+    ($k:expr, $f:ident, $other:expr, $($a:expr),*) => {
+        match $k {
+            1 => $f::<1>($($a),*),
+            2 => $f::<2>($($a),*),
+            3 => $f::<3>($($a),*),
+            4 => $f::<4>($($a),*),
+            5 => $f::<5>($($a),*),
+            6 => $f::<6>($($a),*),
+            7 => $f::<7>($($a),*),
+            8 => $f::<8>($($a),*),
+            9 => $f::<9>($($a),*),
+            10 => $f::<10>($($a),*),
+            11 => $f::<11>($($a),*),
+            12 => $f::<12>($($a),*),
+            13 => $f::<13>($($a),*),
+            14 => $f::<14>($($a),*),
+            15 => $f::<15>($($a),*),
+            16 => $f::<16>($($a),*),
+            _ => $other,
+        }
+    };
+}
+use by_width;
+
+/// `out[r] += x_r W` for the rows `x_r` of `xn` (`m` columns, `m > 0`), `W` = `m x K`
+/// row-major, four rows at a time so each row of `W` is loaded once per four. A hand loop
+/// rather than a packed matrix product: the data matrix would be repacked on every pass,
+/// which costs as much as the product.
+fn times_rows<const K: usize>(xn: &[f64], m: usize, w: &[f64], out: &mut [f64]) {
+    let (w, _) = w[..m * K].as_chunks::<K>();
+    let (out, _) = out.as_chunks_mut::<K>();
+    let quads = xn.chunks_exact(4 * m);
+    let tail = quads.remainder();
+    let mut z4 = out.chunks_exact_mut(4);
+    for (x4, z) in quads.zip(&mut z4) {
+        let (x01, x23) = x4.split_at(2 * m);
+        let ((x0, x1), (x2, x3)) = (x01.split_at(m), x23.split_at(m));
+        let mut acc = [z[0], z[1], z[2], z[3]];
+        for (j, wj) in w.iter().enumerate() {
+            let (a, b, c, d) = (x0[j], x1[j], x2[j], x3[j]);
+            for q in 0..K {
+                acc[0][q] += a * wj[q];
+                acc[1][q] += b * wj[q];
+                acc[2][q] += c * wj[q];
+                acc[3][q] += d * wj[q];
+            }
+        }
+        z.copy_from_slice(&acc);
+    }
+    for (z, xi) in z4.into_remainder().iter_mut().zip(tail.chunks_exact(m)) {
+        for (v, wj) in xi.iter().zip(w) {
+            for q in 0..K {
+                z[q] += v * wj[q];
+            }
+        }
+    }
+}
+
+/// `g += X^T R` for the rows of `xn` (`m` columns, `m > 0`) and `R` = rows x `K`, four rows
+/// at a time so each row of `g` is loaded and stored once per four.
+fn transposed_times<const K: usize>(xn: &[f64], m: usize, res: &[f64], g: &mut [f64]) {
+    let (g, _) = g.as_chunks_mut::<K>();
+    let (r, _) = res.as_chunks::<K>();
+    let quads = xn.chunks_exact(4 * m);
+    let tail = quads.remainder();
+    for (x4, r4) in quads.zip(r.chunks_exact(4)) {
+        let (x01, x23) = x4.split_at(2 * m);
+        let ((x0, x1), (x2, x3)) = (x01.split_at(m), x23.split_at(m));
+        for (j, gj) in g.iter_mut().enumerate() {
+            let (a, b, c, d) = (x0[j], x1[j], x2[j], x3[j]);
+            for q in 0..K {
+                gj[q] += a * r4[0][q] + b * r4[1][q] + c * r4[2][q] + d * r4[3][q];
+            }
+        }
+    }
+    let done = (xn.len() - tail.len()) / m;
+    for (xi, ri) in tail.chunks_exact(m).zip(&r[done..]) {
+        for (gj, &v) in g.iter_mut().zip(xi) {
+            for q in 0..K {
+                gj[q] += v * ri[q];
+            }
+        }
+    }
+}
+
+/// [`times_rows`] for any width, by matrixmultiply.
+fn general_times(xn: &[f64], m: usize, w: &[f64], k: usize, out: &mut [f64]) {
+    let n = out.len() / k;
+    let a = ArrayView2::from_shape((n, m), xn).expect("row block");
+    let b = ArrayView2::from_shape((m, k), &w[..m * k]).expect("weights");
+    let mut c = ArrayViewMut2::from_shape((n, k), out).expect("output");
+    general_mat_mul(1.0, &a, &b, 1.0, &mut c);
+}
+
+/// [`transposed_times`] for any width, by matrixmultiply (adding to `g`).
+fn general_transposed(xn: &[f64], m: usize, res: &[f64], k: usize, g: &mut [f64]) {
+    let n = res.len() / k;
+    let a = ArrayView2::from_shape((n, m), xn).expect("row block");
+    let b = ArrayView2::from_shape((n, k), res).expect("residuals");
+    let mut c = ArrayViewMut2::from_shape((m, k), g).expect("gradient");
+    general_mat_mul(1.0, &a.t(), &b, 1.0, &mut c);
 }
 
 /// Dot product with four independent accumulators (the compiler vectorises it).
@@ -334,8 +462,17 @@ mod tests {
             for (a, b) in zs.iter().zip(&zd) {
                 assert!((a - b).abs() < 1e-12, "forward {a} vs {b}");
             }
-            let gs = sparse.to_original(&sparse.backward(&zd, k, 0.7, 0..90), k);
-            let gd = dense.to_original(&dense.backward(&zd, k, 0.7, 0..90), k);
+            // Residuals that depend on the row and the score, through the fused pass.
+            let res = |rows: Range<usize>, z: &mut [f64]| {
+                for (zi, i) in z.chunks_exact_mut(k).zip(rows) {
+                    for v in zi.iter_mut() {
+                        *v = (*v * 1.3).sin() + i as f64 / 90.0;
+                    }
+                }
+            };
+            let gs = sparse.fused(&sparse_layout(&sparse, &w, k), k, 0.7, 0..90, res);
+            let gd = dense.fused(&w, k, 0.7, 0..90, res);
+            let (gs, gd) = (sparse.to_original(&gs, k), dense.to_original(&gd, k));
             for (a, b) in gs.concat().iter().zip(&gd.concat()) {
                 assert!((a - b).abs() < 1e-11, "backward {a} vs {b}");
             }

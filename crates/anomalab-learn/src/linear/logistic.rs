@@ -126,16 +126,16 @@ impl Objective<'_> {
     /// Per chunk: the loss and the gradient of the summed loss.
     fn chunk(&self, theta: &[f64], rows: Range<usize>) -> (f64, Vec<f64>) {
         let k = self.k;
-        let mut z = vec![0.0; rows.len() * k];
-        self.x.forward(theta, k, 1.0, rows.clone(), &mut z);
         let mut loss = 0.0;
-        for (zi, i) in z.chunks_exact_mut(k).zip(rows.clone()) {
-            loss += self.s[i] * residual(zi, self.t[i]);
-            for v in zi.iter_mut() {
-                *v *= self.s[i];
+        let g = self.x.fused(theta, k, 1.0, rows, |block, z| {
+            for (zi, i) in z.chunks_exact_mut(k).zip(block) {
+                loss += self.s[i] * residual(zi, self.t[i]);
+                for v in zi.iter_mut() {
+                    *v *= self.s[i];
+                }
             }
-        }
-        (loss, self.x.backward(&z, k, 1.0, rows))
+        });
+        (loss, g)
     }
 
     /// `g / S` plus the penalty's part on the coefficients; the intercepts' part is zero
@@ -549,5 +549,30 @@ mod tests {
                 assert!((g - w).abs() < 1e-6, "{g} vs scikit-learn {w}");
             }
         }
+    }
+
+    #[test]
+    fn same_coefficients_with_one_or_three_threads() {
+        // 9,000 rows (three parallel chunks): copies of the one-hot case, the first numeric
+        // column shifted a little per copy.
+        let (x0, y0) = crate::linear::design::onehot_case();
+        let n = 9000;
+        let mut x = ndarray::Array2::zeros((n, x0.ncols()));
+        for i in 0..n {
+            x.row_mut(i).assign(&x0.row(i % 90));
+            x[[i, 0]] += (i / 90) as f64 * 1e-3;
+        }
+        let t: Vec<usize> = (0..n).map(|i| y0[i % 90] as usize).collect();
+        let design = Design::new(x.view());
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| onehot_params(1e-8).solve(&design, t.clone(), vec![1.0; n], 3))
+        };
+        let (one, three) = (fit(1), fit(3));
+        assert!(one.1 > 5, "{} iterations", one.1);
+        assert_eq!(one, three);
     }
 }
