@@ -19,6 +19,7 @@ use std::ops::Range;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+use crate::gbdt::vmath::avx2_dispatch;
 use crate::matrix::two_values;
 
 /// Rows per parallel chunk: products are summed per chunk and the chunks added in order,
@@ -171,20 +172,8 @@ impl Design {
             z.copy_from_slice(&c0);
         }
         let xn = &self.num[rows.start * m..rows.end * m];
-        if k == 1 {
-            for (z, xi) in out.iter_mut().zip(xn.chunks_exact(m.max(1))) {
-                *z += dot4(xi, &w[..m]);
-            }
-        } else if m > 0 {
-            by_width!(
-                k,
-                times_rows,
-                general_times(xn, m, w, k, out),
-                xn,
-                m,
-                w,
-                out
-            );
+        if m > 0 {
+            times(xn, m, w, k, out);
         }
         for (z, i) in out.chunks_exact_mut(k).zip(rows) {
             for &t in &self.set[self.starts[i]..self.starts[i + 1]] {
@@ -220,15 +209,7 @@ impl Design {
             if m > 0 {
                 let xn = &self.num[block.start * m..block.end * m];
                 let gm = &mut g[..m * k];
-                by_width!(
-                    k,
-                    transposed_times,
-                    general_transposed(xn, m, z, k, gm),
-                    xn,
-                    m,
-                    z,
-                    gm
-                );
+                transposed(xn, m, z, k, gm);
             }
             for (r, i) in z.chunks_exact(k).zip(block) {
                 for &t in &self.set[self.starts[i]..self.starts[i + 1]] {
@@ -277,6 +258,25 @@ impl Design {
     }
 }
 
+avx2_dispatch! {
+    /// `out[r] += x_r W` for the rows `x_r` of `xn` (`m > 0` columns), `W` = the first
+    /// `m x k` of `w`, row-major.
+    fn times / times_portable(xn: &[f64], m: usize, w: &[f64], k: usize, out: &mut [f64]) {
+        if k == 1 {
+            dot_rows(xn, m, &w[..m], out);
+        } else {
+            by_width!(k, times_rows, general_times(xn, m, w, k, out), xn, m, w, out);
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `g += X^T R` for the rows of `xn` (`m > 0` columns) and `R` = rows x `k`.
+    fn transposed / transposed_portable(xn: &[f64], m: usize, res: &[f64], k: usize, g: &mut [f64]) {
+        by_width!(k, transposed_times, general_transposed(xn, m, res, k, g), xn, m, res, g);
+    }
+}
+
 /// Calls `$f::<K>($args)` for the widths 1 to 16 (vectors kept in registers), `$other`
 /// beyond.
 macro_rules! by_width {
@@ -308,6 +308,7 @@ use by_width;
 /// row-major, four rows at a time so each row of `W` is loaded once per four. A hand loop
 /// rather than a packed matrix product: the data matrix would be repacked on every pass,
 /// which costs as much as the product.
+#[inline(always)]
 fn times_rows<const K: usize>(xn: &[f64], m: usize, w: &[f64], out: &mut [f64]) {
     let (w, _) = w[..m * K].as_chunks::<K>();
     let (out, _) = out.as_chunks_mut::<K>();
@@ -340,6 +341,7 @@ fn times_rows<const K: usize>(xn: &[f64], m: usize, w: &[f64], out: &mut [f64]) 
 
 /// `g += X^T R` for the rows of `xn` (`m` columns, `m > 0`) and `R` = rows x `K`, four rows
 /// at a time so each row of `g` is loaded and stored once per four.
+#[inline(always)]
 fn transposed_times<const K: usize>(xn: &[f64], m: usize, res: &[f64], g: &mut [f64]) {
     let (g, _) = g.as_chunks_mut::<K>();
     let (r, _) = res.as_chunks::<K>();
@@ -381,6 +383,39 @@ fn general_transposed(xn: &[f64], m: usize, res: &[f64], k: usize, g: &mut [f64]
     let b = ArrayView2::from_shape((n, k), res).expect("residuals");
     let mut c = ArrayViewMut2::from_shape((m, k), g).expect("gradient");
     general_mat_mul(1.0, &a.t(), &b, 1.0, &mut c);
+}
+
+/// `out[r] += x_r . w` for the rows `x_r` of `xn` (`m` columns, `m > 0`): four rows at a
+/// time in four lanes each, sixteen independent sums, so the additions' latency does not
+/// serialise the loop as one row's sum would.
+#[inline(always)]
+fn dot_rows(xn: &[f64], m: usize, w: &[f64], out: &mut [f64]) {
+    let (wq, wt) = w.as_chunks::<4>();
+    let quads = xn.chunks_exact(4 * m);
+    let tail = quads.remainder();
+    let mut o4 = out.chunks_exact_mut(4);
+    for (x4, o) in quads.zip(&mut o4) {
+        let rows: [&[f64]; 4] = [&x4[..m], &x4[m..2 * m], &x4[2 * m..3 * m], &x4[3 * m..]];
+        let xs = rows.map(|x| x.as_chunks::<4>().0);
+        let mut acc = [[0.0f64; 4]; 4];
+        for (j, wj) in wq.iter().enumerate() {
+            for r in 0..4 {
+                let xj = &xs[r][j];
+                for q in 0..4 {
+                    acc[r][q] += xj[q] * wj[q];
+                }
+            }
+        }
+        for r in 0..4 {
+            let a = &acc[r];
+            let rest = &rows[r][m - wt.len()..];
+            let tail: f64 = rest.iter().zip(wt).map(|(x, y)| x * y).sum();
+            o[r] += (a[0] + a[1]) + (a[2] + a[3]) + tail;
+        }
+    }
+    for (o, xi) in o4.into_remainder().iter_mut().zip(tail.chunks_exact(m)) {
+        *o += dot4(xi, w);
+    }
 }
 
 /// Dot product with four independent accumulators (the compiler vectorises it).
@@ -475,6 +510,36 @@ mod tests {
             let (gs, gd) = (sparse.to_original(&gs, k), dense.to_original(&gd, k));
             for (a, b) in gs.concat().iter().zip(&gd.concat()) {
                 assert!((a - b).abs() < 1e-11, "backward {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn wide_kernels_give_the_portable_bits() {
+        let mut rng = Rng::new(11);
+        let (n, m) = (37, 9);
+        let xn: Vec<f64> = (0..n * m).map(|_| rng.normal()).collect();
+        for k in [1, 3, 10, 17] {
+            let w: Vec<f64> = (0..m * k).map(|_| rng.normal()).collect();
+            let res: Vec<f64> = (0..n * k).map(|_| rng.normal()).collect();
+            let (mut a, mut b) = (vec![0.5; n * k], vec![0.5; n * k]);
+            times(&xn, m, &w, k, &mut a);
+            times_portable(&xn, m, &w, k, &mut b);
+            assert_eq!(a, b, "times, k = {k}");
+            let (mut ga, mut gb) = (vec![0.25; m * k], vec![0.25; m * k]);
+            transposed(&xn, m, &res, k, &mut ga);
+            transposed_portable(&xn, m, &res, k, &mut gb);
+            assert_eq!(ga, gb, "transposed, k = {k}");
+            // And both are the products they claim to be.
+            for r in 0..n {
+                for c in 0..k {
+                    let want: f64 = 0.5 + (0..m).map(|j| xn[r * m + j] * w[j * k + c]).sum::<f64>();
+                    assert!(
+                        (a[r * k + c] - want).abs() < 1e-12,
+                        "{} vs {want}",
+                        a[r * k + c]
+                    );
+                }
             }
         }
     }
