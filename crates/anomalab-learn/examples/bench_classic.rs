@@ -56,6 +56,19 @@ fn read_labels(path: &str) -> Result<Vec<u32>, String> {
         .collect()
 }
 
+/// User + system CPU seconds of this process so far, from `/proc/self/stat` (fields 14
+/// and 15, in clock ticks of 1/100 s, Linux's `USER_HZ`); NaN where that file is missing.
+fn cpu_seconds() -> f64 {
+    let ticks = || -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // The fields after the parenthesised command name start at field 3.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+    };
+    ticks().map_or(f64::NAN, |t| t / 100.0)
+}
+
 fn parse_value(s: &str) -> ParamValue {
     if let Ok(i) = s.parse::<i64>() {
         ParamValue::Int(i)
@@ -106,11 +119,12 @@ fn fit(a: &[String]) -> Result<String, String> {
     };
     let threads = rayon::current_num_threads();
     let ctx = FitContext { seed: 0, threads };
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu_seconds());
     let model = (entry.build)(&params)
         .and_then(|p| p.fit(&train, &ctx))
         .map_err(|e| e.to_string())?;
     let fit_s = t0.elapsed().as_secs_f64();
+    let fit_cpu_s = cpu_seconds() - c0;
     let t1 = Instant::now();
     let pred = model.predict(xt.view());
     let predict_s = t1.elapsed().as_secs_f64();
@@ -122,7 +136,7 @@ fn fit(a: &[String]) -> Result<String, String> {
         .and_then(|mut f| f.write_all(&buf))
         .map_err(|e| format!("{}: {e}", a[7]))?;
     Ok(format!(
-        "{{\"model\":\"{name}/{backend}\",\"threads\":{threads},\"fit_s\":{fit_s},\"predict_s\":{predict_s}}}"
+        "{{\"model\":\"{name}/{backend}\",\"threads\":{threads},\"fit_s\":{fit_s},\"fit_cpu_s\":{fit_cpu_s},\"predict_s\":{predict_s}}}"
     ))
 }
 
