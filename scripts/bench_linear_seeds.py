@@ -11,7 +11,8 @@ printed too but this is a quality benchmark: time them with bench_classic.py.
 scikit-learn's results are kept in --cache (a JSON file) so that a rerun after a change to
 our side only refits ours.
 
-    python3 scripts/bench_linear_seeds.py [--seeds 0,1,2,3,4] [--threads 2] [--cache FILE]
+    python3 scripts/bench_linear_seeds.py [--seeds 0,1,2,3,4] [--models linear_svm,logistic_regression]
+        [--threads 2] [--cache FILE] [--sklearn-only]
 """
 
 import argparse
@@ -46,6 +47,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "anomalab-linear-seeds-sklearn.json"))
     ap.add_argument("--sklearn-only", action="store_true", help="fill the cache, fit nothing of ours")
+    ap.add_argument("--models", default=",".join(MODELS), help="comma list of " + ",".join(MODELS))
     a = ap.parse_args()
     env = dict(os.environ)
     env.setdefault("CARGO_TARGET_DIR", os.path.join(bc.ROOT, "target"))
@@ -56,7 +58,8 @@ def main():
     rows = []
     for seed in [int(s) for s in a.seeds.split(",")]:
         xtr, ytr, xte, yte = bc.load_unsw(a.data, seed)
-        for name, (params, make) in MODELS.items():
+        for name in a.models.split(","):
+            params, make = MODELS[name]
             key = f"{name}/{seed}"
             if key not in cache:
                 fit_s, _, pred, cpu = bc.theirs(make(), xtr, ytr, xte)
@@ -73,7 +76,7 @@ def main():
     for name, seed, fo, fs, (ao, fo1), (as_, fs1) in rows:
         print(f"{name:22s} {seed:>4} {fo:>8.2f} {fs:>8.2f} {ao:>8.4f} {as_:>8.4f} {fo1:>8.4f} {fs1:>8.4f}")
     print("\nmean difference ours - scikit-learn, 95 % t interval over the seeds:")
-    for name in MODELS:
+    for name in a.models.split(","):
         mine = [r for r in rows if r[0] == name]
         for i, what in enumerate(("accuracy", "F1 macro")):
             d = np.array([r[4][i] - r[5][i] for r in mine])
