@@ -24,7 +24,7 @@ use crate::matrix::two_values;
 
 /// Rows per parallel chunk: products are summed per chunk and the chunks added in order,
 /// so results do not depend on the thread count.
-pub(crate) const CHUNK: usize = 4096;
+const CHUNK: usize = 4096;
 
 /// Rows per block of [`Design::fused`]: 256 rows of 40 numeric columns are 80 KB.
 const BLOCK: usize = 256;
@@ -50,7 +50,7 @@ pub(crate) struct Design {
 }
 
 impl Design {
-    /// Detect the two-valued columns of a row-major matrix worth storing sparsely.
+    /// Split `x`, keeping sparse the two-valued columns worth it.
     pub(crate) fn new(x: ArrayView2<'_, f64>) -> Design {
         let n = x.nrows();
         let mut two = Vec::new();
