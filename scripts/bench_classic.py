@@ -3,7 +3,7 @@
 
 What it measures (a benchmark, not a test: it prints a table, nothing asserts a time):
 for each learner, fit and predict wall time of ours and of the matching scikit-learn
-estimator on the same matrices, test accuracy of both, and the fraction of test rows on
+estimator on the same matrices, test accuracy and F1 macro of both, and the fraction of test rows on
 which the two predict the same class. Then the time of the full classification metric set
 (confusion, P/R/F1 micro/macro/weighted, one-vs-rest ROC-AUC and average precision) on
 100,000 rows x 5 classes, ours vs the equivalent scikit-learn calls.
@@ -16,7 +16,7 @@ categories -> zeros), standard scaling fitted on KDDTrain+ (122 columns).
 |------------------------------|------------------------------------------------|-------------------|
 | knn (k=5)                    | KNeighborsClassifier(n_neighbors=5)             | --knn-train sample; --knn-queries test rows |
 | linear_svm                   | LinearSVC()                                     | all               |
-| logistic_regression          | LogisticRegression()                            | all               |
+| logistic_regression          | LogisticRegression(max_iter=--logistic-max-iter) | all              |
 | gaussian_nb/linfa            | GaussianNB()                                    | all               |
 | svc/smartcore                | SVC() (binary, so one-vs-rest = one-vs-one)     | --svc-train sample|
 | decision_tree/smartcore,linfa| DecisionTreeClassifier(max_depth=20)            | all               |
@@ -29,6 +29,12 @@ over as `.amx` files (see the example's header).
 Run from the repository root:
 
     python3 scripts/bench_classic.py [--data DIR] [--threads N] [--skip knn,svc,trees,forest,...]
+        [--dataset nsl|unsw] [--split-seed S] [--logistic-max-iter N]
+
+The linear models against bench_wholerun.py's settings, UNSW-NB15 split seed 0:
+
+    python3 scripts/bench_classic.py --dataset unsw --threads 2 --logistic-max-iter 1000 \
+        --skip knn,nb,svc,trees,forest,metrics
 
 DIR defaults to $ANOMALAB_DATA_DIR, else ../shared/datasets relative to the repository root.
 --threads sets RAYON_NUM_THREADS for ours (default: all cores). scikit-learn runs with its
@@ -53,6 +59,7 @@ from sklearn.metrics import (
     average_precision_score,
     balanced_accuracy_score,
     confusion_matrix,
+    f1_score,
     precision_recall_fscore_support,
     roc_auc_score,
 )
@@ -94,16 +101,17 @@ def load(data_dir):
     return xtr, ytr, xte, yte
 
 
-def load_unsw(data_dir):
+def load_unsw(data_dir, split_seed=0):
     """UNSW-NB15's 82,332-row partition, the ten attack_cat classes, stratified 70/30
-    (seed 0); proto/service/state one-hot, then standard scaling, fitted on the 70 %."""
+    (seed `split_seed`); proto/service/state one-hot, then standard scaling, fitted on the
+    70 %."""
     from sklearn.model_selection import train_test_split
     df = pd.read_csv(os.path.join(data_dir, "unsw-nb15", "UNSW_NB15_training-set.csv.gz"),
                      encoding="utf-8-sig")
     y = pd.factorize(df["attack_cat"], sort=True)[0].astype(np.int64)
     symbolic = ["proto", "service", "state"]
     numeric = [c for c in df.columns if c not in symbolic + ["id", "attack_cat", "label"]]
-    tr, te, ytr, yte = train_test_split(df, y, test_size=0.3, stratify=y, random_state=0)
+    tr, te, ytr, yte = train_test_split(df, y, test_size=0.3, stratify=y, random_state=split_seed)
     enc = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(tr[symbolic])
 
     def mat(d):
@@ -164,6 +172,9 @@ def main():
     ap.add_argument("--svc-train", type=int, default=5000)
     ap.add_argument("--rf-train", type=int, default=20000)
     ap.add_argument("--skip", default="", help="comma list of knn,linear_svm,logistic,nb,svc,trees,forest,metrics")
+    ap.add_argument("--split-seed", type=int, default=0, help="unsw: seed of the stratified 70/30 split")
+    ap.add_argument("--logistic-max-iter", type=int, default=100,
+                    help="max_iter of both logistic regressions (bench_wholerun.py uses 1000)")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     env = dict(os.environ)
@@ -172,7 +183,7 @@ def main():
         env["RAYON_NUM_THREADS"] = str(a.threads)
     subprocess.run(["cargo", "build", "--release", "-p", "anomalab-learn", "--example", "bench_classic"],
                    check=True, cwd=ROOT, env=env)
-    xtr, ytr, xte, yte = load_unsw(a.data) if a.dataset == "unsw" else load(a.data)
+    xtr, ytr, xte, yte = load_unsw(a.data, a.split_seed) if a.dataset == "unsw" else load(a.data)
     print(f"{'UNSW-NB15 10 classes' if a.dataset == 'unsw' else 'NSL-KDD'}: train {xtr.shape}, test {xte.shape}")
     tmp = tempfile.mkdtemp(prefix="anomalab-bench-classic-")
     rng = np.random.default_rng(0)
@@ -189,7 +200,9 @@ def main():
     if "linear_svm" not in skip:
         plan.append(("linear_svm", "native", {}, LinearSVC(), xtr, ytr, xte, yte))
     if "logistic" not in skip:
-        plan.append(("logistic_regression", "native", {}, LogisticRegression(), xtr, ytr, xte, yte))
+        it = a.logistic_max_iter
+        plan.append(("logistic_regression", "native", {"max_iter": it}, LogisticRegression(max_iter=it),
+                     xtr, ytr, xte, yte))
     if "nb" not in skip:
         plan.append(("gaussian_nb", "linfa", {}, GaussianNB(), xtr, ytr, xte, yte))
     if "svc" not in skip:
@@ -208,19 +221,21 @@ def main():
         sf, sp, sk, scpu = theirs(est, xa, ya, xb)
         rows.append((f"{name}/{backend}", xa.shape[0], xb.shape[0], r["fit_s"], r["predict_s"], sf, sp,
                      float((p == yb).mean()), float((sk == yb).mean()), float((p == sk).mean()), r["threads"],
-                     r["cpu_s"], scpu))
+                     r["cpu_s"], scpu, f1_score(yb, p, average="macro"), f1_score(yb, sk, average="macro"),
+                     r.get("fit_cpu_s", float("nan"))))
         print(f"  done {name}/{backend}", file=sys.stderr)
 
     hdr = (f"{'model':28s} {'train':>7} {'test':>6} {'ours fit':>9} {'ours pred':>9} {'skl fit':>9} "
-           f"{'skl pred':>9} {'cpu ours':>9} {'cpu skl':>9} {'acc ours':>8} {'acc skl':>8} {'agree':>6}")
+           f"{'skl pred':>9} {'cpu fit':>9} {'cpu ours':>9} {'cpu skl':>9} {'acc ours':>8} {'acc skl':>8} {'f1m ours':>8} "
+           f"{'f1m skl':>8} {'agree':>6}")
     print("\nWall times in seconds (ours with {} threads); cpu = user + system CPU seconds of fit +"
-          " predict (ours: the whole driver process), which is the fairer figure on a shared"
-          " machine.".format(rows[0][10] if rows else "?"))
+          " predict (ours: the whole driver process, reading the matrices included; cpu fit: ours,"
+          " the fit alone), which is the fairer figure on a shared machine.".format(rows[0][10] if rows else "?"))
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
         print(f"{r[0]:28s} {r[1]:>7} {r[2]:>6} {r[3]:>9.3f} {r[4]:>9.3f} {r[5]:>9.3f} {r[6]:>9.3f} "
-              f"{r[11]:>9.3f} {r[12]:>9.3f} {r[7]:>8.4f} {r[8]:>8.4f} {r[9]:>6.3f}")
+              f"{r[15]:>9.3f} {r[11]:>9.3f} {r[12]:>9.3f} {r[7]:>8.4f} {r[8]:>8.4f} {r[13]:>8.4f} {r[14]:>8.4f} {r[9]:>6.3f}")
 
     if "metrics" not in skip:
         out = subprocess.run([exe(env), "metrics", "100000", "5", "1"], check=True, capture_output=True,

@@ -58,16 +58,17 @@ fn read_labels(path: &str) -> Result<Vec<u32>, String> {
         .collect()
 }
 
-/// User + system CPU seconds of this process (all threads); 0 where `/proc` is missing.
+/// User + system CPU seconds of this process so far, from `/proc/self/stat` (fields 14
+/// and 15, in clock ticks of 1/100 s, Linux's `USER_HZ`); NaN where that file is missing.
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
+    let ticks = || -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // The fields after the parenthesised command name start at field 3.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
     };
-    // Fields after the parenthesised command name: utime is field 14, stime 15.
-    let rest = stat.rsplit_once(')').map_or("", |p| p.1);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
+    ticks().map_or(f64::NAN, |t| t / 100.0)
 }
 
 /// `64` an integer, `[64,32]` a list of integers, `0.1` a float, `null`, `true`, else a string.

@@ -57,6 +57,25 @@ pub fn checked_matrix<'a>(
     }
 }
 
+/// The two distinct values of column `c` as `(smaller, larger)`, if it has exactly two (as
+/// one-hot encoding then scaling leaves a column); `None` for one value or more than two.
+pub fn two_values(x: ArrayView2<'_, f64>, c: usize) -> Option<(f64, f64)> {
+    let col = x.column(c);
+    let first = *col.first()?;
+    let mut other = None;
+    for &v in col {
+        if v != first {
+            match other {
+                None => other = Some(v),
+                Some(o) if o != v => return None,
+                _ => {}
+            }
+        }
+    }
+    let o = other?;
+    Some((first.min(o), first.max(o)))
+}
+
 /// serde for `Array2<f64>` as `(rows, cols, row-major data)` without ndarray's `serde`
 /// feature. Use with `#[serde(with = "crate::matrix::mat_serde")]`.
 pub mod mat_serde {

@@ -24,7 +24,7 @@
 //! processor has it, with the same results as the portable builds.
 
 pub mod tree;
-mod vmath;
+pub(crate) mod vmath;
 
 #[cfg(test)]
 mod tests;

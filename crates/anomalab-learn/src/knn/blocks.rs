@@ -13,6 +13,7 @@
 use ndarray::{Array2, ArrayView2, s};
 
 use super::{Candidates, Products, TRAIN_BLOCK};
+use crate::matrix::two_values;
 
 /// The one-hot structure of a training matrix, and the training rows grouped by category.
 #[derive(Debug, Clone)]
@@ -44,24 +45,6 @@ struct Group {
     cats: Vec<u16>,
     start: usize,
     end: usize,
-}
-
-/// Two distinct values of a column, if it has exactly two.
-fn two_values(x: ArrayView2<'_, f64>, c: usize) -> Option<(f64, f64)> {
-    let col = x.column(c);
-    let first = *col.first()?;
-    let mut other = None;
-    for &v in col {
-        if v != first {
-            match other {
-                None => other = Some(v),
-                Some(o) if o != v => return None,
-                _ => {}
-            }
-        }
-    }
-    let o = other?;
-    Some((first.min(o), first.max(o)))
 }
 
 impl Blocks {

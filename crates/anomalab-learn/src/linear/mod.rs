@@ -7,6 +7,7 @@
 //! that misses a rare class still yields a model over all `n_classes` columns.
 //! This module also owns the shared `class_weight` handling.
 
+mod design;
 pub mod logistic;
 pub mod svm;
 

@@ -12,7 +12,8 @@
 //! scikit-learn's `dual="auto"`, the squared-hinge problem with more rows than features is
 //! solved in the primal instead (L-BFGS here, LIBLINEAR's trust-region Newton there: the
 //! same strictly convex objective), which needs far fewer passes over a large data set
-//! than coordinate descent. Multiclass is
+//! than coordinate descent; its passes read one-hot columns through [`Design`]'s sparse
+//! form. Multiclass is
 //! one-vs-rest over the present classes; as in LIBLINEAR, class weights scale `C` for the
 //! positive rows of each one-vs-rest problem (negatives keep `C`), and for two classes each
 //! row gets its own class's weight. `scores()` are decision values `w.x + b`, not
@@ -22,7 +23,8 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{ClassWeight, check_train, class_weight_spec, lbfgs, present_classes};
+use super::design::{Design, add_in_order};
+use super::{ClassWeight, check_train, class_weight_spec, dot, lbfgs, present_classes};
 use crate::LearnError;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
@@ -280,66 +282,109 @@ fn solve(
     }
 }
 
-/// Rows per parallel chunk of the primal objective.
-const CHUNK: usize = 4096;
-
-/// The primal L2-loss SVM `1/2 |w|^2 + sum_i C_i max(0, 1 - y_i w.x_i)^2` (bias feature
-/// included and regularised, as in the dual), minimised by L-BFGS. scikit-learn solves the
-/// same problem with LIBLINEAR's trust-region Newton method; both stop on a gradient norm
-/// relative to the one at `w = 0` (here `max |g| <= tol * max |g_0|`).
-#[allow(clippy::too_many_arguments)]
-fn solve_primal(
-    x: &[f64],
-    d: usize,
-    y: &[f64],
-    cost: &[f64],
+/// The primal L2-loss SVM `1/2 |w|^2 + sum_i C_i max(0, 1 - y_i w.x_i)^2`, the bias
+/// feature included and regularised as in the dual, in the [`Design`] parameter layout.
+struct Primal<'a> {
+    x: &'a Design,
+    y: &'a [f64],
+    cost: &'a [f64],
     bias: f64,
-    tol: f64,
-    max_iter: usize,
-) -> Binary {
-    let n = y.len();
-    let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
-    let eval = |w: &[f64]| -> (f64, Vec<f64>) {
-        let parts: Vec<(f64, Vec<f64>)> = starts
-            .par_iter()
-            .map(|&start| {
-                let end = (start + CHUNK).min(n);
-                let mut f = 0.0;
-                let mut g = vec![0.0; d + 1];
-                for i in start..end {
-                    let xi = &x[i * d..(i + 1) * d];
-                    let m = y[i]
-                        * (xi.iter().zip(&w[..d]).map(|(a, b)| a * b).sum::<f64>() + w[d] * bias);
-                    let v = 1.0 - m;
+}
+
+impl Primal<'_> {
+    /// Value and gradient; only the rows inside the margin enter the gradient's product.
+    fn eval(&self, w: &[f64]) -> (f64, Vec<f64>) {
+        let x = self.x;
+        let parts: Vec<(f64, Vec<f64>)> = x
+            .chunks()
+            .into_par_iter()
+            .map(|rows| {
+                let mut z = vec![0.0; rows.len()];
+                x.forward(w, 1, self.bias, rows.clone(), &mut z);
+                let (mut f, mut act, mut res) = (0.0, Vec::new(), Vec::new());
+                for (zi, i) in z.iter().zip(rows) {
+                    let v = 1.0 - self.y[i] * zi;
                     if v > 0.0 {
-                        f += cost[i] * v * v;
-                        let r = -2.0 * cost[i] * v * y[i];
-                        for (gj, a) in g[..d].iter_mut().zip(xi) {
-                            *gj += r * a;
-                        }
-                        g[d] += r * bias;
+                        f += self.cost[i] * v * v;
+                        act.push(i as u32);
+                        res.push(-2.0 * self.cost[i] * v * self.y[i]);
                     }
                 }
+                let g = x.backward_at(&res, self.bias, &act);
                 (f, g)
             })
             .collect();
-        let mut f = 0.5 * w.iter().map(|v| v * v).sum::<f64>();
-        let mut g = w.to_vec();
+        let mut f = 0.5 * dot(w, w);
+        let mut grads = Vec::with_capacity(parts.len());
         for (pf, pg) in parts {
             f += pf;
-            for (a, b) in g.iter_mut().zip(&pg) {
-                *a += b;
-            }
+            grads.push(pg);
+        }
+        let mut g = add_in_order(grads, w.len());
+        for (gj, wj) in g.iter_mut().zip(w) {
+            *gj += wj;
         }
         (f, g)
-    };
-    let g0 = super::max_abs(&eval(&vec![0.0; d + 1]).1);
-    let (mut w, n_iter, converged) = lbfgs(&eval, d + 1, tol * g0.max(f64::MIN_POSITIVE), max_iter);
-    w[d] *= bias;
+    }
+}
+
+/// The primal L2-loss SVM minimised by L-BFGS. scikit-learn solves the same strictly convex
+/// problem with LIBLINEAR's Newton method; both stop on a gradient norm relative to the
+/// one at `w = 0` (here `max |g| <= tol * max |g_0|`).
+fn solve_primal(p: &Primal<'_>, tol: f64, max_iter: usize) -> Binary {
+    let dim = p.x.n_cols() + 1;
+    let g0 = super::max_abs(&p.eval(&vec![0.0; dim]).1);
+    let eval = |w: &[f64]| p.eval(w);
+    let (theta, n_iter, converged) = lbfgs(&eval, dim, tol * g0.max(f64::MIN_POSITIVE), max_iter);
+    let mut w = p.x.to_original(&theta, 1).concat();
+    w[dim - 1] *= p.bias;
     Binary {
         w,
         n_iter,
         converged,
+    }
+}
+
+/// The training matrix in the form the chosen solver reads.
+enum Solver {
+    /// Dual coordinate descent on the row-major dense matrix (`n x d`).
+    Dual(Vec<f64>, usize),
+    Primal(Design),
+}
+
+impl LinearSvmParams {
+    /// One binary problem: targets `y` (+1/-1) and per-row costs.
+    fn solve_binary(&self, m: &Solver, y: &[f64], cost: &[f64], bias: f64, seed: u64) -> Binary {
+        match m {
+            Solver::Primal(x) => {
+                solve_primal(&Primal { x, y, cost, bias }, self.tol, self.max_iter)
+            }
+            Solver::Dual(x, d) => solve(
+                x,
+                *d,
+                y,
+                cost,
+                bias,
+                self.loss,
+                self.tol,
+                self.max_iter,
+                seed,
+            ),
+        }
+    }
+
+    /// Targets and per-row costs of the problem whose positive class is `pos`: as in
+    /// LIBLINEAR, a class weight scales `C` for the positive rows (negatives keep `C`), and
+    /// with two classes each row gets its own class's weight.
+    fn targets(&self, y: &[u32], pos: usize, two: bool, weights: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        y.iter()
+            .map(|&c| {
+                let c = c as usize;
+                let t = if c == pos { 1.0 } else { -1.0 };
+                let w = if two || c == pos { weights[c] } else { 1.0 };
+                (t, self.c * w)
+            })
+            .unzip()
     }
 }
 
@@ -353,14 +398,18 @@ impl ClassifierParams for LinearSvmParams {
         let present = present_classes(train)?;
         let weights = self.class_weight.resolve(train)?;
         let d = train.x.ncols();
-        let x: Vec<f64> = train.x.as_standard_layout().iter().copied().collect();
         let bias = if self.fit_intercept { 1.0 } else { 0.0 };
         let primal = match self.dual {
             Dual::Yes => false,
             Dual::No => true,
             Dual::Auto => self.loss == Loss::SquaredHinge && train.x.nrows() > d,
         };
-        // Sub-problems: (positive class, negative class or None for "all others").
+        let m = if primal {
+            Solver::Primal(Design::new(train.x))
+        } else {
+            Solver::Dual(train.x.as_standard_layout().iter().copied().collect(), d)
+        };
+        // One-vs-rest problems, by positive class (one problem for two classes).
         let problems: Vec<usize> = if present.len() == 2 {
             vec![present[1]]
         } else {
@@ -370,38 +419,8 @@ impl ClassifierParams for LinearSvmParams {
             .par_iter()
             .enumerate()
             .map(|(p, &pos)| {
-                let y: Vec<f64> = train
-                    .y
-                    .iter()
-                    .map(|&c| if c as usize == pos { 1.0 } else { -1.0 })
-                    .collect();
-                let cost: Vec<f64> = train
-                    .y
-                    .iter()
-                    .map(|&c| {
-                        let c = c as usize;
-                        if present.len() == 2 || c == pos {
-                            self.c * weights[c]
-                        } else {
-                            self.c
-                        }
-                    })
-                    .collect();
-                if primal {
-                    solve_primal(&x, d, &y, &cost, bias, self.tol, self.max_iter)
-                } else {
-                    solve(
-                        &x,
-                        d,
-                        &y,
-                        &cost,
-                        bias,
-                        self.loss,
-                        self.tol,
-                        self.max_iter,
-                        derive_seed(ctx.seed, p as u64),
-                    )
-                }
+                let (y, cost) = self.targets(train.y, pos, present.len() == 2, &weights);
+                self.solve_binary(&m, &y, &cost, bias, derive_seed(ctx.seed, p as u64))
             })
             .collect();
         Ok(Box::new(LinearSvm {
@@ -632,5 +651,47 @@ mod tests {
                 .fit(&train, &FitContext::default())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn primal_on_two_valued_columns_equals_dense_and_scikit_learn() {
+        // `python3 scripts/ref_linear_onehot.py` (scikit-learn 1.9.1):
+        // LinearSVC(C=1.0, dual=False, tol=1e-10, max_iter=100000) on design::onehot_case
+        // with target y == 1, np.hstack([coef_, intercept_[:, None]]).
+        let want = [
+            0.6406741761365541,
+            0.006520892025003143,
+            0.1113494839568049,
+            -0.3799025395929985,
+            0.28536951510464986,
+            -0.9680223789485993,
+            0.5403642370010528,
+            -0.5261702439860679,
+            -0.30167575281904574,
+            0.03667712780283975,
+            -0.01946597617263424,
+            0.3429793009653156,
+            0.16933860556900124,
+            -0.2983169386405881,
+        ];
+        let (x, y) = crate::linear::design::onehot_case();
+        let t: Vec<f64> = y.iter().map(|&c| if c == 1 { 1.0 } else { -1.0 }).collect();
+        let cost = vec![1.0; t.len()];
+        let solve_on = |x: &Design| {
+            let p = Primal {
+                x,
+                y: &t,
+                cost: &cost,
+                bias: 1.0,
+            };
+            solve_primal(&p, 1e-12, 100_000)
+        };
+        let sparse = solve_on(&Design::new(x.view()));
+        let dense = solve_on(&Design::dense(x.view()));
+        assert!(sparse.converged && dense.converged);
+        for ((s, d), w) in sparse.w.iter().zip(&dense.w).zip(&want) {
+            assert!((s - d).abs() < 1e-9, "sparse {s} vs dense {d}");
+            assert!((s - w).abs() < 1e-7, "{s} vs scikit-learn {w}");
+        }
     }
 }
