@@ -76,6 +76,17 @@ impl Activation {
     }
 }
 
+/// Each row of `z` replaced by its softmax, in place (the row's maximum subtracted first,
+/// so that no `exp` overflows); the f64 scorer's and the f32 trainer's.
+fn softmax_rows<F: ndarray::NdFloat>(mut z: ndarray::ArrayViewMut2<'_, F>) {
+    for mut r in z.rows_mut() {
+        let m = r.iter().cloned().fold(F::neg_infinity(), F::max);
+        r.mapv_inplace(|v| (v - m).exp());
+        let s = r.sum();
+        r.mapv_inplace(|v| v / s);
+    }
+}
+
 fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
 }
@@ -339,14 +350,7 @@ impl Mlp {
             } else {
                 match self.output {
                     Output::Logistic => z.mapv_inplace(sigmoid),
-                    Output::Softmax => {
-                        for mut r in z.rows_mut() {
-                            let m = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                            r.mapv_inplace(|v| (v - m).exp());
-                            let s = r.sum();
-                            r.mapv_inplace(|v| v / s);
-                        }
-                    }
+                    Output::Softmax => softmax_rows(z.view_mut()),
                     Output::Identity => {}
                 }
             }

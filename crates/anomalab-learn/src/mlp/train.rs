@@ -8,7 +8,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip, s};
 
-use super::{Activation, Mlp, Output};
+use super::{Activation, Mlp, Output, softmax_rows};
 
 /// Adam's constants (scikit-learn's defaults).
 const BETA1: f64 = 0.9;
@@ -283,14 +283,7 @@ fn slice_mut<D: ndarray::Dimension>(a: &mut ndarray::Array<f32, D>) -> &mut [f32
 fn output_f32(output: Output, mut z: ArrayViewMut2<'_, f32>) {
     match output {
         Output::Logistic => z.mapv_inplace(|v| 1.0 / (1.0 + (-v).exp())),
-        Output::Softmax => {
-            for mut r in z.rows_mut() {
-                let m = r.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-                r.mapv_inplace(|v| (v - m).exp());
-                let s = r.sum();
-                r.mapv_inplace(|v| v / s);
-            }
-        }
+        Output::Softmax => softmax_rows(z),
         Output::Identity => {}
     }
 }
