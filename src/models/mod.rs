@@ -30,6 +30,17 @@ pub enum Built {
     Clusterer(Box<dyn ClustererParams>),
 }
 
+impl Built {
+    /// Whether the fit runs on one thread whatever the pool (see the role traits).
+    pub fn fits_on_one_thread(&self) -> bool {
+        match self {
+            Built::Classifier(p) => p.fits_on_one_thread(),
+            Built::Detector(p) => p.fits_on_one_thread(),
+            Built::Clusterer(p) => p.fits_on_one_thread(),
+        }
+    }
+}
+
 /// A fitted model of any role that can score new rows.
 pub enum Fitted {
     Classifier(Box<dyn Classifier>),

@@ -62,7 +62,7 @@ pub(crate) fn execute_all(
     };
     let reused = AtomicUsize::new(0);
     let errors = Mutex::new(None);
-    plans.par_iter().for_each(|plan| {
+    start_order(plans, exp).par_iter().for_each(|&plan| {
         let step = Step {
             plan,
             exp,
@@ -89,6 +89,23 @@ pub(crate) fn execute_all(
         kept: best.map(|(_, trial_id, model)| Kept { trial_id, model }),
         reused: reused.into_inner(),
     })
+}
+
+/// The plans in the order they start: trials whose fit runs on one thread first (so the
+/// parallel ones fill the other threads around them), each group in plan order. Results
+/// do not depend on it: every trial has its own seed.
+fn start_order<'p>(plans: &'p [TrialPlan], exp: &Experiment) -> Vec<&'p TrialPlan> {
+    let one_thread = |plan: &TrialPlan| {
+        let model = plan.model_plan(exp);
+        crate::models::find(&model.algorithm, Some(&model.backend))
+            .ok()
+            .and_then(|info| crate::models::build(&info, &plan.params).ok())
+            .is_some_and(|built| built.fits_on_one_thread())
+    };
+    let (mut first, rest): (Vec<&TrialPlan>, Vec<&TrialPlan>) =
+        plans.iter().partition(|p| one_thread(p));
+    first.extend(rest);
+    first
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

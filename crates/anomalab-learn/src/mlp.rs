@@ -688,6 +688,11 @@ impl ClassifierParams for MlpClassifierParams {
     ) -> Result<Box<dyn Classifier>, LearnError> {
         Ok(Box::new(self.fit_mlp(train, ctx)?))
     }
+
+    /// Mini-batch steps are sequential and each batch's products are too small to share.
+    fn fits_on_one_thread(&self) -> bool {
+        true
+    }
 }
 
 /// A fitted MLP classifier.
@@ -806,6 +811,10 @@ impl DetectorParams for AutoencoderParams {
         ctx: &FitContext,
     ) -> Result<Box<dyn Detector>, LearnError> {
         Ok(Box::new(self.fit_autoencoder(x, ctx)?))
+    }
+
+    fn fits_on_one_thread(&self) -> bool {
+        true
     }
 }
 

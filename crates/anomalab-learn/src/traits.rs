@@ -149,6 +149,14 @@ pub trait ClassifierParams: Send + Sync + std::fmt::Debug {
         train: &TrainSet<'_>,
         ctx: &FitContext,
     ) -> Result<Box<dyn Classifier>, LearnError>;
+
+    /// Whether the fit runs on one thread whatever the pool (the default: it may use the
+    /// pool's threads). The runner starts such trials first, so that the other trials'
+    /// parallel work fills the threads they leave idle, instead of one long single-thread
+    /// fit running alone at the end.
+    fn fits_on_one_thread(&self) -> bool {
+        false
+    }
 }
 
 /// A fitted supervised model.
@@ -189,6 +197,14 @@ pub trait DetectorParams: Send + Sync + std::fmt::Debug {
         x: ArrayView2<'_, f64>,
         ctx: &FitContext,
     ) -> Result<Box<dyn Detector>, LearnError>;
+
+    /// Whether the fit runs on one thread whatever the pool (the default: it may use the
+    /// pool's threads). The runner starts such trials first, so that the other trials'
+    /// parallel work fills the threads they leave idle, instead of one long single-thread
+    /// fit running alone at the end.
+    fn fits_on_one_thread(&self) -> bool {
+        false
+    }
 }
 
 /// A fitted anomaly detector.
@@ -219,6 +235,14 @@ pub struct Clustering {
 /// Unfitted, validated hyper-parameters of a clusterer.
 pub trait ClustererParams: Send + Sync + std::fmt::Debug {
     fn fit(&self, x: ArrayView2<'_, f64>, ctx: &FitContext) -> Result<Clustering, LearnError>;
+
+    /// Whether the fit runs on one thread whatever the pool (the default: it may use the
+    /// pool's threads). The runner starts such trials first, so that the other trials'
+    /// parallel work fills the threads they leave idle, instead of one long single-thread
+    /// fit running alone at the end.
+    fn fits_on_one_thread(&self) -> bool {
+        false
+    }
 }
 
 /// A fitted clusterer that can place new points.

@@ -221,7 +221,7 @@ impl ForestParams {
                     let weights = y.iter().map(|&k| class_w[k as usize]).collect();
                     (rows, weights, None)
                 };
-                let g = grow::grow(&bins, &sparse, y, c, rows, weights, &cfg, &mut rng);
+                let g = grow::grow(&bins, &sparse, None, y, c, rows, weights, &cfg, &mut rng);
                 let mut imp = g.importances;
                 normalise(&mut imp);
                 (g.tree, imp, oob)

@@ -50,6 +50,10 @@
 //! training value of bin `a` and the smallest of bin `b`, which is scikit-learn's midpoint
 //! threshold whenever the feature has at most `max_bins` distinct values.
 //!
+//! Exact splits (the decision tree): features whose bins hold several values are scanned
+//! over the node's rows in value order instead of their histogram ([`super::exact`]), and
+//! such a split partitions the rows by value.
+//!
 //! With `max_leaf_nodes`, nodes are expanded best-first (largest weighted impurity decrease
 //! first, as scikit-learn's `BestFirstTreeBuilder`); histograms are then built per node.
 
@@ -58,6 +62,7 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
+use super::exact::{ExactColumns, ExactScan, TreeOrders};
 use super::model::{LEAF, Node, Tree};
 use crate::binning::BinnedMatrix;
 use crate::rng::Rng;
@@ -251,11 +256,13 @@ fn bit(words: &[u64], r: u32) -> usize {
 
 /// Grow a tree on the rows `rows` (increasing) of `bins`, with weight `weights[k]` for row
 /// `rows[k]` (class weight x multiplicity) and classes `y` (indexed by row).
-/// `shortcuts` are those of `bins` ([`ColumnShortcuts::build`]).
+/// `shortcuts` are those of `bins` ([`ColumnShortcuts::build`]); with `exact` (of the
+/// same matrix, best splitter, distinct rows only) its wide features are split exactly.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn grow(
     bins: &BinnedMatrix,
     shortcuts: &ColumnShortcuts,
+    exact: Option<&ExactColumns>,
     y: &[u32],
     n_classes: usize,
     rows: Vec<u32>,
@@ -264,6 +271,13 @@ pub(crate) fn grow(
     rng: &mut Rng,
 ) -> Grown {
     let mut g = Grower::new(bins, shortcuts, y, n_classes, rows, weights, cfg, rng);
+    if let Some(cols) = exact.filter(|c| !c.is_empty()) {
+        assert!(
+            cfg.splitter == Splitter::Best && cols.slot.len() == bins.n_features,
+            "exact columns need the best splitter on their own matrix"
+        );
+        g.exact = Some(TreeOrders::new(cols, &g.rows, &g.ws, y));
+    }
     g.run();
     g.finish()
 }
@@ -295,6 +309,8 @@ struct Best {
     /// Last non-empty bin on the left / first non-empty bin on the right.
     bin_left: usize,
     bin_right: usize,
+    /// The threshold of an exact split (NaN: a split between bins).
+    threshold: f64,
     left: Vec<f64>,
     n_left: usize,
 }
@@ -318,8 +334,17 @@ impl Best {
             self.feature = feature;
             self.bin_left = bin_left;
             self.bin_right = bin_right;
+            self.threshold = f64::NAN;
             self.left.copy_from_slice(left);
             self.n_left = n_left;
+        }
+    }
+
+    /// [`Best::offer`] for an exact split at `threshold`.
+    fn offer_exact(&mut self, proxy: f64, feature: usize, threshold: f64, left: &[f64], n: usize) {
+        if proxy > self.proxy {
+            self.offer(proxy, feature, 0, 0, left, n);
+            self.threshold = threshold;
         }
     }
 
@@ -330,6 +355,7 @@ impl Best {
             feature: 0,
             bin_left: 0,
             bin_right: 0,
+            threshold: f64::NAN,
             left: vec![0.0; n_classes],
             n_left: 0,
         }
@@ -339,6 +365,8 @@ impl Best {
 struct Split {
     feature: usize,
     bin: usize,
+    /// An exact split's threshold (then `bin` is meaningless).
+    threshold: Option<f64>,
     left: Vec<f64>,
     n_left: usize,
     w_left: f64,
@@ -349,6 +377,8 @@ struct Split {
 
 struct Grower<'a> {
     bins: &'a BinnedMatrix,
+    /// The wide features' sorted rows, for exact splits (`None`: bin splits only).
+    exact: Option<TreeOrders<'a>>,
     /// Sparse columns (all `None` when `cfg.plain`).
     sparse: &'a [Option<SparseCol>],
     /// Two-bin features' bitmaps (all `None`, or empty, when `cfg.plain`).
@@ -464,6 +494,7 @@ impl<'a> Grower<'a> {
         let unit = !cfg.plain && ws.iter().all(|&w| w == 1.0);
         Grower {
             bins,
+            exact: None,
             sparse,
             bits,
             search: (!cfg.plain).then_some(shortcuts),
@@ -684,8 +715,13 @@ impl<'a> Grower<'a> {
                         .into_par_iter()
                         .map(|f| {
                             let mut b = Best::new(g.c);
-                            let hf = &h[g.feat_off[f]..g.feat_off[f + 1]];
-                            let constant = scan(hf, 0, g.bins.n_bins(f) - 1, g, task, f, &mut b);
+                            let constant = match g.exact_scan(f, task) {
+                                Some(ex) => g.eval_exact(f, &ex, task, &mut b),
+                                None => {
+                                    let hf = &h[g.feat_off[f]..g.feat_off[f + 1]];
+                                    scan(hf, 0, g.bins.n_bins(f) - 1, g, task, f, &mut b)
+                                }
+                            };
                             (constant, b)
                         })
                         .collect(),
@@ -741,15 +777,11 @@ impl<'a> Grower<'a> {
             return None;
         }
         let f = best.feature;
-        // Any edge in bin_left..bin_right splits the node the same way: take the one at
-        // or above the midpoint of the values on both sides.
-        let thr = &self.bins.thresholds[f];
-        let m = midpoint(
-            self.bins.bin_max[f][best.bin_left],
-            self.bins.bin_min[f][best.bin_right],
-        );
-        let bin = (best.bin_left + thr[best.bin_left..best.bin_right].partition_point(|&t| t < m))
-            .min(best.bin_right - 1);
+        let (bin, threshold) = if best.threshold.is_nan() {
+            (self.bin_between(f, best.bin_left, best.bin_right), None)
+        } else {
+            (0, Some(best.threshold))
+        };
         let w_left: f64 = best.left.iter().sum();
         let right: Vec<f64> = task
             .sums
@@ -768,6 +800,7 @@ impl<'a> Grower<'a> {
         Some(Split {
             feature: f,
             bin,
+            threshold,
             left: best.left,
             n_left: best.n_left,
             w_left,
@@ -777,8 +810,54 @@ impl<'a> Grower<'a> {
         })
     }
 
+    /// Any edge in `bin_left..bin_right` splits the node the same way: the one at or above
+    /// the midpoint of the values on both sides.
+    fn bin_between(&self, f: usize, bin_left: usize, bin_right: usize) -> usize {
+        let thr = &self.bins.thresholds[f];
+        let m = midpoint(
+            self.bins.bin_max[f][bin_left],
+            self.bins.bin_min[f][bin_right],
+        );
+        (bin_left + thr[bin_left..bin_right].partition_point(|&t| t < m)).min(bin_right - 1)
+    }
+
+    /// The node's rows of `f` in value order, when `f` is split exactly.
+    fn exact_scan(&self, f: usize, task: &Task) -> Option<ExactScan<'_>> {
+        let ex = self.exact.as_ref()?;
+        let slot = ex.cols.slot[f]?;
+        Some(ExactScan {
+            order: &ex.orders[slot][task.start..task.end],
+            weight: ex.weight.as_deref(),
+        })
+    }
+
+    /// Best exact split of feature `f` (scikit-learn's candidates and midpoints); returns
+    /// whether `f` is constant in the node.
+    fn eval_exact(&self, f: usize, ex: &ExactScan<'_>, task: &Task, best: &mut Best) -> bool {
+        if ex.constant() {
+            return true;
+        }
+        let crit = self.cfg.criterion;
+        let mut left = vec![0.0; self.c];
+        ex.for_each_candidate(
+            &mut left,
+            self.cfg.min_samples_leaf,
+            |l, w_l, n_l, v, next| {
+                let proxy = proxy(crit, l, w_l, &task.sums, task.w);
+                if proxy > best.proxy {
+                    let m = midpoint(v, next);
+                    best.offer_exact(proxy, f, if m < next { m } else { v }, l, n_l);
+                }
+            },
+        );
+        false
+    }
+
     /// Best split of feature `f` in the node; returns whether `f` is constant there.
     fn eval_best(&mut self, f: usize, task: &Task, best: &mut Best) -> bool {
+        if let Some(ex) = self.exact_scan(f, task) {
+            return self.eval_exact(f, &ex, task, best);
+        }
         let nb = self.bins.n_bins(f);
         let s = self.s;
         if let Some(h) = &task.hist {
@@ -1047,20 +1126,39 @@ impl<'a> Grower<'a> {
 
     /// Partition the node's rows and create the two children (with histograms when the
     /// subtraction trick pays).
-    fn apply_split(&mut self, mut task: Task, split: Split) -> (Task, Task) {
+    fn apply_split(&mut self, task: Task, split: Split) -> (Task, Task) {
         let f = split.feature;
         let bin = split.bin as u8;
         let child = self.alloc_nodes(2);
         self.nodes[task.id] = Node {
-            threshold: self.bins.threshold(f, bin),
+            threshold: split
+                .threshold
+                .unwrap_or_else(|| self.bins.threshold(f, bin)),
             feature: f as u32,
             child: child as u32,
         };
-        self.node_bins[task.id] = bin;
+        // An exact split has no bin: `leaf_binned` is for forests, which never have one.
+        self.node_bins[task.id] = if split.threshold.is_some() {
+            u8::MAX
+        } else {
+            bin
+        };
         let w_right = task.w - split.w_left;
         self.importances[f] +=
             task.w * task.impurity - split.w_left * split.imp_left - w_right * split.imp_right;
+        let l = self.partition_node(&task, &split);
+        let (start, end) = (task.start, task.end);
+        if let Some(ex) = &mut self.exact {
+            ex.split(start, end, &self.rows[start..start + l]);
+        }
+        let l = start + l;
+        self.children(task, split, child, l)
+    }
 
+    /// Partition the node's rows by the split; returns the number of left rows.
+    fn partition_node(&mut self, task: &Task, split: &Split) -> usize {
+        let f = split.feature;
+        let bin = split.bin as u8;
         // Stable partition: left rows stay in place, right rows go through the scratch
         // (see `partition`). The codes come from the split search's buffer when it still
         // holds this node's codes of the feature (random splits), else from the column.
@@ -1079,6 +1177,20 @@ impl<'a> Grower<'a> {
         let codes = &self.best_codes;
         let words = self.bits.get(f).and_then(|b| b.as_deref());
         let m = self.modes[f].0 as usize;
+        let exact = split.threshold.and_then(|t| {
+            let ex = self.exact.as_ref()?;
+            Some((&ex.cols.values[ex.cols.slot[f]?], t))
+        });
+        if let Some((vals, t)) = exact {
+            let l = if self.unit {
+                partition::<false>(rows, ys, ws, tr, ty, tw, |_, r| vals[r as usize] <= t)
+            } else {
+                partition::<true>(rows, ys, ws, tr, ty, tw, |_, r| vals[r as usize] <= t)
+            };
+            debug_assert_eq!(l, split.n_left);
+            self.update_pos(start, end);
+            return l;
+        }
         // Unit weights stay all 1 whatever the order: they need not move.
         let l = match (saved, words, self.unit) {
             (true, _, true) => partition::<false>(rows, ys, ws, tr, ty, tw, |k, _| codes[k] <= bin),
@@ -1099,14 +1211,23 @@ impl<'a> Grower<'a> {
         };
         self.best_codes_for = None;
         debug_assert_eq!(l, split.n_left);
-        let rows = &self.rows[start..end];
+        self.update_pos(start, end);
+        l
+    }
+
+    /// Keep the positions of the rows `start..end` up to date (sparse columns read them).
+    fn update_pos(&mut self, start: usize, end: usize) {
         if !self.pos.is_empty() {
-            for (k, &row) in rows.iter().enumerate() {
+            for (k, &row) in self.rows[start..end].iter().enumerate() {
                 self.pos[row as usize] = (start + k) as u32;
             }
         }
-        let l = start + l;
+    }
 
+    /// The two children of a split node whose left rows end at `l`.
+    fn children(&mut self, mut task: Task, split: Split, child: usize, l: usize) -> (Task, Task) {
+        let (start, end) = (task.start, task.end);
+        let w_right = task.w - split.w_left;
         let right_sums: Vec<f64> = task
             .sums
             .iter()

@@ -7,10 +7,13 @@
 //! with real thresholds (`x <= t` goes left, NaN goes right), so prediction works on raw
 //! rows. Parameters follow scikit-learn's `DecisionTreeClassifier`, with its defaults.
 //!
-//! Differences from scikit-learn worth knowing: candidate thresholds are bin edges, which
-//! equal scikit-learn's midpoints for features with at most `max_bins` distinct values;
-//! features with more values are split at quantile edges only.
+//! Candidate thresholds: bin edges, which equal scikit-learn's midpoints for features with
+//! at most `max_bins` distinct values. The decision tree splits features with more values
+//! exactly (every midpoint between consecutive values, from presorted rows: see
+//! [`exact`](self::exact)), so its tree is scikit-learn's when no two candidate splits tie;
+//! `exact_splits: false` and the forests split those features at quantile edges only.
 
+pub(crate) mod exact;
 pub(crate) mod grow;
 pub(crate) mod model;
 
@@ -19,6 +22,7 @@ use std::collections::BTreeMap;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use self::exact::ExactColumns;
 pub use self::grow::Criterion;
 use self::grow::{ColumnShortcuts, GrowConfig, Splitter};
 use self::model::{PackedTrees, Tree};
@@ -368,11 +372,29 @@ pub(crate) fn normalise(v: &mut [f64]) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionTreeParams {
     pub tree: TreeParams,
+    /// Split features with more distinct values than bins at every midpoint between
+    /// consecutive values (scikit-learn's candidates), not only at bin edges.
+    pub exact_splits: bool,
 }
 
 impl DecisionTreeParams {
+    /// The tree parameters, exact splits on.
+    pub fn new(tree: TreeParams) -> Self {
+        DecisionTreeParams {
+            tree,
+            exact_splits: true,
+        }
+    }
+
     pub fn specs() -> Vec<ParamSpec> {
-        TreeParams::specs(ParamValue::Null, false)
+        let mut specs = TreeParams::specs(ParamValue::Null, false);
+        specs.push(ParamSpec::new(
+            "exact_splits",
+            ParamKind::Bool,
+            ParamValue::Bool(true),
+            "split features with more distinct values than max_bins at every midpoint between consecutive values, as scikit-learn (false: at bin edges only, faster on millions of rows)",
+        ));
+        specs
     }
 
     pub fn from_params(p: &ParamMap) -> Result<Self, LearnError> {
@@ -383,7 +405,10 @@ impl DecisionTreeParams {
                 "\"balanced_subsample\" is for forests; use \"balanced\"",
             ));
         }
-        Ok(DecisionTreeParams { tree })
+        Ok(DecisionTreeParams {
+            tree,
+            exact_splits: p.bool("exact_splits")?,
+        })
     }
 }
 
@@ -413,9 +438,13 @@ impl DecisionTreeParams {
         let cfg = self.tree.grow_config(bins.n_features, Splitter::Best);
         let mut rng = Rng::new(ctx.seed);
         let sparse = ColumnShortcuts::for_train(train, &bins, self.tree.max_bins);
+        let exact = self
+            .exact_splits
+            .then(|| ExactColumns::for_train(train, &bins, self.tree.max_bins));
         let grown = grow::grow(
             &bins,
             &sparse,
+            exact.as_deref(),
             train.y,
             train.n_classes,
             rows,
@@ -473,6 +502,16 @@ impl DecisionTree {
 
     pub fn depth(&self) -> usize {
         self.tree.depth()
+    }
+
+    /// The (feature, threshold) of every split node, in node order.
+    pub fn splits(&self) -> Vec<(usize, f64)> {
+        self.tree
+            .nodes
+            .iter()
+            .filter(|n| n.feature != model::LEAF)
+            .map(|n| (n.feature as usize, n.threshold))
+            .collect()
     }
 }
 

@@ -67,7 +67,7 @@ fn six_rows() -> Fixture {
 }
 
 fn fit(f: &Fixture, p: TreeParams) -> DecisionTree {
-    DecisionTreeParams { tree: p }
+    DecisionTreeParams::new(p)
         .fit_tree(&f.train(), &FitContext::default())
         .unwrap()
 }
@@ -131,12 +131,10 @@ fn class_weights_change_the_split() {
     // An unknown class name is an error that names it.
     let mut bad = BTreeMap::new();
     bad.insert("attack".to_string(), 2.0);
-    let e = DecisionTreeParams {
-        tree: TreeParams {
-            class_weight: ClassWeight::Map(bad),
-            ..TreeParams::default()
-        },
-    }
+    let e = DecisionTreeParams::new(TreeParams {
+        class_weight: ClassWeight::Map(bad),
+        ..TreeParams::default()
+    })
     .fit_tree(&f.train(), &FitContext::default())
     .unwrap_err();
     assert!(e.to_string().contains("`attack`"), "{e}");
@@ -380,12 +378,20 @@ fn parallel_and_sequential_split_search_grow_the_same_tree() {
     let bins = BinnedMatrix::build(f.x.view(), 255);
     let rows: Vec<u32> = (0..3000).collect();
     let weights = vec![1.0; 3000];
-    for p in [
-        TreeParams::default(),
-        TreeParams {
-            criterion: Criterion::Entropy,
-            ..TreeParams::default()
-        },
+    // Uniform random columns: 3,000 distinct values each, so with exact columns every
+    // feature is split exactly.
+    let exact = super::exact::ExactColumns::build(f.x.view(), &bins);
+    assert_eq!(exact.values.len(), 6);
+    for (p, exact) in [
+        (TreeParams::default(), None),
+        (TreeParams::default(), Some(&exact)),
+        (
+            TreeParams {
+                criterion: Criterion::Entropy,
+                ..TreeParams::default()
+            },
+            None,
+        ),
     ] {
         let mut cfg = p.grow_config(6, grow::Splitter::Best);
         let mut trees = Vec::new();
@@ -399,6 +405,7 @@ fn parallel_and_sequential_split_search_grow_the_same_tree() {
                 grow::grow(
                     &bins,
                     &grow::ColumnShortcuts::build(&bins),
+                    exact,
                     &f.y,
                     2,
                     rows.clone(),
@@ -479,6 +486,7 @@ fn full_trees_separate_every_separable_group() {
         let g = grow::grow(
             &bins,
             &grow::ColumnShortcuts::build(&bins),
+            None,
             &f.y,
             3,
             (0..6000).collect(),
@@ -567,6 +575,7 @@ fn shortcuts_grow_the_same_trees_as_the_plain_paths() {
                     let g = grow::grow(
                         &bins,
                         &sparse,
+                        None,
                         &f.y,
                         k as usize,
                         rows.clone(),
