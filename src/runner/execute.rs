@@ -196,3 +196,25 @@ impl Keeper<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn one_thread_fits_start_first_and_the_rest_keep_plan_order() {
+        let text = "name: t\nseed: 7\ndataset: {source: synthetic, rows: 300}\n\
+                    split: {kind: holdout, test_size: 0.3}\nmodels:\n  \
+                    - algorithm: random_forest\n  - algorithm: mlp\n    params: {alpha: [0.1, 1.0]}\n  \
+                    - algorithm: knn\n";
+        let exp = crate::spec::parse(Path::new("t.yaml"), text).expect("valid spec");
+        let plans = super::super::plan::plan(&exp, &serde_json::Value::Null);
+        let order: Vec<&str> = start_order(&plans, &exp)
+            .iter()
+            .map(|p| p.algorithm.as_str())
+            .collect();
+        assert_eq!(order, ["mlp", "mlp", "random_forest", "knn"]);
+    }
+}
