@@ -6,7 +6,11 @@
 //! The `cic2017` feature set reproduces CICFlowMeter at commit `eaa853d` (the generator of
 //! CIC-IDS2017) as specified in `docs/cic2017-flow-features.md`, with the spec's
 //! recommended deviations: Linux cooked (SLL/SLL2), raw IP and loopback captures are decoded
-//! like Ethernet, and IPv6 is off by default ([`ExtractOptions::include_ipv6`]). The
+//! like Ethernet, and IPv6 is off by default ([`ExtractOptions::include_ipv6`]). One more
+//! deliberate deviation: the reference reads the payload of any Ethernet frame as an IPv4
+//! header, which can turn ARP and IPv6 frames into junk protocol-0 flows between addresses
+//! taken from arbitrary bytes (issue 23); here a frame that is not IPv4 (or IPv6 when it is on) is skipped and
+//! counted ([`SkipReason::NonIp`], [`SkipReason::Ipv6Disabled`]). The
 //! Ethernet-padding switch [`ExtractOptions::count_l2_padding`] is on by default (as in the
 //! published CSVs); [`ExtractOptions::reference`] turns it off to reproduce the reference
 //! CSVs of `flows-reference`.
