@@ -171,6 +171,12 @@ pub fn decode(
     data: &[u8],
     opts: DecodeOptions,
 ) -> Result<PacketInfo, SkipReason> {
+    decode_ip(network_layer(linktype, data)?, ts_us, opts)
+}
+
+/// The IP packet of a frame (the bytes after the link-layer header), for link type
+/// `linktype`; an error for frames that do not carry IP.
+pub fn network_layer(linktype: u32, data: &[u8]) -> Result<&[u8], SkipReason> {
     let l3 = match linktype {
         LINKTYPE_ETHERNET => {
             if data.len() < 14 {
@@ -219,7 +225,7 @@ pub fn decode(
         LINKTYPE_RAW | LINKTYPE_IPV4 | LINKTYPE_IPV6 | 12 | 14 => data,
         _ => return Err(SkipReason::UnsupportedLinkType),
     };
-    decode_ip(l3, ts_us, opts)
+    Ok(l3)
 }
 
 fn empty_info(ts_us: i64) -> PacketInfo {

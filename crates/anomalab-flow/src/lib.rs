@@ -1,7 +1,8 @@
 //! Packet captures to flows: capture readers (pcap, pcapng, gzip, stdin), link/network/
 //! transport decoding, a bounded flow table, and flow feature sets (CIC-IDS2017-exact
-//! `cic2017` first), CSV output in the CIC-IDS2017 layouts, capture labelling rules, and a
-//! Zeek `conn.log` reader.
+//! `cic2017` first), CSV output in the CIC-IDS2017 layouts, capture labelling rules, a
+//! Zeek `conn.log` reader, and NetFlow/IPFIX records (export packets in captures, nfdump
+//! CSV).
 //!
 //! The `cic2017` feature set reproduces CICFlowMeter at commit `eaa853d` (the generator of
 //! CIC-IDS2017) as specified in `docs/cic2017-flow-features.md`, with the spec's
@@ -61,6 +62,7 @@ pub mod extract;
 pub mod features;
 pub mod javafmt;
 pub mod labels;
+pub mod netflow;
 pub mod reader;
 pub mod stats;
 pub mod zeek;
@@ -75,3 +77,4 @@ pub use crate::error::FlowError;
 pub use crate::extract::{ExtractOptions, Extractor, FeatureSetKind, Progress, Summary};
 pub use crate::features::{EndReason, FeatureSet, FlowRecord};
 pub use crate::labels::{Cidr, FlowKey, LabelRule, LabelSpec, protocol_number};
+pub use crate::netflow::{NETFLOW_FEATURES, NetflowRecord, netflow_feature_names};
