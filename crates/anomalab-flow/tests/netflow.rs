@@ -316,3 +316,92 @@ fn ipfix_matches_nfdump() {
     check_export("honeynet-fc4-voip.pcap", "10");
     check_export("chrissanders-synscan.pcapng", "10");
 }
+
+/// `nfpcapd -r capture` then `TZ=UTC nfdump -o csv`: the CSV reader's records add up to
+/// nfdump's own `Summary` line of the same output.
+fn check_nfdump_csv(capture: &str) {
+    let Some(d) = setup() else { return };
+    let tmp = temp_dir(&format!("csv-{}", capture.replace('.', "_")));
+    let st = Command::new("nfpcapd")
+        .arg("-r")
+        .arg(d.join("pcap").join(capture))
+        .arg("-w")
+        .arg(&tmp)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run nfpcapd");
+    assert!(st.success(), "nfpcapd failed on {capture}");
+    let csv = read_nfdump_csv(&nfdump_csv(&tmp), capture).unwrap();
+    let (flows, bytes, packets) = csv.summary.expect("nfdump's summary");
+    let r = &csv.records;
+    assert_eq!(r.len() as u64, flows, "{capture}: records");
+    assert_eq!(
+        r.iter().map(|x| x.bytes + x.out_bytes).sum::<u64>(),
+        bytes,
+        "{capture}"
+    );
+    assert_eq!(
+        r.iter().map(|x| x.packets + x.out_packets).sum::<u64>(),
+        packets,
+        "{capture}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn nfdump_csv_adds_up_to_its_summary() {
+    check_nfdump_csv("ppa-ftp-crack.pcap");
+    // ICMP port unreachables: `dp` is written as type.code (3.3).
+    check_nfdump_csv("evilfingers-nmap-UDP_SCAN.pcap");
+    check_nfdump_csv("honeynet-fc4-voip.pcap");
+}
+
+/// softflowd's v9 export of the FTP capture, for the malformed-input tests.
+fn ftp_v9() -> Option<Vec<Vec<u8>>> {
+    let d = setup()?;
+    let tmp = temp_dir("ftp-v9");
+    let (mut nfcapd, port) = start_nfcapd(&tmp);
+    let (datagrams, _) = softflowd(&d.join("pcap/ppa-ftp-crack.pcap"), "9", port, &tmp);
+    nfcapd.kill().unwrap();
+    nfcapd.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
+    Some(datagrams)
+}
+
+#[test]
+fn data_before_its_template_is_counted_not_read() {
+    let Some(datagrams) = ftp_v9() else { return };
+    // softflowd sends its templates in the first packet (and again every 16 packets).
+    let (all, _) = read_export_capture(&export_capture(&datagrams)[..], "all").unwrap();
+    let (rest, s) = read_export_capture(&export_capture(&datagrams[1..])[..], "rest").unwrap();
+    assert!(s.sets_without_template > 0);
+    assert!(rest.len() < all.len() - 1);
+    assert!(
+        !rest.is_empty(),
+        "records after the repeated templates are read"
+    );
+}
+
+#[test]
+fn malformed_exports_name_the_packet_and_what_was_expected() {
+    let Some(datagrams) = ftp_v9() else { return };
+    let mut bad = datagrams[..3].to_vec();
+    // The first flowset of packet 2 claims more bytes than the packet holds.
+    bad[1][22..24].copy_from_slice(&60000u16.to_be_bytes());
+    let e = read_export_capture(&export_capture(&bad)[..], "x.pcap").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "x.pcap: packet #2: set 1024 at byte 20 has length 60000, expected 4..={} (the bytes left)",
+            bad[1].len() - 20
+        )
+    );
+    let mut cut = datagrams[..1].to_vec();
+    cut[0].truncate(10);
+    let e = read_export_capture(&export_capture(&cut)[..], "x.pcap").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "x.pcap: packet #1: NetFlow v9 packet of 10 bytes, expected at least the 20-byte header"
+    );
+}
