@@ -141,7 +141,7 @@ pub(crate) fn read_netflow(
     let parse = |format: &'static str, e: FlowError| DataError::Parse {
         path: path.to_path_buf(),
         format,
-        message: without_prefix(&e.to_string(), &name),
+        message: located(e),
     };
     let (records, note) = if is_capture(&bytes) {
         let (records, s) = read_export_capture(&bytes[..], &name)
@@ -179,12 +179,15 @@ pub(crate) fn read_netflow(
     Ok((raw, note))
 }
 
-/// The message of a flow-crate error without the leading `file:` it repeats.
-fn without_prefix(message: &str, name: &str) -> String {
-    message
-        .strip_prefix(name)
-        .map_or(message, |m| m.trim_start_matches(':').trim_start())
-        .to_string()
+/// A flow-crate error's message with its place (the file is named by the caller).
+fn located(e: FlowError) -> String {
+    match e {
+        FlowError::NfdumpCsv { line, message, .. } => format!("line {line}: {message}"),
+        FlowError::NetflowExport {
+            packet, message, ..
+        } => format!("capture record #{packet}: {message}"),
+        e => e.to_string(),
+    }
 }
 
 /// The `n` model features of every record, one column each.
