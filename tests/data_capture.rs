@@ -538,20 +538,14 @@ fn netflow_source_reads_v9_and_ipfix_exports_with_labels_by_rules() {
 /// nfdump 1.7.1's `-o csv` header, as it writes it.
 const NFDUMP_HEADER: &str = "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr";
 
-fn nfdump_row(
-    ts: &str,
-    td: &str,
-    sa: &str,
-    da: &str,
-    ports: (&str, &str),
-    pr: &str,
-    flg: &str,
-    counts: (u64, u64),
-) -> String {
+/// One row in nfdump's layout: `head` holds `ts,td,sa,da,sp,dp,pr,flg`, `counts` the
+/// packets and bytes.
+fn nfdump_row(head: [&str; 8], counts: (u64, u64)) -> String {
+    let [ts, td, sa, da, sp, dp, pr, flg] = head;
     let tail = "0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,1970-01-01 00:00:00.000";
     format!(
-        "{ts},{ts},{td},{sa},{da},{},{},{pr},{flg},0,0,{},{},0,0,{tail}",
-        ports.0, ports.1, counts.0, counts.1
+        "{ts},{ts},{td},{sa},{da},{sp},{dp},{pr},{flg},0,0,{},{},0,0,{tail}",
+        counts.0, counts.1
     )
 }
 
@@ -560,23 +554,29 @@ fn netflow_source_reads_nfdump_csv_and_checks_its_summary() {
     let dir = tempfile::tempdir().unwrap();
     let rows = [
         nfdump_row(
-            "2009-01-04 04:08:34",
-            "0.000",
-            "192.168.1.25",
-            "192.168.1.10",
-            ("0", "3.3"),
-            "ICMP",
-            "........",
+            [
+                "2009-01-04 04:08:34",
+                "0.000",
+                "192.168.1.25",
+                "192.168.1.10",
+                "0",
+                "3.3",
+                "ICMP",
+                "........",
+            ],
             (1, 56),
         ),
         nfdump_row(
-            "2009-01-04 04:08:36",
-            "0.903",
-            "192.168.1.10",
-            "192.168.1.25",
-            ("500", "500"),
-            "UDP",
-            "........",
+            [
+                "2009-01-04 04:08:36",
+                "0.903",
+                "192.168.1.10",
+                "192.168.1.25",
+                "500",
+                "500",
+                "UDP",
+                "........",
+            ],
             (3, 336),
         ),
     ];
