@@ -5,11 +5,12 @@
 //! options from the parsed section). The loader does what every source shares: class
 //! mapping, `drop`, categorical typing, `max_rows` and the splits.
 //!
-//! Adding a source: write `source/netflow.rs` (a `NetflowSource` implementing both traits),
-//! declare `mod netflow;` below and register it with one line in `sources!`:
+//! Adding a source: write `source/<name>.rs` (e.g. `SflowSource` in `sflow.rs`,
+//! implementing both traits), declare `mod sflow;` below and register it with one line in
+//! `sources!`:
 //!
 //! ```text
-//!     Netflow("netflow") => netflow::NetflowSource,
+//!     Sflow("sflow") => sflow::SflowSource,
 //! ```
 
 mod catalog;
