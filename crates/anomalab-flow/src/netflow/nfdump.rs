@@ -1,11 +1,11 @@
-//! nfdump's CSV export (`nfdump -r FILE -o csv`). The layout of nfdump 1.6 and 1.7.1: a
-//! header line starting `ts,te,td,sa,da,sp,dp,pr,flg,...`, one line per flow record, then
-//! (unless `-q`) a footer: the line `Summary`, a line of names
-//! `flows,bytes,packets,avg_bps,avg_pps,avg_bpp` and their values. Columns are found by
-//! name, so extra or reordered columns (later nfdump versions, `-o csv` with other
-//! formats) are read as long as the needed ones are there: `ts` (or `te` with `td`), `td`,
-//! `sa`, `da`, `sp`, `dp`, `pr`, `ipkt`, `ibyt`; `flg`, `stos`, `opkt`, `obyt` are read
-//! when present.
+//! nfdump's CSV export (`nfdump -r FILE -o csv`): a header line starting
+//! `ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt`, one line per flow record,
+//! then a footer: the line `Summary`, a line of names `flows,bytes,packets,avg_bps,avg_pps,
+//! avg_bpp` and their values (nfdump 1.7.1, the Debian 12 package). The columns after
+//! `mpls10` differ between versions (early 1.6 releases end with `ra,eng`, later ones with
+//! `cl,sl,al,ra,eng,exid,tr`), so columns are found by name: `ts`, `td`, `sa`, `da`, `sp`,
+//! `dp`, `pr`, `ipkt`, `ibyt` are needed; `flg`, `stos`, `opkt`, `obyt` are read when
+//! present. `-q` drops the header and the footer: such a file is refused with that hint.
 //!
 //! nfdump prints times in the local time zone of the machine that ran it, without a zone:
 //! they are read as UTC (run `TZ=UTC nfdump ...` so that time-based labelling rules see
@@ -89,6 +89,12 @@ pub fn read_nfdump_csv(text: &[u8], name: &str) -> Result<NfdumpCsv, FlowError> 
     let (_, header) = lines
         .next()
         .ok_or_else(|| err(1, "empty file, expected nfdump's CSV header".into()))?;
+    if header.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(err(
+            1,
+            "no header line (`nfdump -q` leaves it out): export with `nfdump -r FILE -o csv`, without -q".into(),
+        ));
+    }
     let cols = Columns::new(header).map_err(|m| err(1, m))?;
     let mut records = Vec::new();
     let mut summary = None;
@@ -151,7 +157,7 @@ fn record(c: &Columns, line: &str) -> Result<NetflowRecord, String> {
     let duration_s: f64 = cells[c.td]
         .parse()
         .ok()
-        .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+        .filter(|d: &f64| d.is_finite())
         .ok_or_else(|| format!("field `td`: expected seconds, found `{}`", cells[c.td]))?;
     Ok(NetflowRecord {
         start_ms: timestamp_ms(cells[c.ts]).ok_or_else(|| {
@@ -160,7 +166,8 @@ fn record(c: &Columns, line: &str) -> Result<NetflowRecord, String> {
                 cells[c.ts]
             )
         })?,
-        duration_ms: (duration_s * 1000.0).round() as i64,
+        // Exporters with broken clocks give nfdump negative durations: none, here.
+        duration_ms: (duration_s * 1000.0).round().max(0.0) as i64,
         src_ip: ip(cells[c.sa], "sa")?,
         dst_ip: ip(cells[c.da], "da")?,
         src_port: port(cells[c.sp], "sp")?,
@@ -301,6 +308,10 @@ mod tests {
             e,
             "f.csv:3: field `da`: expected an IP address, found `nope`"
         );
+        let e = read_nfdump_csv(&text.as_bytes()[text.find('\n').unwrap() + 1..], "f.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("f.csv:1: no header line (`nfdump -q`"), "{e}");
         let e = read_nfdump_csv(b"a,b\n", "f.csv").unwrap_err().to_string();
         assert!(
             e.starts_with("f.csv:1: the header has no column `ts`"),
