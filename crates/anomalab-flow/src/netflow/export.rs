@@ -176,14 +176,23 @@ impl Template {
     }
 }
 
-/// Templates are per exporter, version, observation domain and template id.
-type TemplateKey = (IpAddr, u16, u32, u16);
+/// Where sets come from: templates are per exporter, version and observation domain
+/// (v9 source id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Origin {
+    exporter: IpAddr,
+    version: u16,
+    domain: u32,
+}
+
+/// An origin and a template id.
+type TemplateKey = (Origin, u16);
 
 /// The state of the collector: learned templates and system init times.
 #[derive(Default)]
 struct Collector {
     templates: HashMap<TemplateKey, Template>,
-    init_ms: HashMap<(IpAddr, u32), i64>,
+    init_ms: HashMap<Origin, i64>,
     summary: ExportSummary,
 }
 
@@ -235,8 +244,12 @@ impl Collector {
             uptime_ms: Some(be32(p, 4)),
             init_ms: None,
         };
-        let domain = be32(p, 16);
-        self.sets(exporter, 9, domain, &p[20..], 20, clock, out)
+        let origin = Origin {
+            exporter,
+            version: 9,
+            domain: be32(p, 16),
+        };
+        self.sets(origin, &p[20..], 20, clock, out)
     }
 
     fn ipfix(
@@ -258,23 +271,24 @@ impl Collector {
                 p.len()
             ));
         }
-        let domain = be32(p, 12);
+        let origin = Origin {
+            exporter,
+            version: 10,
+            domain: be32(p, 12),
+        };
         let clock = Clock {
             export_ms: i64::from(be32(p, 4)) * 1000,
             uptime_ms: None,
-            init_ms: self.init_ms.get(&(exporter, domain)).copied(),
+            init_ms: self.init_ms.get(&origin).copied(),
         };
-        self.sets(exporter, 10, domain, &p[16..], 16, clock, out)
+        self.sets(origin, &p[16..], 16, clock, out)
     }
 
     /// Walk the (flow)sets of a v9 packet or IPFIX message. `base` is the offset of
     /// `body` in the packet (for messages).
-    #[allow(clippy::too_many_arguments)]
     fn sets(
         &mut self,
-        exporter: IpAddr,
-        version: u16,
-        domain: u32,
+        origin: Origin,
         body: &[u8],
         base: usize,
         mut clock: Clock,
@@ -294,16 +308,16 @@ impl Collector {
             }
             let set = &body[off + 4..off + len];
             let at = base + off;
-            match (version, id) {
-                (9, 0) | (10, 2) => self.templates(exporter, version, domain, set, false, at)?,
-                (9, 1) | (10, 3) => self.templates(exporter, version, domain, set, true, at)?,
+            match (origin.version, id) {
+                (9, 0) | (10, 2) => self.templates(origin, set, false, at)?,
+                (9, 1) | (10, 3) => self.templates(origin, set, true, at)?,
                 (_, 256..) => {
-                    if let Some(t) = self.templates.get(&(exporter, version, domain, id)) {
+                    if let Some(t) = self.templates.get(&(origin, id)) {
                         let t = t.clone();
                         let found = data_set(&t, set, clock, &mut self.summary, out)
                             .map_err(|e| format!("data set {id} at byte {at}: {e}"))?;
                         if let Some(init) = found {
-                            self.init_ms.insert((exporter, domain), init);
+                            self.init_ms.insert(origin, init);
                             clock.init_ms = Some(init);
                         }
                     } else {
@@ -325,9 +339,7 @@ impl Collector {
     /// Learn the templates of a (options) template set.
     fn templates(
         &mut self,
-        exporter: IpAddr,
-        version: u16,
-        domain: u32,
+        origin: Origin,
         set: &[u8],
         options: bool,
         at: usize,
@@ -336,7 +348,7 @@ impl Collector {
         let header = if options { 6 } else { 4 };
         while off + header <= set.len() {
             let id = be16(set, off);
-            let (count, scope, next) = match (options, version) {
+            let (count, scope, next) = match (options, origin.version) {
                 // v9: scope length and option length, in bytes, 4 bytes per field.
                 (true, 9) => {
                     let scope = usize::from(be16(set, off + 2)) / 4;
@@ -354,9 +366,9 @@ impl Collector {
                     "template set at byte {at}: template id {id}, expected 256 or more"
                 ));
             }
-            let (fields, end) = template_fields(set, next, count, version)
+            let (fields, end) = template_fields(set, next, count, origin.version)
                 .ok_or_else(|| format!("template {id} at byte {at}: cut short ({count} fields)"))?;
-            let key = (exporter, version, domain, id);
+            let key = (origin, id);
             if count == 0 {
                 self.templates.remove(&key);
             } else {
