@@ -652,6 +652,81 @@ fn be32(d: &[u8], at: usize) -> u32 {
 mod tests {
     use super::*;
 
+    /// An IPFIX message of domain 1 with `sets`.
+    fn message(sets: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (id, b) in sets {
+            body.extend(id.to_be_bytes());
+            body.extend(((4 + b.len()) as u16).to_be_bytes());
+            body.extend(b);
+        }
+        let mut m = vec![0, 10];
+        m.extend(((16 + body.len()) as u16).to_be_bytes());
+        m.extend([0x59, 0x5f, 0x8a, 0x00, 0, 0, 0, 0, 0, 0, 0, 1]);
+        m.extend(body);
+        m
+    }
+
+    #[test]
+    fn ipfix_ipv6_absolute_times_variable_length_and_reverse_counters() {
+        // Template 400: sourceIPv6Address, destinationIPv6Address, ports, protocol,
+        // interfaceName (variable length), reverse octetDeltaCount (PEN 29305), packets,
+        // octets, flowStart/EndMilliseconds.
+        let mut t = vec![0x01, 0x90, 0, 11];
+        for (ie, len) in [
+            (27u16, 16u16),
+            (28, 16),
+            (7, 2),
+            (11, 2),
+            (4, 1),
+            (82, 65535),
+        ] {
+            t.extend(ie.to_be_bytes());
+            t.extend(len.to_be_bytes());
+        }
+        t.extend([0x80, 0x01, 0, 8, 0, 0, 0x72, 0x79]); // enterprise bit, IE 1, PEN 29305
+        for (ie, len) in [(2u16, 4u16), (1, 4), (152, 8), (153, 8)] {
+            t.extend(ie.to_be_bytes());
+            t.extend(len.to_be_bytes());
+        }
+        let src: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let dst: std::net::Ipv6Addr = "2001:db8::2".parse().unwrap();
+        let mut d = src.octets().to_vec();
+        d.extend(dst.octets());
+        d.extend([0x9c, 0x40, 0, 53, 17, 4, b'e', b't', b'h', b'0']);
+        d.extend(300u64.to_be_bytes());
+        d.extend(3u32.to_be_bytes());
+        d.extend(200u32.to_be_bytes());
+        d.extend(1_499_433_600_000u64.to_be_bytes());
+        d.extend(1_499_433_601_500u64.to_be_bytes());
+        let m = message(&[(2, t), (400, d)]);
+        let mut c = Collector::default();
+        let mut out = Vec::new();
+        c.datagram("192.0.2.1".parse().unwrap(), &m, &mut out)
+            .unwrap();
+        assert_eq!(out.len(), 1);
+        let r = out[0];
+        assert_eq!((r.src_ip, r.dst_ip), (IpAddr::V6(src), IpAddr::V6(dst)));
+        assert_eq!((r.src_port, r.dst_port, r.protocol), (40000, 53, 17));
+        assert_eq!((r.packets, r.bytes, r.out_bytes), (3, 200, 300));
+        assert_eq!((r.start_ms, r.duration_ms), (1_499_433_600_000, 1500));
+        // A data set of an unknown template is counted, the length field is checked.
+        let mut c = Collector::default();
+        c.datagram(
+            "192.0.2.1".parse().unwrap(),
+            &message(&[(401, vec![0; 8])]),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(c.summary.sets_without_template, 1);
+        let mut short = m.clone();
+        short.pop();
+        let e = c
+            .datagram("192.0.2.1".parse().unwrap(), &short, &mut out)
+            .unwrap_err();
+        assert!(e.starts_with("IPFIX message length field says"), "{e}");
+    }
+
     #[test]
     fn reduced_size_integers_and_ntp() {
         assert_eq!(uint(&[0x01, 0x02]), 0x0102);
