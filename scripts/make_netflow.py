@@ -22,6 +22,7 @@ import glob
 import os
 import re
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -39,6 +40,14 @@ CAPTURES = [
 VERSIONS = {"v5": "5", "v9": "9", "ipfix": "10"}
 
 
+def tool(name):
+    """The path of a tool: on PATH, else in /usr/sbin or /sbin (Debian's softflowd, nfcapd)."""
+    for path in [shutil.which(name), f"/usr/sbin/{name}", f"/sbin/{name}"]:
+        if path and os.access(path, os.X_OK):
+            return path
+    sys.exit(f"{name} not found: install Debian's softflowd and nfdump packages")
+
+
 def frame(src_port, dst_port, payload):
     """An Ethernet/IPv4/UDP frame 127.0.0.1 -> 127.0.0.1 (checksums left 0)."""
     eth = b"\x00" * 12 + b"\x08\x00"
@@ -54,7 +63,7 @@ def softflowd_export(capture, version, out_path):
     port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen(
-            ["softflowd", "-d", "-r", capture, "-n", f"127.0.0.1:{port}", "-v", version,
+            [tool("softflowd"), "-d", "-r", capture, "-n", f"127.0.0.1:{port}", "-v", version,
              "-c", "none", "-p", os.path.join(tmp, "pid")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         frames = []
@@ -85,7 +94,7 @@ def softflowd_export(capture, version, out_path):
 
 def nfdump_csv(capture, out_path):
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["nfpcapd", "-r", capture, "-w", tmp], check=True,
+        subprocess.run([tool("nfpcapd"), "-r", capture, "-w", tmp], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         files = sorted(glob.glob(os.path.join(tmp, "**", "nfcapd.*"), recursive=True))
         if not files:
@@ -94,7 +103,7 @@ def nfdump_csv(capture, out_path):
         with open(out_path, "w") as out:
             # nfdump reads several files with -R first:last; one file is the usual case.
             args = ["-r", files[0]] if len(files) == 1 else ["-R", f"{files[0]}:{os.path.basename(files[-1])}"]
-            subprocess.run(["nfdump", *args, "-o", "csv"], check=True, stdout=out, env=env)
+            subprocess.run([tool("nfdump"), *args, "-o", "csv"], check=True, stdout=out, env=env)
 
 
 def main():

@@ -20,19 +20,28 @@ use common::data_dir;
 
 const TOOLS: [&str; 4] = ["softflowd", "nfcapd", "nfdump", "nfpcapd"];
 
+/// The path of tool `name`: on `PATH`, else in /usr/sbin or /sbin (where Debian puts
+/// softflowd and nfcapd, outside a user's `PATH`).
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A command running tool `name` (present: [`setup`] checked).
+fn run(name: &str) -> Command {
+    Command::new(tool(name).unwrap_or_else(|| PathBuf::from(name)))
+}
+
 /// The data directory, when the tools and the data are there (else skip or panic).
 fn setup() -> Option<PathBuf> {
     let dir = data_dir()?;
     let missing: Vec<&str> = TOOLS
         .iter()
         .copied()
-        .filter(|t| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .stdout(Stdio::null())
-                .status()
-                .map_or(true, |s| !s.success())
-        })
+        .filter(|t| tool(t).is_none())
         .collect();
     if missing.is_empty() {
         return Some(dir);
@@ -62,7 +71,7 @@ fn start_nfcapd(dir: &Path) -> (std::process::Child, u16) {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new("nfcapd")
+    let child = run("nfcapd")
         .args(["-b", "127.0.0.1", "-p", &port.to_string(), "-w"])
         .arg(dir)
         .stdout(Stdio::null())
@@ -95,7 +104,7 @@ fn softflowd(capture: &Path, v: &str, forward: u16, tmp: &Path) -> (Vec<Vec<u8>>
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
     let port = sock.local_addr().unwrap().port();
-    let mut child = Command::new("softflowd")
+    let mut child = run("softflowd")
         .args([
             "-d",
             "-c",
@@ -187,7 +196,7 @@ fn nfdump_csv(dir: &Path) -> Vec<u8> {
         .into_iter()
         .find(|f| f.starts_with("nfcapd.") && !f.contains("current"))
         .unwrap_or_else(|| panic!("no nfcapd file in {}: {:?}", dir.display(), files_in(dir)));
-    let out = Command::new("nfdump")
+    let out = run("nfdump")
         .env("TZ", "UTC")
         .arg("-r")
         .arg(dir.join(file))
@@ -322,7 +331,7 @@ fn ipfix_matches_nfdump() {
 fn check_nfdump_csv(capture: &str) {
     let Some(d) = setup() else { return };
     let tmp = temp_dir(&format!("csv-{}", capture.replace('.', "_")));
-    let st = Command::new("nfpcapd")
+    let st = run("nfpcapd")
         .arg("-r")
         .arg(d.join("pcap").join(capture))
         .arg("-w")
