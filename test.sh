@@ -30,6 +30,9 @@ set -euo pipefail
 # nftables, ipset: serve's blocklist is loaded by both, inside a network namespace.
 # slurm-client, slurmctld, slurmd, munge: `submit slurm` is tested against a real one-node
 # cluster that scripts/slurm-local.sh starts (as root) inside the tests, not here.
+# softflowd, nfdump: `source: netflow` is tested on NetFlow v5/v9/IPFIX that softflowd
+# exports from the shared captures, checked against nfdump's collector (nfcapd) and
+# reader; nfpcapd makes the nfdump CSV exports.
 REQUIREMENTS=(
   "python3 python3"
   "chromium chromium fonts-dejavu-core"
@@ -40,6 +43,9 @@ REQUIREMENTS=(
   "slurmctld slurmctld"
   "slurmd slurmd"
   "munged munge"
+  "softflowd softflowd"
+  "nfcapd nfdump"
+  "nfpcapd nfdump"
 )
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }

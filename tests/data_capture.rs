@@ -1,7 +1,10 @@
 //! `source: pcap` and `source: zeek` on fixtures the tests write themselves: a small
 //! Ethernet/IPv4/TCP capture with two hand-built connections, and Zeek conn.logs in the TSV
-//! (with the cluster's `_node_name` column) and JSON layouts. The expected values follow
-//! from how the fixtures are built (packets per direction, payload bytes, fields).
+//! (with the cluster's `_node_name` column) and JSON layouts; `source: netflow` on a capture
+//! of one NetFlow v9 packet and one IPFIX message built here (templates, an options record
+//! with the exporter's init time) and on nfdump 1.7.1 CSV text. The expected values follow
+//! from how the fixtures are built (packets per direction, payload bytes, fields). NetFlow
+//! from real tools (softflowd, nfdump) is tested in `crates/anomalab-flow/tests/netflow.rs`.
 //! The shared real captures and logs are exercised by `tests/cli/real_data.rs`.
 
 use std::path::Path;
@@ -378,4 +381,245 @@ fn zeek_json_lines_with_a_label_column() {
         panic!()
     };
     assert!(problems[0].message.contains("not both"), "{problems:?}");
+}
+
+/// An Ethernet/IPv4/UDP frame 192.0.2.1:2055 -> 192.0.2.9:9995 carrying `payload`.
+fn udp_frame(payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![
+        0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0,
+    ];
+    f.extend(((28 + payload.len()) as u16).to_be_bytes());
+    f.extend([0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 9]);
+    f.extend([0x08, 0x07, 0x26, 0x13]);
+    f.extend(((8 + payload.len()) as u16).to_be_bytes());
+    f.extend([0, 0]);
+    f.extend(payload);
+    f
+}
+
+/// A set (flowset) with its id and length.
+fn set(id: u16, body: &[u8]) -> Vec<u8> {
+    let mut s = id.to_be_bytes().to_vec();
+    s.extend(((4 + body.len()) as u16).to_be_bytes());
+    s.extend(body);
+    s
+}
+
+/// Field specifiers (type, length) of a template.
+fn fields(list: &[(u16, u16)]) -> Vec<u8> {
+    list.iter()
+        .flat_map(|(t, l)| [t.to_be_bytes(), l.to_be_bytes()].concat())
+        .collect()
+}
+
+/// NetFlow v9, exporter uptime 10 s at export time 1_500_000_100 s: template 256, then
+/// web 10.0.0.1:40000 -> 10.0.0.2:80 (10 packets, 5000 bytes, uptime 6 s .. 8 s) and a
+/// probe 10.0.0.3:50000 -> 10.0.0.2:22 (1 packet, 40 bytes, at 9 s).
+fn v9_packet() -> Vec<u8> {
+    let mut tmpl = vec![0x01, 0x00, 0, 11];
+    let spec = [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (5, 1)];
+    tmpl.extend(fields(&spec));
+    tmpl.extend(fields(&[(2, 4), (1, 4), (22, 4), (21, 4)]));
+    let mut data = Vec::new();
+    for (src, sport, dport, flags, pkts, bytes, first, last) in [
+        (
+            [10, 0, 0, 1],
+            40_000u16,
+            80u16,
+            0x1bu8,
+            10u32,
+            5000u32,
+            6000u32,
+            8000u32,
+        ),
+        ([10, 0, 0, 3], 50_000, 22, 0x02, 1, 40, 9000, 9000),
+    ] {
+        data.extend(src);
+        data.extend([10, 0, 0, 2]);
+        data.extend(sport.to_be_bytes());
+        data.extend(dport.to_be_bytes());
+        data.extend([6, flags, 0]);
+        for v in [pkts, bytes, first, last] {
+            data.extend(v.to_be_bytes());
+        }
+    }
+    data.extend([0, 0, 0]); // padding to 32 bits
+    let mut p = vec![0, 9, 0, 3];
+    for v in [10_000u32, 1_500_000_100, 0, 1] {
+        p.extend(v.to_be_bytes());
+    }
+    p.extend(set(0, &tmpl));
+    p.extend(set(256, &data));
+    p
+}
+
+/// IPFIX, observation domain 7: an options record with systemInitTimeMilliseconds
+/// 1_500_000_000_000, then 10.0.0.3:50001 -> 10.0.0.2:23 (2 packets, 80 bytes, 64-bit
+/// counters) at uptime 150 s .. 151 s.
+fn ipfix_message() -> Vec<u8> {
+    let mut opt = vec![0x01, 0x2c, 0, 2, 0, 1];
+    opt.extend(fields(&[(149, 4), (160, 8)]));
+    let mut opt_data = 7u32.to_be_bytes().to_vec();
+    opt_data.extend(1_500_000_000_000u64.to_be_bytes());
+    let mut tmpl = vec![0x01, 0x2d, 0, 9];
+    tmpl.extend(fields(&[(8, 4), (12, 4), (7, 2), (11, 2), (4, 1)]));
+    tmpl.extend(fields(&[(2, 8), (1, 8), (22, 4), (21, 4)]));
+    let mut data = vec![10, 0, 0, 3, 10, 0, 0, 2];
+    data.extend(50_001u16.to_be_bytes());
+    data.extend(23u16.to_be_bytes());
+    data.push(6);
+    data.extend(2u64.to_be_bytes());
+    data.extend(80u64.to_be_bytes());
+    data.extend(150_000u32.to_be_bytes());
+    data.extend(151_000u32.to_be_bytes());
+    let body = [
+        set(3, &opt),
+        set(300, &opt_data),
+        set(2, &tmpl),
+        set(301, &data),
+    ]
+    .concat();
+    let mut m = vec![0, 10];
+    m.extend(((16 + body.len()) as u16).to_be_bytes());
+    for v in [1_500_000_200u32, 0, 7] {
+        m.extend(v.to_be_bytes());
+    }
+    m.extend(body);
+    m
+}
+
+#[test]
+fn netflow_source_reads_v9_and_ipfix_exports_with_labels_by_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = [udp_frame(&v9_packet()), udp_frame(&ipfix_message())];
+    std::fs::write(dir.path().join("export.pcap"), pcap(&frames)).unwrap();
+    let s = spec(
+        Source::Netflow,
+        &["export.pcap"],
+        serde_json::json!({"target": "multiclass", "labels": {"default": "BENIGN", "rules": [
+            {"label": "scan", "host": "10.0.0.3", "before": 1_500_000_140},
+            {"label": "late scan", "after": 1_500_000_140}]}}),
+    );
+    let d = load(&s, &holdout(), &LoadContext::new(dir.path())).unwrap();
+    let t = &d.train;
+    assert_eq!(t.n_rows(), 3);
+    assert_eq!(t.features.names(), anomalab_flow::NETFLOW_FEATURES);
+    assert_eq!(t.raw_labels, ["BENIGN", "scan", "late scan"]);
+    assert_eq!(numeric(t, "Dst Port"), [80.0, 22.0, 23.0]);
+    assert_eq!(numeric(t, "Duration"), [2.0, 0.0, 1.0]);
+    assert_eq!(numeric(t, "Packets"), [10.0, 1.0, 2.0]);
+    assert_eq!(numeric(t, "Bytes"), [5000.0, 40.0, 80.0]);
+    assert_eq!(numeric(t, "SYN"), [1.0, 1.0, 0.0]);
+    assert_eq!(numeric(t, "FIN"), [1.0, 0.0, 0.0]);
+    // 5000 bytes in 2 s; a record of zero duration has rate 0, not infinity
+    assert_eq!(numeric(t, "Bytes/s"), [2500.0, 0.0, 80.0]);
+    assert_eq!(numeric(t, "Bytes/Packet"), [500.0, 40.0, 40.0]);
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+
+    // The data set (after the 20-byte header and the 52-byte template set) claims more
+    // bytes than the 69 left in the packet (4 + 2 records of 31 + 3 padding).
+    let mut bad = v9_packet();
+    bad[74..76].copy_from_slice(&999u16.to_be_bytes());
+    let frames = [udp_frame(&ipfix_message()), udp_frame(&bad)];
+    std::fs::write(dir.path().join("bad.pcap"), pcap(&frames)).unwrap();
+    let s = spec(Source::Netflow, &["bad.pcap"], serde_json::json!({}));
+    let msg = load(&s, &holdout(), &LoadContext::new(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.ends_with(
+            "bad.pcap: cannot parse NetFlow/IPFIX export capture: capture record #2: set 256 \
+             at byte 72 has length 999, expected 4..=69 (the bytes left)"
+        ),
+        "{msg}"
+    );
+}
+
+/// nfdump 1.7.1's `-o csv` header, as it writes it.
+const NFDUMP_HEADER: &str = "ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr";
+
+/// One row in nfdump's layout: `head` holds `ts,td,sa,da,sp,dp,pr,flg`, `counts` the
+/// packets and bytes.
+fn nfdump_row(head: [&str; 8], counts: (u64, u64)) -> String {
+    let [ts, td, sa, da, sp, dp, pr, flg] = head;
+    let tail = "0,0,0,0,0,0,0,0,0.0.0.0,0.0.0.0,0,0,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,00:00:00:00:00:00,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,0-0-0,    0.000,    0.000,    0.000,0.0.0.0,0/0,0,1970-01-01 00:00:00.000";
+    format!(
+        "{ts},{ts},{td},{sa},{da},{sp},{dp},{pr},{flg},0,0,{},{},0,0,{tail}",
+        counts.0, counts.1
+    )
+}
+
+#[test]
+fn netflow_source_reads_nfdump_csv_and_checks_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        nfdump_row(
+            [
+                "2009-01-04 04:08:34",
+                "0.000",
+                "192.168.1.25",
+                "192.168.1.10",
+                "0",
+                "3.3",
+                "ICMP",
+                "........",
+            ],
+            (1, 56),
+        ),
+        nfdump_row(
+            [
+                "2009-01-04 04:08:36",
+                "0.903",
+                "192.168.1.10",
+                "192.168.1.25",
+                "500",
+                "500",
+                "UDP",
+                "........",
+            ],
+            (3, 336),
+        ),
+    ];
+    let text = |flows: u64| {
+        format!(
+            "{NFDUMP_HEADER}\n{}\n{}\nSummary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n{flows},392,4,0,0,0\n",
+            rows[0], rows[1]
+        )
+    };
+    std::fs::write(dir.path().join("ok.csv"), text(2)).unwrap();
+    std::fs::write(dir.path().join("cut.csv"), text(3)).unwrap();
+    let s = spec(
+        Source::Netflow,
+        &["ok.csv", "cut.csv"],
+        serde_json::json!({"labels": {"rules": [{"label": "unreachable", "protocol": "icmp"}]}}),
+    );
+    let d = load(&s, &holdout(), &LoadContext::new(dir.path())).unwrap();
+    let t = &d.train;
+    assert_eq!(
+        t.raw_labels,
+        ["unreachable", "BENIGN", "unreachable", "BENIGN"]
+    );
+    // ICMP type 3 code 3 as NetFlow carries it: 3 * 256 + 3
+    assert_eq!(numeric(t, "Dst Port")[..2], [771.0, 500.0]);
+    assert_eq!(numeric(t, "Protocol")[..2], [1.0, 17.0]);
+    assert_eq!(numeric(t, "Duration")[1], 0.903);
+    assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    assert!(
+        d.warnings[0].starts_with("cut.csv: the records add up to 2 flows, 392 bytes, 4 packets, the file's summary says 3, 392, 4"),
+        "{:?}",
+        d.warnings
+    );
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        format!("{NFDUMP_HEADER}\n{}\n", rows[0].replace("ICMP", "ICMPX")),
+    )
+    .unwrap();
+    let s = spec(Source::Netflow, &["bad.csv"], serde_json::json!({}));
+    let msg = load(&s, &holdout(), &LoadContext::new(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.ends_with("bad.csv: cannot parse nfdump CSV: line 2: field `pr`: expected a protocol number or name (TCP, UDP, ICMP, ICMP6, GRE, ...), found `ICMPX`"),
+        "{msg}"
+    );
 }

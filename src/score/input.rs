@@ -81,13 +81,17 @@ impl Scorer {
     /// The reader [`InputFormat::Auto`] stands for, for `path`.
     fn choose_format(&self, path: &Path) -> Result<InputFormat, ScoreError> {
         let head = read_head(path)?;
+        let trained = self.header().dataset.as_ref().and_then(|f| f.source);
+        // A NetFlow model reads a capture as export packets, not as packets to extract.
+        if trained == Some(Source::Netflow) {
+            return Ok(InputFormat::Source);
+        }
         if is_capture(&head) {
             return Ok(InputFormat::Capture);
         }
         if is_zeek(&head) {
             return Ok(InputFormat::Zeek);
         }
-        let trained = self.header().dataset.as_ref().and_then(|f| f.source);
         let Some(kind) = trained else {
             return Ok(InputFormat::Table);
         };

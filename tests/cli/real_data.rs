@@ -272,3 +272,56 @@ fn isolation_forest_on_normal_rows_matches_scikit_learn_auc_on_nsl_kdd() {
         assert!(far > 0.0 && far < 0.2, "false alarm rate {far}");
     }
 }
+
+/// `experiments/netflow.yaml` end to end on the exports `scripts/make_netflow.py` makes
+/// from the shared captures with softflowd and nfdump (skipped like missing data when the
+/// tools are missing and `ANOMALAB_ALLOW_MISSING_DATA=1`).
+#[test]
+fn netflow_experiment_runs_on_softflowd_exports() {
+    let Some(data) = shared_data() else { return };
+    let have = |t: &str| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {t} || test -x /usr/sbin/{t}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let missing: Vec<&str> = ["softflowd", "nfpcapd", "nfdump"]
+        .into_iter()
+        .filter(|t| !have(t))
+        .collect();
+    if !missing.is_empty() {
+        let msg = format!("NetFlow tools missing: {missing:?} (apt-get install softflowd nfdump)");
+        if std::env::var("ANOMALAB_ALLOW_MISSING_DATA").as_deref() == Ok("1") {
+            eprintln!("skipped: {msg}");
+            return;
+        }
+        panic!("{msg}, or ANOMALAB_ALLOW_MISSING_DATA=1 to skip");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .arg(repo().join("scripts/make_netflow.py"))
+        .arg(out.path())
+        .arg(&data)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&made.stdout);
+    assert!(
+        made.status.success(),
+        "{log}{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // softflowd's own count of the v9 records it exported, as the script prints it
+    let exported: u64 = log
+        .lines()
+        .filter(|l| l.contains(".v9.pcap: "))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let (_p, r) = run_experiment(out.path(), "netflow");
+    let fold = &r["split"]["folds"][0];
+    let rows = fold["train_rows"].as_u64().unwrap() + fold["test_rows"].as_u64().unwrap();
+    assert_eq!(rows, exported);
+    let ts = r["trials"].as_array().unwrap();
+    assert!(ts.iter().all(|t| t["status"] == "ok"), "{ts:?}");
+    let f1 = |a: &str| trial(&r, a)[0]["mean"]["f1_macro"].as_f64().unwrap();
+    assert!(f1("decision_tree") > f1("dummy") + 0.2);
+}

@@ -316,6 +316,18 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Day count since 1970-01-01 of a proleptic Gregorian date: the inverse of
+/// [`civil_from_days`] (same algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Names of [`FlowRecord::model_vector`]'s entries: the MachineLearningCVE header of
 /// CIC-IDS2017 without its label, trimmed, the second `Fwd Header Length` called
 /// `Fwd Header Length.1` (pandas' rule for a repeated name). These are the names the

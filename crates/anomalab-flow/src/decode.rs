@@ -7,12 +7,15 @@
 //! them are decoded like Ethernet (the spec's recommended deviation, §2.1).
 //!
 //! Documented choices where the reference behaviour was not observed:
-//! - ICMP errors (types 3, 4, 5, 11, 12) quoting an IPv4 UDP header become a UDP record with
-//!   the outer addresses, the quoted ports, header 8, and as payload the bytes after the
-//!   quoted UDP header inside the outer datagram (observed for 3/3, §2.3, on both reference
-//!   captures); quoting a complete TCP header they become a TCP record (flags, window and
-//!   header length from the quote, payload likewise); a quote cut before the full transport
-//!   header gives a plain protocol-0 record.
+//! - ICMP errors of types 3 and 12 quoting an IPv4 UDP header become a UDP record with the
+//!   outer addresses, the quoted ports, header 8, and as payload the bytes after the quoted
+//!   UDP header inside the outer datagram; quoting at least the 20-byte fixed TCP header they
+//!   become a TCP record (flags, window and header length from the quote, payload likewise).
+//!   Types 4, 5 and 11, quoted ICMP and quotes shorter than those headers give a plain
+//!   protocol-0 record (measured with the reference on `flows-reference/icmp_errors.pcap`).
+//! - Frames that are not IP (ARP, LLDP, ...) and IPv6 while it is off are skipped, a
+//!   deliberate deviation: the reference reads any Ethernet payload as an IPv4 header, which
+//!   can turn such frames into junk protocol-0 flows.
 //! - IPv4 fragments: the first fragment (offset 0) is decoded normally, its payload bounded
 //!   by its own IP length; later fragments have no transport header and become protocol-0
 //!   records with ports 0.
@@ -168,6 +171,12 @@ pub fn decode(
     data: &[u8],
     opts: DecodeOptions,
 ) -> Result<PacketInfo, SkipReason> {
+    decode_ip(network_layer(linktype, data)?, ts_us, opts)
+}
+
+/// The IP packet of a frame (the bytes after the link-layer header), for link type
+/// `linktype`; an error for frames that do not carry IP.
+pub fn network_layer(linktype: u32, data: &[u8]) -> Result<&[u8], SkipReason> {
     let l3 = match linktype {
         LINKTYPE_ETHERNET => {
             if data.len() < 14 {
@@ -216,7 +225,7 @@ pub fn decode(
         LINKTYPE_RAW | LINKTYPE_IPV4 | LINKTYPE_IPV6 | 12 | 14 => data,
         _ => return Err(SkipReason::UnsupportedLinkType),
     };
-    decode_ip(l3, ts_us, opts)
+    Ok(l3)
 }
 
 fn empty_info(ts_us: i64) -> PacketInfo {
@@ -291,7 +300,9 @@ fn decode_v4(ip: &[u8], ts_us: i64, opts: DecodeOptions) -> Result<PacketInfo, S
     match proto {
         6 | 17 => transport(&mut p, proto, l4, present.saturating_sub(ihl)),
         1 => {
-            icmp_error(&mut p, l4, present.saturating_sub(ihl));
+            // The quote ends with the datagram, never in Ethernet padding.
+            let datagram = total.min(ip.len()).saturating_sub(ihl).min(l4.len());
+            icmp_error(&mut p, &l4[..datagram], present.saturating_sub(ihl))?;
             Ok(p)
         }
         _ => Ok(p),
@@ -337,29 +348,65 @@ fn transport(
     Ok(*p)
 }
 
-/// ICMP error messages quoting a TCP/UDP header are misread as that protocol (§2.3). The
-/// payload is what follows the quoted transport header inside the outer datagram (bounded
-/// like any payload), as the reference does: on `honeynet-fc4-voip.pcap` two
-/// port-unreachables quoting a 172-byte RTP payload carry 120 of its bytes and count 120.
-fn icmp_error(p: &mut PacketInfo, icmp: &[u8], present: usize) {
-    if icmp.len() < 8 || !matches!(icmp[0], 3 | 4 | 5 | 11 | 12) {
-        return;
+/// ICMP error messages quoting a TCP/UDP header are misread as that protocol (§2.3), with
+/// the rule measured on `flows-reference/icmp_errors.pcap` (its README): only types 3
+/// (destination unreachable) and 12 (parameter problem) are read through; the quoted UDP
+/// header needs its 8 bytes and the quoted TCP header its first 20, otherwise the packet
+/// stays protocol 0 between the outer addresses. The payload is what follows the quoted
+/// transport header inside the outer datagram (bounded like any payload), as the reference
+/// does: on `honeynet-fc4-voip.pcap` two port-unreachables quoting a 172-byte RTP payload
+/// carry 120 of its bytes and count 120.
+fn icmp_error(p: &mut PacketInfo, icmp: &[u8], present: usize) -> Result<(), SkipReason> {
+    if icmp.len() < 8 || !matches!(icmp[0], 3 | 12) {
+        return Ok(());
     }
     let q = &icmp[8..];
     if q.len() < 20 || q[0] >> 4 != 4 {
-        return;
+        return Ok(());
     }
     let qihl = ((q[0] & 0x0f) as usize) * 4;
     if qihl < 20 || q.len() < qihl || be16(q, 6) & 0x1fff != 0 {
-        return;
+        return Ok(());
     }
     let ql4 = &q[qihl..];
-    let mut tmp = *p;
-    if matches!(q[9], 6 | 17)
-        && transport(&mut tmp, q[9], ql4, present.saturating_sub(8 + qihl)).is_ok()
-    {
-        *p = tmp;
+    let present = present.saturating_sub(8 + qihl);
+    match q[9] {
+        17 => {
+            let mut tmp = *p;
+            if transport(&mut tmp, 17, ql4, present).is_ok() {
+                *p = tmp;
+            }
+            Ok(())
+        }
+        6 => quoted_tcp(p, ql4, present),
+        _ => Ok(()),
     }
+}
+
+/// A quoted TCP header (at least its fixed 20 bytes). When the quote cuts the options, the
+/// reference counts the quoted TCP bytes as the header length, except that a cut at 20 or
+/// 21 bytes (an option kind without its length) fails its decoder: the packet is dropped.
+fn quoted_tcp(p: &mut PacketInfo, ql4: &[u8], present: usize) -> Result<(), SkipReason> {
+    let quoted = ql4.len().min(present);
+    if quoted < 20 {
+        return Ok(());
+    }
+    let doff = ((ql4[12] >> 4) as usize) * 4;
+    if doff < 20 {
+        return Ok(());
+    }
+    if quoted < doff && quoted < 22 {
+        return Err(SkipReason::TruncatedTransportHeader);
+    }
+    let header = doff.min(quoted);
+    p.protocol = 6;
+    p.src_port = be16(ql4, 0);
+    p.dst_port = be16(ql4, 2);
+    p.flags = ql4[13];
+    p.window = be16(ql4, 14) as i32;
+    p.header_len = header as u32;
+    p.payload_len = present.saturating_sub(header).min(u32::MAX as usize) as u32;
+    Ok(())
 }
 
 fn decode_v6(ip: &[u8], ts_us: i64, opts: DecodeOptions) -> Result<PacketInfo, SkipReason> {

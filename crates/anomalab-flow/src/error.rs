@@ -69,6 +69,26 @@ pub enum FlowError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// A NetFlow/IPFIX export packet inside a capture is malformed.
+    #[error("{source_name}: packet #{packet}: {message}")]
+    NetflowExport {
+        /// The capture being read.
+        source_name: String,
+        /// 1-based record number in the capture.
+        packet: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// A line of an nfdump CSV export could not be read.
+    #[error("{source_name}:{line}: {message}")]
+    NfdumpCsv {
+        /// The file being read.
+        source_name: String,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
     /// A label rule is invalid (bad CIDR, bad protocol name, ...).
     #[error("label rule: {0}")]
     Label(String),

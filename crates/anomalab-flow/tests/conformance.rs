@@ -53,6 +53,14 @@ fn icmp_err_dup() {
 }
 
 #[test]
+fn icmp_errors() {
+    // 47 ICMP-error scenarios (gen_icmp_errors.py): only types 3 and 12 quoting a whole
+    // UDP header or the fixed 20-byte TCP header are read as the quoted packet; a TCP
+    // quote cut at 20 or 21 bytes inside its options is dropped (scenarios 42 and 47).
+    check("flows-reference/icmp_errors.pcap", "icmp_errors.csv");
+}
+
+#[test]
 fn chrissanders_synscan() {
     check(
         "pcap/chrissanders-synscan.pcapng",

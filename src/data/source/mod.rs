@@ -5,17 +5,19 @@
 //! options from the parsed section). The loader does what every source shares: class
 //! mapping, `drop`, categorical typing, `max_rows` and the splits.
 //!
-//! Adding a source: write `source/netflow.rs` (a `NetflowSource` implementing both traits),
-//! declare `mod netflow;` below and register it with one line in `sources!`:
+//! Adding a source: write `source/<name>.rs` (e.g. `SflowSource` in `sflow.rs`,
+//! implementing both traits), declare `mod sflow;` below and register it with one line in
+//! `sources!`:
 //!
 //! ```text
-//!     Netflow("netflow") => netflow::NetflowSource,
+//!     Sflow("sflow") => sflow::SflowSource,
 //! ```
 
 mod catalog;
 mod checks;
 mod csv;
 mod files;
+mod netflow;
 mod pcap;
 mod synthetic;
 mod zeek;
@@ -37,6 +39,7 @@ use super::{DataError, Problem};
 pub use self::catalog::CatalogSource;
 pub use self::csv::{TableOptions, TableSource};
 pub(crate) use self::files::missing_label;
+pub use self::netflow::NetflowSource;
 pub use self::pcap::{PcapSource, pcap_feature_names};
 pub use self::synthetic::SyntheticSource;
 pub use self::zeek::{ZEEK_NON_FEATURES, ZeekSource};
@@ -346,6 +349,9 @@ sources! {
     /// Zeek `conn.log` files (TSV with `#fields`/`#types`, or JSON lines; plain or gzip),
     /// labelled by a label column (`label`) or by `labels` rules.
     Zeek("zeek") => ZeekSource,
+    /// NetFlow/IPFIX records: nfdump CSV exports or captures of v5/v9/IPFIX export
+    /// packets, labelled by `labels`.
+    Netflow("netflow") => NetflowSource,
     /// Generated flow-like data (see `data::synthetic`); no files.
     Synthetic("synthetic") => SyntheticSource,
 }
