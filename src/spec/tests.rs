@@ -221,7 +221,7 @@ fn a_member_problem_names_its_nested_field() {
     assert_eq!(d.path, "models[1].params.estimators[1].params.max_depth");
     assert!(d.message.contains("grids over a member's parameters are not supported"));
 
-    let err = problems(&ENSEMBLE.replace("decision_tree", "iforest"));
+    let err = problems(&ENSEMBLE.replace("decision_tree", "isolation_forest"));
     let d = &err.diagnostics[0];
     assert_eq!(d.path, "models[1].params.estimators[1].algorithm");
     assert!(d.message.contains("must be classifiers"), "{}", d.message);
