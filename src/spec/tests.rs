@@ -219,7 +219,10 @@ fn a_member_problem_names_its_nested_field() {
     let err = problems(&ENSEMBLE.replace("MD", "[2, 4]"));
     let d = &err.diagnostics[0];
     assert_eq!(d.path, "models[1].params.estimators[1].params.max_depth");
-    assert!(d.message.contains("grids over a member's parameters are not supported"));
+    assert!(
+        d.message
+            .contains("grids over a member's parameters are not supported")
+    );
 
     let err = problems(&ENSEMBLE.replace("decision_tree", "isolation_forest"));
     let d = &err.diagnostics[0];
@@ -231,7 +234,10 @@ fn a_member_problem_names_its_nested_field() {
         err.diagnostics[0].path,
         "models[1].params.estimators[1].algorithm"
     );
-    assert_eq!(err.diagnostics[0].message, "unknown algorithm `decision_teee`");
+    assert_eq!(
+        err.diagnostics[0].message,
+        "unknown algorithm `decision_teee`"
+    );
 }
 
 #[test]

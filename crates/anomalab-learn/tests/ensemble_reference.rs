@@ -231,3 +231,36 @@ fn bagged_trees_match_scikit_learn_over_seeds() {
         );
     }
 }
+
+#[test]
+fn ensembles_give_the_same_model_at_any_thread_count() {
+    let r = reference();
+    let data = &r["data"]["multi"];
+    let configs = [
+        (
+            "bagging",
+            serde_json::json!({"n_estimators": 8, "max_features": 0.6, "oob_score": true}),
+        ),
+        (
+            "stacking",
+            serde_json::json!({"estimators": [{"algorithm": "decision_tree"}, {"algorithm": "gaussian_nb"}], "cv": 3}),
+        ),
+        (
+            "voting",
+            serde_json::json!({"estimators": [{"algorithm": "random_forest", "params": {"n_estimators": 5}}, {"algorithm": "knn"}], "voting": "soft"}),
+        ),
+    ];
+    for (name, params) in configs {
+        let scores = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let f = fit(data, name, &params, 11);
+                (f.model.scores(f.x_test.view()), f.model.oob_score())
+            })
+        };
+        assert_eq!(scores(1), scores(3), "{name}: 1 thread vs 3");
+    }
+}

@@ -146,6 +146,13 @@ pub fn build<C: Catalog>(p: &ParamMap) -> Result<Box<dyn ClassifierParams>, Lear
     }))
 }
 
+/// One fitted estimator, its columns, and its out-of-bag sums when asked.
+struct Bag {
+    member: FittedMember,
+    features: Vec<usize>,
+    oob: Option<Array2<f64>>,
+}
+
 /// What one estimator was fitted on.
 struct Draw {
     features: Vec<usize>,
@@ -196,14 +203,14 @@ impl BaggingParams {
         Draw { features, rows }
     }
 
-    /// Estimator `i`: its draw, the fitted model, and its out-of-bag sums when asked.
+    /// Estimator `i`, fitted on its draw.
     fn fit_one(
         &self,
         train: &TrainSet<'_>,
         ctx: &FitContext,
         i: usize,
         sizes: (usize, usize),
-    ) -> Result<(FittedMember, Vec<usize>, Option<Array2<f64>>), LearnError> {
+    ) -> Result<Bag, LearnError> {
         let (n, d) = train.x.dim();
         let seed = derive_seed(ctx.seed, i as u64);
         let draw = self.draw(derive_seed(seed, 0), n, d, sizes.0, sizes.1);
@@ -234,11 +241,15 @@ impl BaggingParams {
             seed,
             threads: ctx.threads,
         };
-        let fitted = self.estimator.fit(&sub, &member_ctx, 1)?;
+        let member = self.estimator.fit(&sub, &member_ctx, 1)?;
         let oob = self
             .oob_score
-            .then(|| oob_part(fitted.model.as_ref(), train, &draw));
-        Ok((fitted, draw.features, oob))
+            .then(|| oob_part(member.model.as_ref(), train, &draw));
+        Ok(Bag {
+            member,
+            features: draw.features,
+            oob,
+        })
     }
 }
 
@@ -283,15 +294,15 @@ impl ClassifierParams for BaggingParams {
         let mut oob_sum: Option<Array2<f64>> = None;
         let mut members = Vec::with_capacity(fits.len());
         let mut features = Vec::with_capacity(fits.len());
-        for (m, f, oob) in fits {
-            if let Some(part) = oob {
+        for bag in fits {
+            if let Some(part) = bag.oob {
                 match oob_sum.as_mut() {
                     Some(s) => *s += &part,
                     None => oob_sum = Some(part),
                 }
             }
-            members.push(m);
-            features.push(f);
+            members.push(bag.member);
+            features.push(bag.features);
         }
         let oob = oob_sum.map(|s| {
             let pred = argmax_rows(&s);

@@ -110,13 +110,13 @@ impl ClassifierParams for VotingParams {
     ) -> Result<Box<dyn Classifier>, LearnError> {
         train.validate()?;
         let members = super::fit_all(&self.members, train, ctx)?;
-        if self.soft {
-            if let Some(m) = members.iter().find(|m| !m.model.scores_are_probabilities()) {
-                return Err(LearnError::InvalidInput(format!(
-                    "soft voting needs probabilities, but `{}` ({}) gives decision values; use voting: hard",
-                    m.algorithm, m.backend
-                )));
-            }
+        if self.soft
+            && let Some(m) = members.iter().find(|m| !m.model.scores_are_probabilities())
+        {
+            return Err(LearnError::InvalidInput(format!(
+                "soft voting needs probabilities, but `{}` ({}) gives decision values; use voting: hard",
+                m.algorithm, m.backend
+            )));
         }
         Ok(Box::new(Voting {
             members,
