@@ -94,15 +94,12 @@ def run(name, est, xtr, ytr, xte, yte):
 
 
 def ours(path):
-    """model name -> (accuracy, f1_macro, roc_auc, oob, fit s, predict s) from results.json."""
-    res = json.load(open(path))
+    """model name -> (accuracy, f1_macro, roc_auc, oob) of each trial in an anomalab results.json."""
     out = {}
-    for t in res["trials"]:
-        m = {k: v for k, v in t.get("metrics", {}).items()}
-        get = lambda k: (m.get(k) or {}).get("mean") if isinstance(m.get(k), dict) else m.get(k)  # noqa: E731
-        out[t["model"]] = (get("accuracy"), get("f1_macro"), get("roc_auc"),
-                           (t.get("diagnostics") or {}).get("oob_score"),
-                           t.get("fit_seconds_mean"), t.get("predict_seconds_mean"))
+    for t in json.load(open(path))["trials"]:
+        m = t.get("mean") or {}
+        diag = (t.get("folds") or [{}])[0].get("diagnostics") or {}
+        out[t["model"]] = (m.get("accuracy"), m.get("f1_macro"), m.get("roc_auc"), diag.get("oob_score"))
     return out
 
 
@@ -124,7 +121,7 @@ def main():
     print("|---" * 12 + "|")
     for name in args.models.split(","):
         r = run(name, MODELS[name](), xtr, ytr, xte, yte)
-        o = mine.get(name, (None,) * 6)
+        o = mine.get(name, (None,) * 4)
         print(f"| {name} | {fmt(r['accuracy'])} | {fmt(r['f1_macro'])} | {fmt(r['roc_auc'])} | "
               f"{fmt(r['oob'])} | {fmt(r['fit_s'], 2)} | {fmt(r['predict_s'], 2)} | {fmt(r['cpu_s'], 2)} | "
               f"{fmt(o[0])} | {fmt(o[1])} | {fmt(o[2])} | {fmt(o[3])} |", flush=True)
