@@ -394,6 +394,53 @@ mod tests {
     }
 
     #[test]
+    fn member_and_float_list_kinds_check_their_shape() {
+        let entry = |pairs: &[(&str, ParamValue)]| {
+            ParamValue::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )
+        };
+        let tree = entry(&[("algorithm", ParamValue::Str("decision_tree".into()))]);
+        assert!(ParamKind::Member.check(&tree).is_ok());
+        let bad = entry(&[
+            ("algorithm", ParamValue::Str("knn".into())),
+            ("name", ParamValue::Str("x".into())),
+        ]);
+        assert_eq!(
+            ParamKind::Member.check(&bad).unwrap_err(),
+            "unknown field `name` in a model entry: expected algorithm, backend, params"
+        );
+        let list = ParamValue::List(vec![tree.clone(), entry(&[])]);
+        assert_eq!(
+            ParamKind::MemberList.check(&list).unwrap_err(),
+            "[1]: a model entry needs `algorithm`"
+        );
+        assert!(
+            ParamKind::MemberList
+                .check(&ParamValue::List(vec![]))
+                .is_err()
+        );
+        assert!(ParamKind::MemberList.accepts_list());
+        let weights = ParamKind::FloatList {
+            min: 0.0,
+            max: f64::MAX,
+        };
+        let given = ParamValue::List(vec![ParamValue::Int(2), ParamValue::Float(0.5)]);
+        assert_eq!(
+            weights.check(&given).unwrap(),
+            ParamValue::List(vec![ParamValue::Float(2.0), ParamValue::Float(0.5)])
+        );
+        let negative = ParamValue::List(vec![ParamValue::Float(-1.0)]);
+        assert_eq!(
+            weights.check(&negative).unwrap_err(),
+            "-1 is out of range: expected a non-empty list of numbers >= 0"
+        );
+    }
+
+    #[test]
     fn unbounded_ranges_read_as_words() {
         let show = |k: ParamKind| k.to_string();
         assert_eq!(
