@@ -10,11 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use anomalab_learn::{ParamKind, ParamSpec, ParamValue};
+use anomalab_learn::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ModelSpec, Role, Seg, Validator, at, models};
+use super::{AlgorithmInfo, ModelSpec, Role, Seg, Validator, at, models};
 
 /// A member as written: a `models:` entry without name, training or threshold.
 #[derive(Debug, Deserialize)]
@@ -129,6 +129,25 @@ impl Validator {
             return None;
         }
         let axes = self.param_axes(path, &spec, &info)?;
+        let resolved = self.member_params(path, &info, axes)?;
+        if let Err(e) = models::check_params(&info, &resolved) {
+            self.report(&at(path, "params"), false, e.to_string(), None);
+            return None;
+        }
+        Some(anomalab_learn::ensemble::member_value(
+            info.name,
+            info.backend,
+            &resolved,
+        ))
+    }
+
+    /// One value per parameter (no grids inside a member), defaults filled in.
+    fn member_params(
+        &mut self,
+        path: &[Seg],
+        info: &AlgorithmInfo,
+        axes: Vec<(String, Vec<ParamValue>)>,
+    ) -> Option<ParamMap> {
         let mut given = BTreeMap::new();
         let mut ok = true;
         for (name, mut values) in axes {
@@ -149,25 +168,16 @@ impl Validator {
         if !ok {
             return None;
         }
-        let resolved = match anomalab_learn::params::resolve(&info.params, &given) {
-            Ok(r) => r,
+        match anomalab_learn::params::resolve(&info.params, &given) {
+            Ok(r) => Some(r),
             Err(errs) => {
                 for (n, e) in errs {
                     let mut p = at(path, "params");
                     p.push(Seg::Key(n));
                     self.report(&p, false, e, None);
                 }
-                return None;
+                None
             }
-        };
-        if let Err(e) = models::check_params(&info, &resolved) {
-            self.report(&at(path, "params"), false, e.to_string(), None);
-            return None;
         }
-        Some(anomalab_learn::ensemble::member_value(
-            info.name,
-            info.backend,
-            &resolved,
-        ))
     }
 }
