@@ -16,7 +16,7 @@ pub use crate::diag::{self, yaml};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anomalab_learn::{ParamMap, ParamValue};
+use anomalab_learn::{ParamKind, ParamMap, ParamValue};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -669,6 +669,9 @@ impl Validator {
         pspec: &anomalab_learn::ParamSpec,
         raw: &serde_json::Value,
     ) -> Option<Vec<ParamValue>> {
+        if matches!(pspec.kind, ParamKind::Member | ParamKind::MemberList) {
+            return self.member_values(ppath, pspec, raw);
+        }
         let values: Vec<(Vec<Seg>, &serde_json::Value)> = match raw {
             serde_json::Value::Array(items)
                 if !pspec.kind.accepts_list() || items.iter().all(|i| i.is_array()) =>
@@ -932,5 +935,6 @@ fn humanize(expected: &str) -> String {
     }
 }
 
+mod members;
 #[cfg(test)]
 mod tests;

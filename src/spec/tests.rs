@@ -184,3 +184,79 @@ fn an_option_of_another_source_points_at_its_key_and_says_where_it_applies() {
         "{d:?}"
     );
 }
+
+const ENSEMBLE: &str = "name: t\ndataset: {source: synthetic}\nmodels:\n  - algorithm: dummy\n  - algorithm: voting\n    params:\n      voting: soft\n      estimators:\n        - algorithm: logistic_regression\n          params: {C: 2}\n        - algorithm: decision_tree\n          params: {max_depth: MD}\n";
+
+#[test]
+fn ensemble_members_are_resolved_like_model_entries() {
+    let e = parse_ok(&ENSEMBLE.replace("MD", "4"));
+    let grid = &e.models[1].grid;
+    assert_eq!(grid.len(), 1);
+    let ParamValue::List(members) = grid[0].get("estimators").unwrap() else {
+        panic!("a member list")
+    };
+    let ParamValue::Map(tree) = &members[1] else {
+        panic!("a member entry")
+    };
+    assert_eq!(tree["algorithm"], ParamValue::Str("decision_tree".into()));
+    assert_eq!(tree["backend"], ParamValue::Str("native".into()));
+    let ParamValue::Map(params) = &tree["params"] else {
+        panic!("resolved params")
+    };
+    // Every parameter of the member is filled in, so results.json shows the whole member.
+    assert_eq!(params["max_depth"], ParamValue::Int(4));
+    assert!(params.contains_key("min_samples_leaf"), "{params:?}");
+}
+
+#[test]
+fn a_member_problem_names_its_nested_field() {
+    let err = problems(&ENSEMBLE.replace("MD", "deep"));
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "models[1].params.estimators[1].params.max_depth");
+    assert!(d.message.contains("found a string `deep`"), "{}", d.message);
+    assert_eq!(d.pos.line, 12);
+
+    let err = problems(&ENSEMBLE.replace("MD", "[2, 4]"));
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "models[1].params.estimators[1].params.max_depth");
+    assert!(
+        d.message
+            .contains("grids over a member's parameters are not supported")
+    );
+
+    let err = problems(&ENSEMBLE.replace("decision_tree", "isolation_forest"));
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "models[1].params.estimators[1].algorithm");
+    assert!(d.message.contains("must be classifiers"), "{}", d.message);
+
+    let err = problems(&ENSEMBLE.replace("decision_tre", "decision_tee"));
+    assert_eq!(
+        err.diagnostics[0].path,
+        "models[1].params.estimators[1].algorithm"
+    );
+    assert_eq!(
+        err.diagnostics[0].message,
+        "unknown algorithm `decision_teee`"
+    );
+}
+
+#[test]
+fn ensemble_defaults_and_required_members() {
+    let e = parse_ok(&format!("{BASE}models:\n  - algorithm: bagging\n"));
+    let ParamValue::Map(est) = e.models[0].grid[0].get("estimator").unwrap() else {
+        panic!("the default estimator is an entry")
+    };
+    assert_eq!(est["algorithm"], ParamValue::Str("decision_tree".into()));
+    let err = problems(&format!("{BASE}models:\n  - algorithm: stacking\n"));
+    assert!(
+        err.diagnostics[0].message.contains("estimators"),
+        "{}",
+        err.diagnostics[0].message
+    );
+    // A list of whole members is a grid, as for any parameter.
+    let e = parse_ok(&format!(
+        "{BASE}models:\n  - algorithm: bagging\n    params:\n      estimator: [{{algorithm: gaussian_nb}}, {{algorithm: knn}}]\n"
+    ));
+    assert_eq!(e.models[0].grid.len(), 2);
+    assert_eq!(e.models[0].varied, vec!["estimator".to_string()]);
+}

@@ -190,3 +190,43 @@ fn forest_out_of_bag_accuracy_is_recorded_and_estimates_the_test_accuracy() {
     // without oob_score the dummy has none
     assert!(results["trials"][0]["folds"][0]["diagnostics"]["oob_score"].is_null());
 }
+
+#[test]
+fn ensembles_run_store_their_members_and_predict_from_the_saved_model() {
+    let p = Project::new();
+    p.write("d.csv", &flows_csv(600));
+    let extra = "  - algorithm: stacking\n    params:\n      estimators: [{algorithm: logistic_regression}, {algorithm: gaussian_nb}]\n      cv: 3\n  - algorithm: voting\n    params:\n      voting: soft\n      estimators:\n        - {algorithm: decision_tree, params: {max_depth: 3}}\n        - {algorithm: knn, params: {n_neighbors: 3}}\n  - algorithm: bagging\n    params: {n_estimators: 4, max_features: 0.5, oob_score: true}\n";
+    p.write("s.yaml", &csv_spec("ens", "d.csv", extra));
+    p.run(&["run", "s.yaml", "--quiet", "--jobs", "1"])
+        .expect(0);
+    let one = deterministic_part(&p.read("reports/ens/results.json"));
+    p.run(&["run", "s.yaml", "--quiet", "--jobs", "2", "--fresh"])
+        .expect(0);
+    let two = deterministic_part(&p.read("reports/ens/results.json"));
+    assert_eq!(one, two, "--jobs 1 and --jobs 2 differ");
+    let trials = one["trials"].as_array().unwrap();
+    assert!(trials.iter().all(|t| t["status"] == "ok"), "{trials:?}");
+    // Members are stored complete: backend and every parameter, defaults included.
+    let tree = &trials[2]["params"]["estimators"][0];
+    assert_eq!(tree["algorithm"], "decision_tree");
+    assert_eq!(tree["backend"], "native");
+    assert_eq!(tree["params"]["max_depth"], 3);
+    assert_eq!(tree["params"]["min_samples_leaf"], 1);
+    let oob = trials[3]["folds"][0]["diagnostics"]["oob_score"].as_f64();
+    assert!(oob.is_some_and(|s| s > 0.9), "{:?}", trials[3]["folds"][0]);
+    // The best trial is an ensemble; its saved model loads and scores the file.
+    assert!(
+        one["best"]["trial_id"].as_u64().unwrap() >= 1,
+        "{}",
+        one["best"]
+    );
+    let out = p.run(&[
+        "predict",
+        "--model",
+        "models/ens/best.model",
+        "--input",
+        "d.csv",
+    ]);
+    out.expect(0);
+    assert_eq!(out.stdout().lines().count(), 1 + 600);
+}

@@ -12,6 +12,7 @@ pub mod binning;
 pub mod cluster;
 pub mod distance;
 pub mod dummy;
+pub mod ensemble;
 pub mod error;
 pub mod eval;
 pub mod forest;

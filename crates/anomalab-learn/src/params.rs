@@ -41,6 +41,20 @@ pub enum ParamKind {
         min: i64,
         max: i64,
     },
+    /// A non-empty list of numbers in `[min, max]` (e.g. voting weights); a flat list is
+    /// one value, a list of lists is a grid.
+    FloatList {
+        min: f64,
+        max: f64,
+    },
+    /// One model entry written as in a spec's `models:` list (`algorithm`, optional
+    /// `backend` and `params`), e.g. a bagging base estimator. The structure is checked
+    /// here; the algorithm and its parameters are checked by whoever knows the registry
+    /// (the spec validator, the ensemble's builder). Canonical form: see
+    /// `ensemble::member_value`.
+    Member,
+    /// A non-empty list of [`ParamKind::Member`] entries (voting or stacking members).
+    MemberList,
     /// `null`, meaning "not set" (e.g. unlimited depth).
     Null,
     /// Any of several kinds (e.g. `max_features`: "sqrt" | fraction | count).
@@ -66,6 +80,15 @@ impl fmt::Display for ParamKind {
             ParamKind::IntList { min, max } => {
                 write!(f, "a non-empty list of integers {}", int_range(*min, *max))
             }
+            ParamKind::FloatList { min, max } => {
+                write!(
+                    f,
+                    "a non-empty list of numbers {}",
+                    float_range(*min, *max, false)
+                )
+            }
+            ParamKind::Member => write!(f, "{MEMBER}"),
+            ParamKind::MemberList => write!(f, "a non-empty list of entries, each {MEMBER}"),
             ParamKind::Null => write!(f, "null"),
             ParamKind::OneOf(kinds) => {
                 let parts: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
@@ -74,6 +97,8 @@ impl fmt::Display for ParamKind {
         }
     }
 }
+
+const MEMBER: &str = "a model entry (`algorithm`, optional `backend` and `params`)";
 
 /// `[min, max]` in words; the type's extremes stand for "no bound" (a person should never
 /// read a 19-digit limit).
@@ -103,7 +128,7 @@ impl ParamKind {
     /// Whether a list is itself a value of this kind (so that only a list of lists is a grid).
     pub fn accepts_list(&self) -> bool {
         match self {
-            ParamKind::IntList { .. } => true,
+            ParamKind::IntList { .. } | ParamKind::FloatList { .. } | ParamKind::MemberList => true,
             ParamKind::OneOf(kinds) => kinds.iter().any(|k| k.accepts_list()),
             _ => false,
         }
@@ -169,6 +194,19 @@ impl ParamKind {
                 }
                 Ok(v.clone())
             }
+            (ParamKind::FloatList { min, max }, ParamValue::List(items)) => {
+                check_float_list(self, items, *min, *max)
+            }
+            (ParamKind::Member, ParamValue::Map(m)) => check_member(m).map(|_| v.clone()),
+            (ParamKind::MemberList, ParamValue::List(items)) if !items.is_empty() => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        ParamValue::Map(m) => check_member(m).map_err(|e| format!("[{i}]: {e}"))?,
+                        _ => return fail(),
+                    }
+                }
+                Ok(v.clone())
+            }
             (ParamKind::Null, ParamValue::Null) => Ok(ParamValue::Null),
             (ParamKind::OneOf(kinds), _) => {
                 // Prefer a kind of the same shape so that range errors are specific.
@@ -188,6 +226,61 @@ impl ParamKind {
             _ => fail(),
         }
     }
+}
+
+/// Numbers in range, widened to floats.
+fn check_float_list(
+    kind: &ParamKind,
+    items: &[ParamValue],
+    min: f64,
+    max: f64,
+) -> Result<ParamValue, String> {
+    if items.is_empty() {
+        return Err(format!("expected {kind}, found an empty list"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let x = match item {
+            ParamValue::Int(_) | ParamValue::Float(_) => as_f64(item),
+            other => {
+                return Err(format!(
+                    "expected {kind}, found {} `{other}`",
+                    other.type_name()
+                ));
+            }
+        };
+        if !x.is_finite() || x < min || x > max {
+            return Err(format!("{x} is out of range: expected {kind}"));
+        }
+        out.push(ParamValue::Float(x));
+    }
+    Ok(ParamValue::List(out))
+}
+
+/// The shape of a model entry: a string `algorithm`, an optional string `backend`, an
+/// optional mapping `params`, nothing else.
+fn check_member(m: &BTreeMap<String, ParamValue>) -> Result<(), String> {
+    for (k, v) in m {
+        let ok = match k.as_str() {
+            "algorithm" | "backend" => matches!(v, ParamValue::Str(_)),
+            "params" => matches!(v, ParamValue::Map(_)),
+            _ => {
+                return Err(format!(
+                    "unknown field `{k}` in a model entry: expected algorithm, backend, params"
+                ));
+            }
+        };
+        if !ok {
+            return Err(format!(
+                "`{k}` must be a {}",
+                if k == "params" { "mapping" } else { "string" }
+            ));
+        }
+    }
+    if !m.contains_key("algorithm") {
+        return Err("a model entry needs `algorithm`".into());
+    }
+    Ok(())
 }
 
 fn as_f64(v: &ParamValue) -> f64 {
@@ -297,6 +390,53 @@ mod tests {
         assert_eq!(
             md.1,
             "expected an integer in [1, 1000], or null, found a string `deep`"
+        );
+    }
+
+    #[test]
+    fn member_and_float_list_kinds_check_their_shape() {
+        let entry = |pairs: &[(&str, ParamValue)]| {
+            ParamValue::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )
+        };
+        let tree = entry(&[("algorithm", ParamValue::Str("decision_tree".into()))]);
+        assert!(ParamKind::Member.check(&tree).is_ok());
+        let bad = entry(&[
+            ("algorithm", ParamValue::Str("knn".into())),
+            ("name", ParamValue::Str("x".into())),
+        ]);
+        assert_eq!(
+            ParamKind::Member.check(&bad).unwrap_err(),
+            "unknown field `name` in a model entry: expected algorithm, backend, params"
+        );
+        let list = ParamValue::List(vec![tree.clone(), entry(&[])]);
+        assert_eq!(
+            ParamKind::MemberList.check(&list).unwrap_err(),
+            "[1]: a model entry needs `algorithm`"
+        );
+        assert!(
+            ParamKind::MemberList
+                .check(&ParamValue::List(vec![]))
+                .is_err()
+        );
+        assert!(ParamKind::MemberList.accepts_list());
+        let weights = ParamKind::FloatList {
+            min: 0.0,
+            max: f64::MAX,
+        };
+        let given = ParamValue::List(vec![ParamValue::Int(2), ParamValue::Float(0.5)]);
+        assert_eq!(
+            weights.check(&given).unwrap(),
+            ParamValue::List(vec![ParamValue::Float(2.0), ParamValue::Float(0.5)])
+        );
+        let negative = ParamValue::List(vec![ParamValue::Float(-1.0)]);
+        assert_eq!(
+            weights.check(&negative).unwrap_err(),
+            "-1 is out of range: expected a non-empty list of numbers >= 0"
         );
     }
 

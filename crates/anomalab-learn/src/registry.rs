@@ -9,6 +9,17 @@
 
 pub use crate::traits::{BuildFn, ClassifierEntry, ClustererEntry, DetectorEntry, LoadFn};
 
+/// The registry as the ensembles' catalog of member algorithms.
+pub struct Registry;
+
+impl crate::ensemble::Catalog for Registry {
+    fn classifier(name: &str, backend: Option<&str>) -> Option<ClassifierEntry> {
+        classifiers()
+            .into_iter()
+            .find(|e| e.name == name && backend.is_none_or(|b| e.backend == b))
+    }
+}
+
 /// Every supervised learner. Add new entries here; the first entry of a name is its
 /// default backend, so native implementations come before the comparison backends.
 pub fn classifiers() -> Vec<ClassifierEntry> {
@@ -118,6 +129,9 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             build: crate::adapters::smartcore::random_forest_build,
             load: crate::adapters::smartcore::random_forest_load,
         },
+        crate::ensemble::voting::entry::<Registry>(),
+        crate::ensemble::bagging::entry::<Registry>(),
+        crate::ensemble::stacking::entry::<Registry>(),
     ]
 }
 
