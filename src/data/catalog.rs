@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::DataError;
 
 /// The embedded descriptor files, by file name.
-const SOURCES: [(&str, &str); 3] = [
+const SOURCES: [(&str, &str); 4] = [
     ("nsl_kdd.yaml", include_str!("../../datasets/nsl_kdd.yaml")),
+    ("kdd99.yaml", include_str!("../../datasets/kdd99.yaml")),
     (
         "unsw_nb15.yaml",
         include_str!("../../datasets/unsw_nb15.yaml"),
@@ -72,6 +73,9 @@ pub struct FileFormat {
     pub columns: Vec<String>,
     /// Columns holding labels: never features.
     pub label_columns: Vec<String>,
+    /// Text every label ends with, stripped on load (KDD Cup 99 writes `normal.`).
+    #[serde(default)]
+    pub label_suffix: Option<String>,
     /// Other columns that are not features (identifiers, difficulty levels). Names that a
     /// file does not have are ignored.
     pub drop: Vec<String>,
@@ -312,7 +316,7 @@ mod tests {
     fn catalog_parses_and_is_consistent() {
         let cat = catalog().unwrap();
         let names: Vec<&str> = cat.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["nsl_kdd", "unsw_nb15", "cic_ids2017"]);
+        assert_eq!(names, ["nsl_kdd", "kdd99", "unsw_nb15", "cic_ids2017"]);
         for e in cat {
             // default files exist, targets read a label column, counts sum to rows
             for id in e.default_files.train.iter().chain(&e.default_files.test) {

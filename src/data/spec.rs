@@ -19,8 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Problem;
 pub use super::options::{
-    CaptureLabels, Checksums, DEFAULT_NORMAL_LABELS, DEFAULT_SYNTHETIC_ROWS, FileLabels, FilesSpec,
-    Target,
+    CaptureLabels, Checksums, ColumnEntry, ColumnsSpec, DEFAULT_NORMAL_LABELS,
+    DEFAULT_SYNTHETIC_ROWS, FileLabels, FilesSpec, Target,
 };
 use super::source::Fields;
 pub use super::source::{DataSource, Source, SourceSpec};
@@ -101,6 +101,10 @@ struct Resolved {
     files: Option<FilesSpec>,
     label: Option<String>,
     normal_labels: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    columns: Option<ColumnsSpec>,
     trim_column_names: Option<bool>,
     drop: Vec<String>,
     categorical: Vec<String>,
@@ -120,6 +124,8 @@ impl Serialize for DatasetSpec {
             files: f.files,
             label: f.label,
             normal_labels: f.normal_labels,
+            header: f.header,
+            columns: f.columns,
             trim_column_names: f.trim_column_names,
             drop: f.drop.unwrap_or_default(),
             categorical: f.categorical.unwrap_or_default(),

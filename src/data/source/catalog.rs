@@ -57,7 +57,7 @@ impl DataSource for CatalogSource {
 
     fn targets(&self) -> &'static [Target] {
         match self.name {
-            "nsl_kdd" => &[Target::Binary, Target::Category, Target::Attack],
+            "nsl_kdd" | "kdd99" => &[Target::Binary, Target::Category, Target::Attack],
             "unsw_nb15" => &[Target::Binary, Target::AttackCat],
             _ => &[Target::Binary, Target::Label],
         }
@@ -109,9 +109,12 @@ impl DataSource for CatalogSource {
         };
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), Some(entry), req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
-            reader::read_csv(path, &opts)
+        let mut reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
+            reader::read_csv(path, &opts).map_err(|e| with_layout_hint(e, Some(entry)))
         })?;
+        if let Some(suffix) = &format.label_suffix {
+            strip_suffix(&mut reads, suffix);
+        }
         let strict = req.ctx.strict || req.checksums == super::Checksums::Strict;
         for r in &reads {
             warnings.extend(check_file(entry, r, &plan, req.target.as_str(), strict)?);
@@ -123,6 +126,61 @@ impl DataSource for CatalogSource {
             notes: vec![],
             title: entry.title.clone(),
         }))
+    }
+}
+
+/// Labels without the suffix every label of the dataset is written with.
+fn strip_suffix(reads: &mut [Read], suffix: &str) {
+    for r in reads.iter_mut() {
+        let raw = r.raw_labels.iter_mut().flatten();
+        for l in r.labels.iter_mut().chain(raw) {
+            if let Some(stem) = l.strip_suffix(suffix) {
+                l.truncate(stem.len());
+            }
+        }
+    }
+}
+
+/// A column-count error with what the file looks like: a header-less catalog dataset of
+/// that many columns, other than `given` (the source the file was given to), and the
+/// `source:` that reads it.
+pub(crate) fn with_layout_hint(e: DataError, given: Option<&CatalogEntry>) -> DataError {
+    let DataError::ColumnCount {
+        path,
+        line,
+        expected,
+        found,
+        first,
+        hint: _,
+    } = e
+    else {
+        return e;
+    };
+    let like: Vec<String> = catalog::catalog()
+        .map(|c| c.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| !c.format.header && c.format.columns.len() == found)
+        .filter(|c| given.is_none_or(|g| g.name != c.name))
+        .map(|c| format!("{} (`source: {}`)", c.title, c.name))
+        .collect();
+    let mut hint = String::new();
+    if let Some(g) = given {
+        hint.push_str(&format!("; a {} file has {expected} columns", g.name));
+    }
+    if !like.is_empty() {
+        hint.push_str(&format!(
+            "; {found} columns without a header is the layout of {}: use that source",
+            like.join(" or ")
+        ));
+    }
+    DataError::ColumnCount {
+        path,
+        line,
+        expected,
+        found,
+        first,
+        hint,
     }
 }
 

@@ -186,7 +186,7 @@ fn candidates(
 }
 
 /// Resolve a file name to an existing path, or a missing-file error saying where it looked.
-fn resolve(
+pub(super) fn resolve(
     name: &str,
     entry: Option<&CatalogEntry>,
     cfile: Option<&CatalogFile>,
