@@ -419,3 +419,255 @@ fn a_kdd99_file_given_as_nsl_kdd_says_which_source_reads_it() {
     let e = load(&spec, &split(SplitKind::Holdout), &LoadContext::new(&data)).unwrap_err();
     assert!(e.to_string().contains("`source: nsl_kdd`"), "{e}");
 }
+
+// ---------------------------------------------------------------- one class
+
+/// KDD'99 read as a header-less csv: every label ends in a dot, so nothing is `normal`;
+/// the message lists the values seen with their counts (the published counts of
+/// `corrected`) and the normal labels in force.
+#[test]
+fn a_binary_target_with_one_class_lists_the_labels_seen() {
+    let Some(g) = kdd99() else { return };
+    let Some(data) = data_dir() else { return };
+    let file = g.dir.join("kdd99/corrected.gz");
+    let spec = ds(serde_json::json!({"source": "csv",
+        "columns": [{"file": "nsl-kdd/field_names.csv"}, "label"], "label": "label",
+        "files": file.to_str().unwrap()}));
+    let e = load(&spec, &split(SplitKind::Holdout), &LoadContext::new(&data)).unwrap_err();
+    assert!(
+        matches!(e, DataError::OneClass { rows: 311029, .. }),
+        "{e:?}"
+    );
+    let m = e.to_string();
+    assert!(
+        m.starts_with(
+            "corrected.gz (label column `label`; values seen: `smurf.` 164,091, `normal.` 60,593, \
+         `neptune.` 58,001, `snmpgetattack.` 7,741, `mailbomb.` 5,000, "
+        ),
+        "{m}"
+    );
+    assert!(m.contains(", and 26 more); target binary treats `normal`, `benign`, `0` as normal (set `normal_labels` to change that)"), "{m}");
+    assert!(m.contains("`normal.` is a normal label with other characters around it: list it in `normal_labels`"), "{m}");
+    // as the hint says
+    let mut json = serde_json::to_value(&spec).unwrap();
+    json = serde_json::json!({"source": "csv", "columns": json["columns"], "label": "label",
+        "files": file.to_str().unwrap(), "normal_labels": ["normal."]});
+    let d = load(
+        &ds(json),
+        &split(SplitKind::Holdout),
+        &LoadContext::new(&data),
+    )
+    .unwrap();
+    assert_eq!(d.train.class_counts(), [60593, 250436]);
+}
+
+// ---------------------------------------------------------------- Zeek logs
+
+const PROXY: &str = "zeek/rita-proxy_rolling-conn.16_00_00-17_00_00.log.gz";
+const HOST: &str = "zeek/rita-missing_host-2024-04-19-conn.00_00_00-01_00_00.log.gz";
+const JSON_LOG: &str = "zeek/rita-json_with_all_fields-conn.log";
+
+fn gunzip(path: &Path) -> String {
+    let mut s = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()),
+        &mut s,
+    )
+    .unwrap();
+    s
+}
+
+/// The shared JSON log with `ip_proto` added (recent Zeek) and the fields `drop` taken out
+/// of every record.
+fn json_variant(data: &Path, drop: &[&str]) -> String {
+    let text = std::fs::read_to_string(data.join(JSON_LOG)).unwrap();
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+        let proto = match v["proto"].as_str().unwrap() {
+            "tcp" => 6,
+            "udp" => 17,
+            _ => 1,
+        };
+        v.insert("ip_proto".into(), proto.into());
+        for d in drop {
+            v.remove(*d);
+        }
+        out.push_str(&serde_json::to_string(&v).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+/// A TSV log with the fields `drop` taken out of the header and every record (a Zeek
+/// without the cluster's `_node_name`, ...).
+fn tsv_variant(text: &str, drop: &[&str]) -> String {
+    let fields: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#fields\t"))
+        .unwrap()
+        .split('\t')
+        .collect();
+    let keep: Vec<bool> = fields.iter().map(|f| !drop.contains(f)).collect();
+    let cut = |line: &str| -> String {
+        line.split('\t')
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect::<Vec<_>>()
+            .join("\t")
+    };
+    let mut out = String::new();
+    for line in text.lines() {
+        let kept = if let Some(rest) = line.strip_prefix("#fields\t") {
+            format!("#fields\t{}", cut(rest))
+        } else if let Some(rest) = line.strip_prefix("#types\t") {
+            format!("#types\t{}", cut(rest))
+        } else if line.starts_with('#') {
+            line.to_string()
+        } else {
+            cut(line)
+        };
+        out.push_str(&kept);
+        out.push('\n');
+    }
+    out
+}
+
+fn numeric<'a>(d: &'a anomalab::data::Dataset, name: &str) -> &'a [f64] {
+    match &d
+        .features
+        .column(name)
+        .unwrap_or_else(|| panic!("{name}"))
+        .data
+    {
+        ColumnData::Numeric(v) => v,
+        ColumnData::Categorical { .. } => panic!("{name} is categorical"),
+    }
+}
+
+/// The issue's case: cluster TSV logs (with `_node_name`, `tunnel_parents`) and a recent
+/// JSON log (with `ip_proto`) in one dataset: those fields are never features, so they
+/// need not agree.
+#[test]
+fn zeek_logs_of_different_versions_load_together() {
+    let Some(data) = data_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "new.log", json_variant(&data, &[]).as_bytes());
+    let tsv = gunzip(&data.join(HOST));
+    write(
+        tmp.path(),
+        "plain.log",
+        tsv_variant(&tsv, &["_node_name", "tunnel_parents"]).as_bytes(),
+    );
+    let files = [
+        data.join(PROXY),
+        data.join(HOST),
+        tmp.path().join("new.log"),
+        tmp.path().join("plain.log"),
+    ];
+    let spec = ds(serde_json::json!({"source": "zeek",
+        "files": files.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>()}));
+    let alone = load(
+        &ds(
+            serde_json::json!({"source": "zeek", "files": files[0].to_str().unwrap(),
+            "labels": {"rules": [{"label": "web", "port": 80}]}}),
+        ),
+        &split(SplitKind::Holdout),
+        &LoadContext::new(&data),
+    )
+    .unwrap();
+    // one class (every connection BENIGN) is refused after the layout is accepted
+    let e = load(&spec, &split(SplitKind::Holdout), &LoadContext::new(&data)).unwrap_err();
+    assert!(
+        matches!(e, DataError::OneClass { rows, .. } if rows == 7260 + 1765 + 29 + 1765),
+        "{e:?}"
+    );
+    let spec = ds(serde_json::json!({"source": "zeek",
+        "files": files.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>(),
+        "labels": {"rules": [{"label": "web", "port": 80}]}}));
+    let d = load(&spec, &split(SplitKind::Holdout), &LoadContext::new(&data)).unwrap();
+    assert_eq!(d.train.n_rows(), 7260 + 1765 + 29 + 1765);
+    assert_eq!(d.train.features.names(), alone.train.features.names());
+    assert!(!d.train.features.names().iter().any(|n| n == "ip_proto"));
+    assert!(
+        d.warnings.iter().all(|w| !w.contains("is not in")),
+        "{:?}",
+        d.warnings
+    );
+}
+
+/// A feature field some logs lack is missing in their rows (NaN / no category), named
+/// once in the warnings; other fields keep their values.
+#[test]
+fn a_feature_field_some_zeek_logs_lack_is_missing_in_their_rows() {
+    let Some(data) = data_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a.log",
+        json_variant(&data, &["missed_bytes", "history"]).as_bytes(),
+    );
+    write(
+        tmp.path(),
+        "b.log",
+        json_variant(&data, &["missed_bytes"]).as_bytes(),
+    );
+    let spec = ds(serde_json::json!({"source": "zeek",
+        "files": [data.join(PROXY).to_str().unwrap(), tmp.path().join("a.log").to_str().unwrap(),
+                  tmp.path().join("b.log").to_str().unwrap()],
+        "labels": {"rules": [{"label": "web", "port": 80}]}}));
+    let d = load(&spec, &split(SplitKind::Holdout), &LoadContext::new(&data)).unwrap();
+    let missed = numeric(&d.train, "missed_bytes");
+    assert_eq!(missed.len(), 7260 + 58);
+    assert!(missed[..7260].iter().all(|x| !x.is_nan()));
+    assert!(missed[7260..].iter().all(|x| x.is_nan()));
+    // the JSON records' first duration, as in the log
+    assert_eq!(numeric(&d.train, "duration")[7260], 108.985496);
+    let ColumnData::Categorical { codes, levels } =
+        &d.train.features.column("history").unwrap().data
+    else {
+        panic!("history is categorical")
+    };
+    assert!(
+        codes[7260..7289]
+            .iter()
+            .all(|&c| c == anomalab::data::table::MISSING)
+    );
+    assert_eq!(levels[codes[7289] as usize], "ShADadfF");
+    let named = |f: &str| {
+        d.warnings
+            .iter()
+            .filter(|w| w.contains(&format!("feature `{f}` is not in")))
+            .count()
+    };
+    assert_eq!(
+        (named("missed_bytes"), named("history")),
+        (1, 1),
+        "{:?}",
+        d.warnings
+    );
+    assert!(d.warnings.contains(&"feature `missed_bytes` is not in a.log, b.log (58 rows): missing values there, filled by the preprocessing's missing-value policy".to_string()), "{:?}", d.warnings);
+}
+
+/// Other sources still need one set of feature columns; columns that are not features
+/// may differ.
+#[test]
+fn csv_files_must_share_their_feature_columns_but_not_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "a.csv", b"id,x,y\n1,1,normal\n2,2,attack\n");
+    write(tmp.path(), "b.csv", b"x,y,note\n3,normal,n\n4,attack,n\n");
+    write(tmp.path(), "c.csv", b"x,z,y\n3,1,normal\n4,2,attack\n");
+    let ctx = LoadContext::new(tmp.path());
+    let spec = |files: [&str; 2]| {
+        ds(serde_json::json!({"source": "csv", "label": "y",
+        "drop": ["id", "note"], "files": files}))
+    };
+    let d = load(&spec(["a.csv", "b.csv"]), &split(SplitKind::Holdout), &ctx).unwrap();
+    assert_eq!(d.train.features.names(), ["x"]);
+    let e = load(&spec(["a.csv", "c.csv"]), &split(SplitKind::Holdout), &ctx).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "a.csv and c.csv have different feature columns (1 vs 2): missing in the second [], extra [\"z\"]; files loaded together must share one layout"
+    );
+}

@@ -209,6 +209,7 @@ impl CatalogSource {
             default_mode: Mode::Numeric,
             rule,
             named_columns: vec![],
+            fill_absent: false,
         })
     }
 }

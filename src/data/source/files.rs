@@ -146,6 +146,7 @@ pub(super) fn text_plan(
             ("dataset.drop", drop.to_vec()),
             ("dataset.categorical", categorical.to_vec()),
         ],
+        fill_absent: false,
     }
 }
 

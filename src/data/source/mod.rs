@@ -198,6 +198,9 @@ pub struct Plan {
     /// Options that name columns (`dataset.drop`, ...), warned about when the first file
     /// lacks one.
     pub named_columns: Vec<(&'static str, Vec<String>)>,
+    /// Whether a feature column some files lack is missing in their rows (Zeek logs, whose
+    /// fields vary with the version and local scripts) rather than an error.
+    pub fill_absent: bool,
 }
 
 impl Plan {
