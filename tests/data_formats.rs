@@ -671,3 +671,38 @@ fn csv_files_must_share_their_feature_columns_but_not_the_others() {
         "a.csv and c.csv have different feature columns (1 vs 2): missing in the second [], extra [\"z\"]; files loaded together must share one layout"
     );
 }
+
+/// `datasets verify` reads the generated files as the catalog says: rows, columns and class
+/// counts (labels without their dot) match, the sha256 does not (generated content).
+#[test]
+fn kdd99_verify_matches_counts_and_reports_the_checksum() {
+    let Some(g) = kdd99() else { return };
+    let report = anomalab::data::verify_catalog(&g.dir, false).unwrap();
+    for id in ["kddcup.data_10_percent", "corrected"] {
+        let row = report
+            .rows
+            .iter()
+            .find(|r| r.dataset == "kdd99" && r.file == id)
+            .unwrap();
+        assert_eq!(
+            row.status,
+            anomalab::data::VerifyStatus::Mismatch,
+            "{row:?}"
+        );
+        assert!(
+            row.details[0].ends_with("rows, 42 columns, binary counts, category counts"),
+            "{row:?}"
+        );
+        assert!(
+            row.details[1].ends_with(&format!("found {}", g.sums[id])),
+            "{row:?}"
+        );
+    }
+    let full = report
+        .rows
+        .iter()
+        .find(|r| r.file == "kddcup.data")
+        .unwrap();
+    assert_eq!(full.status, anomalab::data::VerifyStatus::Missing);
+    assert!(report.obtain["kdd99"].contains("http://kdd.ics.uci.edu/databases/kddcup99/"));
+}

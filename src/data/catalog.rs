@@ -85,6 +85,16 @@ pub struct FileFormat {
     pub trim_column_names: bool,
 }
 
+impl FileFormat {
+    /// A label without the suffix every label of the dataset is written with.
+    pub fn strip_label<'a>(&self, label: &'a str) -> &'a str {
+        match &self.label_suffix {
+            Some(sfx) => label.strip_suffix(sfx.as_str()).unwrap_or(label),
+            None => label,
+        }
+    }
+}
+
 /// A named column layout (e.g. CIC-IDS2017's 85- and 79-column files).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::catalog::{self, CatalogEntry, CatalogFile, TargetDef};
+use super::super::catalog::{self, CatalogEntry, CatalogFile, FileFormat, TargetDef};
 use super::super::options::{FilesSpec, Target};
 use super::super::reader::{self, CsvOptions, RawFile, file_name, thousands};
 use super::super::{DataError, Problem};
@@ -112,8 +112,8 @@ impl DataSource for CatalogSource {
         let mut reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
             reader::read_csv(path, &opts).map_err(|e| with_layout_hint(e, Some(entry)))
         })?;
-        if let Some(suffix) = &format.label_suffix {
-            strip_suffix(&mut reads, suffix);
+        if format.label_suffix.is_some() {
+            strip_suffix(&mut reads, format);
         }
         let strict = req.ctx.strict || req.checksums == super::Checksums::Strict;
         for r in &reads {
@@ -130,13 +130,12 @@ impl DataSource for CatalogSource {
 }
 
 /// Labels without the suffix every label of the dataset is written with.
-fn strip_suffix(reads: &mut [Read], suffix: &str) {
+fn strip_suffix(reads: &mut [Read], format: &FileFormat) {
     for r in reads.iter_mut() {
         let raw = r.raw_labels.iter_mut().flatten();
         for l in r.labels.iter_mut().chain(raw) {
-            if let Some(stem) = l.strip_suffix(suffix) {
-                l.truncate(stem.len());
-            }
+            let n = format.strip_label(l).len();
+            l.truncate(n);
         }
     }
 }
