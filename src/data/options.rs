@@ -15,10 +15,10 @@ pub enum Target {
     /// Two classes `normal` (index 0) and `attack` (index 1). Every source.
     #[default]
     Binary,
-    /// nsl_kdd: the five categories normal, dos, probe, r2l, u2r (full table in
+    /// nsl_kdd and kdd99: the five categories normal, dos, probe, r2l, u2r (full table in
     /// `datasets/nsl_kdd.yaml`, including the attack names only found in the test files).
     Category,
-    /// nsl_kdd and synthetic: one class per attack name (`normal` first).
+    /// nsl_kdd, kdd99 and synthetic: one class per attack name (`normal` first).
     Attack,
     /// unsw_nb15: one class per `attack_cat` value (`Normal` first).
     AttackCat,

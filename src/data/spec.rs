@@ -8,7 +8,7 @@
 //!
 //! ```yaml
 //! dataset:
-//!   source: nsl_kdd          # or unsw_nb15 | cic_ids2017 | csv | parquet | pcap | zeek | synthetic
+//!   source: nsl_kdd          # or kdd99 | unsw_nb15 | cic_ids2017 | csv | parquet | pcap | zeek | synthetic
 //!   target: binary
 //! split:
 //!   kind: official           # official | holdout | kfold
@@ -32,7 +32,7 @@ pub struct DatasetSpec {
     /// Where the data comes from (`source:`), with the options of that source. Required.
     pub source: SourceSpec,
     /// What to predict. Default: `binary` (classes `normal`, `attack`). Other values depend
-    /// on the source: nsl_kdd `category` | `attack`; unsw_nb15 `attack_cat`; cic_ids2017
+    /// on the source: nsl_kdd and kdd99 `category` | `attack`; unsw_nb15 `attack_cat`; cic_ids2017
     /// `label`; csv/parquet/pcap/zeek `multiclass`; synthetic `attack`.
     pub target: Target,
     /// Keep at most this many training rows: a seeded subsample stratified by class (same
