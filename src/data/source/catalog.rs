@@ -1,4 +1,4 @@
-//! `source: nsl_kdd | unsw_nb15 | cic_ids2017`: the datasets of the catalog
+//! `source: nsl_kdd | kdd99 | unsw_nb15 | cic_ids2017`: the datasets of the catalog
 //! (`datasets/*.yaml`, see [`crate::data::catalog`]). The catalog says the files' layout,
 //! label columns, targets and default files; each file read is checked against it (which
 //! published file it is, sha256, rows, layout).
