@@ -706,3 +706,18 @@ fn kdd99_verify_matches_counts_and_reports_the_checksum() {
     assert_eq!(full.status, anomalab::data::VerifyStatus::Missing);
     assert!(report.obtain["kdd99"].contains("http://kdd.ics.uci.edu/databases/kddcup99/"));
 }
+
+/// A KDD'99 file given to `source: csv` as if it had a header: the label is not found, and
+/// the message says the first line is data and which source reads the layout.
+#[test]
+fn a_headerless_file_read_with_a_header_says_so() {
+    let Some(g) = kdd99() else { return };
+    let spec = ds(serde_json::json!({"source": "csv", "label": "label",
+        "files": "kdd99/corrected.gz"}));
+    let e = load(&spec, &split(SplitKind::Holdout), &LoadContext::new(&g.dir)).unwrap_err();
+    let m = e.to_string();
+    assert!(matches!(e, DataError::MissingLabelColumn { .. }), "{e:?}");
+    // 41 features of which 3 symbolic (protocol_type, service, flag), and the label: 38
+    assert!(m.contains("; the first line looks like data, not a header (38 of its 42 fields are numbers): for a file without a header give its column names with `columns:`; 42 columns without a header is the layout of KDD Cup 1999"), "{m}");
+    assert!(m.contains("(`source: kdd99`)"), "{m}");
+}

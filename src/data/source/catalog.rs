@@ -155,24 +155,11 @@ pub(crate) fn with_layout_hint(e: DataError, given: Option<&CatalogEntry>) -> Da
     else {
         return e;
     };
-    let like: Vec<String> = catalog::catalog()
-        .map(|c| c.iter().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| !c.format.header && c.format.columns.len() == found)
-        .filter(|c| given.is_none_or(|g| g.name != c.name))
-        .map(|c| format!("{} (`source: {}`)", c.title, c.name))
-        .collect();
     let mut hint = String::new();
     if let Some(g) = given {
         hint.push_str(&format!("; a {} file has {expected} columns", g.name));
     }
-    if !like.is_empty() {
-        hint.push_str(&format!(
-            "; {found} columns without a header is the layout of {}: use that source",
-            like.join(" or ")
-        ));
-    }
+    hint.push_str(&layout_hint(found, given));
     DataError::ColumnCount {
         path,
         line,
@@ -181,6 +168,26 @@ pub(crate) fn with_layout_hint(e: DataError, given: Option<&CatalogEntry>) -> Da
         first,
         hint,
     }
+}
+
+/// "; N columns without a header is the layout of ...: use that source" for the
+/// header-less catalog datasets of `columns` columns other than `given` (empty if none).
+pub(crate) fn layout_hint(columns: usize, given: Option<&CatalogEntry>) -> String {
+    let like: Vec<String> = catalog::catalog()
+        .map(|c| c.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| !c.format.header && c.format.columns.len() == columns)
+        .filter(|c| given.is_none_or(|g| g.name != c.name))
+        .map(|c| format!("{} (`source: {}`)", c.title, c.name))
+        .collect();
+    if like.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; {columns} columns without a header is the layout of {}: use that source",
+        like.join(" or ")
+    )
 }
 
 impl CatalogSource {
