@@ -336,6 +336,9 @@ mod tests {
             serde_json::json!({"source": "zeek", "files": "conn.log", "categorical": ["id.resp_p"],
                 "labels": {"rules": [{"label": "beacon", "host": "10.0.0.1"}]}}),
             serde_json::json!({"source": "synthetic", "rows": 50}),
+            serde_json::json!({"source": "csv", "label": "label", "files": "k.txt", "header": false,
+                "columns": [{"file": "field_names.csv"}, "label"]}),
+            serde_json::json!({"source": "kdd99", "target": "attack"}),
         ] {
             let spec = ds(json).unwrap();
             let saved = serde_json::to_string(&spec.to_fields()).unwrap();
