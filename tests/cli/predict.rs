@@ -255,7 +255,7 @@ fn a_headerless_csv_model_scores_a_headerless_file() {
         (0..n)
             .map(|i| {
                 let k = i + offset;
-                let attack = k % 3 == 0;
+                let attack = k.is_multiple_of(3);
                 let proto = if attack { "udp" } else { "tcp" };
                 let bytes = if attack { 40 + k % 9 } else { 600 + k % 300 };
                 format!(
@@ -297,7 +297,13 @@ fn a_headerless_csv_model_scores_a_headerless_file() {
         .map(|l| l.split(',').nth(1).unwrap())
         .collect();
     let expected: Vec<&str> = (1000..1012)
-        .map(|k| if k % 3 == 0 { "attack" } else { "normal" })
+        .map(|k| {
+            if k.is_multiple_of(3) {
+                "attack"
+            } else {
+                "normal"
+            }
+        })
         .collect();
     assert_eq!(predicted, expected);
 }
