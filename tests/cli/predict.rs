@@ -296,7 +296,7 @@ fn a_headerless_csv_model_scores_a_headerless_file() {
         .iter()
         .map(|l| l.split(',').nth(1).unwrap())
         .collect();
-    let expected: Vec<&str> = (1000..1012)
+    let expected: Vec<&str> = (1000usize..1012)
         .map(|k| {
             if k.is_multiple_of(3) {
                 "attack"
