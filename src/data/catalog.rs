@@ -238,6 +238,56 @@ impl CatalogEntry {
     }
 }
 
+/// A column-count error with what the file looks like: a header-less catalog dataset of
+/// that many columns, other than `given` (the source the file was given to), and the
+/// `source:` that reads it.
+pub(crate) fn with_layout_hint(e: DataError, given: Option<&CatalogEntry>) -> DataError {
+    let DataError::ColumnCount {
+        path,
+        line,
+        expected,
+        found,
+        first,
+        hint: _,
+    } = e
+    else {
+        return e;
+    };
+    let mut hint = String::new();
+    if let Some(g) = given {
+        hint.push_str(&format!("; a {} file has {expected} columns", g.name));
+    }
+    hint.push_str(&layout_hint(found, given));
+    DataError::ColumnCount {
+        path,
+        line,
+        expected,
+        found,
+        first,
+        hint,
+    }
+}
+
+/// "; N columns without a header is the layout of ...: use that source" for the
+/// header-less catalog datasets of `columns` columns other than `given` (empty if none).
+pub(crate) fn layout_hint(columns: usize, given: Option<&CatalogEntry>) -> String {
+    let like: Vec<String> = catalog()
+        .map(|c| c.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| !c.format.header && c.format.columns.len() == columns)
+        .filter(|c| given.is_none_or(|g| g.name != c.name))
+        .map(|c| format!("{} (`source: {}`)", c.title, c.name))
+        .collect();
+    if like.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; {columns} columns without a header is the layout of {}: use that source",
+        like.join(" or ")
+    )
+}
+
 /// Every catalog descriptor, parsed once.
 pub fn catalog() -> Result<&'static [CatalogEntry], DataError> {
     static CATALOG: OnceLock<Result<Vec<CatalogEntry>, DataError>> = OnceLock::new();

@@ -110,7 +110,7 @@ impl DataSource for CatalogSource {
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), Some(entry), req, &mut warnings);
         let mut reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
-            reader::read_csv(path, &opts).map_err(|e| with_layout_hint(e, Some(entry)))
+            reader::read_csv(path, &opts).map_err(|e| catalog::with_layout_hint(e, Some(entry)))
         })?;
         if format.label_suffix.is_some() {
             strip_suffix(&mut reads, format);
@@ -138,56 +138,6 @@ fn strip_suffix(reads: &mut [Read], format: &FileFormat) {
             l.truncate(n);
         }
     }
-}
-
-/// A column-count error with what the file looks like: a header-less catalog dataset of
-/// that many columns, other than `given` (the source the file was given to), and the
-/// `source:` that reads it.
-pub(crate) fn with_layout_hint(e: DataError, given: Option<&CatalogEntry>) -> DataError {
-    let DataError::ColumnCount {
-        path,
-        line,
-        expected,
-        found,
-        first,
-        hint: _,
-    } = e
-    else {
-        return e;
-    };
-    let mut hint = String::new();
-    if let Some(g) = given {
-        hint.push_str(&format!("; a {} file has {expected} columns", g.name));
-    }
-    hint.push_str(&layout_hint(found, given));
-    DataError::ColumnCount {
-        path,
-        line,
-        expected,
-        found,
-        first,
-        hint,
-    }
-}
-
-/// "; N columns without a header is the layout of ...: use that source" for the
-/// header-less catalog datasets of `columns` columns other than `given` (empty if none).
-pub(crate) fn layout_hint(columns: usize, given: Option<&CatalogEntry>) -> String {
-    let like: Vec<String> = catalog::catalog()
-        .map(|c| c.iter().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| !c.format.header && c.format.columns.len() == columns)
-        .filter(|c| given.is_none_or(|g| g.name != c.name))
-        .map(|c| format!("{} (`source: {}`)", c.title, c.name))
-        .collect();
-    if like.is_empty() {
-        return String::new();
-    }
-    format!(
-        "; {columns} columns without a header is the layout of {}: use that source",
-        like.join(" or ")
-    )
 }
 
 impl CatalogSource {

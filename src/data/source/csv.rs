@@ -269,7 +269,8 @@ impl DataSource for TableSource {
                 hash,
                 keep: Some(&keep),
             };
-            reader::read_csv(path, &opts).map_err(|e| super::catalog::with_layout_hint(e, None))
+            reader::read_csv(path, &opts)
+                .map_err(|e| super::super::catalog::with_layout_hint(e, None))
         })
     }
 }

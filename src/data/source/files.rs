@@ -331,7 +331,7 @@ fn header_looks_like_data(raw: &RawFile) -> String {
         "; the first line looks like data, not a header ({numbers} of its {} fields are numbers): \
          for a file without a header give its column names with `columns:`{}",
         raw.original_names.len(),
-        super::catalog::layout_hint(raw.original_names.len(), None)
+        super::super::catalog::layout_hint(raw.original_names.len(), None)
     )
 }
 
