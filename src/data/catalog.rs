@@ -445,6 +445,29 @@ mod tests {
         assert_eq!(map["worm"], "r2l");
     }
 
+    /// KDD Cup 99 is NSL-KDD's layout without the difficulty column, its labels written with
+    /// a dot, and the same category table; the sha256 values are the issue's.
+    #[test]
+    fn kdd99_descriptor_is_nsl_kdd_without_difficulty_and_with_the_same_categories() {
+        let (k, n) = (entry("kdd99").unwrap(), entry("nsl_kdd").unwrap());
+        assert_eq!(k.format.columns.len(), 42);
+        assert_eq!(k.format.columns[..], n.format.columns[..42]);
+        assert_eq!(k.format.label_suffix.as_deref(), Some("."));
+        assert_eq!(k.format.strip_label("smurf."), "smurf");
+        assert_eq!(k.targets["category"], n.targets["category"]);
+        let sha = |id: &str| k.file(id).unwrap().sha256.clone();
+        assert_eq!(
+            sha("kddcup.data_10_percent").as_deref(),
+            Some("f8c8267ebcd9c0ed1fd7d6277fe5bfff8732e9b7db8e61b873542b2a534b6f9a")
+        );
+        assert_eq!(
+            sha("corrected").as_deref(),
+            Some("547dfb9c0f0dc1d9944219ec79e851191faebaeb8acbfa1cd171c418397052a4")
+        );
+        assert_eq!(sha("kddcup.data"), None);
+        assert_eq!(k.file("kddcup.data").unwrap().rows, Some(4_898_431));
+    }
+
     #[test]
     fn file_lookup_by_name_and_candidates() {
         let e = entry("unsw_nb15").unwrap();
