@@ -202,7 +202,7 @@ fn one_class_in_the_data_is_refused() {
     let e = load_csv(tmp.path(), "a.csv", "y").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "a.csv (label column `y`); target binary treats `normal`, `benign`, `0` as normal (set `normal_labels` to change that): \
+        "a.csv (label column `y`; values seen: `NORMAL` 1, `Normal` 1, `normal` 1); target binary treats `normal`, `benign`, `0` as normal (set `normal_labels` to change that): \
          the label has only one class (`normal`, 3 rows); at least two classes are needed to train and evaluate"
     );
 }

@@ -296,7 +296,11 @@ fn verify_reports_ok_swapped_and_missing() {
         text.contains("missing cic_ids2017 files: Download"),
         "{text}"
     );
-    // strict: missing distribution files and swapped names fail
+    // strict: missing distribution files and swapped names fail (UNSW-NB15 swapped and
+    // missing, CIC-IDS2017's eight days, KDD Cup'99's three files)
     let strict = verify_catalog(&dir, true).unwrap();
-    assert_eq!(strict.failures(), 1 + 1 + 8);
+    assert_eq!(strict.failures(), 1 + 1 + 8 + 3);
+    for id in ["kddcup.data_10_percent", "kddcup.data", "corrected"] {
+        assert_eq!(status("kdd99", id), VerifyStatus::Missing, "{r}");
+    }
 }

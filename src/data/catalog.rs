@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::DataError;
 
 /// The embedded descriptor files, by file name.
-const SOURCES: [(&str, &str); 3] = [
+const SOURCES: [(&str, &str); 4] = [
     ("nsl_kdd.yaml", include_str!("../../datasets/nsl_kdd.yaml")),
+    ("kdd99.yaml", include_str!("../../datasets/kdd99.yaml")),
     (
         "unsw_nb15.yaml",
         include_str!("../../datasets/unsw_nb15.yaml"),
@@ -72,6 +73,9 @@ pub struct FileFormat {
     pub columns: Vec<String>,
     /// Columns holding labels: never features.
     pub label_columns: Vec<String>,
+    /// Text every label ends with, stripped on load (KDD Cup 99 writes `normal.`).
+    #[serde(default)]
+    pub label_suffix: Option<String>,
     /// Other columns that are not features (identifiers, difficulty levels). Names that a
     /// file does not have are ignored.
     pub drop: Vec<String>,
@@ -79,6 +83,16 @@ pub struct FileFormat {
     pub categorical: Vec<String>,
     /// Whether header names are trimmed of surrounding spaces on load.
     pub trim_column_names: bool,
+}
+
+impl FileFormat {
+    /// A label without the suffix every label of the dataset is written with.
+    pub fn strip_label<'a>(&self, label: &'a str) -> &'a str {
+        match &self.label_suffix {
+            Some(sfx) => label.strip_suffix(sfx.as_str()).unwrap_or(label),
+            None => label,
+        }
+    }
 }
 
 /// A named column layout (e.g. CIC-IDS2017's 85- and 79-column files).
@@ -224,6 +238,56 @@ impl CatalogEntry {
     }
 }
 
+/// A column-count error with what the file looks like: a header-less catalog dataset of
+/// that many columns, other than `given` (the source the file was given to), and the
+/// `source:` that reads it.
+pub(crate) fn with_layout_hint(e: DataError, given: Option<&CatalogEntry>) -> DataError {
+    let DataError::ColumnCount {
+        path,
+        line,
+        expected,
+        found,
+        first,
+        hint: _,
+    } = e
+    else {
+        return e;
+    };
+    let mut hint = String::new();
+    if let Some(g) = given {
+        hint.push_str(&format!("; a {} file has {expected} columns", g.name));
+    }
+    hint.push_str(&layout_hint(found, given));
+    DataError::ColumnCount {
+        path,
+        line,
+        expected,
+        found,
+        first,
+        hint,
+    }
+}
+
+/// "; N columns without a header is the layout of ...: use that source" for the
+/// header-less catalog datasets of `columns` columns other than `given` (empty if none).
+pub(crate) fn layout_hint(columns: usize, given: Option<&CatalogEntry>) -> String {
+    let like: Vec<String> = catalog()
+        .map(|c| c.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| !c.format.header && c.format.columns.len() == columns)
+        .filter(|c| given.is_none_or(|g| g.name != c.name))
+        .map(|c| format!("{} (`source: {}`)", c.title, c.name))
+        .collect();
+    if like.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; {columns} columns without a header is the layout of {}: use that source",
+        like.join(" or ")
+    )
+}
+
 /// Every catalog descriptor, parsed once.
 pub fn catalog() -> Result<&'static [CatalogEntry], DataError> {
     static CATALOG: OnceLock<Result<Vec<CatalogEntry>, DataError>> = OnceLock::new();
@@ -312,7 +376,7 @@ mod tests {
     fn catalog_parses_and_is_consistent() {
         let cat = catalog().unwrap();
         let names: Vec<&str> = cat.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["nsl_kdd", "unsw_nb15", "cic_ids2017"]);
+        assert_eq!(names, ["nsl_kdd", "kdd99", "unsw_nb15", "cic_ids2017"]);
         for e in cat {
             // default files exist, targets read a label column, counts sum to rows
             for id in e.default_files.train.iter().chain(&e.default_files.test) {
@@ -379,6 +443,29 @@ mod tests {
         }
         assert_eq!(map["httptunnel"], "u2r");
         assert_eq!(map["worm"], "r2l");
+    }
+
+    /// KDD Cup 99 is NSL-KDD's layout without the difficulty column, its labels written with
+    /// a dot, and the same category table; the sha256 values are the issue's.
+    #[test]
+    fn kdd99_descriptor_is_nsl_kdd_without_difficulty_and_with_the_same_categories() {
+        let (k, n) = (entry("kdd99").unwrap(), entry("nsl_kdd").unwrap());
+        assert_eq!(k.format.columns.len(), 42);
+        assert_eq!(k.format.columns[..], n.format.columns[..42]);
+        assert_eq!(k.format.label_suffix.as_deref(), Some("."));
+        assert_eq!(k.format.strip_label("smurf."), "smurf");
+        assert_eq!(k.targets["category"], n.targets["category"]);
+        let sha = |id: &str| k.file(id).unwrap().sha256.clone();
+        assert_eq!(
+            sha("kddcup.data_10_percent").as_deref(),
+            Some("f8c8267ebcd9c0ed1fd7d6277fe5bfff8732e9b7db8e61b873542b2a534b6f9a")
+        );
+        assert_eq!(
+            sha("corrected").as_deref(),
+            Some("547dfb9c0f0dc1d9944219ec79e851191faebaeb8acbfa1cd171c418397052a4")
+        );
+        assert_eq!(sha("kddcup.data"), None);
+        assert_eq!(k.file("kddcup.data").unwrap().rows, Some(4_898_431));
     }
 
     #[test]

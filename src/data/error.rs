@@ -83,6 +83,25 @@ pub enum DataError {
         rows: usize,
     },
 
+    /// A header-less file whose records have another number of fields than the column
+    /// names given for it.
+    #[error(
+        "{}:{line}: {found} fields on the first line, but {expected} column names are given \
+         for this file (it has no header line); first line: `{first}`{hint}",
+        path.display()
+    )]
+    ColumnCount {
+        path: PathBuf,
+        /// 1-based line of the first record.
+        line: usize,
+        expected: usize,
+        found: usize,
+        /// The first line (shortened when long).
+        first: String,
+        /// What the file looks like and what to do, starting with "; " (or empty).
+        hint: String,
+    },
+
     /// A file without data rows.
     #[error("{}: empty file ({detail})", path.display())]
     EmptyFile { path: PathBuf, detail: String },

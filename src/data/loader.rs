@@ -104,7 +104,7 @@ pub fn read_file(path: &Path, opts: &ReadOptions) -> Result<FileTable, DataError
             let column = raw.columns[j].clone();
             let mut parts = [Part {
                 raw: &raw,
-                j,
+                j: Some(j),
                 column,
             }];
             build_column(n, &mut parts, 1, mode).map(|(c, _)| Column {
@@ -182,9 +182,10 @@ fn assemble(spec: &DatasetSpec, set: FileSet) -> Result<LoadedData, DataError> {
     } = set;
     let (class_names, class_of) = classes(&plan.rule, &reads)?;
     let first = &reads[0].raw;
-    let feature_names = feature_names(&plan, first);
     warnings.extend(missing_named_columns(&plan, first));
-    check_layouts(&reads)?;
+    check_layouts(&plan, &reads)?;
+    let feature_names = all_feature_names(&plan, &reads);
+    warnings.extend(absent_features(&feature_names, &reads));
     let (train_cols, test_cols) =
         build_features(&mut reads, &feature_names, &|name| plan.mode_of(name))?;
     let part = |role: &str, columns: Vec<Column>| {
@@ -278,22 +279,25 @@ fn missing_named_columns(plan: &Plan, first: &RawFile) -> Vec<String> {
     warnings
 }
 
-/// Every file must have the same columns as the first.
-fn check_layouts(reads: &[Read]) -> Result<(), DataError> {
+/// Every file must have the same feature columns as the first (columns that are never
+/// features may differ); with `plan.fill_absent`, a file may lack some.
+fn check_layouts(plan: &Plan, reads: &[Read]) -> Result<(), DataError> {
     let first = &reads[0].raw;
-    let a: HashSet<&String> = first.names.iter().collect();
+    let features =
+        |raw: &RawFile| -> HashSet<String> { feature_names(plan, raw).into_iter().collect() };
+    let a = features(first);
     for r in &reads[1..] {
-        let b: HashSet<&String> = r.raw.names.iter().collect();
-        if a != b {
-            let missing: Vec<&&String> = a.difference(&b).take(5).collect();
-            let extra: Vec<&&String> = b.difference(&a).take(5).collect();
+        let b = features(&r.raw);
+        if a != b && !plan.fill_absent {
+            let missing: Vec<&String> = a.difference(&b).take(5).collect();
+            let extra: Vec<&String> = b.difference(&a).take(5).collect();
             return Err(DataError::Layout {
                 message: format!(
-                    "{} and {} have different columns ({} vs {}): missing in the second {:?}, extra {:?}; files loaded together must share one layout",
+                    "{} and {} have different feature columns ({} vs {}): missing in the second {:?}, extra {:?}; files loaded together must share one layout",
                     file_name(&first.path),
                     file_name(&r.raw.path),
-                    first.names.len(),
-                    r.raw.names.len(),
+                    a.len(),
+                    b.len(),
                     missing,
                     extra
                 ),
@@ -301,6 +305,47 @@ fn check_layouts(reads: &[Read]) -> Result<(), DataError> {
         }
     }
     Ok(())
+}
+
+/// The feature columns of every file, in the order of first appearance (the first file's
+/// order when all have the same).
+fn all_feature_names(plan: &Plan, reads: &[Read]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for r in reads {
+        for n in feature_names(plan, &r.raw) {
+            if seen.insert(n.clone()) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// One warning per feature column that some files lack: their rows have missing values
+/// there.
+fn absent_features(feature_names: &[String], reads: &[Read]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for name in feature_names {
+        let lacking: Vec<&Read> = reads
+            .iter()
+            .filter(|r| r.raw.position(name).is_none())
+            .collect();
+        if lacking.is_empty() {
+            continue;
+        }
+        let rows: usize = lacking.iter().map(|r| r.raw.rows).sum();
+        warnings.push(format!(
+            "feature `{name}` is not in {} ({} rows): missing values there, filled by the preprocessing's missing-value policy",
+            lacking
+                .iter()
+                .map(|r| file_name(&r.raw.path))
+                .collect::<Vec<_>>()
+                .join(", "),
+            thousands(rows)
+        ));
+    }
+    warnings
 }
 
 /// The columns of `first` that are features under `plan` (all but its non-features).
@@ -322,14 +367,15 @@ pub(super) fn build_features(
     mode_of: &(dyn Fn(&str) -> Mode + Sync),
 ) -> Result<(Vec<Column>, Vec<Column>), DataError> {
     let n_train_files = reads.iter().filter(|r| r.role == "train").count();
-    let mut taken: Vec<Vec<(usize, RawColumn)>> = feature_names
+    let mut taken: Vec<Vec<(Option<usize>, RawColumn)>> = feature_names
         .iter()
         .map(|name| {
             reads
                 .iter()
-                .map(|r| {
-                    let j = r.raw.position(name).unwrap_or(0);
-                    (j, r.raw.columns[j].clone())
+                .map(|r| match r.raw.position(name) {
+                    Some(j) => (Some(j), r.raw.columns[j].clone()),
+                    // a column the file lacks (`Plan::fill_absent`): missing in every row
+                    None => (None, RawColumn::Num(Arc::new(vec![f64::NAN; r.raw.rows]))),
                 })
                 .collect()
         })
@@ -414,33 +460,80 @@ fn check_two_classes(
     }
     let c = present.first().copied().unwrap_or(0);
     let mut context = format!(
-        "{} (label column `{}`)",
+        "{} (label column `{}`; values seen: {})",
         reads
             .iter()
             .map(|r| file_name(&r.raw.path))
             .collect::<Vec<_>>()
             .join(", "),
-        plan.label
+        plan.label,
+        labels_seen(reads)
     );
     if let ClassRule::Binary {
         normal,
-        ignore_case: true,
+        ignore_case,
     } = &plan.rule
     {
-        context.push_str(&format!(
-            "; target binary treats {} as normal (set `normal_labels` to change that)",
-            normal
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        let list = normal
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        context.push_str(&format!("; target binary treats {list} as normal"));
+        context.push_str(if *ignore_case {
+            " (set `normal_labels` to change that)"
+        } else {
+            " (the catalog's `binary` target)"
+        });
+        context.push_str(&near_normal(reads, normal));
     }
     Err(DataError::OneClass {
         context,
         class: train.class_names.get(c).cloned().unwrap_or_default(),
         rows: counts.get(c).copied().unwrap_or(0),
     })
+}
+
+/// The distinct label values of the files with their counts, most frequent first (the
+/// first 12).
+fn labels_seen(reads: &[Read]) -> String {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for l in reads.iter().flat_map(|r| &r.labels) {
+        *counts.entry(l.as_str()).or_insert(0) += 1;
+    }
+    let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut out: Vec<String> = v
+        .iter()
+        .take(12)
+        .map(|(l, n)| format!("`{l}` {}", thousands(*n)))
+        .collect();
+    if v.len() > 12 {
+        out.push(format!("and {} more", v.len() - 12));
+    }
+    out.join(", ")
+}
+
+/// A note when a label seen is a normal label with something around it (`normal.`).
+fn near_normal(reads: &[Read], normal: &[String]) -> String {
+    let seen: HashSet<&str> = reads
+        .iter()
+        .flat_map(|r| r.labels.iter().map(String::as_str))
+        .collect();
+    let mut near: Vec<&str> = seen
+        .into_iter()
+        .filter(|l| {
+            let core = l.trim_matches(|c: char| !c.is_alphanumeric());
+            core != *l && normal.iter().any(|n| n.trim().eq_ignore_ascii_case(core))
+        })
+        .collect();
+    near.sort_unstable();
+    match near.first() {
+        Some(l) => format!(
+            "; `{l}` is a normal label with other characters around it: list it in `normal_labels`"
+        ),
+        None => String::new(),
+    }
 }
 
 /// The class names and the class index of every label text of the files.
@@ -546,10 +639,11 @@ fn mapped_classes(
     Ok((classes.to_vec(), class_of))
 }
 
-/// One file's cells of a column: the file, the column's position in it, and the cells.
+/// One file's cells of a column: the file, the column's position in it (`None` when the
+/// file lacks it), and the cells.
 struct Part<'a> {
     raw: &'a RawFile,
-    j: usize,
+    j: Option<usize>,
     column: RawColumn,
 }
 
@@ -665,9 +759,9 @@ fn categorical_parts(parts: &[Part]) -> Result<(Vec<String>, Vec<Vec<u32>>), Dat
             index.insert(t.to_string(), k);
             k
         };
-        let reread = match &p.column {
-            RawColumn::Num(_) => p.raw.text_column(p.j)?,
-            RawColumn::Text(_) => None,
+        let reread = match (&p.column, p.j) {
+            (RawColumn::Num(_), Some(j)) => p.raw.text_column(j)?,
+            _ => None,
         };
         match (&p.column, &reread) {
             (_, Some(s)) | (RawColumn::Text(s), None) => {

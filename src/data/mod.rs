@@ -4,7 +4,7 @@
 //! * [`spec`]: the `dataset:` and `split:` spec sections and their cross-field checks.
 //! * [`source`]: one [`source::DataSource`] per `source:` (catalog datasets, csv, parquet,
 //!   pcap, zeek, netflow, synthetic): its options, checks, files and non-feature columns.
-//! * [`catalog`]: NSL-KDD, UNSW-NB15 and CIC-IDS2017 descriptors (`datasets/*.yaml`).
+//! * [`catalog`]: NSL-KDD, KDD Cup 1999, UNSW-NB15 and CIC-IDS2017 descriptors (`datasets/*.yaml`).
 //! * [`loader`]: [`load`] a spec into [`LoadedData`] ([`loaded`]: train, optional official
 //!   test, the files read with their sha256, warnings).
 //! * [`unlabeled`]: [`read_unlabeled`] a file to score the way a source reads its training

@@ -15,10 +15,10 @@ pub enum Target {
     /// Two classes `normal` (index 0) and `attack` (index 1). Every source.
     #[default]
     Binary,
-    /// nsl_kdd: the five categories normal, dos, probe, r2l, u2r (full table in
+    /// nsl_kdd and kdd99: the five categories normal, dos, probe, r2l, u2r (full table in
     /// `datasets/nsl_kdd.yaml`, including the attack names only found in the test files).
     Category,
-    /// nsl_kdd and synthetic: one class per attack name (`normal` first).
+    /// nsl_kdd, kdd99 and synthetic: one class per attack name (`normal` first).
     Attack,
     /// unsw_nb15: one class per `attack_cat` value (`Normal` first).
     AttackCat,
@@ -244,3 +244,54 @@ impl<'de> Deserialize<'de> for FileLabels {
 pub const DEFAULT_SYNTHETIC_ROWS: usize = 20_000;
 /// Default `dataset.normal_labels` for csv/parquet binary targets.
 pub const DEFAULT_NORMAL_LABELS: [&str; 3] = ["normal", "benign", "0"];
+
+/// `dataset.columns` of a header-less CSV: the column names in file order, each given
+/// inline or as a file of names. A file of names has one name a line, or NSL-KDD's
+/// `field_names.csv` layout `name,type` (a `symbolic` type makes the column categorical).
+///
+/// ```yaml
+/// columns: [duration, protocol_type, label]                  # inline
+/// columns: field_names.csv                                   # a file of names
+/// columns: [{file: field_names.csv}, label, difficulty]      # both, in order
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ColumnsSpec(pub Vec<ColumnEntry>);
+
+/// One entry of [`ColumnsSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum ColumnEntry {
+    /// A column name.
+    Name(String),
+    /// The names listed in a file (resolved like the data files).
+    File {
+        /// Path of the file of names.
+        file: String,
+    },
+}
+
+impl<'de> Deserialize<'de> for ColumnsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ColumnsSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a file of column names, or a list of names and `{file: PATH}` entries")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ColumnsSpec, E> {
+                Ok(ColumnsSpec(vec![ColumnEntry::File {
+                    file: v.to_string(),
+                }]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ColumnsSpec, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = seq.next_element::<ColumnEntry>()? {
+                    out.push(e);
+                }
+                Ok(ColumnsSpec(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -243,6 +243,9 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
     if bytes[data_start..].iter().all(|b| b.is_ascii_whitespace()) {
         return Err(empty("a header line but no data rows"));
     }
+    if !opts.header {
+        check_field_count(path, &bytes[data_start..], original_names.len())?;
+    }
     let names = dedupe_names(&original_names, opts.trim_names);
     let keep: Vec<Keep> = names
         .iter()
@@ -268,6 +271,34 @@ pub(crate) fn read_csv(path: &Path, opts: &CsvOptions) -> Result<RawFile, DataEr
         lines: Some(lines),
         records_start: Some(data_start),
         first_record_line: 1,
+    })
+}
+
+/// The first record of a header-less file must have one field per given name.
+fn check_field_count(path: &Path, text: &[u8], expected: usize) -> Result<(), DataError> {
+    let (skipped, line) = text
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .find(|(_, l)| !l.iter().all(|b| b.is_ascii_whitespace()))
+        .unwrap_or((0, &[][..]));
+    let line = String::from_utf8_lossy(line);
+    let line = line.trim_end_matches('\r');
+    let found = split_header(line).len();
+    if found == expected {
+        return Ok(());
+    }
+    let first: String = if line.chars().count() > 200 {
+        line.chars().take(200).chain("...".chars()).collect()
+    } else {
+        line.to_string()
+    };
+    Err(DataError::ColumnCount {
+        path: path.to_path_buf(),
+        line: skipped + 1,
+        expected,
+        found,
+        first,
+        hint: String::new(),
     })
 }
 

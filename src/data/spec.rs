@@ -8,7 +8,7 @@
 //!
 //! ```yaml
 //! dataset:
-//!   source: nsl_kdd          # or unsw_nb15 | cic_ids2017 | csv | parquet | pcap | zeek | synthetic
+//!   source: nsl_kdd          # or kdd99 | unsw_nb15 | cic_ids2017 | csv | parquet | pcap | zeek | synthetic
 //!   target: binary
 //! split:
 //!   kind: official           # official | holdout | kfold
@@ -19,8 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Problem;
 pub use super::options::{
-    CaptureLabels, Checksums, DEFAULT_NORMAL_LABELS, DEFAULT_SYNTHETIC_ROWS, FileLabels, FilesSpec,
-    Target,
+    CaptureLabels, Checksums, ColumnEntry, ColumnsSpec, DEFAULT_NORMAL_LABELS,
+    DEFAULT_SYNTHETIC_ROWS, FileLabels, FilesSpec, Target,
 };
 use super::source::Fields;
 pub use super::source::{DataSource, Source, SourceSpec};
@@ -32,7 +32,7 @@ pub struct DatasetSpec {
     /// Where the data comes from (`source:`), with the options of that source. Required.
     pub source: SourceSpec,
     /// What to predict. Default: `binary` (classes `normal`, `attack`). Other values depend
-    /// on the source: nsl_kdd `category` | `attack`; unsw_nb15 `attack_cat`; cic_ids2017
+    /// on the source: nsl_kdd and kdd99 `category` | `attack`; unsw_nb15 `attack_cat`; cic_ids2017
     /// `label`; csv/parquet/pcap/zeek `multiclass`; synthetic `attack`.
     pub target: Target,
     /// Keep at most this many training rows: a seeded subsample stratified by class (same
@@ -101,6 +101,10 @@ struct Resolved {
     files: Option<FilesSpec>,
     label: Option<String>,
     normal_labels: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    columns: Option<ColumnsSpec>,
     trim_column_names: Option<bool>,
     drop: Vec<String>,
     categorical: Vec<String>,
@@ -120,6 +124,8 @@ impl Serialize for DatasetSpec {
             files: f.files,
             label: f.label,
             normal_labels: f.normal_labels,
+            header: f.header,
+            columns: f.columns,
             trim_column_names: f.trim_column_names,
             drop: f.drop.unwrap_or_default(),
             categorical: f.categorical.unwrap_or_default(),
@@ -330,6 +336,9 @@ mod tests {
             serde_json::json!({"source": "zeek", "files": "conn.log", "categorical": ["id.resp_p"],
                 "labels": {"rules": [{"label": "beacon", "host": "10.0.0.1"}]}}),
             serde_json::json!({"source": "synthetic", "rows": 50}),
+            serde_json::json!({"source": "csv", "label": "label", "files": "k.txt", "header": false,
+                "columns": [{"file": "field_names.csv"}, "label"]}),
+            serde_json::json!({"source": "kdd99", "target": "attack"}),
         ] {
             let spec = ds(json).unwrap();
             let saved = serde_json::to_string(&spec.to_fields()).unwrap();

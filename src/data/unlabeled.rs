@@ -7,7 +7,7 @@
 //! class mapping knows, so no label is read, no class is mapped, and neither `max_rows` nor
 //! a split applies.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::loaded::{FileInfo, LoadContext};
 use super::loader::{build_features, feature_names, file_info};
@@ -46,8 +46,11 @@ pub fn read_unlabeled(
     // looked for in the data directory.
     std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
     let (source, target) = source_for(dataset, path)?;
-    // The path is absolute, so neither the data directory nor a spec folder is looked in.
-    let ctx = LoadContext::new(".");
+    // The path is absolute, so it is not looked for elsewhere; a csv's file of column
+    // names (`columns: FILE`) is looked for in the data directory (ANOMALAB_DATA_DIR), then
+    // the current folder.
+    let mut ctx = LoadContext::new(super::default_data_dir());
+    ctx.base_dir = Some(PathBuf::from("."));
     let req = ReadRequest {
         target,
         checksums: Checksums::Off,

@@ -220,7 +220,8 @@ pub(crate) fn target_counts(
         .ok_or_else(|| format!("no label column `{col}`"))?;
     let mut m = BTreeMap::new();
     for row in 0..raw.rows {
-        let l = raw.cell_text(j, row).unwrap_or_default();
+        let text = raw.cell_text(j, row).unwrap_or_default();
+        let l = entry.format.strip_label(&text).to_string();
         let k = match def {
             TargetDef::Binary { normal, .. } => {
                 if normal.contains(&l) {

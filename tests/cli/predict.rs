@@ -244,3 +244,66 @@ fn a_model_saved_without_its_training_source_still_scores_tables() {
         out.stderr()
     );
 }
+
+/// A model trained on a header-less csv (names from a file of names) scores another
+/// header-less file: `predict` reads it with the same names, the names file found in the
+/// data directory.
+#[test]
+fn a_headerless_csv_model_scores_a_headerless_file() {
+    let p = Project::new();
+    let rows = |n: usize, offset: usize| -> String {
+        (0..n)
+            .map(|i| {
+                let k = i + offset;
+                let attack = k.is_multiple_of(3);
+                let proto = if attack { "udp" } else { "tcp" };
+                let bytes = if attack { 40 + k % 9 } else { 600 + k % 300 };
+                format!(
+                    "{proto},{bytes},{}\n",
+                    if attack { "attack." } else { "normal." }
+                )
+            })
+            .collect()
+    };
+    p.write("train.csv", &rows(90, 0));
+    p.write("score.csv", &rows(12, 1000));
+    p.write(
+        "names.csv",
+        "proto,symbolic\nbytes,continuous\nlabel,symbolic\n",
+    );
+    p.write(
+        "hl.yaml",
+        "name: hl\nseed: 1\ndataset:\n  source: csv\n  files: train.csv\n  columns: names.csv\n  label: label\n  \
+         normal_labels: [normal.]\nsplit: {kind: holdout, test_size: 0.3}\npreprocessing:\n  - encode: {method: onehot}\n\
+         models:\n  - algorithm: decision_tree\nmetrics: [f1_macro]\nselection: {metric: f1_macro}\n",
+    );
+    p.run(&["run", "hl.yaml", "--quiet"]).expect(0);
+    p.run(&[
+        "predict",
+        "--model",
+        "models/hl/best.model",
+        "--input",
+        "score.csv",
+        "-o",
+        "out.csv",
+    ])
+    .expect(0);
+    let out = p.read("out.csv");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 13, "{out}");
+    // rows 1000.. : k % 3 == 0 is an attack (udp, small)
+    let predicted: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    let expected: Vec<&str> = (1000usize..1012)
+        .map(|k| {
+            if k.is_multiple_of(3) {
+                "attack"
+            } else {
+                "normal"
+            }
+        })
+        .collect();
+    assert_eq!(predicted, expected);
+}

@@ -325,3 +325,70 @@ fn netflow_experiment_runs_on_softflowd_exports() {
     let f1 = |a: &str| trial(&r, a)[0]["mean"]["f1_macro"].as_f64().unwrap();
     assert!(f1("decision_tree") > f1("dummy") + 0.2);
 }
+
+/// A cluster's TSV log (with `_node_name`, `tunnel_parents`) and a recent Zeek's JSON log
+/// (with `ip_proto`, and here without `missed_bytes`) as one dataset: the run trains on
+/// both, and the feature the JSON log lacks is named once in the run's warnings.
+#[test]
+fn zeek_logs_of_different_versions_run_as_one_dataset() {
+    let Some(data) = shared_data() else { return };
+    let p = Project::new();
+    let json =
+        std::fs::read_to_string(data.join("zeek/rita-json_with_all_fields-conn.log")).unwrap();
+    let mut out = String::new();
+    for line in json.lines().filter(|l| !l.trim().is_empty()) {
+        let mut v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+        v.insert("ip_proto".into(), 6.into());
+        v.remove("missed_bytes");
+        out.push_str(&serde_json::to_string(&v).unwrap());
+        out.push('\n');
+    }
+    let new_log = p.write("new-conn.log", &out);
+    let tsv = data.join("zeek/rita-missing_host-2024-04-19-conn.00_00_00-01_00_00.log.gz");
+    p.write(
+        "mixed.yaml",
+        &format!(
+            "name: zeek_mixed\nseed: 1\ndataset:\n  source: zeek\n  files: [{}, {}]\n  normal_labels: [background]\n  \
+             labels: {{default: background, rules: [{{label: web, port: 80}}]}}\nsplit: {{kind: holdout, test_size: 0.3}}\n\
+             preprocessing:\n  - clean: {{non_finite: zero}}\n  - encode: {{method: onehot, unseen: ignore, max_categories: 20}}\n\
+             models:\n  - algorithm: dummy\n  - algorithm: decision_tree\n    params: {{max_depth: 6}}\n\
+             metrics: [f1_macro]\nselection: {{metric: f1_macro}}\n",
+            tsv.display(),
+            new_log.display()
+        ),
+    );
+    p.run(&["run", p.path("mixed.yaml").to_str().unwrap(), "--quiet"])
+        .expect(0);
+    let r = results(&p, "zeek_mixed");
+    // MANIFEST.md: 1,765 + 29 records
+    let rows: u64 = r["dataset"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows, 1_765 + 29);
+    let warnings: Vec<&str> = r["dataset"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let named: Vec<&&str> = warnings
+        .iter()
+        .filter(|w| w.contains("`missed_bytes`"))
+        .collect();
+    assert_eq!(named.len(), 1, "{warnings:?}");
+    assert!(
+        named[0].starts_with("feature `missed_bytes` is not in new-conn.log (29 rows)"),
+        "{warnings:?}"
+    );
+    let features = r["dataset"]["feature_names"].to_string();
+    assert!(
+        !features.contains("ip_proto") && !features.contains("_node_name"),
+        "{features}"
+    );
+    for t in r["trials"].as_array().unwrap() {
+        assert_eq!(t["status"], "ok", "{t}");
+    }
+}

@@ -1,11 +1,11 @@
-//! `source: nsl_kdd | unsw_nb15 | cic_ids2017`: the datasets of the catalog
+//! `source: nsl_kdd | kdd99 | unsw_nb15 | cic_ids2017`: the datasets of the catalog
 //! (`datasets/*.yaml`, see [`crate::data::catalog`]). The catalog says the files' layout,
 //! label columns, targets and default files; each file read is checked against it (which
 //! published file it is, sha256, rows, layout).
 
 use std::collections::BTreeMap;
 
-use super::super::catalog::{self, CatalogEntry, CatalogFile, TargetDef};
+use super::super::catalog::{self, CatalogEntry, CatalogFile, FileFormat, TargetDef};
 use super::super::options::{FilesSpec, Target};
 use super::super::reader::{self, CsvOptions, RawFile, file_name, thousands};
 use super::super::{DataError, Problem};
@@ -57,7 +57,7 @@ impl DataSource for CatalogSource {
 
     fn targets(&self) -> &'static [Target] {
         match self.name {
-            "nsl_kdd" => &[Target::Binary, Target::Category, Target::Attack],
+            "nsl_kdd" | "kdd99" => &[Target::Binary, Target::Category, Target::Attack],
             "unsw_nb15" => &[Target::Binary, Target::AttackCat],
             _ => &[Target::Binary, Target::Label],
         }
@@ -109,9 +109,12 @@ impl DataSource for CatalogSource {
         };
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), Some(entry), req, &mut warnings);
-        let reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
-            reader::read_csv(path, &opts)
+        let mut reads = files::read_all(&lists, &plan, Some(entry), req, |path, _| {
+            reader::read_csv(path, &opts).map_err(|e| catalog::with_layout_hint(e, Some(entry)))
         })?;
+        if format.label_suffix.is_some() {
+            strip_suffix(&mut reads, format);
+        }
         let strict = req.ctx.strict || req.checksums == super::Checksums::Strict;
         for r in &reads {
             warnings.extend(check_file(entry, r, &plan, req.target.as_str(), strict)?);
@@ -123,6 +126,17 @@ impl DataSource for CatalogSource {
             notes: vec![],
             title: entry.title.clone(),
         }))
+    }
+}
+
+/// Labels without the suffix every label of the dataset is written with.
+fn strip_suffix(reads: &mut [Read], format: &FileFormat) {
+    for r in reads.iter_mut() {
+        let raw = r.raw_labels.iter_mut().flatten();
+        for l in r.labels.iter_mut().chain(raw) {
+            let n = format.strip_label(l).len();
+            l.truncate(n);
+        }
     }
 }
 
@@ -151,6 +165,7 @@ impl CatalogSource {
             default_mode: Mode::Numeric,
             rule,
             named_columns: vec![],
+            fill_absent: false,
         })
     }
 }

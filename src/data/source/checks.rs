@@ -1,7 +1,7 @@
 //! Checks of options that several sources share (`files`, `normal_labels`, `labels`).
 
 use super::super::Problem;
-use super::super::options::{CaptureLabels, FilesSpec, Target};
+use super::super::options::{CaptureLabels, ColumnEntry, ColumnsSpec, FilesSpec, Target};
 
 /// `files` of a source that needs files: present, with a training file and no empty path.
 pub(super) fn required_files(source: &str, files: Option<&FilesSpec>) -> Vec<Problem> {
@@ -89,4 +89,57 @@ fn names_file(name: &str, key: &str) -> bool {
         || std::path::Path::new(name)
             .file_name()
             .is_some_and(|b| b == key)
+}
+
+/// `header` and `columns` of a table source: csv only; a header-less file needs its
+/// column names, and a file with a header names its own columns.
+pub(super) fn header_columns(
+    source: &str,
+    header: Option<bool>,
+    columns: Option<&ColumnsSpec>,
+) -> Vec<Problem> {
+    let mut p = Vec::new();
+    if source != "csv" {
+        for (field, given) in [("header", header.is_some()), ("columns", columns.is_some())] {
+            if given {
+                p.push(Problem::new(
+                    format!("dataset.{field}"),
+                    format!(
+                        "`{field}` applies to source `csv` only (a {source} file names its columns)"
+                    ),
+                ));
+            }
+        }
+        return p;
+    }
+    match (header, columns) {
+        (Some(false), None) => p.push(Problem::new(
+            "dataset.header",
+            "a file without a header needs its column names: give `columns: [name, ...]` or `columns: FILE` (one name a line, or `name,type` lines as in NSL-KDD's field_names.csv)",
+        )),
+        (Some(true), Some(_)) => p.push(Problem::new(
+            "dataset.columns",
+            "`columns` names the columns of a file without a header; with `header: true` the names come from the file's first line (use `header: false`)",
+        )),
+        _ => {}
+    }
+    if let Some(c) = columns {
+        if c.0.is_empty() {
+            p.push(Problem::new(
+                "dataset.columns",
+                "the list of columns is empty",
+            ));
+        }
+        for e in &c.0 {
+            if let ColumnEntry::Name(n) | ColumnEntry::File { file: n } = e
+                && n.trim().is_empty()
+            {
+                p.push(Problem::new(
+                    "dataset.columns",
+                    "a column name or file is empty",
+                ));
+            }
+        }
+    }
+    p
 }

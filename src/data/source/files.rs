@@ -146,6 +146,7 @@ pub(super) fn text_plan(
             ("dataset.drop", drop.to_vec()),
             ("dataset.categorical", categorical.to_vec()),
         ],
+        fill_absent: false,
     }
 }
 
@@ -186,7 +187,7 @@ fn candidates(
 }
 
 /// Resolve a file name to an existing path, or a missing-file error saying where it looked.
-fn resolve(
+pub(super) fn resolve(
     name: &str,
     entry: Option<&CatalogEntry>,
     cfile: Option<&CatalogFile>,
@@ -305,13 +306,33 @@ pub(crate) fn missing_label(raw: &RawFile, label: &str) -> DataError {
             "; with `trim_column_names: true` the column is called `{n}`: write `label: \"{n}\"`"
         )
     } else {
-        similar_columns(raw, label)
+        let mut h = similar_columns(raw, label);
+        h.push_str(&header_looks_like_data(raw));
+        h
     };
     DataError::MissingLabelColumn {
         path: raw.path.clone(),
         label: label.to_string(),
         hint,
     }
+}
+
+/// A note when most header names are numbers: the file has no header line.
+fn header_looks_like_data(raw: &RawFile) -> String {
+    let numbers = raw
+        .original_names
+        .iter()
+        .filter(|n| n.trim().parse::<f64>().is_ok())
+        .count();
+    if numbers * 2 < raw.original_names.len() {
+        return String::new();
+    }
+    format!(
+        "; the first line looks like data, not a header ({numbers} of its {} fields are numbers): \
+         for a file without a header give its column names with `columns:`{}",
+        raw.original_names.len(),
+        super::super::catalog::layout_hint(raw.original_names.len(), None)
+    )
 }
 
 /// "did you mean" for a near column name, and the first columns of the file.

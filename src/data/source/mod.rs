@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::catalog::CatalogFile;
 use super::csv_chunks::Keep;
 use super::loaded::{LoadContext, LoadedData};
-use super::options::{CaptureLabels, Checksums, FilesSpec, Target};
+use super::options::{CaptureLabels, Checksums, ColumnsSpec, FilesSpec, Target};
 use super::reader::{RawColumn, RawFile};
 use super::{DataError, Problem};
 
@@ -96,6 +96,10 @@ pub struct Fields {
     pub files: Option<FilesSpec>,
     pub label: Option<String>,
     pub normal_labels: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<ColumnsSpec>,
     pub trim_column_names: Option<bool>,
     pub drop: Option<Vec<String>>,
     pub categorical: Option<Vec<String>>,
@@ -116,6 +120,8 @@ impl Fields {
             ("files", self.files.is_some()),
             ("label", self.label.is_some()),
             ("normal_labels", self.normal_labels.is_some()),
+            ("header", self.header.is_some()),
+            ("columns", self.columns.is_some()),
             ("trim_column_names", self.trim_column_names.is_some()),
             ("drop", self.drop.is_some()),
             ("categorical", self.categorical.is_some()),
@@ -195,6 +201,9 @@ pub struct Plan {
     /// Options that name columns (`dataset.drop`, ...), warned about when the first file
     /// lacks one.
     pub named_columns: Vec<(&'static str, Vec<String>)>,
+    /// Whether a feature column some files lack is missing in their rows (Zeek logs, whose
+    /// fields vary with the version and local scripts) rather than an error.
+    pub fill_absent: bool,
 }
 
 impl Plan {
@@ -333,6 +342,8 @@ macro_rules! sources {
 sources! {
     /// NSL-KDD from the catalog (default files KDDTrain+ / KDDTest+).
     NslKdd("nsl_kdd") => CatalogSource,
+    /// KDD Cup 1999 from the catalog (default files kddcup.data_10_percent / corrected).
+    Kdd99("kdd99") => CatalogSource,
     /// UNSW-NB15 partitioned sets from the catalog (default files training-set /
     /// testing-set).
     UnswNb15("unsw_nb15") => CatalogSource,
@@ -360,7 +371,9 @@ impl Source {
     /// The catalog name for catalog sources.
     pub fn catalog_name(self) -> Option<&'static str> {
         match self {
-            Source::NslKdd | Source::UnswNb15 | Source::CicIds2017 => Some(self.as_str()),
+            Source::NslKdd | Source::Kdd99 | Source::UnswNb15 | Source::CicIds2017 => {
+                Some(self.as_str())
+            }
             _ => None,
         }
     }

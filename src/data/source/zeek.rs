@@ -105,7 +105,7 @@ impl DataSource for ZeekSource {
             .label
             .clone()
             .unwrap_or_else(|| LABEL_COLUMN.to_string());
-        let plan = files::text_plan(
+        let mut plan = files::text_plan(
             label,
             ZEEK_NON_FEATURES.iter().map(|s| s.to_string()).collect(),
             &self.drop,
@@ -113,6 +113,7 @@ impl DataSource for ZeekSource {
             req.target,
             self.normal_labels.as_ref(),
         );
+        plan.fill_absent = true;
         let labels = self.labels.clone().unwrap_or_default();
         let mut warnings = Vec::new();
         let lists = files::locate(self.files.as_ref(), None, req, &mut warnings);
@@ -137,7 +138,9 @@ impl DataSource for ZeekSource {
 /// Zeek `conn.log` fields that are never features by default: identifiers of the
 /// connection, the hosts and the time (they would let a model learn who attacked when,
 /// not what an attack looks like), the originator's ephemeral port, and cluster/log
-/// bookkeeping. The responder port (`id.resp_p`) stays: it says which service was used.
+/// bookkeeping, and `ip_proto` (recent versions' number of `proto`, which stays). The
+/// responder port (`id.resp_p`) stays: it says which service was used. These fields need
+/// not be in every log of a dataset.
 pub const ZEEK_NON_FEATURES: &[&str] = &[
     "ts",
     "uid",
@@ -153,6 +156,7 @@ pub const ZEEK_NON_FEATURES: &[&str] = &[
     "community_id",
     "vlan",
     "inner_vlan",
+    "ip_proto",
 ];
 
 /// Lines before the first record of a Zeek TSV log (the `#` header lines); 0 for JSON.
