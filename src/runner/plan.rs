@@ -119,13 +119,18 @@ fn display_name(path: &str) -> String {
 /// What every trial of the experiment shares in its key: the data, how it is split and
 /// preprocessed, and the spec seed (it also seeds splits and preprocessing).
 fn shared_inputs(exp: &Experiment, data: &Value) -> Value {
-    json!({
+    let mut shared = json!({
         "format": TRIAL_FORMAT_VERSION,
         "spec_seed": exp.seed,
         "dataset": data,
         "split": exp.split,
         "preprocessing": exp.preprocessing,
-    })
+    });
+    // A trial holds the folds of every repeat; one run once keeps the key it always had.
+    if exp.repeats > 1 {
+        shared["repeats"] = json!(exp.repeats);
+    }
+    shared
 }
 
 /// What decides a trial's result. Names, labels, paths, thread counts and times are left
