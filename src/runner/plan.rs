@@ -245,6 +245,20 @@ mod tests {
     }
 
     #[test]
+    fn repeats_change_the_keys_and_one_repeat_keeps_them() {
+        let base = experiment("a/s.yaml", &spec("1.0"));
+        let once = experiment("a/s.yaml", &format!("{}repeats: 1\n", spec("1.0")));
+        let thrice = experiment("a/s.yaml", &format!("{}repeats: 3\n", spec("1.0")));
+        assert_eq!(keys(&planned(&base)), keys(&planned(&once)));
+        let (a, b) = (planned(&base), planned(&thrice));
+        assert!(a.iter().zip(&b).all(|(x, y)| x.key != y.key));
+        assert_eq!(
+            changed_parts(&a[0].description, &b[0].description),
+            vec!["repeats"]
+        );
+    }
+
+    #[test]
     fn plan_is_pure_and_stable() {
         let exp = experiment("a/s.yaml", &spec("1.0"));
         let (a, b) = (planned(&exp), planned(&exp));

@@ -9,6 +9,7 @@ mod dashboard;
 mod extract;
 mod predict;
 mod real_data;
+mod repeats;
 mod run;
 mod serve;
 mod slurm;
