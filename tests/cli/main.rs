@@ -3,6 +3,7 @@
 //! `<repo>/../shared/datasets`.
 
 mod bad_input;
+mod benchmark;
 mod cache;
 mod check;
 mod dashboard;
