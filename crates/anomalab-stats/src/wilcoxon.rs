@@ -56,12 +56,14 @@ pub fn wilcoxon(x: &[f64], y: &[f64]) -> Result<Wilcoxon> {
     }
     let abs: Vec<f64> = nonzero.iter().map(|v| v.abs()).collect();
     let ranks = rankdata(&abs);
-    let r_plus: f64 = nonzero
-        .iter()
-        .zip(&ranks)
-        .filter(|(v, _)| **v > 0.0)
-        .map(|(_, r)| r)
-        .sum();
+    // An empty f64 sum is -0.0; adding 0.0 keeps "no positive difference" a plain 0.
+    let r_plus: f64 = 0.0
+        + nonzero
+            .iter()
+            .zip(&ranks)
+            .filter(|(v, _)| **v > 0.0)
+            .map(|(_, r)| r)
+            .sum::<f64>();
     let total: f64 = ranks.iter().sum();
     let r_minus = total - r_plus;
     let ties = tie_sizes(&abs);
