@@ -48,6 +48,14 @@ pub enum BenchmarkError {
     Spec(#[from] crate::diag::SpecError),
 }
 
+/// Whether `path` is a benchmark file rather than a spec (its top level has `benchmark:`).
+pub fn is_benchmark_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| crate::diag::yaml::Node::parse(&t).ok())
+        .is_some_and(|n| n.to_json().get("benchmark").is_some())
+}
+
 /// Read `path` and load every spec it lists.
 pub fn load(path: &Path) -> Result<Benchmark, BenchmarkError> {
     let err = |message: String| BenchmarkError::Invalid {

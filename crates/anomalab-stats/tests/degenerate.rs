@@ -80,5 +80,9 @@ fn bad_lengths_and_values_are_errors() {
 #[test]
 fn no_positive_difference_gives_a_plain_zero_statistic() {
     let w = wilcoxon(&[0.1, 0.2, 0.3], &[0.5, 0.6, 0.7]).unwrap();
-    assert!(w.statistic == 0.0 && w.statistic.is_sign_positive(), "{}", w.statistic);
+    assert!(
+        w.statistic == 0.0 && w.statistic.is_sign_positive(),
+        "{}",
+        w.statistic
+    );
 }
