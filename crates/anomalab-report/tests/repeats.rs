@@ -83,6 +83,8 @@ fn repeated_holdout_marks_the_trials_not_significantly_worse() {
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<section id=\"pairwise\">"));
     assert!(html.contains("≈ random_forest#1"));
+    let tex = std::fs::read_to_string(dir.path().join("leaderboard.tex")).unwrap();
+    assert!(tex.contains("standard deviation over the repeats"), "{tex}");
 }
 
 #[test]
