@@ -15,6 +15,22 @@
 //!     minimum: 0.75          # or an absolute floor
 //! ```
 //!
+//! A run with repeats (`repeats: N` in its spec) is judged on the mean over its repeats,
+//! and the baseline can keep the per-repeat values of the run it was written from:
+//!
+//! ```yaml
+//!   - model: best
+//!     metric: f1_macro
+//!     repeats: [0.912, 0.905, 0.917]  # the baseline run's value in each repeat
+//!     not_worse: paired      # regression = significantly worse, paired t-test over the
+//!                            # repeats (the same seeds), alpha 0.05
+//!   - model: knn
+//!     metric: f1_macro
+//!     repeats: [0.88, 0.87, 0.89]     # without `not_worse`: the mean must not fall below
+//!                            # the baseline mean by more than the tolerance: `max_drop`
+//!                            # if given, else t(0.975, n-1) · sd · sqrt(1/n_base + 1/n_run)
+//! ```
+//!
 //! Exit codes: 0 every rule passes, 1 a regression, 2 the check could not run.
 
 use std::path::Path;
@@ -46,7 +62,26 @@ pub struct Rule {
     pub max_drop: Option<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub relative: bool,
+    /// The baseline run's value in each of its repeats (written by --write-baseline from a
+    /// run with repeats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<Vec<f64>>,
+    /// `paired`: a regression is a run significantly worse than `repeats`, paired repeat
+    /// by repeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_worse: Option<NotWorse>,
 }
+
+/// How `not_worse` compares the run with the baseline's repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotWorse {
+    /// The paired t-test over the repeats (same index = same seeds), alpha 0.05.
+    Paired,
+}
+
+/// The significance level of `not_worse: paired`.
+pub const ALPHA: f64 = 0.05;
 
 fn best() -> String {
     "best".into()
@@ -69,6 +104,8 @@ pub struct RuleOutcome {
     pub threshold: f64,
     pub passed: bool,
     pub detail: String,
+    /// How many seeds (repeats) of the run the value is the mean of.
+    pub seeds: usize,
 }
 
 pub fn read_baseline(path: &Path) -> Result<Baseline, CheckError> {
@@ -85,24 +122,44 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, CheckError> {
         err(format!("{at}: {}", e.inner()))
     })?;
     for (i, r) in b.rules.iter().enumerate() {
-        match (r.minimum, r.baseline, r.max_drop) {
-            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
-            (None, Some(_), None) => {
-                return Err(err(format!(
-                    "rules[{i}]: `baseline` needs `max_drop` (use 0 for no drop)"
-                )));
-            }
-            _ => {
-                return Err(err(format!(
-                    "rules[{i}]: give either `minimum`, or `baseline` with `max_drop`"
-                )));
-            }
+        if let Some(reps) = &r.repeats {
+            check_repeat_rule(r, reps).map_err(|m| err(format!("rules[{i}]: {m}")))?;
+        } else if r.not_worse.is_some() {
+            return Err(err(format!(
+                "rules[{i}]: `not_worse` needs `repeats` (the baseline run's value in each repeat)"
+            )));
+        } else {
+            check_plain_rule(r).map_err(|m| err(format!("rules[{i}]: {m}")))?;
         }
         if !crate::eval::metric_names().contains(&r.metric.as_str()) {
             return Err(err(format!("rules[{i}]: unknown metric `{}`", r.metric)));
         }
     }
     Ok(b)
+}
+
+fn check_repeat_rule(r: &Rule, reps: &[f64]) -> Result<(), String> {
+    if r.minimum.is_some() || r.baseline.is_some() {
+        return Err("`repeats` takes the place of `minimum` and `baseline`: give one form".into());
+    }
+    if reps.len() < 2 {
+        return Err(format!(
+            "`repeats` has {} value(s): a spread needs at least 2",
+            reps.len()
+        ));
+    }
+    if r.not_worse.is_some() && r.max_drop.is_some() {
+        return Err("`not_worse: paired` decides by a test: drop `max_drop`".into());
+    }
+    Ok(())
+}
+
+fn check_plain_rule(r: &Rule) -> Result<(), String> {
+    match (r.minimum, r.baseline, r.max_drop) {
+        (Some(_), None, None) | (None, Some(_), Some(_)) => Ok(()),
+        (None, Some(_), None) => Err("`baseline` needs `max_drop` (use 0 for no drop)".into()),
+        _ => Err("give either `minimum`, or `baseline` with `max_drop`, or `repeats`".into()),
+    }
 }
 
 pub fn read_results(path: &Path) -> Result<RunResults, CheckError> {
@@ -145,29 +202,118 @@ pub fn check(results: &RunResults, baseline: &Baseline) -> Result<Vec<RuleOutcom
 fn check_rule(results: &RunResults, r: &Rule) -> RuleOutcome {
     let higher = crate::eval::higher_is_better(&r.metric);
     let trial = rule_trial(results, r, higher);
-    let threshold = match (r.minimum, r.baseline, r.max_drop) {
-        (Some(m), _, _) => m,
-        (None, Some(b), Some(d)) => {
-            let drop = if r.relative { b.abs() * d } else { d };
-            if higher { b - drop } else { b + drop }
-        }
-        _ => f64::NAN,
-    };
     let value = trial.and_then(|t| t.mean.get(&r.metric).copied());
-    let passed = match value {
-        Some(v) if higher => v >= threshold,
-        Some(v) => v <= threshold,
-        None => false,
-    };
-    RuleOutcome {
+    let seeds = results.split.repeats;
+    let outcome = |threshold: f64, passed: bool, detail: String| RuleOutcome {
         model: r.model.clone(),
         trial: trial.map(|t| t.label.clone()),
         metric: r.metric.clone(),
         value,
         threshold,
         passed,
-        detail: rule_detail(r, trial.is_some(), value, threshold, higher),
+        detail,
+        seeds,
+    };
+    if let (Some(reps), Some(t), Some(_)) = (&r.repeats, trial, value) {
+        let (threshold, passed, detail) = repeat_verdict(results, r, reps, t, higher);
+        return outcome(threshold, passed, detail);
     }
+    let threshold = match (r.minimum, r.baseline, r.max_drop, &r.repeats) {
+        (Some(m), _, _, _) => m,
+        (None, Some(b), Some(d), _) => {
+            let drop = if r.relative { b.abs() * d } else { d };
+            if higher { b - drop } else { b + drop }
+        }
+        _ => f64::NAN,
+    };
+    let passed = match value {
+        Some(v) if higher => v >= threshold,
+        Some(v) => v <= threshold,
+        None => false,
+    };
+    let detail = rule_detail(r, trial.is_some(), value, threshold, higher);
+    outcome(threshold, passed, detail)
+}
+
+/// A rule with the baseline's per-repeat values: the paired test (`not_worse: paired`) or
+/// the mean against a tolerance from the baseline's spread. (threshold, passed, detail)
+fn repeat_verdict(
+    results: &RunResults,
+    r: &Rule,
+    reps: &[f64],
+    t: &TrialResult,
+    higher: bool,
+) -> (f64, bool, String) {
+    let run = anomalab_report::compare::repeat_values(t, &r.metric, results.split.repeats)
+        .unwrap_or_default();
+    let base = anomalab_stats::summary(reps).expect("validated: at least 2 finite values");
+    let sign = if higher { 1.0 } else { -1.0 };
+    let mean = run.iter().sum::<f64>() / run.len().max(1) as f64;
+    if r.not_worse == Some(NotWorse::Paired) {
+        return paired_verdict(&run, reps, base.mean, sign);
+    }
+    let tolerance = match r.max_drop {
+        Some(d) if r.relative => base.mean.abs() * d,
+        Some(d) => d,
+        None => spread_tolerance(base.sd.unwrap_or(0.0), reps.len(), run.len()),
+    };
+    let threshold = base.mean - sign * tolerance;
+    let passed = sign * (mean - threshold) >= 0.0;
+    let cmp = if higher { ">=" } else { "<=" };
+    let detail = format!(
+        "mean over {} repeat(s) {mean:.4} {cmp} {threshold:.4} (baseline mean {:.4} over {} \
+         repeats, tolerance {tolerance:.4}{}, change {:+.4})",
+        run.len(),
+        base.mean,
+        reps.len(),
+        if r.max_drop.is_some() {
+            ""
+        } else {
+            " from the baseline's spread"
+        },
+        mean - base.mean
+    );
+    (threshold, passed, detail)
+}
+
+/// A 95 % margin for the difference of two means with the baseline's spread:
+/// t(0.975, n_base - 1) · sd · sqrt(1/n_base + 1/n_run).
+fn spread_tolerance(sd: f64, n_base: usize, n_run: usize) -> f64 {
+    let t = anomalab_stats::dist::t_ppf(0.975, (n_base - 1) as f64);
+    t * sd * (1.0 / n_base as f64 + 1.0 / n_run.max(1) as f64).sqrt()
+}
+
+/// Regression = worse on average and the paired t-test says so at [`ALPHA`].
+fn paired_verdict(run: &[f64], reps: &[f64], base_mean: f64, sign: f64) -> (f64, bool, String) {
+    if run.len() != reps.len() {
+        let detail = format!(
+            "the run has {} repeat(s), the baseline {}: pairing on the same seeds needs the \
+             same number",
+            run.len(),
+            reps.len()
+        );
+        return (base_mean, false, detail);
+    }
+    let mean = run.iter().sum::<f64>() / run.len() as f64;
+    let worse = sign * (mean - base_mean) < 0.0;
+    let p = match anomalab_stats::paired_t(run, reps) {
+        Ok(t) => t.p_value,
+        Err(anomalab_stats::StatsError::AllZero { .. }) => 1.0,
+        Err(_) => 0.0,
+    };
+    let passed = !(worse && p < ALPHA);
+    let detail = format!(
+        "mean over {} repeats {mean:.4} vs baseline {base_mean:.4} (change {:+.4}), paired \
+         t-test p = {p:.4}: {}",
+        run.len(),
+        mean - base_mean,
+        if passed {
+            "not significantly worse"
+        } else {
+            "significantly worse"
+        }
+    );
+    (base_mean, passed, detail)
 }
 
 /// The trial a rule judges: the run's best, or the named model's best trial by the rule's
@@ -208,41 +354,58 @@ fn rule_detail(
 }
 
 /// A baseline from a run: the best trial and each model's best trial on the selection metric,
-/// allowing `max_drop`.
+/// allowing `max_drop`; from a run with repeats, each rule keeps the per-repeat values and
+/// judges with `not_worse: paired` instead.
 pub fn baseline_from(results: &RunResults, max_drop: f64) -> Baseline {
     let metric = results.selection.metric.clone();
-    let mut rules = Vec::new();
-    if let Some(b) = &results.best {
-        rules.push(Rule {
-            model: "best".into(),
-            metric: metric.clone(),
-            minimum: None,
-            baseline: Some(round6(b.value)),
-            max_drop: Some(max_drop),
-            relative: false,
-        });
+    let higher = results.selection.higher_is_better;
+    let mut picked: Vec<(String, &TrialResult)> = Vec::new();
+    if let Some(b) = &results.best
+        && let Some(t) = results.trials.iter().find(|t| t.id == b.trial_id)
+    {
+        picked.push(("best".into(), t));
     }
     let mut models: Vec<&str> = results.trials.iter().map(|t| t.model.as_str()).collect();
     models.dedup();
     for m in models {
-        let higher = results.selection.higher_is_better;
-        let best =
-            anomalab_results::rank::best_by(&results.trials, &metric, higher, |t| t.model == m);
-        if let Some(v) = best.and_then(|t| t.mean.get(&metric).copied()) {
-            rules.push(Rule {
-                model: m.to_string(),
-                metric: metric.clone(),
-                minimum: None,
-                baseline: Some(round6(v)),
-                max_drop: Some(max_drop),
-                relative: false,
-            });
+        if let Some(t) =
+            anomalab_results::rank::best_by(&results.trials, &metric, higher, |t| t.model == m)
+        {
+            picked.push((m.to_string(), t));
         }
     }
+    let rules = picked
+        .into_iter()
+        .filter_map(|(model, t)| baseline_rule(results, model, t, &metric, max_drop))
+        .collect();
     Baseline {
         experiment: results.experiment.clone(),
         rules,
     }
+}
+
+fn baseline_rule(
+    results: &RunResults,
+    model: String,
+    t: &TrialResult,
+    metric: &str,
+    max_drop: f64,
+) -> Option<Rule> {
+    let value = t.mean.get(metric).copied()?;
+    let repeats = (results.split.repeats > 1)
+        .then(|| anomalab_report::compare::repeat_values(t, metric, results.split.repeats))
+        .flatten()
+        .map(|v| v.into_iter().map(round6).collect::<Vec<_>>());
+    Some(Rule {
+        model,
+        metric: metric.to_string(),
+        minimum: None,
+        baseline: repeats.is_none().then_some(round6(value)),
+        max_drop: repeats.is_none().then_some(max_drop),
+        relative: false,
+        not_worse: repeats.as_ref().map(|_| NotWorse::Paired),
+        repeats,
+    })
 }
 
 fn round6(x: f64) -> f64 {
@@ -272,8 +435,25 @@ pub fn baseline_yaml(b: &Baseline) -> String {
         if r.relative {
             s.push_str("    relative: true\n");
         }
+        if let Some(reps) = &r.repeats {
+            let values: Vec<String> = reps.iter().map(|v| v.to_string()).collect();
+            s.push_str(&format!("    repeats: [{}]\n", values.join(", ")));
+        }
+        if r.not_worse == Some(NotWorse::Paired) {
+            s.push_str("    not_worse: paired\n");
+        }
     }
     s
+}
+
+/// The sentence saying how many seeds the decisions rest on.
+fn seeds_sentence(results: &RunResults) -> String {
+    match results.split.repeats {
+        1 => "Each value comes from a single run (one seed): a difference within the noise \
+              between seeds can decide a rule."
+            .to_string(),
+        n => format!("Each value is the mean over {n} repeats (seeds) of the run."),
+    }
 }
 
 /// Markdown for a pull-request comment.
@@ -288,6 +468,7 @@ pub fn markdown(results: &RunResults, outcomes: &[RuleOutcome]) -> String {
             format!("{failed} regression(s)")
         }
     );
+    s = s.replacen("\n\n", &format!("\n\n{}\n\n", seeds_sentence(results)), 1);
     for o in outcomes {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {:.4} | {} |\n",
@@ -317,6 +498,10 @@ pub fn junit(results: &RunResults, outcomes: &[RuleOutcome]) -> String {
         esc(&results.experiment),
         outcomes.len()
     );
+    s.push_str(&format!(
+        "    <properties>\n      <property name=\"seeds\" value=\"{}\"/>\n    </properties>\n",
+        results.split.repeats
+    ));
     for o in outcomes {
         s.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{} {}\">",

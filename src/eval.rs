@@ -77,6 +77,7 @@ pub fn classification_fold(
     };
     Ok(FoldResult {
         fold: fold.to_string(),
+        repeat: 0,
         metrics,
         confusion: cm.confusion,
         per_class,

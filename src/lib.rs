@@ -11,6 +11,7 @@
 //! `flow` (packet captures to flow features, crate `anomalab-flow`) feeds `data`; `serve`
 //! scores live traffic and HTTP requests with a saved model through `score`.
 
+pub mod benchmark;
 pub mod check;
 pub mod cmd;
 pub mod data;

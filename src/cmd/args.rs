@@ -42,6 +42,10 @@ impl DataArgs {
 pub enum Command {
     /// Run an experiment: every trial, results.json, reports and the best model.
     Run(RunArgs),
+    /// Run the same models on several datasets (a benchmark file listing one spec per
+    /// dataset) and compare them across the datasets: ranks, Friedman, Nemenyi with the
+    /// critical difference, pairwise Wilcoxon with Holm.
+    Benchmark(BenchmarkArgs),
     /// Check specs (syntax, types, models, parameters, metrics) without running them.
     Validate(ValidateArgs),
     /// List the algorithms, their backends, parameters and defaults.
@@ -252,6 +256,25 @@ pub struct CacheGcArgs {
     /// Only list what would be removed.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchmarkArgs {
+    /// The benchmark file (YAML): `benchmark:`, `experiments:` (spec paths), `metric:`.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Worker threads for trials (and the models inside them). Default: all cores.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Folder under which `reports/` and `models/` are written.
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub project_dir: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]

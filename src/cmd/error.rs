@@ -31,6 +31,8 @@ pub enum CliError {
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Check(#[from] crate::check::CheckError),
+    #[error(transparent)]
+    Benchmark(#[from] crate::benchmark::BenchmarkError),
     /// A baseline that does not fit the results (from `check::check`).
     #[error("{0}")]
     Baseline(String),

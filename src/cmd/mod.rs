@@ -3,6 +3,7 @@
 //! that prints errors and picks the exit code.
 
 pub mod args;
+pub mod benchmark;
 pub mod cache;
 pub mod check;
 pub mod datasets;
@@ -52,6 +53,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
 fn dispatch(command: Command, command_line: Vec<String>) -> Result<Status, CliError> {
     match command {
         Command::Run(a) => run::run(a, command_line),
+        Command::Benchmark(a) => benchmark::run(a, command_line),
         Command::Validate(a) => validate::run(a),
         Command::Models(a) => models::run(a),
         Command::Datasets { command } => datasets::run(command),

@@ -184,6 +184,10 @@ pub struct SplitSpec {
     /// holdout/kfold: keep the class proportions in every part. Default: true.
     #[serde(default)]
     pub stratify: Option<bool>,
+    /// kfold only: repeated k-fold, the folds drawn anew (and every model re-seeded) this
+    /// many times; the same as the top-level `repeats:`. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<usize>,
 }
 
 /// Default `split.test_size`.
@@ -286,6 +290,16 @@ fn split_problems(dataset: &DatasetSpec, split: &SplitSpec) -> Vec<Problem> {
         if kind != SplitKind::Kfold {
             p.push(only_for("folds", SplitKind::Kfold));
         }
+    }
+    if split.repeats.is_some() && kind != SplitKind::Kfold {
+        p.push(Problem::new(
+            "split.repeats",
+            format!(
+                "`repeats` in `split:` applies to `kind: kfold` only (kind is `{}`); \
+                 repeat any split with the top-level `repeats:`",
+                kind.as_str()
+            ),
+        ));
     }
     if split.stratify.is_some() && kind == SplitKind::Official {
         p.push(Problem::new(

@@ -29,6 +29,20 @@ use super::{DataError, LoadedData};
 
 /// Stream of the spec seed used for splitting.
 const SPLIT_STREAM: u64 = 0x5B17_0001;
+/// Stream of a seed used for the repeats of a run.
+const REPEAT_STREAM: u64 = 0x4E9E_A700;
+
+/// The seed of repeat `repeat` of a run seeded with `seed`: the seed itself for repeat 0
+/// (so a spec without repeats, and the first repeat of one with, give the results they
+/// always gave), a derived one for the others. Used for the spec seed (splits,
+/// preprocessing) and for each trial's seed alike.
+pub fn repeat_seed(seed: u64, repeat: usize) -> u64 {
+    if repeat == 0 {
+        seed
+    } else {
+        derive_seed(seed, REPEAT_STREAM + repeat as u64)
+    }
+}
 
 /// Which data a fold's `test` indices refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -16,7 +16,7 @@ use crate::fsutil::write_atomic;
 use crate::preprocess::FittedPipeline;
 
 /// Raised when the stored layout changes.
-const FOLDS_FORMAT: u32 = 1;
+const FOLDS_FORMAT: u32 = 2;
 
 /// Folds and class names as a worker reads them.
 pub(crate) struct StoredFolds {
@@ -34,6 +34,8 @@ struct Stored {
 #[derive(Serialize, Deserialize)]
 struct Fold {
     name: String,
+    repeat: usize,
+    index: usize,
     pipeline: FittedPipeline,
     x_train: Matrix,
     y_train: Vec<u32>,
@@ -99,6 +101,8 @@ pub(crate) fn load(cache_dir: &Path, key: &str) -> Option<StoredFolds> {
         .map(|f| {
             Some(PreparedFold {
                 name: f.name,
+                repeat: f.repeat,
+                index: f.index,
                 pipeline: f.pipeline,
                 x_train: f.x_train.array()?,
                 y_train: f.y_train,
@@ -129,6 +133,8 @@ pub(crate) fn store(
             .iter()
             .map(|f| Fold {
                 name: f.name.clone(),
+                repeat: f.repeat,
+                index: f.index,
                 pipeline: f.pipeline.clone(),
                 x_train: Matrix::of(&f.x_train),
                 y_train: f.y_train.clone(),

@@ -35,8 +35,10 @@ pub(crate) fn initial_results(
                     name: f.name.clone(),
                     train_rows: f.y_train.len(),
                     test_rows: f.y_test.len(),
+                    repeat: f.repeat,
                 })
                 .collect(),
+            repeats: exp.repeats,
         },
         selection: Selection {
             metric: exp.selection.metric.clone(),

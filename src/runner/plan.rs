@@ -119,13 +119,18 @@ fn display_name(path: &str) -> String {
 /// What every trial of the experiment shares in its key: the data, how it is split and
 /// preprocessed, and the spec seed (it also seeds splits and preprocessing).
 fn shared_inputs(exp: &Experiment, data: &Value) -> Value {
-    json!({
+    let mut shared = json!({
         "format": TRIAL_FORMAT_VERSION,
         "spec_seed": exp.seed,
         "dataset": data,
         "split": exp.split,
         "preprocessing": exp.preprocessing,
-    })
+    });
+    // A trial holds the folds of every repeat; one run once keeps the key it always had.
+    if exp.repeats > 1 {
+        shared["repeats"] = json!(exp.repeats);
+    }
+    shared
 }
 
 /// What decides a trial's result. Names, labels, paths, thread counts and times are left
@@ -237,6 +242,20 @@ mod tests {
 
     fn keys(plans: &[TrialPlan]) -> Vec<&str> {
         plans.iter().map(|p| p.key.as_str()).collect()
+    }
+
+    #[test]
+    fn repeats_change_the_keys_and_one_repeat_keeps_them() {
+        let base = experiment("a/s.yaml", &spec("1.0"));
+        let once = experiment("a/s.yaml", &format!("{}repeats: 1\n", spec("1.0")));
+        let thrice = experiment("a/s.yaml", &format!("{}repeats: 3\n", spec("1.0")));
+        assert_eq!(keys(&planned(&base)), keys(&planned(&once)));
+        let (a, b) = (planned(&base), planned(&thrice));
+        assert!(a.iter().zip(&b).all(|(x, y)| x.key != y.key));
+        assert_eq!(
+            changed_parts(&a[0].description, &b[0].description),
+            vec!["repeats"]
+        );
     }
 
     #[test]

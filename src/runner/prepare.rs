@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::error::RunError;
 use super::events::{Observer, RunEvent};
 use super::settings::RunSettings;
-use crate::data::split::SplitPair;
+use crate::data::split::{SplitPair, repeat_seed};
 use crate::data::{Dataset, Fold, LoadContext, LoadedData};
 use crate::preprocess::{FittedPipeline, Pipeline};
 use crate::spec::Experiment;
@@ -18,6 +18,10 @@ use crate::spec::Experiment;
 /// One fold, preprocessed once and shared by every trial.
 pub(crate) struct PreparedFold {
     pub name: String,
+    /// The repeat the fold belongs to, and its position within the repeat: together they
+    /// seed the trials on it.
+    pub repeat: usize,
+    pub index: usize,
     pub pipeline: FittedPipeline,
     pub x_train: Array2<f64>,
     pub y_train: Vec<u32>,
@@ -56,27 +60,23 @@ pub(crate) fn load_and_prepare(
         folds.len()
     )));
     let pipeline = Pipeline::new(exp.preprocessing.clone());
-    let prepare = |i: usize, pair: SplitPair| {
-        prepare_fold(
-            &pipeline,
-            &pair.name,
-            pair.train,
-            pair.test,
-            exp.seed ^ i as u64,
-        )
+    let prepare = |f: &RepeatFold, pair: SplitPair| {
+        let seed = repeat_seed(exp.seed, f.repeat) ^ f.index as u64;
+        let (mut fold, notes) = prepare_fold(&pipeline, &pair.name, pair.train, pair.test, seed)?;
+        (fold.repeat, fold.index) = (f.repeat, f.index);
+        Ok::<_, RunError>((fold, notes))
     };
-    let prepared: Vec<(PreparedFold, Vec<String>)> = if let [fold] = folds.as_slice() {
+    let prepared: Vec<(PreparedFold, Vec<String>)> = if let [f] = folds.as_slice() {
         // The only split: its rows are moved out of the loaded table (which nothing reads
         // again: with one fold the best trial's model is kept, not refitted on all rows).
-        vec![prepare(0, fold.materialise_owned(&mut loaded)?)?]
+        vec![prepare(f, f.fold.materialise_owned(&mut loaded)?)?]
     } else {
         // Each fold's rows are copied out of the loaded data only while it is
         // preprocessed: at most one copy per thread.
         pool.install(|| {
             folds
                 .par_iter()
-                .enumerate()
-                .map(|(i, f)| prepare(i, f.materialise(&loaded)?))
+                .map(|f| prepare(f, f.fold.materialise(&loaded)?))
                 .collect::<Result<Vec<_>, RunError>>()
         })?
     };
@@ -107,18 +107,40 @@ fn load_context(exp: &Experiment, settings: &RunSettings) -> LoadContext {
     }
 }
 
+/// A fold of one repeat of the split.
+struct RepeatFold {
+    fold: Fold,
+    repeat: usize,
+    /// Position within the repeat.
+    index: usize,
+}
+
 fn load_and_split(
     exp: &Experiment,
     settings: &RunSettings,
     observer: &dyn Observer,
-) -> Result<(LoadedData, Vec<Fold>), RunError> {
+) -> Result<(LoadedData, Vec<RepeatFold>), RunError> {
     observer.on_event(&RunEvent::Stage(format!(
         "loading dataset `{}`",
         exp.dataset.source.as_str()
     )));
     let loaded = crate::data::loader::load(&exp.dataset, &exp.split, &load_context(exp, settings))?;
     let kind = exp.split.kind_for(&exp.dataset);
-    let folds = crate::data::split::make_splits(&loaded, kind, &exp.split, exp.seed)?;
+    let mut folds = Vec::new();
+    for repeat in 0..exp.repeats {
+        let seed = repeat_seed(exp.seed, repeat);
+        let split = crate::data::split::make_splits(&loaded, kind, &exp.split, seed)?;
+        for (index, mut fold) in split.into_iter().enumerate() {
+            if exp.repeats > 1 {
+                fold.name = format!("r{repeat}/{}", fold.name);
+            }
+            folds.push(RepeatFold {
+                fold,
+                repeat,
+                index,
+            });
+        }
+    }
     Ok((loaded, folds))
 }
 
@@ -160,6 +182,8 @@ pub(crate) fn prepare_fold(
     }
     let fold = PreparedFold {
         name: name.to_string(),
+        repeat: 0,
+        index: 0,
         pipeline: fitted.pipeline,
         x_train: fitted.x,
         y_train: fitted.y,

@@ -74,6 +74,7 @@ pub(crate) fn results(trials: Vec<TrialResult>, higher_is_better: bool) -> RunRe
         split: SplitSummary {
             kind: "holdout".into(),
             folds: Vec::new(),
+            repeats: 1,
         },
         selection: Selection {
             metric: "f1_macro".into(),

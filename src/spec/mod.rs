@@ -180,9 +180,21 @@ pub struct Experiment {
     pub metrics: Vec<String>,
     pub selection: SelectionSpec,
     pub outputs: OutputSpec,
+    /// How many times the split, preprocessing and every model run, each repeat with
+    /// seeds derived from `seed` and its index (repeat 0 uses `seed` itself). From the
+    /// top-level `repeats:` or, for k-fold, `split.repeats`. Default 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub repeats: usize,
     #[serde(skip)]
     pub source: SpecSource,
 }
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// Largest accepted `repeats` (a typo like `repeats: 500` would otherwise run for days).
+pub const MAX_REPEATS: usize = 100;
 
 /// Where the spec came from.
 #[derive(Debug, Clone, Default)]
@@ -223,6 +235,7 @@ const TOP_LEVEL: &[&str] = &[
     "metrics",
     "selection",
     "outputs",
+    "repeats",
 ];
 
 /// Grids larger than this are refused (a typo like `n_estimators: [1..1000]` expanded by
@@ -358,6 +371,7 @@ impl Validator {
             Some(v) => self.section(key("outputs"), &v),
             None => Some(OutputSpec::default()),
         };
+        let repeats = self.repeats(get("repeats"), split.as_ref());
         Some(Experiment {
             name: name?,
             description,
@@ -369,8 +383,46 @@ impl Validator {
             metrics,
             selection: selection?,
             outputs: outputs?,
+            repeats: repeats?,
             source: SpecSource::default(),
         })
+    }
+
+    /// `repeats:` (top level) or `split.repeats`, at most one of them, in 1..=MAX_REPEATS.
+    fn repeats(
+        &mut self,
+        value: Option<serde_json::Value>,
+        split: Option<&SplitSpec>,
+    ) -> Option<usize> {
+        let top: Option<usize> = match value {
+            Some(v) => Some(self.section(key("repeats"), &v)?),
+            None => None,
+        };
+        let in_split = split.and_then(|s| s.repeats);
+        let (n, path) = match (top, in_split) {
+            (Some(_), Some(_)) => {
+                self.report(
+                    &dotted_path("split.repeats"),
+                    false,
+                    "repeats are given twice (top-level `repeats:` and `split.repeats`)",
+                    Some("keep one: `split.repeats` for repeated k-fold, or `repeats:` for any split".into()),
+                );
+                return None;
+            }
+            (Some(n), None) => (n, "repeats"),
+            (None, Some(n)) => (n, "split.repeats"),
+            (None, None) => return Some(1),
+        };
+        if n == 0 || n > MAX_REPEATS {
+            self.report(
+                &dotted_path(path),
+                false,
+                format!("{n} repeat(s): `{path}` must be between 1 and {MAX_REPEATS}"),
+                None,
+            );
+            return None;
+        }
+        Some(n)
     }
 
     /// Parse the YAML into the positioned tree (kept for positions) and its JSON, checking

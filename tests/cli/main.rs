@@ -3,12 +3,14 @@
 //! `<repo>/../shared/datasets`.
 
 mod bad_input;
+mod benchmark;
 mod cache;
 mod check;
 mod dashboard;
 mod extract;
 mod predict;
 mod real_data;
+mod repeats;
 mod run;
 mod serve;
 mod slurm;

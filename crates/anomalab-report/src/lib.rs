@@ -14,6 +14,9 @@
 //! temporary file renamed into place), so a failed render leaves the previous report intact.
 //! Output is deterministic: the same results give byte-identical files.
 
+pub mod benchmark;
+pub mod benchmark_text;
+pub mod compare;
 pub mod error;
 pub mod export;
 pub mod fmt;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use anomalab_results::metrics;
 
+use crate::compare::Significance;
 use crate::fmt;
 use crate::model::{
     ClassMetrics, ClusterProfile, DatasetSummary, Role, RunManifest, RunResults, RunStatus,
@@ -132,6 +133,8 @@ pub struct LeaderRow {
     pub label: String,
     pub model: String,
     pub is_best: bool,
+    /// With repeats: not significantly worse than the best (see [`Leaderboard::note`]).
+    pub not_worse: bool,
     /// The selection metric first, then the other leaderboard metrics.
     pub metrics: Vec<MetricCell>,
     pub fit: String,
@@ -147,6 +150,24 @@ pub struct Leaderboard {
     /// Metric names, selection metric first.
     pub metrics: Vec<String>,
     pub rows: Vec<LeaderRow>,
+    /// With repeats: what the cells and marks mean (empty for a single run).
+    pub note: String,
+    /// With repeats: each model's best trial against each other's.
+    pub pairwise: Vec<PairRow>,
+}
+
+/// One pairwise comparison of two models over the repeats.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PairRow {
+    pub a: String,
+    pub b: String,
+    /// mean(a - b) of the selection metric.
+    pub difference: String,
+    /// Cohen's d_z of the paired differences.
+    pub effect: String,
+    pub p: String,
+    pub p_holm: String,
+    pub significant: bool,
 }
 
 /// One trial in the compact table of all trials.
@@ -603,8 +624,73 @@ fn warnings(b: &Basis<'_>) -> Vec<String> {
     warnings
 }
 
+/// The cell of one metric over the repeats: mean ± sd [95 % interval].
+fn repeat_cell(t: &TrialResult, name: &str, repeats: usize) -> MetricCell {
+    match crate::compare::repeat_summary(t, name, repeats) {
+        Some(s) => {
+            let interval = s
+                .ci95
+                .map(|(lo, hi)| format!(" [{}, {}]", fmt::metric(lo), fmt::metric(hi)))
+                .unwrap_or_default();
+            MetricCell {
+                text: format!("{}{interval}", fmt::mean_std(s.mean, s.sd)),
+                mean: fmt::metric(s.mean),
+                std: s.sd.map(fmt::metric).unwrap_or_default(),
+            }
+        }
+        None => metric_cell(t, name),
+    }
+}
+
+fn p_text(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+fn significance_note(s: &Significance, results: &RunResults) -> String {
+    format!(
+        "mean ± standard deviation [95 % t interval] over {} repeats; ★ marks the best \
+         trial, ≈ every trial not significantly worse than it on {} ({}, {} paired values, \
+         Holm-adjusted over the {} comparisons with the best, alpha {})",
+        s.repeats,
+        results.selection.metric,
+        s.test.describe(),
+        s.n_paired,
+        s.versus_best.len(),
+        crate::compare::ALPHA
+    )
+}
+
+fn pair_rows(s: &Significance, results: &RunResults) -> Vec<PairRow> {
+    s.pairwise
+        .iter()
+        .map(|p| PairRow {
+            a: results.trials[p.a].label.clone(),
+            b: results.trials[p.b].label.clone(),
+            difference: format!("{:+.4}", p.mean_difference),
+            effect: match (p.effect_size, p.note) {
+                (Some(d), _) => format!("{d:+.2}"),
+                (None, Some(note)) => note.to_string(),
+                (None, None) => "n/a".into(),
+            },
+            p: p_text(p.p_value),
+            p_holm: p_text(p.p_holm),
+            significant: p.p_holm < crate::compare::ALPHA,
+        })
+        .collect()
+}
+
 fn leaderboard_view(b: &Basis<'_>) -> Leaderboard {
     let lb_metrics = leaderboard_metrics(b.results, &b.order, &b.names);
+    let sig = crate::compare::significance(b.results);
+    let repeats = b.results.split.repeats;
+    let cell = |t: &TrialResult, n: &str| match sig {
+        Some(_) => repeat_cell(t, n, repeats),
+        None => metric_cell(t, n),
+    };
     let rows = b
         .order
         .iter()
@@ -617,7 +703,8 @@ fn leaderboard_view(b: &Basis<'_>) -> Leaderboard {
                 label: t.label.clone(),
                 model: t.model.clone(),
                 is_best: Some(i) == b.best,
-                metrics: lb_metrics.iter().map(|n| metric_cell(t, n)).collect(),
+                not_worse: sig.as_ref().is_some_and(|s| s.not_worse.contains(&i)),
+                metrics: lb_metrics.iter().map(|n| cell(t, n)).collect(),
                 fit: fmt::seconds(t.timing.fit_seconds_mean),
                 predict: fmt::seconds(t.timing.predict_seconds_mean),
                 fit_seconds: format!("{:.3}", t.timing.fit_seconds_mean),
@@ -631,6 +718,14 @@ fn leaderboard_view(b: &Basis<'_>) -> Leaderboard {
             .map(|n| metrics::display_name(n).to_string())
             .collect(),
         rows,
+        note: sig
+            .as_ref()
+            .map(|s| significance_note(s, b.results))
+            .unwrap_or_default(),
+        pairwise: sig
+            .as_ref()
+            .map(|s| pair_rows(s, b.results))
+            .unwrap_or_default(),
     }
 }
 
@@ -696,6 +791,8 @@ fn toc(v: &ReportView) -> Vec<TocEntry> {
     entry("Run manifest".into(), "run-manifest", 1, true);
     entry("Warnings".into(), "warnings", 1, !v.warnings.is_empty());
     entry("Leaderboard".into(), "leaderboard", 1, true);
+    let pairwise = !v.leaderboard.pairwise.is_empty();
+    entry("Pairwise comparisons".into(), "pairwise", 1, pairwise);
     let comparison = !v.comparison_figures.is_empty();
     entry(
         "Model comparison".into(),

@@ -109,7 +109,12 @@ pub struct DatasetSummary {
 pub struct SplitSummary {
     /// `official`, `holdout`, `kfold`.
     pub kind: String,
+    /// Every fold of every repeat, repeat by repeat.
     pub folds: Vec<FoldSummary>,
+    /// How many times the whole split and every model were run with fresh seeds (1 when
+    /// the spec has no `repeats`; absent from results written before repeats existed).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub repeats: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -117,6 +122,21 @@ pub struct FoldSummary {
     pub name: String,
     pub train_rows: usize,
     pub test_rows: usize,
+    /// The repeat this fold belongs to (0-based; 0 when the run has one repeat).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeat: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -187,6 +207,9 @@ pub struct TrialTiming {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FoldResult {
     pub fold: String,
+    /// The repeat this fold belongs to (0-based; 0 when the run has one repeat).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeat: usize,
     /// Scalar metrics by name (`accuracy`, `f1_macro`, `roc_auc`, ...); undefined ones absent.
     pub metrics: BTreeMap<String, f64>,
     /// Rows = true class, columns = predicted class (class order of the dataset).

@@ -10,6 +10,7 @@ mod clusterer;
 mod detector;
 
 use super::{PreparedFold, TrialPlan};
+use crate::data::split::repeat_seed;
 use crate::eval;
 use crate::models::{self, Built, Fitted};
 use crate::spec::{Experiment, ModelPlan};
@@ -50,9 +51,12 @@ pub(crate) fn run_trial(
         Err(e) => return (failed(result, e.to_string()), None),
     };
     let mut kept = None;
-    for (i, fold) in folds.iter().enumerate() {
+    for fold in folds {
         let ctx = FitContext {
-            seed: anomalab_learn::rng::derive_seed(plan.seed, i as u64),
+            seed: anomalab_learn::rng::derive_seed(
+                repeat_seed(plan.seed, fold.repeat),
+                fold.index as u64,
+            ),
             threads: rayon::current_num_threads(),
         };
         let role = RoleFit {
@@ -65,7 +69,10 @@ pub(crate) fn run_trial(
             Ok((fold_result, fit_s, predict_s, trained)) => {
                 result.timing.fit_seconds.push(fit_s);
                 result.timing.predict_seconds.push(predict_s);
-                result.folds.push(fold_result);
+                result.folds.push(FoldResult {
+                    repeat: fold.repeat,
+                    ..fold_result
+                });
                 if folds.len() == 1 {
                     kept = trained;
                 }

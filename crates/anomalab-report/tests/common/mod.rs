@@ -367,6 +367,7 @@ fn supervised_trials(
                     pred_s.push(r6(d.predict * (0.9 + 0.2 * rng.next_f64())));
                     fold_results.push(FoldResult {
                         fold: folds[fi].name.clone(),
+                        repeat: 0,
                         metrics,
                         confusion: cm,
                         per_class: per,
@@ -498,11 +499,13 @@ fn binary() -> RunResults {
     let folds = vec![
         FoldSummary {
             name: "1".into(),
+            repeat: 0,
             train_rows: 3000,
             test_rows: 3000,
         },
         FoldSummary {
             name: "2".into(),
+            repeat: 0,
             train_rows: 3000,
             test_rows: 3000,
         },
@@ -569,6 +572,7 @@ fn binary() -> RunResults {
         dataset: dataset("synthetic", &classes, &[3180, 2820], None, true),
         split: SplitSummary {
             kind: "kfold".into(),
+            repeats: 1,
             folds,
         },
         selection: Selection {
@@ -588,6 +592,7 @@ fn multiclass() -> RunResults {
     let classes = ["normal", "dos", "probe", "r2l", "u2r"];
     let folds = vec![FoldSummary {
         name: "official".into(),
+        repeat: 0,
         train_rows: 125_973,
         test_rows: 22_544,
     }];
@@ -679,6 +684,7 @@ fn multiclass() -> RunResults {
         dataset: ds,
         split: SplitSummary {
             kind: "official".into(),
+            repeats: 1,
             folds,
         },
         selection: Selection {
@@ -728,6 +734,7 @@ fn unsup_trial(
         error: None,
         folds: vec![FoldResult {
             fold: "holdout".into(),
+            repeat: 0,
             metrics: m.clone(),
             confusion,
             per_class,
@@ -1031,8 +1038,10 @@ fn unsupervised() -> RunResults {
         dataset: ds,
         split: SplitSummary {
             kind: "holdout".into(),
+            repeats: 1,
             folds: vec![FoldSummary {
                 name: "holdout".into(),
+                repeat: 0,
                 train_rows: 41_111,
                 test_rows: 1000,
             }],
