@@ -22,8 +22,8 @@ const TAU: f64 = 1e-12;
 
 /// The `Q` matrix of a problem: kernel values times the labels, cached by column, with
 /// rows permuted as shrinking moves them.
-pub struct QMatrix<'a> {
-    rows: KernelRows<'a>,
+pub struct QMatrix {
+    rows: KernelRows,
     /// Position -> original row of `rows`.
     perm: Vec<usize>,
     y: Vec<f64>,
@@ -31,10 +31,10 @@ pub struct QMatrix<'a> {
     cache: Cache,
 }
 
-impl<'a> QMatrix<'a> {
+impl QMatrix {
     /// `index[t]` is the row of `rows` at position `t`, `y[t]` its label (+1/-1; all +1 for
     /// the one-class problem). `cache_bytes` is libsvm's `cache_size` in bytes.
-    pub fn new(rows: KernelRows<'a>, index: Vec<usize>, y: Vec<f64>, cache_bytes: usize) -> Self {
+    pub fn new(rows: KernelRows, index: Vec<usize>, y: Vec<f64>, cache_bytes: usize) -> Self {
         let qd = index.iter().map(|&r| rows.k(r, r)).collect();
         let cache = Cache::new(index.len(), cache_bytes);
         QMatrix {
@@ -86,8 +86,8 @@ pub struct Solution {
 }
 
 /// The solver's state (libsvm's `Solver`), in positions that shrinking permutes.
-pub struct Solver<'a> {
-    q: QMatrix<'a>,
+pub struct Solver {
+    q: QMatrix,
     y: Vec<f64>,
     p: Vec<f64>,
     alpha: Vec<f64>,
@@ -102,10 +102,10 @@ pub struct Solver<'a> {
     unshrink: bool,
 }
 
-impl<'a> Solver<'a> {
+impl Solver {
     /// Set up `min 1/2 a'Qa + p'a` from a starting `alpha` (feasible), with upper bounds
     /// `cp` for `y = +1` and `cn` for `y = -1`; `eps` is the stopping tolerance.
-    pub fn new(q: QMatrix<'a>, p: Vec<f64>, alpha: Vec<f64>, cp: f64, cn: f64, eps: f64) -> Self {
+    pub fn new(q: QMatrix, p: Vec<f64>, alpha: Vec<f64>, cp: f64, cn: f64, eps: f64) -> Self {
         let l = p.len();
         let y = q.y.clone();
         let mut s = Solver {
