@@ -230,72 +230,23 @@ impl Solver {
         }
     }
 
-    /// The analytic update of `alpha_i`, `alpha_j` within their boxes (libsvm's order of
-    /// clipping), then the gradient and `G_bar`.
+    /// The analytic update of `alpha_i`, `alpha_j` ([`two_variable_step`]), then the
+    /// gradient and `G_bar`.
     fn step(&mut self, i: usize, j: usize) {
         let n = self.active_size;
         self.q.ensure(i, n);
         self.q.ensure(j, n);
         let (ci, cj) = (self.c(i), self.c(j));
         let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
-        let qij = f64::from(self.q.col(i)[j]);
-        let (qdi, qdj) = (self.q.qd[i], self.q.qd[j]);
-        let (mut ai, mut aj) = (old_i, old_j);
-        if self.y[i] != self.y[j] {
-            let mut quad = qdi + qdj + 2.0 * qij;
-            if quad <= 0.0 {
-                quad = TAU;
-            }
-            let delta = (-self.g[i] - self.g[j]) / quad;
-            let diff = ai - aj;
-            ai += delta;
-            aj += delta;
-            if diff > 0.0 {
-                if aj < 0.0 {
-                    aj = 0.0;
-                    ai = diff;
-                }
-            } else if ai < 0.0 {
-                ai = 0.0;
-                aj = -diff;
-            }
-            if diff > ci - cj {
-                if ai > ci {
-                    ai = ci;
-                    aj = ci - diff;
-                }
-            } else if aj > cj {
-                aj = cj;
-                ai = cj + diff;
-            }
-        } else {
-            let mut quad = qdi + qdj - 2.0 * qij;
-            if quad <= 0.0 {
-                quad = TAU;
-            }
-            let delta = (self.g[i] - self.g[j]) / quad;
-            let sum = ai + aj;
-            ai -= delta;
-            aj += delta;
-            if sum > ci {
-                if ai > ci {
-                    ai = ci;
-                    aj = sum - ci;
-                }
-            } else if aj < 0.0 {
-                aj = 0.0;
-                ai = sum;
-            }
-            if sum > cj {
-                if aj > cj {
-                    aj = cj;
-                    ai = sum - cj;
-                }
-            } else if ai < 0.0 {
-                ai = 0.0;
-                aj = sum;
-            }
-        }
+        let pair = Pair {
+            same_sign: self.y[i] == self.y[j],
+            g: (self.g[i], self.g[j]),
+            quad_diag: self.q.qd[i] + self.q.qd[j],
+            qij: f64::from(self.q.col(i)[j]),
+            alpha: (old_i, old_j),
+            c: (ci, cj),
+        };
+        let (ai, aj) = two_variable_step(&pair);
         self.alpha[i] = ai;
         self.alpha[j] = aj;
         let (di, dj) = (ai - old_i, aj - old_j);
@@ -508,4 +459,78 @@ impl Solver {
             (ub + lb) / 2.0
         }
     }
+}
+
+/// What the two-variable step needs about the working pair.
+struct Pair {
+    same_sign: bool,
+    g: (f64, f64),
+    /// `Q_ii + Q_jj`.
+    quad_diag: f64,
+    qij: f64,
+    alpha: (f64, f64),
+    c: (f64, f64),
+}
+
+/// The new `(alpha_i, alpha_j)`: the unconstrained minimiser along the feasible direction,
+/// clipped to the boxes in libsvm's order of cases.
+fn two_variable_step(p: &Pair) -> (f64, f64) {
+    let (ci, cj) = p.c;
+    let (mut ai, mut aj) = p.alpha;
+    if !p.same_sign {
+        let mut quad = p.quad_diag + 2.0 * p.qij;
+        if quad <= 0.0 {
+            quad = TAU;
+        }
+        let delta = (-p.g.0 - p.g.1) / quad;
+        let diff = ai - aj;
+        ai += delta;
+        aj += delta;
+        if diff > 0.0 {
+            if aj < 0.0 {
+                aj = 0.0;
+                ai = diff;
+            }
+        } else if ai < 0.0 {
+            ai = 0.0;
+            aj = -diff;
+        }
+        if diff > ci - cj {
+            if ai > ci {
+                ai = ci;
+                aj = ci - diff;
+            }
+        } else if aj > cj {
+            aj = cj;
+            ai = cj + diff;
+        }
+    } else {
+        let mut quad = p.quad_diag - 2.0 * p.qij;
+        if quad <= 0.0 {
+            quad = TAU;
+        }
+        let delta = (p.g.0 - p.g.1) / quad;
+        let sum = ai + aj;
+        ai -= delta;
+        aj += delta;
+        if sum > ci {
+            if ai > ci {
+                ai = ci;
+                aj = sum - ci;
+            }
+        } else if aj < 0.0 {
+            aj = 0.0;
+            ai = sum;
+        }
+        if sum > cj {
+            if aj > cj {
+                aj = cj;
+                ai = sum - cj;
+            }
+        } else if ai < 0.0 {
+            ai = 0.0;
+            aj = sum;
+        }
+    }
+    (ai, aj)
 }
