@@ -99,8 +99,9 @@ const PAR_CHUNK: usize = 2048;
 ///   a block's part of the squared distance depends only on the two categories and is read
 ///   from an exact f64 table. Constant columns add nothing to a distance and are dropped.
 ///   On NSL-KDD this leaves 38 of 122 columns to multiply.
-/// * The exponentials of a column are taken in one vectorised pass ([`exp_fast`]), and
-///   the column loop is compiled for AVX2 where the processor has it.
+/// * The exponentials of a column are taken in one vectorised pass ([`exp_fast`]), the
+///   column loop is compiled for AVX2 where the processor has it, and each row is
+///   prefetched a few rows ahead (shrinking scatters the active rows in memory).
 pub struct KernelRows {
     kernel: Kernel,
     /// The multiplied columns, row-major.
