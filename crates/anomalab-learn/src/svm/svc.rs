@@ -610,3 +610,58 @@ impl Classifier for SvcModel {
         Ok(postcard::to_allocvec(self)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traits::DataCache;
+    use ndarray::Array2;
+
+    /// Three noisy classes, large enough that kernel columns are filled in parallel.
+    fn data(n: usize, d: usize) -> (Array2<f64>, Vec<u32>) {
+        let mut r = crate::rng::Rng::new(4);
+        let y: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            r.normal() + if j == y[i] as usize { 1.5 } else { 0.0 }
+        });
+        (x, y)
+    }
+
+    #[test]
+    fn same_model_with_one_or_two_threads_and_a_tiny_cache() {
+        let (x, y) = data(3000, 12);
+        let names: Vec<String> = (0..3).map(|c| c.to_string()).collect();
+        let cache = DataCache::new();
+        let train = TrainSet {
+            x: x.view(),
+            y: &y,
+            n_classes: 3,
+            class_names: &names,
+            feature_names: &[],
+            cache: &cache,
+        };
+        let specs = params();
+        let p = crate::params::resolve(&specs, &Default::default()).unwrap();
+        let mut sp = SvcParams::from_params(&p).unwrap();
+        let fit = |sp: &SvcParams, threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| sp.fit_svc(&train, &FitContext::default()).unwrap())
+        };
+        let a = fit(&sp, 1);
+        let b = fit(&sp, 2);
+        assert_eq!(a.support(), b.support());
+        assert_eq!(a.dual_coef(), b.dual_coef());
+        assert_eq!(a.rho(), b.rho());
+        // A cache of two columns recomputes columns but takes the same steps.
+        sp.solver.cache_bytes = 1;
+        let c = fit(&sp, 2);
+        assert_eq!(a.support(), c.support());
+        assert_eq!(a.dual_coef(), c.dual_coef());
+        let back = load(&a.save().unwrap()).unwrap();
+        assert_eq!(back.scores(x.view()), a.scores(x.view()));
+        assert_eq!(back.predict(x.view()), a.predict(x.view()));
+    }
+}
