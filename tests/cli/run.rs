@@ -169,6 +169,37 @@ fn models_lists_parameters_with_defaults() {
 }
 
 #[test]
+fn kernel_svms_and_lof_are_listed_run_and_save() {
+    let out = Project::new().run(&["models"]);
+    out.expect(0);
+    let s = out.stdout();
+    for m in [
+        "svc [native]",
+        "svc [smartcore]",
+        "one_class_svm [native]",
+        "lof [native]",
+    ] {
+        assert!(s.contains(m), "{m} missing from:\n{s}");
+    }
+    let p = Project::new();
+    p.write("d.csv", &flows_csv(300));
+    let extra = "  - algorithm: svc\n    params: {probability: [false, true]}\n  \
+                 - algorithm: one_class_svm\n    training: normal_only\n  \
+                 - algorithm: lof\n    training: normal_only\n";
+    p.write("s.yaml", &csv_spec("kernels", "d.csv", extra));
+    p.run(&["run", "s.yaml", "--quiet"]).expect(0);
+    let results: serde_json::Value =
+        serde_json::from_str(&p.read("reports/kernels/results.json")).unwrap();
+    let trials = results["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 5, "dummy, two svc, one_class_svm, lof");
+    for t in &trials[1..] {
+        let acc = t["folds"][0]["metrics"]["accuracy"].as_f64().unwrap();
+        // The classes are separable by bytes per packet: every model finds most of it.
+        assert!(acc > 0.8, "{}: accuracy {acc}", t["algorithm"]);
+    }
+}
+
+#[test]
 fn forest_out_of_bag_accuracy_is_recorded_and_estimates_the_test_accuracy() {
     let p = Project::new();
     p.write("d.csv", &flows_csv(600));

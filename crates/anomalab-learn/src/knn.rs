@@ -501,6 +501,19 @@ impl Knn {
     }
 }
 
+/// An exact euclidean neighbour index over the rows of `x` answering `k` neighbours per
+/// query (nearest first, ties to the lower row), for learners that need the same search
+/// as `knn` (the local outlier factor).
+pub(crate) fn euclidean_index(x: Array2<f64>, k: usize) -> Knn {
+    let params = KnnSaved {
+        n_neighbors: k,
+        weights: Weights::Uniform,
+        metric: Metric::Euclidean,
+    };
+    let n = x.nrows();
+    Knn::new(params, 1, x, vec![0; n])
+}
+
 impl Classifier for Knn {
     fn kind(&self) -> &'static str {
         NAME

@@ -21,6 +21,7 @@ pub mod iforest;
 pub mod knn;
 pub mod linalg;
 pub mod linear;
+pub mod lof;
 pub mod matrix;
 pub mod mlp;
 pub mod params;
@@ -29,6 +30,7 @@ pub mod registry;
 pub mod rng;
 pub mod som;
 pub mod stats;
+pub mod svm;
 pub mod traits;
 pub mod tree;
 

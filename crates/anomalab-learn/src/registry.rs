@@ -97,9 +97,17 @@ pub fn classifiers() -> Vec<ClassifierEntry> {
             load: crate::linear::svm::load,
         },
         ClassifierEntry {
+            name: crate::svm::svc::NAME,
+            backend: "native",
+            summary: "kernel SVM as scikit-learn SVC (libsvm SMO: WSS3, shrinking, kernel cache), rbf/poly/linear/sigmoid, one-vs-one; decision values or Platt probabilities",
+            params: crate::svm::svc::params,
+            build: crate::svm::svc::build,
+            load: crate::svm::svc::load,
+        },
+        ClassifierEntry {
             name: crate::adapters::smartcore::SVC_NAME,
             backend: "smartcore",
-            summary: "RBF-kernel SVM (smartcore), one-vs-rest; decision values; only tractable up to a few thousand rows (refuses more than max_train_rows; use linear_svm)",
+            summary: "RBF-kernel SVM (smartcore), one-vs-rest, for comparison; decision values; its solver is only tractable up to a few thousand rows (refuses more than max_train_rows; use the native backend)",
             params: crate::adapters::smartcore::svc_params,
             build: crate::adapters::smartcore::svc_build,
             load: crate::adapters::smartcore::svc_load,
@@ -142,6 +150,8 @@ pub fn detectors() -> Vec<DetectorEntry> {
         crate::som::detector_entry(),
         crate::pca_detector::detector_entry(),
         crate::mlp::detector_entry(),
+        crate::svm::one_class::detector_entry(),
+        crate::lof::detector_entry(),
     ]
 }
 

@@ -268,6 +268,7 @@ const CLASSIC: &[(&str, &str)] = &[
     ("linear_svm", "native"),
     ("logistic_regression", "native"),
     ("gaussian_nb", "linfa"),
+    ("svc", "native"),
     ("svc", "smartcore"),
     ("decision_tree", "smartcore"),
     ("decision_tree", "linfa"),

@@ -43,7 +43,14 @@ fn resolve(specs: &[anomalab_learn::ParamSpec], given: &[(&str, ParamValue)]) ->
     anomalab_learn::params::resolve(specs, &g).expect("defaults and given values pass the schema")
 }
 
-const OURS_DET: [&str; 4] = ["isolation_forest", "som", "pca_detector", "autoencoder"];
+const OURS_DET: [&str; 6] = [
+    "isolation_forest",
+    "som",
+    "pca_detector",
+    "autoencoder",
+    "one_class_svm",
+    "lof",
+];
 
 #[test]
 fn detectors_fit_save_load_score_identically() {

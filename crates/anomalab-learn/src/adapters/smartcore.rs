@@ -228,9 +228,10 @@ impl ClassifierParams for SvcParams {
         let n = train.x.nrows();
         if n > self.max_train_rows {
             return Err(LearnError::InvalidInput(format!(
-                "svc: the training set has {n} rows, above max_train_rows = {}. A kernel SVM \
-                 is only tractable up to a few thousand rows; use `linear_svm` for large data, \
-                 or subsample / raise max_train_rows if you accept the cost",
+                "svc (smartcore): the training set has {n} rows, above max_train_rows = {}. \
+                 smartcore's solver is only tractable up to a few thousand rows; use the \
+                 native backend of `svc` (libsvm's SMO) or `linear_svm` for large data, or \
+                 raise max_train_rows if you accept the cost",
                 self.max_train_rows
             )));
         }
