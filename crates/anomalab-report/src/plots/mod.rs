@@ -11,6 +11,8 @@ pub mod confusion;
 pub mod importance;
 pub mod pr;
 pub mod roc;
+pub mod study;
+mod study_draw;
 pub mod unsupervised;
 
 use std::sync::OnceLock;
@@ -140,6 +142,41 @@ pub struct Scatter {
     pub groups: Vec<(String, Vec<(f64, f64)>)>,
 }
 
+/// A critical-difference diagram (Demšar 2006), models already sorted by mean rank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CdDiagram {
+    /// Model names, best mean rank first.
+    pub names: Vec<String>,
+    /// Mean ranks, ascending, parallel to `names`.
+    pub ranks: Vec<f64>,
+    pub critical_difference: f64,
+    /// Number of models: the rank axis runs 1..=k.
+    pub k: usize,
+    /// Groups not significantly different: (first, last) positions in `names`.
+    pub cliques: Vec<(usize, usize)>,
+}
+
+/// The five-number summary of one box of a box plot, with its outliers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxStats {
+    pub name: String,
+    /// Finite values summarised.
+    pub n: usize,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub whisker_lo: f64,
+    pub whisker_hi: f64,
+    pub outliers: Vec<f64>,
+}
+
+/// Horizontal box plots, one per group, first box on top.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxChart {
+    pub value_label: String,
+    pub boxes: Vec<BoxStats>,
+}
+
 /// What a panel draws.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Chart {
@@ -147,6 +184,8 @@ pub enum Chart {
     Bars(BarChart),
     Heatmap(Heatmap),
     Scatter(Scatter),
+    Cd(CdDiagram),
+    Boxes(BoxChart),
 }
 
 /// One chart of a figure, with its own title.
