@@ -65,6 +65,7 @@ fn legend_pos(l: LegendAt) -> SeriesLabelPosition {
         LegendAt::UpperRight => SeriesLabelPosition::UpperRight,
         LegendAt::LowerRight => SeriesLabelPosition::LowerRight,
         LegendAt::UpperLeft => SeriesLabelPosition::UpperLeft,
+        LegendAt::LowerLeft => SeriesLabelPosition::LowerLeft,
     }
 }
 
@@ -223,8 +224,8 @@ fn draw_lines<DB: DrawingBackend>(
         } else {
             (
                 vec![(x0, m.value), (x1, m.value)],
-                (x0, m.value),
-                Pos::new(HPos::Left, VPos::Bottom),
+                (x1, m.value),
+                Pos::new(HPos::Right, VPos::Bottom),
             )
         };
         chart
@@ -233,23 +234,36 @@ fn draw_lines<DB: DrawingBackend>(
                 marker_color.stroke_width(2),
             )))
             .map_err(e)?;
+        if m.label.is_empty() {
+            continue;
+        }
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at(at)
                     + Text::new(
                         m.label.clone(),
-                        (4, 2),
+                        if m.vertical { (4, 2) } else { (-4, -2) },
                         text(12).color(&marker_color).pos(anchor),
                     ),
             ))
             .map_err(e)?;
     }
     for p in &c.points {
+        // A label right of a point in the right half would run off the plot.
+        let (dx, h) = if p.x > (x0 + x1) / 2.0 {
+            (-8, HPos::Right)
+        } else {
+            (8, HPos::Left)
+        };
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at((p.x, p.y))
                     + Circle::new((0, 0), 6, BLACK.stroke_width(2))
-                    + Text::new(p.label.clone(), (8, -16), text(12)),
+                    + Text::new(
+                        p.label.clone(),
+                        (dx, -10),
+                        text(12).pos(Pos::new(h, VPos::Bottom)),
+                    ),
             ))
             .map_err(e)?;
     }
@@ -492,8 +506,15 @@ fn draw_scatter<DB: DrawingBackend>(
     c: &Scatter,
 ) -> DrawResult {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let (x0, x1) = padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.0)));
-    let (y0, y1) = padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.1)));
+    let (x0, x1) = c
+        .x_range
+        .unwrap_or_else(|| padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.0))));
+    let (y0, y1) = c
+        .y_range
+        .unwrap_or_else(|| padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.1))));
+    let inside = |&(x, y): &(f64, f64)| {
+        x.is_finite() && y.is_finite() && (x0..=x1).contains(&x) && (y0..=y1).contains(&y)
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(title, text(15))
         .margin(12)
@@ -525,7 +546,7 @@ fn draw_scatter<DB: DrawingBackend>(
         chart
             .draw_series(
                 pts.iter()
-                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .filter(|p| inside(p))
                     .map(|&p| Circle::new(p, 2, color.mix(0.7).filled())),
             )
             .map_err(e)?

@@ -82,6 +82,7 @@ pub enum LegendAt {
     UpperRight,
     LowerRight,
     UpperLeft,
+    LowerLeft,
 }
 
 /// Lines on numeric axes (ROC, PR, elbow, k-distance, histograms as steps, loss).
@@ -140,6 +141,9 @@ pub struct Scatter {
     pub y_label: String,
     /// Group name and its points.
     pub groups: Vec<(String, Vec<(f64, f64)>)>,
+    /// Fixed axis ranges (points outside are not drawn); `None`: fitted to the data.
+    pub x_range: Option<(f64, f64)>,
+    pub y_range: Option<(f64, f64)>,
 }
 
 /// A critical-difference diagram (Demšar 2006), models already sorted by mean rank.

@@ -176,16 +176,21 @@ pub fn k_distance_panel(d: &Diagnostics) -> Option<Panel> {
     c.legend = LegendAt::UpperLeft;
     c.x_range = Some((0.0, k.sampled_rows.max(1) as f64 * 1.02));
     c.y_range = Some((0.0, pts.iter().map(|p| p.1).fold(k.eps, f64::max) * 1.08));
+    // The knee sits on the eps line, often at its right end: one label for both.
+    let eps = format!("eps = {}", super::chart::tick(k.eps));
+    let knee = knee.filter(|_| k.knee_index.is_some());
     c.markers.push(Marker {
-        label: format!("eps = {}", super::chart::tick(k.eps)),
+        label: if knee.is_some() {
+            String::new()
+        } else {
+            eps.clone()
+        },
         vertical: false,
         value: k.eps,
     });
-    if k.knee_index.is_some()
-        && let Some((x, _)) = knee
-    {
+    if let Some((x, _)) = knee {
         c.points.push(PointMark {
-            label: "knee".into(),
+            label: format!("knee: {eps}"),
             x,
             y: k.eps,
         });
@@ -362,6 +367,50 @@ pub fn loss_panel(d: &Diagnostics) -> Option<Panel> {
     })
 }
 
+/// An axis range (low, high).
+pub type Range = (f64, f64);
+
+/// Axis ranges for a scatter whose few far points would squash the rest into a corner:
+/// when the points span more than 3 x their 0.5-99.5 % quantile range on an axis, that
+/// axis shows the quantile range with a 10 % margin. Returns the ranges and how many
+/// points fall outside them.
+pub fn robust_ranges(points: &[(f64, f64)]) -> (Option<Range>, Option<Range>, usize) {
+    let axis = |get: fn(&(f64, f64)) -> f64| -> Option<Range> {
+        let mut v: Vec<f64> = points.iter().map(get).filter(|v| v.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        let (lo, hi) = (q(0.005), q(0.995));
+        let (min, max) = (*v.first()?, *v.last()?);
+        let w = hi - lo;
+        (w > 0.0 && max - min > 3.0 * w).then_some((lo - 0.1 * w, hi + 0.1 * w))
+    };
+    let (xr, yr) = (axis(|p| p.0), axis(|p| p.1));
+    let within = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(a, b)| (a..=b).contains(&v));
+    let outside = points
+        .iter()
+        .filter(|p| !(within(p.0, xr) && within(p.1, yr)))
+        .count();
+    (xr, yr, outside)
+}
+
+/// A scatter of `groups` on the PCA axes, its ranges robust to a few far points (their
+/// count said in the x label).
+fn pca_scatter(results: &RunResults, groups: Vec<(String, Vec<(f64, f64)>)>) -> Scatter {
+    let (mut x_label, y_label) = pca_axes(results);
+    let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.1.iter().copied()).collect();
+    let (x_range, y_range, outside) = robust_ranges(&all);
+    if outside > 0 {
+        x_label = format!("{x_label}; {outside} outlying points beyond the axes");
+    }
+    Scatter {
+        x_label,
+        y_label,
+        groups,
+        x_range,
+        y_range,
+    }
+}
+
 fn pca_axes(results: &RunResults) -> (String, String) {
     let ev = results
         .projection
@@ -396,12 +445,7 @@ pub fn projection_by_class(results: &RunResults) -> Option<Scatter> {
         groups[c as usize].1.push((x, y));
     }
     groups.retain(|g| !g.1.is_empty());
-    let (x_label, y_label) = pca_axes(results);
-    Some(Scatter {
-        x_label,
-        y_label,
-        groups,
-    })
+    Some(pca_scatter(results, groups))
 }
 
 /// Clusters shown with a colour of their own in the cluster scatter; the rest share one
@@ -436,12 +480,7 @@ pub fn projection_by_cluster(results: &RunResults, d: &Diagnostics) -> Option<Sc
             .push((x, y));
     }
     groups.retain(|g| !g.1.is_empty());
-    let (x_label, y_label) = pca_axes(results);
-    Some(Scatter {
-        x_label,
-        y_label,
-        groups,
-    })
+    Some(pca_scatter(results, groups))
 }
 
 /// The run-level PCA figure coloured by true class.
@@ -555,6 +594,20 @@ pub fn trial_figures(results: &RunResults, trial: &TrialResult) -> Vec<Figure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_points_do_not_squash_the_scatter() {
+        // 1000 points on a 10 x 10 grid of [0, 9] plus one at (1000, 5): the x axis
+        // shows the 0.5-99.5 % range [0, 9] with 10 % margin; y spans 0..9 itself.
+        let mut pts: Vec<(f64, f64)> = (0..1000)
+            .map(|i| ((i % 10) as f64, (i / 100) as f64))
+            .collect();
+        assert_eq!(robust_ranges(&pts), (None, None, 0));
+        pts.push((1000.0, 5.0));
+        let (xr, yr, outside) = robust_ranges(&pts);
+        assert_eq!(xr, Some((-0.9, 9.9)));
+        assert_eq!((yr, outside), (None, 1));
+    }
 
     #[test]
     fn long_tails_are_cut_where_every_class_has_99_5_percent() {
