@@ -237,11 +237,18 @@ pub fn histogram_series(h: &ScoreHistogram) -> Vec<Series> {
         .collect()
 }
 
-/// Where to cut the score axis of a long-tailed histogram: the first bin edge by which
-/// every class has 99.5 % of its rows, when that is under half the range; with the number
-/// of rows beyond it.
+/// Where to cut the score axis of a long-tailed histogram: the start of an overflow bin,
+/// else the first bin edge by which every class has 99.5 % of its rows when that is under
+/// half the range; with the number of rows beyond it.
 pub fn histogram_cut(h: &ScoreHistogram) -> Option<(f64, u64)> {
     let (&e0, &last) = (h.edges.first()?, h.edges.last()?);
+    // A last bin far wider than the first is the producer's overflow bin for a long
+    // tail: the axis stops where it starts.
+    let n = h.edges.len();
+    if n >= 3 && h.edges[n - 1] - h.edges[n - 2] > 3.0 * (h.edges[1] - e0) {
+        let beyond = h.counts.iter().filter_map(|(_, c)| c.get(n - 2)).sum();
+        return Some((h.edges[n - 2], beyond));
+    }
     let mut cut_bin = 0usize;
     for (_, counts) in &h.counts {
         let total: u64 = counts.iter().sum();
@@ -290,18 +297,28 @@ pub fn histogram_panel(d: &Diagnostics) -> Option<Panel> {
             s.points.retain(|p| p.0 <= x);
         }
     }
-    // The legend goes to the side away from the threshold, so its label stays readable.
+    // The legend goes to the upper corner over the lower peaks (it hides what is under
+    // it); on a tie, away from the threshold so its label stays readable.
     let (lo, hi) = c.x_range.unwrap_or_else(|| {
         (
             h.edges.first().copied().unwrap_or(0.0),
             h.edges.last().copied().unwrap_or(1.0),
         )
     });
+    let peak = |a: f64, b: f64| {
+        c.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.0 >= a && p.0 <= b)
+            .fold(0.0, |m: f64, p| m.max(p.1))
+    };
+    let quarter = (hi - lo) / 4.0;
+    let (left, right) = (peak(lo, lo + quarter), peak(hi - quarter, hi));
     let t_left = d
         .threshold
         .as_ref()
         .is_some_and(|t| t.value < (lo + hi) / 2.0);
-    c.legend = if t_left {
+    c.legend = if left > right || (left == right && t_left) {
         LegendAt::UpperRight
     } else {
         LegendAt::UpperLeft
@@ -632,6 +649,15 @@ mod tests {
             counts: vec![("b".into(), vec![10; 10])],
         };
         assert_eq!(histogram_cut(&h), None);
+        // An overflow bin [3, 100] after bins of width 1: cut at 3, its 4 rows beyond.
+        let h = ScoreHistogram {
+            edges: vec![0.0, 1.0, 2.0, 3.0, 100.0],
+            counts: vec![
+                ("a".into(), vec![5, 5, 5, 3]),
+                ("b".into(), vec![0, 1, 1, 1]),
+            ],
+        };
+        assert_eq!(histogram_cut(&h), Some((3.0, 4)));
     }
 
     #[test]
