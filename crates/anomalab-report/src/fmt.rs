@@ -85,6 +85,30 @@ pub fn percent(num: u64, den: u64) -> String {
     }
 }
 
+/// A measured quantity in its own units (a cluster centre): integers of 1,000 and more
+/// with separators, otherwise up to 3 decimals without trailing zeros; tiny values in
+/// scientific notation.
+pub fn quantity(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    let a = v.abs();
+    if a >= 1000.0 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        return format!("{sign}{}", count(a.round() as u64));
+    }
+    if a > 0.0 && a < 1e-3 {
+        return format!("{v:.1e}");
+    }
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 /// A lower-case slug for anchors and file names: letters, digits and `-` only.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();
@@ -124,6 +148,12 @@ mod tests {
         // NSL-KDD u2r: 52 of 125,973 training rows = 0.0413%.
         assert_eq!(percent(52, 125_973), "0.04%");
         assert_eq!(percent(0, 10), "0.0%");
+        assert_eq!(quantity(1_234_567.4), "1,234,567");
+        assert_eq!(quantity(-2500.0), "-2,500");
+        assert_eq!(quantity(0.98765), "0.988");
+        assert_eq!(quantity(12.5), "12.5");
+        assert_eq!(quantity(-0.0001), "-1.0e-4");
+        assert_eq!(quantity(-0.0), "0");
         assert_eq!(
             slug("Random Forest #3 (max_depth=20)"),
             "random-forest-3-max-depth-20"

@@ -222,9 +222,26 @@ pub struct ClassRow {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ClusterRow {
     pub cluster: String,
+    /// Rows and their share of the clustered rows.
     pub size: String,
+    /// Classes, largest first, with their share of the cluster.
     pub composition: String,
+    /// The features that most set it apart: cluster vs rest mean (original units) and
+    /// the standardised mean difference.
     pub top_features: String,
+}
+
+/// Cluster centres in original units: one row per input feature, one column per cluster.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CentreTable {
+    pub clusters: Vec<String>,
+    pub rows: Vec<CentreRow>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CentreRow {
+    pub feature: String,
+    pub values: Vec<String>,
 }
 
 /// The section of one model name (its best trial).
@@ -247,6 +264,10 @@ pub struct ModelSection {
     pub per_class: Vec<ClassRow>,
     pub threshold: String,
     pub clusters: Vec<ClusterRow>,
+    /// What the cluster tables leave out (empty: nothing).
+    pub clusters_hidden: String,
+    /// Centres of the clusters in original units (`None`: not recorded, or after PCA).
+    pub centres: Option<CentreTable>,
     pub notes: Vec<String>,
     pub figures: Vec<FigureView>,
 }
@@ -1004,30 +1025,119 @@ fn per_class_rows(t: &TrialResult) -> Vec<ClassRow> {
         .collect()
 }
 
-/// Size, composition and distinctive features of each cluster.
-fn cluster_rows(profile: &[ClusterProfile]) -> Vec<ClusterRow> {
+/// Clusters the report's tables show.
+const SHOWN_CLUSTERS: usize = 12;
+
+/// The [`SHOWN_CLUSTERS`] largest clusters (in cluster order) and the noise rows, and a
+/// sentence on the clusters left out (DBSCAN can find hundreds).
+fn shown_clusters(profile: &[ClusterProfile]) -> (Vec<ClusterProfile>, String) {
+    let mut by_size: Vec<usize> = (0..profile.len())
+        .filter(|&i| profile[i].cluster.is_some())
+        .collect();
+    by_size.sort_by(|&a, &b| profile[b].size.cmp(&profile[a].size).then(a.cmp(&b)));
+    let hidden: Vec<usize> = by_size.split_off(by_size.len().min(SHOWN_CLUSTERS));
+    let shown = (0..profile.len())
+        .filter(|i| !hidden.contains(i))
+        .map(|i| profile[i].clone())
+        .collect();
+    let note = if hidden.is_empty() {
+        String::new()
+    } else {
+        let rows: usize = hidden.iter().map(|&i| profile[i].size).sum();
+        format!(
+            "The {SHOWN_CLUSTERS} largest clusters are shown; {} smaller ones ({} rows) are in results.json.",
+            hidden.len(),
+            fmt::count(rows as u64)
+        )
+    };
+    (shown, note)
+}
+
+fn cluster_name(c: &ClusterProfile) -> String {
+    c.cluster
+        .map(|k| k.to_string())
+        .unwrap_or_else(|| "noise".into())
+}
+
+/// Size, class mix and distinctive features of each cluster (sizes as a share of
+/// `total` rows).
+fn cluster_rows(profile: &[ClusterProfile], total: usize) -> Vec<ClusterRow> {
     profile
         .iter()
-        .map(|c| ClusterRow {
-            cluster: c
-                .cluster
-                .map(|k| k.to_string())
-                .unwrap_or_else(|| "noise".into()),
-            size: fmt::count(c.size as u64),
-            composition: c
-                .composition
-                .iter()
-                .map(|(n, r)| format!("{n}: {}", fmt::count(*r as u64)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            top_features: c
-                .top_features
-                .iter()
-                .map(|(n, z)| format!("{n} ({z:+.2} sd)"))
-                .collect::<Vec<_>>()
-                .join(", "),
+        .map(|c| {
+            let mut comp: Vec<&(String, usize)> =
+                c.composition.iter().filter(|x| x.1 > 0).collect();
+            comp.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let of = c.composition.iter().map(|x| x.1).sum::<usize>() as u64;
+            let apart: Vec<String> = if c.contrasts.is_empty() {
+                c.top_features
+                    .iter()
+                    .map(|(n, z)| format!("{n} ({z:+.2} sd)"))
+                    .collect()
+            } else {
+                c.contrasts
+                    .iter()
+                    .map(|f| {
+                        let how = if f.complete {
+                            "separates all rows".to_string()
+                        } else {
+                            format!("{:+.2}", f.smd)
+                        };
+                        format!(
+                            "{} {} vs {} ({how})",
+                            f.feature,
+                            fmt::quantity(f.cluster_mean),
+                            fmt::quantity(f.rest_mean),
+                        )
+                    })
+                    .collect()
+            };
+            ClusterRow {
+                cluster: cluster_name(c),
+                size: format!(
+                    "{} ({})",
+                    fmt::count(c.size as u64),
+                    fmt::percent(c.size as u64, total as u64)
+                ),
+                composition: comp
+                    .iter()
+                    .map(|(n, r)| format!("{n} {}", fmt::percent(*r as u64, of)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                top_features: apart.join("; "),
+            }
         })
         .collect()
+}
+
+/// The centres of every cluster, feature by feature (`None` when no cluster has one).
+fn centre_table(profile: &[ClusterProfile]) -> Option<CentreTable> {
+    let first = profile.iter().find(|c| !c.centre.is_empty())?;
+    let rows = first
+        .centre
+        .iter()
+        .map(|f| CentreRow {
+            feature: f.feature.clone(),
+            values: profile
+                .iter()
+                .map(|c| {
+                    let Some(v) = c.centre.iter().find(|v| v.feature == f.feature) else {
+                        return String::new();
+                    };
+                    match (&v.mode, v.share, v.mean) {
+                        (Some(m), Some(s), _) => format!("{m} ({:.0}%)", s * 100.0),
+                        (Some(m), None, _) => m.clone(),
+                        (None, _, Some(x)) => fmt::quantity(x),
+                        _ => String::new(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Some(CentreTable {
+        clusters: profile.iter().map(cluster_name).collect(),
+        rows,
+    })
 }
 
 /// The notes of every fold, each once, in order of first appearance.
@@ -1057,10 +1167,15 @@ fn model_section(
         .and_then(|d| d.threshold.as_ref())
         .map(|th| format!("{} (method: {})", plots::chart::tick(th.value), th.method))
         .unwrap_or_default();
-    let clusters = d
+    let (shown, clusters_hidden) = shown_clusters(
+        d.and_then(|d| d.cluster_profile.as_deref())
+            .unwrap_or_default(),
+    );
+    let total = d
         .and_then(|d| d.cluster_profile.as_deref())
-        .map(cluster_rows)
-        .unwrap_or_default();
+        .map_or(0, |p| p.iter().map(|c| c.size).sum());
+    let clusters = cluster_rows(&shown, total);
+    let centres = centre_table(&shown);
     ModelSection {
         anchor: format!("model-{}-{}", fmt::slug(&t.model), t.id),
         model: t.model.clone(),
@@ -1082,6 +1197,8 @@ fn model_section(
         per_class: per_class_rows(t),
         threshold,
         clusters,
+        clusters_hidden,
+        centres,
         notes: trial_notes(t),
         figures,
     }

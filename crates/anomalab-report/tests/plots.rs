@@ -106,6 +106,71 @@ fn importances_are_averaged_over_folds() {
 }
 
 #[test]
+fn k_distance_curve_ascends_over_the_clustered_rows() {
+    let r = common::load("unsupervised");
+    let kd = r.trials[4].folds[0]
+        .diagnostics
+        .k_distance
+        .as_ref()
+        .unwrap();
+    // The fixture stores the curve descending without positions, as results written
+    // before positions existed: it is sorted and spread over the 20,000 clustered rows.
+    assert!(kd.positions.is_empty());
+    let pts = unsupervised::k_distance_points(kd);
+    assert_eq!(pts.len(), kd.distances.len());
+    assert!(pts.windows(2).all(|w| w[0].1 <= w[1].1 && w[0].0 < w[1].0));
+    assert_eq!(pts[0].0, 1.0);
+    assert!((pts.last().unwrap().0 - 20_000.0).abs() < 1e-9);
+    // Newer results carry positions, used as they are.
+    let mut new = kd.clone();
+    new.distances = vec![0.5, 0.7, 3.0];
+    new.positions = vec![1.0, 10_000.0, 20_000.0];
+    assert_eq!(
+        unsupervised::k_distance_points(&new),
+        vec![(1.0, 0.5), (10_000.0, 0.7), (20_000.0, 3.0)]
+    );
+    // One spike of 1000 over distances 1..=99: the axis stops at 1.25 x the 98th
+    // percentile (98), one point above; without the spike nothing is clipped.
+    let mut pts: Vec<(f64, f64)> = (1..=99).map(|i| (i as f64, i as f64)).collect();
+    assert_eq!(unsupervised::k_distance_clip(&pts, 5.0), None);
+    pts.push((100.0, 1000.0));
+    assert_eq!(unsupervised::k_distance_clip(&pts, 5.0), Some((122.5, 1)));
+}
+
+#[test]
+fn cluster_scatter_colours_only_the_largest_clusters() {
+    // 15 clusters: point i of the projection sample in cluster i % 15 (the lower clusters
+    // get one more point when the count does not divide), every 7th point noise.
+    let r = common::load("unsupervised");
+    let n = r.projection.as_ref().unwrap().points.len();
+    let d = anomalab_report::model::Diagnostics {
+        projection_clusters: Some((0..n).map(|i| (i % 7 != 0).then_some(i % 15)).collect()),
+        ..Default::default()
+    };
+    let s = unsupervised::projection_by_cluster(&r, &d).unwrap();
+    let names: Vec<&str> = s.groups.iter().map(|g| g.0.as_str()).collect();
+    assert_eq!(names.len(), unsupervised::SCATTER_CLUSTERS + 2, "{names:?}");
+    assert_eq!(names[names.len() - 2], "other clusters (5)");
+    assert_eq!(names[names.len() - 1], "noise");
+    let total: usize = s.groups.iter().map(|g| g.1.len()).sum();
+    assert_eq!(total, n, "every point drawn once");
+    // The coloured ones are the 10 with the most points.
+    let mut size = [0usize; 15];
+    (0..n)
+        .filter(|i| i % 7 != 0)
+        .for_each(|i| size[i % 15] += 1);
+    for g in &s.groups[..10] {
+        let c: usize = g.0.trim_start_matches("cluster ").parse().unwrap();
+        let bigger = size.iter().filter(|&&x| x > size[c]).count();
+        assert!(
+            bigger < 10,
+            "cluster {c} ({} points) is not among the 10 largest",
+            size[c]
+        );
+    }
+}
+
+#[test]
 fn cluster_scatter_groups_every_projection_point() {
     let r = common::load("unsupervised");
     let dbscan = &r.trials[4].folds[0].diagnostics;

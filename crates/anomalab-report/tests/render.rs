@@ -304,14 +304,13 @@ fn unsupervised_plots_mark_the_chosen_values() {
     assert!(
         contains(
             &kd,
-            &format!("eps = {}", anomalab_report::plots::chart::tick(eps))
+            &format!("knee: eps = {}", anomalab_report::plots::chart::tick(eps))
         ),
         "{kd:?}"
     );
-    assert!(contains(&kd, "knee"));
     assert!(contains(
         &kd,
-        "points, sorted (sample of 20,000 of 82,332 rows)"
+        "rows sorted by that distance (DBSCAN ran on 20,000 of 82,332 rows)"
     ));
     let (scores, _) = svg_texts(&p.join("scores-isolation-forest.svg"));
     // 900 normal and 100 attack test rows in the holdout fold.
@@ -632,5 +631,70 @@ fn degenerate_results_render_without_panicking() {
         assert!(dir.path().join("report.context.json").exists());
         let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
         assert!(csv.lines().nth(1).unwrap().starts_with("0,isolation_forest,isolation_forest,native,detector,contamination=0.1;n_trees=100,ok,nan,inf,"));
+    }
+}
+
+#[test]
+fn study_figures_render_every_label_deterministically() {
+    use anomalab_report::plots::{self, study};
+    let names: Vec<String> = [
+        "gradient_boosting",
+        "xgboost",
+        "random_forest",
+        "decision_tree",
+        "logistic_regression",
+        "naive_bayes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let ranks = [1.75, 1.5, 2.75, 4.0, 4.75, 6.0];
+    let cd = study::cd_diagram(&names, &ranks, 1.25, 4);
+    let groups: Vec<(String, Vec<f64>)> = vec![
+        ("xgboost".into(), vec![0.861, 0.866, 0.858, 0.871, 0.864]),
+        (
+            "gradient_boosting".into(),
+            vec![0.859, 0.868, 0.862, 0.869, 0.83],
+        ),
+        (
+            "random_forest".into(),
+            vec![0.85, 0.852, 0.849, 0.857, 0.851],
+        ),
+    ];
+    let bx = study::box_plot("F1 macro over repeats", "f1_macro", &groups);
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::env::var_os("ANOMALAB_STUDY_PNG_DIR").map(PathBuf::from);
+    for fig in [&cd, &bx] {
+        let svg = plots::to_svg(fig).unwrap();
+        assert_eq!(
+            svg,
+            plots::to_svg(fig).unwrap(),
+            "{}: same bytes twice",
+            fig.id
+        );
+        let path = dir.path().join(format!("{}.svg", fig.id));
+        std::fs::write(&path, &svg).unwrap();
+        let (texts, size) = svg_texts(&path);
+        assert_eq!(size, fig.size());
+        let png = plots::to_png(fig).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        if let Some(d) = &out {
+            std::fs::write(d.join(format!("{}.png", fig.id)), &png).unwrap();
+        }
+        if fig.id == "cd-diagram" {
+            assert!(contains(&texts, "CD = 1.25"), "{texts:?}");
+            for (n, r) in names.iter().zip(ranks) {
+                assert!(contains(&texts, &format!("{n} ({r:.2})")), "{n}: {texts:?}");
+            }
+            for k in 1..=6 {
+                assert!(texts.iter().any(|t| t == &k.to_string()), "rank tick {k}");
+            }
+        } else {
+            for (n, _) in &groups {
+                assert!(texts.iter().any(|t| t == n), "{n}: {texts:?}");
+            }
+            // gradient_boosting: sorted [0.83, 0.859, 0.862, 0.868, 0.869], median 0.862.
+            assert!(contains(&texts, "median 0.862 (n = 5)"), "{texts:?}");
+        }
     }
 }

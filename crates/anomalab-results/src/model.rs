@@ -299,10 +299,17 @@ pub struct InformationCriteria {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct KDistance {
     pub k: usize,
-    /// Distance to the k-th neighbour, sorted descending (downsampled for plotting).
+    /// Distance to the k-th neighbour of the query rows, sorted ascending (downsampled for
+    /// plotting). Results written before `positions` existed hold it descending; readers
+    /// sort it.
     pub distances: Vec<f64>,
+    /// Position of each of `distances` among the `sampled_rows` rows clustered (1 to
+    /// `sampled_rows`): the query rows stand for all of them. Empty in older results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub positions: Vec<f64>,
     pub eps: f64,
-    /// Index into `distances` of the knee, when eps was chosen from it.
+    /// Index of the knee in the full descending curve (before downsampling), when eps was
+    /// chosen from it.
     pub knee_index: Option<usize>,
     pub sampled_rows: usize,
     pub total_rows: usize,
@@ -315,8 +322,51 @@ pub struct ClusterProfile {
     pub size: usize,
     /// (class name, rows) in this cluster.
     pub composition: Vec<(String, usize)>,
-    /// Features whose cluster mean differs most from the overall mean (in standard deviations).
+    /// Older results: features whose cluster mean differs most from the overall mean (in
+    /// standard deviations). Newer results fill `contrasts` instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub top_features: Vec<(String, f64)>,
+    /// The cluster's centre in the original units of every input feature (before scaling
+    /// and encoding); empty when the features cannot be mapped back (after PCA).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub centre: Vec<CentreValue>,
+    /// The model features that most set the cluster apart from the rest of the rows,
+    /// largest |standardised mean difference| first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contrasts: Vec<FeatureContrast>,
+}
+
+/// One input feature of a cluster centre, in original units.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CentreValue {
+    pub feature: String,
+    /// Numeric feature: mean over the cluster's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    /// Categorical feature: its most frequent value in the cluster...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// ... and the fraction of the cluster's rows that have it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+/// How one model feature (a numeric input, or one level of a one-hot categorical) sets a
+/// cluster apart from the rest of the rows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeatureContrast {
+    pub feature: String,
+    /// (cluster mean - rest mean) / pooled standard deviation (Cohen's d, n - 1 weights);
+    /// when `complete`, over the feature's overall standard deviation instead.
+    pub smd: f64,
+    /// Means in original units (a one-hot level: the fraction of rows having it; model
+    /// units after PCA).
+    pub cluster_mean: f64,
+    pub rest_mean: f64,
+    /// The feature is constant within the cluster and within the rest, at different
+    /// values: it separates them completely (the pooled deviation is 0).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub complete: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

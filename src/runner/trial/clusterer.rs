@@ -5,10 +5,11 @@
 use std::time::Instant;
 
 use anomalab_learn::{FitContext, LearnError};
-use anomalab_results::{ClusterProfile, Diagnostics, FoldResult};
-use ndarray::{Array2, ArrayView2, Axis};
+use anomalab_results::{Diagnostics, FoldResult};
+use ndarray::ArrayView2;
 
 use super::detector::{VERDICTS, attack_truth, insert_verdict_rates, score_columns};
+use super::profile::cluster_profiles;
 use super::{FoldOutcome, SILHOUETTE_ROWS, TrainedModel, normal_class, rows};
 use crate::eval;
 use crate::models::Fitted;
@@ -56,13 +57,13 @@ pub(super) fn clusterer_fold(
     let truth: Vec<usize> = fold.y_test.iter().map(|&y| y as usize).collect();
     cluster_metrics(&mut fr, &truth, &assigned, fold.x_test.view(), seed);
     let mut diag = Diagnostics::from_model(clustering.diagnostics);
-    let names = &fold.pipeline.output_names;
-    diag.cluster_profile = Some(profile(
-        &comp,
-        class_names,
-        &x_fit,
+    diag.cluster_profile = Some(cluster_profiles(
+        x_fit.view(),
         &clustering.labels,
-        names,
+        clustering.n_clusters,
+        &y_fit,
+        class_names,
+        &fold.pipeline,
     ));
     let show = projection_rows(fold, seed);
     diag.projection_clusters = Some(show.iter().map(|&r| Some(assigned[r])).collect());
@@ -193,6 +194,14 @@ pub(super) fn transductive_fold(
     let x_kept = rows(&fold.x_test, &kept);
     cluster_metrics(&mut fr, &truth_kept, &assigned, x_kept.view(), seed);
     let mut diag = Diagnostics::from_model(clustering.diagnostics);
+    diag.cluster_profile = Some(cluster_profiles(
+        fold.x_test.view(),
+        &clustering.labels,
+        clustering.n_clusters,
+        &fold.y_test,
+        class_names,
+        &fold.pipeline,
+    ));
     diag.notes.push(format!(
         "transductive: clustered the {} test rows directly (no labels used to fit); noise points are flagged as attacks; the model cannot be saved for predict",
         fold.x_test.nrows()
@@ -201,60 +210,4 @@ pub(super) fn transductive_fold(
     diag.projection_clusters = Some(show.iter().map(|&r| clustering.labels[r]).collect());
     fr.diagnostics = diag;
     Ok((fr, fit_s, 0.0, None))
-}
-
-fn profile(
-    comp: &[Vec<usize>],
-    class_names: &[String],
-    x: &Array2<f64>,
-    labels: &[Option<usize>],
-    names: &[String],
-) -> Vec<ClusterProfile> {
-    let d = x.ncols();
-    let mean = x
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| ndarray::Array1::zeros(d));
-    let std = x.std_axis(Axis(0), 0.0);
-    comp.iter()
-        .enumerate()
-        .map(|(c, counts)| {
-            let members: Vec<usize> = labels
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| **l == Some(c))
-                .map(|(i, _)| i)
-                .collect();
-            let top = if members.is_empty() {
-                Vec::new()
-            } else {
-                let m = x
-                    .select(Axis(0), &members)
-                    .mean_axis(Axis(0))
-                    .unwrap_or_else(|| ndarray::Array1::zeros(d));
-                let mut z: Vec<(String, f64)> = (0..d)
-                    .map(|j| {
-                        let s = if std[j] > 0.0 { std[j] } else { 1.0 };
-                        (
-                            names.get(j).cloned().unwrap_or_default(),
-                            (m[j] - mean[j]) / s,
-                        )
-                    })
-                    .collect();
-                z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
-                z.truncate(5);
-                z
-            };
-            ClusterProfile {
-                cluster: Some(c),
-                size: members.len(),
-                composition: class_names
-                    .iter()
-                    .cloned()
-                    .zip(counts.iter().copied())
-                    .filter(|(_, n)| *n > 0)
-                    .collect(),
-                top_features: top,
-            }
-        })
-        .collect()
 }

@@ -238,23 +238,41 @@ pub(crate) fn best_f1_threshold(scores: &[f64], truth: &[bool]) -> f64 {
     best.1
 }
 
+/// Histogram of the test scores per class. A long tail (the 99.5th percentile below the
+/// middle of the range) gets one overflow bin of its own, so the other bins resolve the
+/// bulk of the scores instead of lumping them into the first bin.
 fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> ScoreHistogram {
-    let finite = s.iter().copied().filter(|v| v.is_finite());
-    let lo = finite.clone().fold(f64::INFINITY, f64::min).min(thr);
-    let hi = finite.fold(f64::NEG_INFINITY, f64::max).max(thr);
+    let mut finite: Vec<f64> = s.iter().copied().filter(|v| v.is_finite()).collect();
+    finite.sort_by(f64::total_cmp);
+    let lo = finite.first().copied().unwrap_or(f64::INFINITY).min(thr);
+    let hi = finite.last().copied().unwrap_or(f64::NEG_INFINITY).max(thr);
     let (lo, hi) = if lo.is_finite() && hi > lo {
         (lo, hi)
     } else {
         (0.0, 1.0)
     };
-    let width = (hi - lo) / HISTOGRAM_BINS as f64;
-    let edges: Vec<f64> = (0..=HISTOGRAM_BINS)
-        .map(|i| lo + width * i as f64)
-        .collect();
+    let q = finite
+        .get(((finite.len().max(1) - 1) as f64 * 0.995).round() as usize)
+        .map_or(hi, |&q| q.max(thr));
+    let tail = q > lo && q - lo < 0.5 * (hi - lo);
+    let (top, bins) = if tail {
+        (q, HISTOGRAM_BINS - 1)
+    } else {
+        (hi, HISTOGRAM_BINS)
+    };
+    let width = (top - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..=bins).map(|i| lo + width * i as f64).collect();
+    if tail {
+        edges.push(hi);
+    }
     let mut counts = vec![vec![0u64; HISTOGRAM_BINS]; class_names.len()];
     for (&v, &c) in s.iter().zip(y) {
         if v.is_finite() {
-            let b = (((v - lo) / width) as usize).min(HISTOGRAM_BINS - 1);
+            let b = if v > top {
+                HISTOGRAM_BINS - 1
+            } else {
+                (((v - lo) / width) as usize).min(bins - 1)
+            };
             counts[c as usize][b] += 1;
         }
     }
@@ -266,5 +284,31 @@ fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> Sc
             .zip(counts)
             .filter(|(_, c)| c.iter().any(|&n| n > 0))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_tail_gets_an_overflow_bin() {
+        // 999 scores in [0, 1) and one at 100: 39 bins over [0, q99.5] and one to 100.
+        let mut s: Vec<f64> = (0..999).map(|i| i as f64 / 999.0).collect();
+        s.push(100.0);
+        let y = vec![0u32; s.len()];
+        let h = score_histogram(&s, &y, &["normal".to_string()], 0.5);
+        assert_eq!(h.edges.len(), HISTOGRAM_BINS + 1);
+        assert_eq!(*h.edges.last().unwrap(), 100.0);
+        let q = s[(999.0 * 0.995_f64).round() as usize];
+        assert!((h.edges[HISTOGRAM_BINS - 1] - q).abs() < 1e-12);
+        assert_eq!(h.counts[0].1.iter().sum::<u64>(), 1000);
+        // Above the 99.5th percentile (994/999): 995/999 to 998/999, and 100.
+        assert_eq!(h.counts[0].1[HISTOGRAM_BINS - 1], 5);
+        // Spread evenly: equal bins over the whole range.
+        let s: Vec<f64> = (0..1000).map(f64::from).collect();
+        let h = score_histogram(&s, &vec![0; 1000], &["normal".to_string()], 10.0);
+        assert_eq!(h.edges.len(), HISTOGRAM_BINS + 1);
+        assert!((h.edges[1] - 999.0 / HISTOGRAM_BINS as f64).abs() < 1e-9);
     }
 }

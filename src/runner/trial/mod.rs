@@ -8,6 +8,7 @@ use ndarray::{Array2, Axis};
 mod classifier;
 mod clusterer;
 mod detector;
+mod profile;
 
 use super::{PreparedFold, TrialPlan};
 use crate::data::split::repeat_seed;

@@ -373,12 +373,28 @@ pub fn knee_eps(curve: &[f64]) -> Option<(usize, f64)> {
     (curve[i] > 0.0).then_some((i, curve[i]))
 }
 
-/// At most `m` evenly spaced points of `v` (for the report).
-fn thin(v: &[f64], m: usize) -> Vec<f64> {
-    if v.len() <= m {
-        return v.to_vec();
+/// At most `m` evenly spaced indices of `0..len` (for the report), first and last kept.
+fn thin(len: usize, m: usize) -> Vec<usize> {
+    if len <= m {
+        return (0..len).collect();
     }
-    (0..m).map(|i| v[i * (v.len() - 1) / (m - 1)]).collect()
+    (0..m).map(|i| i * (len - 1) / (m - 1)).collect()
+}
+
+/// The report's view of a descending k-distance curve of `curve.len()` query rows drawn
+/// from `rows` rows: ascending, at most 400 points, each placed at the position among the
+/// `rows` rows that its rank among the queries stands for (1 to `rows`).
+fn plotted_curve(curve: &[f64], rows: usize) -> (Vec<f64>, Vec<f64>) {
+    let q = curve.len();
+    let scale = if q > 1 {
+        (rows.max(q) - 1) as f64 / (q - 1) as f64
+    } else {
+        0.0
+    };
+    thin(q, 400)
+        .into_iter()
+        .map(|j| (curve[q - 1 - j], 1.0 + j as f64 * scale))
+        .unzip()
 }
 
 impl ClustererParams for DbscanParams {
@@ -425,9 +441,11 @@ impl ClustererParams for DbscanParams {
                     Some(s) => (s.len(), n_all),
                     None => (curve.len(), curve.len()),
                 };
+                let (distances, positions) = plotted_curve(&curve, n);
                 kdist = Some(KDistance {
                     k,
-                    distances: thin(&curve, 400),
+                    distances,
+                    positions,
                     eps: e,
                     knee_index: Some(i),
                     sampled_rows,
@@ -509,6 +527,21 @@ pub fn clusterer_entry() -> ClustererEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plotted_curve_ascends_over_the_clustered_rows() {
+        // 5 query rows of 9: ranks 0..4 stand for rows 1, 3, 5, 7, 9.
+        let (d, p) = plotted_curve(&[5.0, 4.0, 3.0, 2.0, 1.0], 9);
+        assert_eq!(d, [1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(p, [1.0, 3.0, 5.0, 7.0, 9.0]);
+        // 2000 queries of 20,000 rows thin to 400 points that still span 1..=20,000.
+        let curve: Vec<f64> = (0..2000).rev().map(f64::from).collect();
+        let (d, p) = plotted_curve(&curve, 20_000);
+        assert_eq!((d.len(), p.len()), (400, 400));
+        assert!(d.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!((p[0], d[399]), (1.0, 1999.0));
+        assert!((p[399] - 20_000.0).abs() < 1e-9, "{}", p[399]);
+    }
 
     #[test]
     fn hand_made_chain_border_and_noise() {

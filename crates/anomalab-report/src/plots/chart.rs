@@ -16,7 +16,7 @@ pub const TITLE_BAND: u32 = 34;
 
 type DrawResult = Result<(), String>;
 
-fn text(size: u32) -> TextStyle<'static> {
+pub(super) fn text(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT_FAMILY, size).into_font()).color(&BLACK)
 }
 
@@ -36,6 +36,8 @@ pub fn draw_figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figu
             Chart::Bars(c) => draw_bars(area, &panel.title, c)?,
             Chart::Heatmap(c) => draw_heatmap(area, &panel.title, c)?,
             Chart::Scatter(c) => draw_scatter(area, &panel.title, c)?,
+            Chart::Cd(c) => super::study_draw::draw_cd(area, c)?,
+            Chart::Boxes(c) => super::study_draw::draw_boxes(area, &panel.title, c)?,
         }
     }
     Ok(())
@@ -63,6 +65,7 @@ fn legend_pos(l: LegendAt) -> SeriesLabelPosition {
         LegendAt::UpperRight => SeriesLabelPosition::UpperRight,
         LegendAt::LowerRight => SeriesLabelPosition::LowerRight,
         LegendAt::UpperLeft => SeriesLabelPosition::UpperLeft,
+        LegendAt::LowerLeft => SeriesLabelPosition::LowerLeft,
     }
 }
 
@@ -85,6 +88,47 @@ pub fn tick(v: f64) -> String {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         s
+    }
+}
+
+/// The label formatter of a numeric axis over `[lo, hi]` drawn with at most `n` labels.
+/// Plotters never steps by less than `(hi - lo) / n`, so printing every label to the
+/// decimal of that step keeps neighbouring labels apart (`1.45e7` next to `1.4e7`, never
+/// `1.4e7` twice); the same exponent rule as [`tick`] applies to the whole axis.
+pub fn tick_labels(lo: f64, hi: f64, n: usize) -> impl Fn(f64) -> String {
+    let step = (hi - lo).abs() / n.max(1) as f64;
+    let scale = lo.abs().max(hi.abs());
+    move |v| tick_step(v, step, scale)
+}
+
+/// `v` printed to the decimal of `step`, in scientific notation when the axis `scale`
+/// (its largest magnitude) is outside `[1e-3, 1e5)`; trailing zeros dropped.
+pub fn tick_step(v: f64, step: f64, scale: f64) -> String {
+    if !(step.is_finite() && step > 0.0 && v.is_finite()) {
+        return tick(v);
+    }
+    if v.abs() < step * 1e-6 {
+        return "0".to_string();
+    }
+    let unit = step.log10().floor() as i32;
+    let trim = |s: String| -> String {
+        let (mantissa, exp) = s
+            .split_once('e')
+            .map_or((s.as_str(), None), |(m, e)| (m, Some(e)));
+        let m = if mantissa.contains('.') {
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            mantissa
+        };
+        exp.map_or_else(|| m.to_string(), |e| format!("{m}e{e}"))
+    };
+    if !(1e-3..1e5).contains(&scale) {
+        let exp = v.abs().log10().floor() as i32;
+        let digits = (exp - unit).clamp(0, 12) as usize;
+        trim(format!("{v:.digits$e}"))
+    } else {
+        let digits = (-unit).clamp(0, 12) as usize;
+        trim(format!("{v:.digits$}"))
     }
 }
 
@@ -117,14 +161,15 @@ fn draw_lines<DB: DrawingBackend>(
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(e)?;
+    let (fx, fy) = (tick_labels(x0, x1, 10), tick_labels(y0, y1, 10));
     chart
         .configure_mesh()
         .x_desc(c.x_label.as_str())
         .y_desc(c.y_label.as_str())
         .label_style(text(12))
         .axis_desc_style(text(13))
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| fx(*v))
+        .y_label_formatter(&|v| fy(*v))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
@@ -179,8 +224,8 @@ fn draw_lines<DB: DrawingBackend>(
         } else {
             (
                 vec![(x0, m.value), (x1, m.value)],
-                (x0, m.value),
-                Pos::new(HPos::Left, VPos::Bottom),
+                (x1, m.value),
+                Pos::new(HPos::Right, VPos::Bottom),
             )
         };
         chart
@@ -189,23 +234,36 @@ fn draw_lines<DB: DrawingBackend>(
                 marker_color.stroke_width(2),
             )))
             .map_err(e)?;
+        if m.label.is_empty() {
+            continue;
+        }
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at(at)
                     + Text::new(
                         m.label.clone(),
-                        (4, 2),
+                        if m.vertical { (4, 2) } else { (-4, -2) },
                         text(12).color(&marker_color).pos(anchor),
                     ),
             ))
             .map_err(e)?;
     }
     for p in &c.points {
+        // A label right of a point in the right half would run off the plot.
+        let (dx, h) = if p.x > (x0 + x1) / 2.0 {
+            (-8, HPos::Right)
+        } else {
+            (8, HPos::Left)
+        };
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at((p.x, p.y))
                     + Circle::new((0, 0), 6, BLACK.stroke_width(2))
-                    + Text::new(p.label.clone(), (8, -16), text(12)),
+                    + Text::new(
+                        p.label.clone(),
+                        (dx, -10),
+                        text(12).pos(Pos::new(h, VPos::Bottom)),
+                    ),
             ))
             .map_err(e)?;
     }
@@ -223,7 +281,7 @@ fn draw_lines<DB: DrawingBackend>(
 }
 
 /// Width in pixels reserved for category labels (about 7 px per character, DejaVu 12 px).
-fn label_width(labels: impl Iterator<Item = usize>) -> u32 {
+pub(super) fn label_width(labels: impl Iterator<Item = usize>) -> u32 {
     let chars = labels.max().unwrap_or(4).min(48) as u32;
     (chars * 7 + 16).max(40)
 }
@@ -268,6 +326,7 @@ fn draw_bars<DB: DrawingBackend>(
         .map_err(e)?;
     let labels: Vec<String> = c.bars.iter().map(|b| b.label.clone()).collect();
     let log = c.log;
+    let fx = tick_labels(base, x1, 10);
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -292,7 +351,7 @@ fn draw_bars<DB: DrawingBackend>(
             if log {
                 crate::fmt::seconds(10f64.powf(*v))
             } else {
-                tick(*v)
+                fx(*v)
             }
         })
         .light_line_style(TRANSPARENT)
@@ -447,8 +506,15 @@ fn draw_scatter<DB: DrawingBackend>(
     c: &Scatter,
 ) -> DrawResult {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let (x0, x1) = padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.0)));
-    let (y0, y1) = padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.1)));
+    let (x0, x1) = c
+        .x_range
+        .unwrap_or_else(|| padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.0))));
+    let (y0, y1) = c
+        .y_range
+        .unwrap_or_else(|| padded_range(c.groups.iter().flat_map(|g| g.1.iter().map(|p| p.1))));
+    let inside = |&(x, y): &(f64, f64)| {
+        x.is_finite() && y.is_finite() && (x0..=x1).contains(&x) && (y0..=y1).contains(&y)
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(title, text(15))
         .margin(12)
@@ -456,14 +522,15 @@ fn draw_scatter<DB: DrawingBackend>(
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(e)?;
+    let (fx, fy) = (tick_labels(x0, x1, 10), tick_labels(y0, y1, 10));
     chart
         .configure_mesh()
         .x_desc(c.x_label.as_str())
         .y_desc(c.y_label.as_str())
         .label_style(text(12))
         .axis_desc_style(text(13))
-        .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| fx(*v))
+        .y_label_formatter(&|v| fy(*v))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
@@ -471,13 +538,15 @@ fn draw_scatter<DB: DrawingBackend>(
     for (i, (name, pts)) in c.groups.iter().enumerate() {
         let color = if name == "noise" {
             RGBColor(150, 150, 150)
+        } else if name.starts_with("other clusters (") {
+            RGBColor(200, 200, 200)
         } else {
             palette(i)
         };
         chart
             .draw_series(
                 pts.iter()
-                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .filter(|p| inside(p))
                     .map(|&p| Circle::new(p, 2, color.mix(0.7).filled())),
             )
             .map_err(e)?

@@ -11,6 +11,8 @@ pub mod confusion;
 pub mod importance;
 pub mod pr;
 pub mod roc;
+pub mod study;
+mod study_draw;
 pub mod unsupervised;
 
 use std::sync::OnceLock;
@@ -80,6 +82,7 @@ pub enum LegendAt {
     UpperRight,
     LowerRight,
     UpperLeft,
+    LowerLeft,
 }
 
 /// Lines on numeric axes (ROC, PR, elbow, k-distance, histograms as steps, loss).
@@ -138,6 +141,44 @@ pub struct Scatter {
     pub y_label: String,
     /// Group name and its points.
     pub groups: Vec<(String, Vec<(f64, f64)>)>,
+    /// Fixed axis ranges (points outside are not drawn); `None`: fitted to the data.
+    pub x_range: Option<(f64, f64)>,
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// A critical-difference diagram (Demšar 2006), models already sorted by mean rank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CdDiagram {
+    /// Model names, best mean rank first.
+    pub names: Vec<String>,
+    /// Mean ranks, ascending, parallel to `names`.
+    pub ranks: Vec<f64>,
+    pub critical_difference: f64,
+    /// Number of models: the rank axis runs 1..=k.
+    pub k: usize,
+    /// Groups not significantly different: (first, last) positions in `names`.
+    pub cliques: Vec<(usize, usize)>,
+}
+
+/// The five-number summary of one box of a box plot, with its outliers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxStats {
+    pub name: String,
+    /// Finite values summarised.
+    pub n: usize,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub whisker_lo: f64,
+    pub whisker_hi: f64,
+    pub outliers: Vec<f64>,
+}
+
+/// Horizontal box plots, one per group, first box on top.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxChart {
+    pub value_label: String,
+    pub boxes: Vec<BoxStats>,
 }
 
 /// What a panel draws.
@@ -147,6 +188,8 @@ pub enum Chart {
     Bars(BarChart),
     Heatmap(Heatmap),
     Scatter(Scatter),
+    Cd(CdDiagram),
+    Boxes(BoxChart),
 }
 
 /// One chart of a figure, with its own title.

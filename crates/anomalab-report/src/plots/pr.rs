@@ -83,7 +83,7 @@ pub fn figure(results: &RunResults) -> Option<Figure> {
                 points: vec![],
                 x_range: Some((0.0, 1.0)),
                 y_range: Some((0.0, 1.02)),
-                legend: LegendAt::LowerRight,
+                legend: LegendAt::LowerLeft,
             }),
         })
         .collect();

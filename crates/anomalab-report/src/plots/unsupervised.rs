@@ -7,7 +7,7 @@ use super::{
     Chart, Figure, Heatmap, LegendAt, LineChart, Marker, Panel, PointMark, Scatter, Series,
 };
 use crate::fmt;
-use crate::model::{Diagnostics, RunResults, ScoreHistogram, TrialResult};
+use crate::model::{Diagnostics, KDistance, RunResults, ScoreHistogram, TrialResult};
 
 fn line(name: &str, points: Vec<(f64, f64)>, color: usize, dots: bool) -> Series {
     Series {
@@ -104,36 +104,95 @@ pub fn information_criteria_panel(d: &Diagnostics) -> Option<Panel> {
     })
 }
 
-/// DBSCAN sorted k-distance curve with eps (horizontal line) and the knee.
+/// The k-distance curve as (position among the clustered rows, distance), ascending.
+/// Older results store it descending without positions: it is sorted and spread evenly
+/// over the clustered rows.
+pub fn k_distance_points(k: &KDistance) -> Vec<(f64, f64)> {
+    if k.positions.len() == k.distances.len() && !k.positions.is_empty() {
+        let mut pts: Vec<(f64, f64)> = k
+            .positions
+            .iter()
+            .copied()
+            .zip(k.distances.iter().copied())
+            .collect();
+        pts.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.total_cmp(&b.0)));
+        return pts;
+    }
+    let mut d = k.distances.clone();
+    d.sort_by(f64::total_cmp);
+    let n = d.len();
+    let scale = if n > 1 {
+        (k.sampled_rows.max(n) - 1) as f64 / (n - 1) as f64
+    } else {
+        0.0
+    };
+    d.into_iter()
+        .enumerate()
+        .map(|(i, v)| (1.0 + i as f64 * scale, v))
+        .collect()
+}
+
+/// Upper end of the k-distance y axis: the whole curve, unless a few points tower over
+/// it (maximum above 3 x the 98th percentile), then the 98th percentile with room for
+/// eps; returns the limit and how many plotted points lie above it.
+pub fn k_distance_clip(pts: &[(f64, f64)], eps: f64) -> Option<(f64, usize)> {
+    let mut d: Vec<f64> = pts.iter().map(|p| p.1).filter(|v| v.is_finite()).collect();
+    d.sort_by(f64::total_cmp);
+    let (&max, n) = (d.last()?, d.len());
+    let q = d[((n - 1) as f64 * 0.98).round() as usize];
+    if max <= 3.0 * q {
+        return None;
+    }
+    let limit = q.max(eps) * 1.25;
+    Some((limit, d.iter().filter(|&&v| v > limit).count()))
+}
+
+/// DBSCAN k-distance curve, ascending over the clustered rows, with eps (horizontal
+/// line) and the knee; a few towering points are clipped so the knee stays visible.
 pub fn k_distance_panel(d: &Diagnostics) -> Option<Panel> {
     let k = d.k_distance.as_ref()?;
-    let pts: Vec<(f64, f64)> = k
-        .distances
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| (i as f64, v))
-        .collect();
+    let mut pts = k_distance_points(k);
+    let clip = k_distance_clip(&pts, k.eps);
+    let mut y_label = format!("distance to neighbour {}", k.k);
+    if let Some((limit, above)) = clip {
+        for p in &mut pts {
+            p.1 = p.1.min(limit);
+        }
+        y_label = format!(
+            "{y_label} (clipped at {}: {above} plotted points above)",
+            super::chart::tick(limit)
+        );
+    }
+    let knee = pts.iter().find(|p| p.1 >= k.eps).copied();
     let mut c = lines(
         &format!(
-            "points, sorted (sample of {} of {} rows)",
+            "rows sorted by that distance (DBSCAN ran on {} of {} rows)",
             fmt::count(k.sampled_rows as u64),
             fmt::count(k.total_rows as u64)
         ),
-        &format!("distance to neighbour {}", k.k),
-        vec![line("", pts, 0, false)],
+        &y_label,
+        vec![line("", pts.clone(), 0, false)],
     );
+    c.legend = LegendAt::UpperLeft;
+    c.x_range = Some((0.0, k.sampled_rows.max(1) as f64 * 1.02));
+    c.y_range = Some((0.0, pts.iter().map(|p| p.1).fold(k.eps, f64::max) * 1.08));
+    // The knee sits on the eps line, often at its right end: one label for both.
+    let eps = format!("eps = {}", super::chart::tick(k.eps));
+    let knee = knee.filter(|_| k.knee_index.is_some());
     c.markers.push(Marker {
-        label: format!("eps = {}", super::chart::tick(k.eps)),
+        label: if knee.is_some() {
+            String::new()
+        } else {
+            eps.clone()
+        },
         vertical: false,
         value: k.eps,
     });
-    if let Some(i) = k.knee_index
-        && let Some(&v) = k.distances.get(i)
-    {
+    if let Some((x, _)) = knee {
         c.points.push(PointMark {
-            label: "knee".into(),
-            x: i as f64,
-            y: v,
+            label: format!("knee: {eps}"),
+            x,
+            y: k.eps,
         });
     }
     Some(Panel {
@@ -178,15 +237,92 @@ pub fn histogram_series(h: &ScoreHistogram) -> Vec<Series> {
         .collect()
 }
 
+/// Where to cut the score axis of a long-tailed histogram: the start of an overflow bin,
+/// else the first bin edge by which every class has 99.5 % of its rows when that is under
+/// half the range; with the number of rows beyond it.
+pub fn histogram_cut(h: &ScoreHistogram) -> Option<(f64, u64)> {
+    let (&e0, &last) = (h.edges.first()?, h.edges.last()?);
+    // A last bin far wider than the first is the producer's overflow bin for a long
+    // tail: the axis stops where it starts.
+    let n = h.edges.len();
+    if n >= 3 && h.edges[n - 1] - h.edges[n - 2] > 3.0 * (h.edges[1] - e0) {
+        let beyond = h.counts.iter().filter_map(|(_, c)| c.get(n - 2)).sum();
+        return Some((h.edges[n - 2], beyond));
+    }
+    let mut cut_bin = 0usize;
+    for (_, counts) in &h.counts {
+        let total: u64 = counts.iter().sum();
+        let mut cum = 0u64;
+        for (i, &n) in counts.iter().enumerate() {
+            cum += n;
+            if cum as f64 >= 0.995 * total as f64 {
+                cut_bin = cut_bin.max(i + 1);
+                break;
+            }
+        }
+    }
+    let x = *h.edges.get(cut_bin)?;
+    if x - e0 >= 0.5 * (last - e0) {
+        return None;
+    }
+    let beyond = h
+        .counts
+        .iter()
+        .map(|(_, c)| c.iter().skip(cut_bin).sum::<u64>())
+        .sum();
+    Some((x, beyond))
+}
+
 /// Anomaly-score histogram per class with the threshold line.
 pub fn histogram_panel(d: &Diagnostics) -> Option<Panel> {
     let h = d.score_histogram.as_ref()?;
+    let cut = histogram_cut(h);
+    let x_label = match cut {
+        Some((x, beyond)) => format!(
+            "anomaly score (axis cut at {}: {} rows beyond)",
+            super::chart::tick(x),
+            fmt::count(beyond)
+        ),
+        None => "anomaly score".to_string(),
+    };
     let mut c = lines(
-        "anomaly score",
+        &x_label,
         "fraction of the class's rows",
         histogram_series(h),
     );
-    c.legend = LegendAt::UpperLeft;
+    if let (Some((x, _)), Some(&e0)) = (cut, h.edges.first()) {
+        c.x_range = Some((e0 - (x - e0) * 0.02, x));
+        // Plotters does not clip a line to the axes.
+        for s in &mut c.series {
+            s.points.retain(|p| p.0 <= x);
+        }
+    }
+    // The legend goes to the upper corner over the lower peaks (it hides what is under
+    // it); on a tie, away from the threshold so its label stays readable.
+    let (lo, hi) = c.x_range.unwrap_or_else(|| {
+        (
+            h.edges.first().copied().unwrap_or(0.0),
+            h.edges.last().copied().unwrap_or(1.0),
+        )
+    });
+    let peak = |a: f64, b: f64| {
+        c.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.0 >= a && p.0 <= b)
+            .fold(0.0, |m: f64, p| m.max(p.1))
+    };
+    let quarter = (hi - lo) / 4.0;
+    let (left, right) = (peak(lo, lo + quarter), peak(hi - quarter, hi));
+    let t_left = d
+        .threshold
+        .as_ref()
+        .is_some_and(|t| t.value < (lo + hi) / 2.0);
+    c.legend = if left > right || (left == right && t_left) {
+        LegendAt::UpperRight
+    } else {
+        LegendAt::UpperLeft
+    };
     c.y_range = Some((
         0.0,
         c.series
@@ -248,6 +384,50 @@ pub fn loss_panel(d: &Diagnostics) -> Option<Panel> {
     })
 }
 
+/// An axis range (low, high).
+pub type Range = (f64, f64);
+
+/// Axis ranges for a scatter whose few far points would squash the rest into a corner:
+/// when the points span more than 3 x their 0.5-99.5 % quantile range on an axis, that
+/// axis shows the quantile range with a 10 % margin. Returns the ranges and how many
+/// points fall outside them.
+pub fn robust_ranges(points: &[(f64, f64)]) -> (Option<Range>, Option<Range>, usize) {
+    let axis = |get: fn(&(f64, f64)) -> f64| -> Option<Range> {
+        let mut v: Vec<f64> = points.iter().map(get).filter(|v| v.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        let (lo, hi) = (q(0.005), q(0.995));
+        let (min, max) = (*v.first()?, *v.last()?);
+        let w = hi - lo;
+        (w > 0.0 && max - min > 3.0 * w).then_some((lo - 0.1 * w, hi + 0.1 * w))
+    };
+    let (xr, yr) = (axis(|p| p.0), axis(|p| p.1));
+    let within = |v: f64, r: Option<(f64, f64)>| r.is_none_or(|(a, b)| (a..=b).contains(&v));
+    let outside = points
+        .iter()
+        .filter(|p| !(within(p.0, xr) && within(p.1, yr)))
+        .count();
+    (xr, yr, outside)
+}
+
+/// A scatter of `groups` on the PCA axes, its ranges robust to a few far points (their
+/// count said in the x label).
+fn pca_scatter(results: &RunResults, groups: Vec<(String, Vec<(f64, f64)>)>) -> Scatter {
+    let (mut x_label, y_label) = pca_axes(results);
+    let all: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.1.iter().copied()).collect();
+    let (x_range, y_range, outside) = robust_ranges(&all);
+    if outside > 0 {
+        x_label = format!("{x_label}; {outside} outlying points beyond the axes");
+    }
+    Scatter {
+        x_label,
+        y_label,
+        groups,
+        x_range,
+        y_range,
+    }
+}
+
 fn pca_axes(results: &RunResults) -> (String, String) {
     let ev = results
         .projection
@@ -282,32 +462,42 @@ pub fn projection_by_class(results: &RunResults) -> Option<Scatter> {
         groups[c as usize].1.push((x, y));
     }
     groups.retain(|g| !g.1.is_empty());
-    let (x_label, y_label) = pca_axes(results);
-    Some(Scatter {
-        x_label,
-        y_label,
-        groups,
-    })
+    Some(pca_scatter(results, groups))
 }
 
-/// The projection points grouped by the trial's cluster (`noise` last).
+/// Clusters shown with a colour of their own in the cluster scatter; the rest share one
+/// (the palette has 12 colours and a legend of hundreds of entries is unreadable).
+pub const SCATTER_CLUSTERS: usize = 10;
+
+/// The projection points grouped by the trial's cluster: the [`SCATTER_CLUSTERS`] with
+/// the most points in cluster order, then `other clusters` together, `noise` last.
 pub fn projection_by_cluster(results: &RunResults, d: &Diagnostics) -> Option<Scatter> {
     let p = results.projection.as_ref()?;
     let clusters = d.projection_clusters.as_ref()?;
     let k = clusters.iter().flatten().max().map_or(0, |m| m + 1);
-    let mut groups: Vec<(String, Vec<(f64, f64)>)> =
-        (0..k).map(|i| (format!("cluster {i}"), vec![])).collect();
+    let mut sizes = vec![0usize; k];
+    clusters.iter().flatten().for_each(|&c| sizes[c] += 1);
+    let mut by_size: Vec<usize> = (0..k).filter(|&c| sizes[c] > 0).collect();
+    by_size.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then(a.cmp(&b)));
+    let shown: std::collections::BTreeSet<usize> =
+        by_size.iter().take(SCATTER_CLUSTERS).copied().collect();
+    let others = by_size.len() - shown.len();
+    let mut groups: Vec<(String, Vec<(f64, f64)>)> = shown
+        .iter()
+        .map(|i| (format!("cluster {i}"), vec![]))
+        .collect();
+    let slot: Vec<usize> = (0..k)
+        .map(|c| shown.iter().position(|&s| s == c).unwrap_or(shown.len()))
+        .collect();
+    groups.push((format!("other clusters ({others})"), vec![]));
     groups.push(("noise".into(), vec![]));
     for (&(x, y, _), c) in p.points.iter().zip(clusters) {
-        groups[c.unwrap_or(k)].1.push((x, y));
+        groups[c.map_or(shown.len() + 1, |c| slot[c])]
+            .1
+            .push((x, y));
     }
     groups.retain(|g| !g.1.is_empty());
-    let (x_label, y_label) = pca_axes(results);
-    Some(Scatter {
-        x_label,
-        y_label,
-        groups,
-    })
+    Some(pca_scatter(results, groups))
 }
 
 /// The run-level PCA figure coloured by true class.
@@ -370,7 +560,7 @@ pub fn trial_figures(results: &RunResults, trial: &TrialResult) -> Vec<Figure> {
         "k-distance",
         "DBSCAN eps",
         format!(
-            "Sorted distance of each sampled point to its k-th neighbour on {on}; the horizontal line is the chosen eps."
+            "Distance of each row to its k-th neighbour on {on}, rows in ascending order of it (estimated from up to 2,000 seeded query rows); the horizontal line is the chosen eps, the circle the knee it was read from."
         ),
         k_distance_panel(d).into_iter().collect(),
         (700, 440),
@@ -405,7 +595,7 @@ pub fn trial_figures(results: &RunResults, trial: &TrialResult) -> Vec<Figure> {
             "pca-clusters",
             "2-D PCA projection by cluster",
             format!(
-                "The run's PCA sample coloured by the cluster {} assigned on {on} (grey: noise).",
+                "The run's PCA sample coloured by the cluster {} assigned on {on} (the {SCATTER_CLUSTERS} largest clusters in colour, the others light grey; grey: noise).",
                 trial.label
             ),
             vec![Panel {
@@ -421,6 +611,54 @@ pub fn trial_figures(results: &RunResults, trial: &TrialResult) -> Vec<Figure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_points_do_not_squash_the_scatter() {
+        // 1000 points on a 10 x 10 grid of [0, 9] plus one at (1000, 5): the x axis
+        // shows the 0.5-99.5 % range [0, 9] with 10 % margin; y spans 0..9 itself.
+        let mut pts: Vec<(f64, f64)> = (0..1000)
+            .map(|i| ((i % 10) as f64, (i / 100) as f64))
+            .collect();
+        assert_eq!(robust_ranges(&pts), (None, None, 0));
+        pts.push((1000.0, 5.0));
+        let (xr, yr, outside) = robust_ranges(&pts);
+        assert_eq!(xr, Some((-0.9, 9.9)));
+        assert_eq!((yr, outside), (None, 1));
+    }
+
+    #[test]
+    fn long_tails_are_cut_where_every_class_has_99_5_percent() {
+        // 10 bins over [0, 10]: class a has 1000 rows in bin 0 and 2 in bin 9 (99.8 % by
+        // edge 1); class b has 500 rows in bins 0-2 and 1 in bin 9 (99.8 % by edge 3).
+        let mut a = vec![0u64; 10];
+        a[0] = 1000;
+        a[9] = 2;
+        let mut b = vec![0u64; 10];
+        b[0] = 200;
+        b[1] = 200;
+        b[2] = 100;
+        b[9] = 1;
+        let h = ScoreHistogram {
+            edges: (0..=10).map(f64::from).collect(),
+            counts: vec![("a".into(), a), ("b".into(), b.clone())],
+        };
+        assert_eq!(histogram_cut(&h), Some((3.0, 3)));
+        // Spread over the whole range: no cut.
+        let h = ScoreHistogram {
+            edges: (0..=10).map(f64::from).collect(),
+            counts: vec![("b".into(), vec![10; 10])],
+        };
+        assert_eq!(histogram_cut(&h), None);
+        // An overflow bin [3, 100] after bins of width 1: cut at 3, its 4 rows beyond.
+        let h = ScoreHistogram {
+            edges: vec![0.0, 1.0, 2.0, 3.0, 100.0],
+            counts: vec![
+                ("a".into(), vec![5, 5, 5, 3]),
+                ("b".into(), vec![0, 1, 1, 1]),
+            ],
+        };
+        assert_eq!(histogram_cut(&h), Some((3.0, 4)));
+    }
 
     #[test]
     fn histogram_steps_are_fractions_of_each_class() {

@@ -924,6 +924,8 @@ fn unsupervised() -> RunResults {
                         ],
                         None => vec![("src_bytes".into(), 3.2)],
                     },
+                    centre: vec![],
+                    contrasts: vec![],
                 }
             })
             .collect()
@@ -943,7 +945,7 @@ fn unsupervised() -> RunResults {
                 chosen_k: 3,
             }),
             projection_clusters: Some(kmeans_clusters.clone()),
-            cluster_profile: Some(profile(&kmeans_clusters)),
+            cluster_profile: Some(with_contrasts(profile(&kmeans_clusters))),
             ..Default::default()
         },
         None,
@@ -1007,6 +1009,7 @@ fn unsupervised() -> RunResults {
             k_distance: Some(KDistance {
                 k: 10,
                 distances: dists.clone(),
+                positions: vec![],
                 eps: dists[14],
                 knee_index: Some(14),
                 sampled_rows: 20_000,
@@ -1077,4 +1080,38 @@ pub fn list_files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The k-means profiles as newer results hold them: centres in original units and
+/// contrasts against the rest of the rows instead of `top_features` (the DBSCAN profiles
+/// keep the older form, so both are rendered).
+fn with_contrasts(mut profiles: Vec<ClusterProfile>) -> Vec<ClusterProfile> {
+    for p in &mut profiles {
+        let k = p.cluster.unwrap_or(9) as f64;
+        p.centre = vec![
+            CentreValue {
+                feature: "src_bytes".into(),
+                mean: Some(r6(250.0 + 1800.0 * k)),
+                mode: None,
+                share: None,
+            },
+            CentreValue {
+                feature: "protocol_type".into(),
+                mean: None,
+                mode: Some(if k == 2.0 { "tcp" } else { "udp" }.into()),
+                share: Some(r6(0.9 - 0.1 * k)),
+            },
+        ];
+        p.contrasts = std::mem::take(&mut p.top_features)
+            .into_iter()
+            .map(|(feature, smd)| FeatureContrast {
+                complete: feature == "serror_rate",
+                cluster_mean: r6(0.5 + smd / 4.0),
+                rest_mean: r6(0.5 - smd / 8.0),
+                feature,
+                smd,
+            })
+            .collect();
+    }
+    profiles
 }
