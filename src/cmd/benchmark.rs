@@ -58,6 +58,15 @@ pub fn run(args: BenchmarkArgs, command_line: Vec<String>) -> Result<Status, Cli
             anomalab_report::benchmark_text::html(&summary),
         ),
     ];
+    let mut files: Vec<(String, String)> =
+        files.into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+    for fig in anomalab_report::benchmark_text::figures(&summary) {
+        let svg = anomalab_report::plots::to_svg(&fig).map_err(|error| CliError::Report {
+            what: format!("benchmark figure {}", fig.id),
+            error,
+        })?;
+        files.push((format!("{}.svg", fig.id), svg));
+    }
     let mut text = String::new();
     for (name, content) in files {
         let path = dir.join(name);

@@ -1,6 +1,7 @@
 //! The benchmark summary as Markdown and as a self-contained HTML page (the same tables).
 
 use crate::benchmark::BenchmarkSummary;
+use crate::plots::{self, Figure};
 
 fn p_text(p: f64) -> String {
     if p < 1e-4 {
@@ -128,6 +129,7 @@ pub fn markdown(s: &BenchmarkSummary) -> String {
         ));
     }
     md.push_str(&format!("\n{}\n", friedman_line(s)));
+    md.push_str(&figures_markdown(&figures(s)));
     for (title, caption, header, rows) in tables(s) {
         md.push_str(&format!(
             "\n## {title}\n\n{caption}\n\n| {} |\n|",
@@ -160,7 +162,7 @@ pub fn html(s: &BenchmarkSummary) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Benchmark {0}</title>\
          <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}\
          td,th{{border:1px solid #ccc;padding:3px 6px}}td.num{{text-align:right}}\
-         .scroll{{overflow-x:auto}}</style></head><body>\n<h1>Benchmark {0}</h1>\n<p>{1}</p>\n",
+         .scroll{{overflow-x:auto}}figure svg{{max-width:100%;height:auto}}</style></head><body>\n<h1>Benchmark {0}</h1>\n<p>{1}</p>\n",
         h(&s.benchmark),
         h(&s.description)
     );
@@ -177,6 +179,7 @@ pub fn html(s: &BenchmarkSummary) -> String {
         ));
     }
     b.push_str(&format!("</table>\n<p>{}</p>\n", h(&friedman_line(s))));
+    b.push_str(&figures_html(&figures(s)));
     for (title, caption, header, rows) in tables(s) {
         b.push_str(&format!(
             "<section><h2>{}</h2><p>{}</p><div class=\"scroll\"><table><tr>",
@@ -204,5 +207,73 @@ pub fn html(s: &BenchmarkSummary) -> String {
         b.push_str("</ul></section>\n");
     }
     b.push_str("</body></html>\n");
+    b
+}
+
+/// The benchmark's figures: the critical-difference diagram (when the Nemenyi test ran)
+/// and, per dataset, box plots of the metric over its repeats (when it has several).
+pub fn figures(s: &BenchmarkSummary) -> Vec<Figure> {
+    let mut out = Vec::new();
+    if let Some(n) = &s.nemenyi {
+        out.push(plots::study::cd_diagram(
+            &s.models,
+            &s.mean_ranks,
+            n.critical_difference,
+            n.n_blocks,
+        ));
+    }
+    for (d, per_model) in s.datasets.iter().zip(&s.repeat_values) {
+        if d.repeats < 2 {
+            continue;
+        }
+        let groups: Vec<(String, Vec<f64>)> = s
+            .models
+            .iter()
+            .cloned()
+            .zip(per_model.iter().cloned())
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let title = format!("{}: {} over {} repeats", d.experiment, s.metric, d.repeats);
+        let mut fig = plots::study::box_plot(&title, &s.metric, &groups);
+        fig.id = format!("box-{}", crate::fmt::slug(&d.experiment));
+        out.push(fig);
+    }
+    out
+}
+
+/// The figures as Markdown image links to `<id>.svg` (written beside the report).
+fn figures_markdown(figs: &[Figure]) -> String {
+    let mut md = String::new();
+    if !figs.is_empty() {
+        md.push_str("\n## Figures\n");
+    }
+    for f in figs {
+        md.push_str(&format!(
+            "\n![{}]({}.svg)\n\n{}\n",
+            f.title, f.id, f.caption
+        ));
+    }
+    md
+}
+
+/// The figures as inline SVG (a figure that cannot be drawn is named instead).
+fn figures_html(figs: &[Figure]) -> String {
+    let mut b = String::new();
+    if !figs.is_empty() {
+        b.push_str("<section><h2>Figures</h2>\n");
+    }
+    for f in figs {
+        let svg = plots::to_svg(f).unwrap_or_else(|e| format!("<p>{}</p>", h(&e.to_string())));
+        b.push_str(&format!(
+            "<figure id=\"{}\" style=\"max-width:100%\">{}<figcaption><b>{}</b>. {}</figcaption></figure>\n",
+            h(&f.id),
+            svg,
+            h(&f.title),
+            h(&f.caption)
+        ));
+    }
+    if !figs.is_empty() {
+        b.push_str("</section>\n");
+    }
     b
 }

@@ -112,6 +112,7 @@ pub fn figures(results: &RunResults) -> Vec<Figure> {
         }),
         (900, height(n)),
     )];
+    out.extend(repeat_boxes(results));
     let (fit, predict) = time_bars(results);
     let (lf, lp) = (wide_range(&fit), wide_range(&predict));
     let desc = |log: bool| if log { "seconds, log scale" } else { "seconds" };
@@ -176,4 +177,38 @@ mod tests {
         assert_eq!(pop_std(&[1.0, 3.0]), Some(1.0));
         assert_eq!(pop_std(&[1.0]), None);
     }
+}
+
+/// With repeats: box plots of the selection metric over the repeats, one box per model
+/// (its best trial), best mean first.
+pub fn repeat_boxes(results: &RunResults) -> Option<Figure> {
+    let repeats = results.split.repeats;
+    if repeats < 2 {
+        return None;
+    }
+    let metric = &results.selection.metric;
+    let mut groups: Vec<(String, Vec<f64>)> = crate::rank::model_groups(results)
+        .into_iter()
+        .filter_map(|g| {
+            let t = &results.trials[g.best];
+            let v = crate::compare::repeat_values(t, metric, repeats)?;
+            Some((t.label.clone(), v))
+        })
+        .collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    groups.sort_by(|a, b| {
+        let order = mean(&b.1).total_cmp(&mean(&a.1));
+        if results.selection.higher_is_better {
+            order
+        } else {
+            order.reverse()
+        }
+    });
+    let mut fig =
+        super::study::box_plot(&format!("{metric} over {repeats} repeats"), metric, &groups);
+    fig.id = "repeats-box".into();
+    Some(fig)
 }
