@@ -149,36 +149,6 @@ pub fn figures(results: &RunResults) -> Vec<Figure> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bar(v: f64) -> Bar {
-        Bar {
-            label: String::new(),
-            value: v,
-            error: None,
-            highlight: false,
-            value_text: String::new(),
-        }
-    }
-
-    #[test]
-    fn log_scale_only_for_wide_positive_ranges() {
-        assert!(wide_range(&[bar(0.001), bar(0.5)]));
-        assert!(!wide_range(&[bar(0.01), bar(0.5)]));
-        assert!(!wide_range(&[bar(0.0), bar(0.5)]));
-        assert!(!wide_range(&[]));
-    }
-
-    #[test]
-    fn population_std_by_hand() {
-        // values 1, 3: mean 2, deviations ±1, population variance 1.
-        assert_eq!(pop_std(&[1.0, 3.0]), Some(1.0));
-        assert_eq!(pop_std(&[1.0]), None);
-    }
-}
-
 /// With repeats: box plots of the selection metric over the repeats, one box per model
 /// (its best trial), best mean first.
 pub fn repeat_boxes(results: &RunResults) -> Option<Figure> {
@@ -211,4 +181,34 @@ pub fn repeat_boxes(results: &RunResults) -> Option<Figure> {
         super::study::box_plot(&format!("{metric} over {repeats} repeats"), metric, &groups);
     fig.id = "repeats-box".into();
     Some(fig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(v: f64) -> Bar {
+        Bar {
+            label: String::new(),
+            value: v,
+            error: None,
+            highlight: false,
+            value_text: String::new(),
+        }
+    }
+
+    #[test]
+    fn log_scale_only_for_wide_positive_ranges() {
+        assert!(wide_range(&[bar(0.001), bar(0.5)]));
+        assert!(!wide_range(&[bar(0.01), bar(0.5)]));
+        assert!(!wide_range(&[bar(0.0), bar(0.5)]));
+        assert!(!wide_range(&[]));
+    }
+
+    #[test]
+    fn population_std_by_hand() {
+        // values 1, 3: mean 2, deviations ±1, population variance 1.
+        assert_eq!(pop_std(&[1.0, 3.0]), Some(1.0));
+        assert_eq!(pop_std(&[1.0]), None);
+    }
 }
