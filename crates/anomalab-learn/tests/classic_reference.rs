@@ -19,35 +19,11 @@ use anomalab_learn::{Classifier, DataCache, FitContext, ParamMap, ParamValue, Tr
 use ndarray::Array2;
 use serde_json::Value;
 
+mod common;
+use common::{labels, matrix};
+
 fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/classic.json");
-    let text = std::fs::read_to_string(path).expect("tests/reference/classic.json is committed");
-    serde_json::from_str(&text).expect("valid JSON")
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).unwrap()
-}
-
-fn labels(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
+    common::reference("classic.json")
 }
 
 fn param_map(name: &str, backend: &str, given: &Value) -> ParamMap {

@@ -18,20 +18,14 @@ use anomalab_learn::svm::one_class::OneClassSvmParams;
 use anomalab_learn::svm::platt;
 use anomalab_learn::svm::svc::{SvcModel, SvcParams};
 use anomalab_learn::{Classifier, DataCache, Detector, FitContext, ParamValue, TrainSet};
-use ndarray::Array2;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/svm_lof.json");
-    let text = std::fs::read_to_string(path).expect("reference JSON (run scripts/ref_svm_lof.py)");
-    serde_json::from_str(&text).expect("valid JSON")
-}
+mod common;
+use common::matrix;
 
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("matrix");
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("shape")
+fn reference() -> Value {
+    common::reference("svm_lof.json")
 }
 
 fn vec_f(v: &Value) -> Vec<f64> {

@@ -10,33 +10,13 @@ use std::collections::BTreeMap;
 
 use anomalab_learn::tree::{DecisionTree, DecisionTreeParams};
 use anomalab_learn::{DataCache, FitContext, ParamValue, TrainSet};
-use ndarray::Array2;
 use serde_json::Value;
 
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/tree_exact.json"
-    );
-    let text = std::fs::read_to_string(path).expect("tests/reference/tree_exact.json is committed");
-    serde_json::from_str(&text).expect("valid JSON")
-}
+mod common;
+use common::matrix;
 
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).unwrap()
+fn reference() -> Value {
+    common::reference("tree_exact.json")
 }
 
 fn fit(r: &Value, params: &Value, exact: bool) -> DecisionTree {

@@ -11,23 +11,13 @@ use anomalab_learn::eval::roc_auc;
 use anomalab_learn::iforest::IsolationForestParams;
 use anomalab_learn::mlp::{MlpClassifierParams, MlpConfig};
 use anomalab_learn::{Classifier, ClustererParams, DataCache, Detector, FitContext, TrainSet};
-use ndarray::Array2;
 use serde_json::Value;
 
-fn reference() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/reference/unsupervised.json"
-    );
-    let text =
-        std::fs::read_to_string(path).expect("reference JSON (run scripts/ref_unsupervised.py)");
-    serde_json::from_str(&text).expect("valid JSON")
-}
+mod common;
+use common::matrix;
 
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).expect("matrix");
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).expect("shape")
+fn reference() -> Value {
+    common::reference("unsupervised.json")
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //!
 //! Drawing is deterministic: the same figure gives byte-identical SVG and PNG.
 
+mod axis;
 pub mod chart;
 pub mod comparison;
 pub mod confusion;

@@ -6,7 +6,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{label_width, padded_range, text, tick, tick_labels};
+use super::axis::{label_width, padded_range, text, tick, tick_labels};
 use super::{BoxChart, BoxStats, CdDiagram, palette};
 
 type DrawResult = Result<(), String>;
