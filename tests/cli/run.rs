@@ -73,8 +73,9 @@ fn one_and_two_threads_give_identical_results_apart_from_timings() {
 fn a_failing_trial_is_recorded_and_the_run_goes_on() {
     let p = Project::new();
     p.write("d.csv", &flows_csv(300));
-    // svc refuses training sets larger than max_train_rows: that trial fails, the others run.
-    let extra = "  - algorithm: svc\n    params: {max_train_rows: 10}\n";
+    // smartcore's svc refuses training sets larger than max_train_rows: that trial fails,
+    // the others run.
+    let extra = "  - algorithm: svc\n    backend: smartcore\n    params: {max_train_rows: 10}\n";
     p.write("s.yaml", &csv_spec("f", "d.csv", extra));
     let out = p.run(&["run", "s.yaml", "--quiet"]);
     out.expect(1);
