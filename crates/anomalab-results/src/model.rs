@@ -276,6 +276,10 @@ pub struct Threshold {
 pub struct ScoreHistogram {
     /// Bin edges (len = bins + 1).
     pub edges: Vec<f64>,
+    /// The edges are spaced evenly on a log scale (positive scores spanning more than two
+    /// decades): draw the score axis in log scale.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_bins: bool,
     /// Counts per bin for each class (class name, counts).
     pub counts: Vec<(String, Vec<u64>)>,
 }

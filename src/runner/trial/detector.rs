@@ -244,6 +244,9 @@ pub(crate) fn best_f1_threshold(scores: &[f64], truth: &[bool]) -> f64 {
 fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> ScoreHistogram {
     let mut finite: Vec<f64> = s.iter().copied().filter(|v| v.is_finite()).collect();
     finite.sort_by(f64::total_cmp);
+    if let Some(h) = log_histogram(&finite, s, y, class_names, thr) {
+        return h;
+    }
     let lo = finite.first().copied().unwrap_or(f64::INFINITY).min(thr);
     let hi = finite.last().copied().unwrap_or(f64::NEG_INFINITY).max(thr);
     let (lo, hi) = if lo.is_finite() && hi > lo {
@@ -278,6 +281,7 @@ fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> Sc
     }
     ScoreHistogram {
         edges,
+        log_bins: false,
         counts: class_names
             .iter()
             .cloned()
@@ -287,9 +291,76 @@ fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> Sc
     }
 }
 
+/// Log-spaced bins, when the scores are positive and their bulk (0.5th to 99.5th
+/// percentile, threshold included) spans more than two decades: linear bins would put
+/// nearly every row in the first one (reconstruction errors, distances).
+fn log_histogram(
+    sorted: &[f64],
+    s: &[f64],
+    y: &[u32],
+    class_names: &[String],
+    thr: f64,
+) -> Option<ScoreHistogram> {
+    let q = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+    let (lo, hi) = (sorted.first()?.min(thr), sorted.last()?.max(thr));
+    if !(lo > 0.0 && hi.is_finite() && q(0.995).max(thr) > 100.0 * q(0.005).min(thr)) {
+        return None;
+    }
+    let (a, b) = (lo.log10(), hi.log10());
+    let step = (b - a) / HISTOGRAM_BINS as f64;
+    let mut edges: Vec<f64> = (0..=HISTOGRAM_BINS)
+        .map(|i| 10f64.powf(a + step * i as f64))
+        .collect();
+    (edges[0], edges[HISTOGRAM_BINS]) = (lo, hi);
+    let mut counts = vec![vec![0u64; HISTOGRAM_BINS]; class_names.len()];
+    for (&v, &c) in s.iter().zip(y) {
+        if v.is_finite() {
+            let b = ((v.log10() - a) / step) as usize;
+            counts[c as usize][b.min(HISTOGRAM_BINS - 1)] += 1;
+        }
+    }
+    Some(ScoreHistogram {
+        edges,
+        log_bins: true,
+        counts: class_names
+            .iter()
+            .cloned()
+            .zip(counts)
+            .filter(|(_, c)| c.iter().any(|&n| n > 0))
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positive_scores_over_decades_get_log_bins() {
+        // 1,000 scores from 0.001 to 1,000 (six decades, evenly in log): linear bins would
+        // hold 99.9 % of them in the first bin; log bins hold about 50 each.
+        let s: Vec<f64> = (0..1000)
+            .map(|i| 10f64.powf(-3.0 + 6.0 * i as f64 / 999.0))
+            .collect();
+        let y = vec![0u32; 1000];
+        let h = score_histogram(&s, &y, &["normal".to_string()], 1.0);
+        assert!(h.log_bins);
+        assert_eq!(h.edges.len(), HISTOGRAM_BINS + 1);
+        assert!((h.edges[0] - 0.001).abs() < 1e-15 && h.edges[HISTOGRAM_BINS] == 1000.0);
+        let counts = &h.counts[0].1;
+        assert_eq!(counts.iter().sum::<u64>(), 1000);
+        let per_bin = 1000 / HISTOGRAM_BINS as u64;
+        assert!(
+            counts.iter().all(|&c| c.abs_diff(per_bin) <= 1),
+            "{counts:?}"
+        );
+        // Scores that reach zero or stay within two decades keep linear bins.
+        let narrow: Vec<f64> = (0..1000).map(|i| 1.0 + i as f64 / 10.0).collect();
+        assert!(!score_histogram(&narrow, &y, &["normal".to_string()], 2.0).log_bins);
+        let mut zero = s.clone();
+        zero[0] = 0.0;
+        assert!(!score_histogram(&zero, &y, &["normal".to_string()], 1.0).log_bins);
+    }
 
     #[test]
     fn a_long_tail_gets_an_overflow_bin() {

@@ -84,7 +84,13 @@ fn draw_lines<DB: DrawingBackend>(
         .y_desc(c.y_label.as_str())
         .label_style(text(12))
         .axis_desc_style(text(13))
-        .x_label_formatter(&|v| fx(*v))
+        .x_label_formatter(&|v| {
+            if c.x_log10 {
+                tick(10f64.powf(*v))
+            } else {
+                fx(*v)
+            }
+        })
         .y_label_formatter(&|v| fy(*v))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(215, 215, 215))

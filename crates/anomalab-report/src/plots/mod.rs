@@ -98,6 +98,8 @@ pub struct LineChart {
     pub x_range: Option<(f64, f64)>,
     pub y_range: Option<(f64, f64)>,
     pub legend: LegendAt,
+    /// x values are log10 of the quantity: tick labels show 10^x.
+    pub x_log10: bool,
 }
 
 /// One horizontal bar.

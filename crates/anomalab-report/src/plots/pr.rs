@@ -84,6 +84,7 @@ pub fn figure(results: &RunResults) -> Option<Figure> {
                 x_range: Some((0.0, 1.0)),
                 y_range: Some((0.0, 1.02)),
                 legend: LegendAt::LowerLeft,
+                x_log10: false,
             }),
         })
         .collect();

@@ -93,6 +93,7 @@ fn chart(p: &ClassSeries) -> Chart {
         x_range: Some((0.0, 1.0)),
         y_range: Some((0.0, 1.0)),
         legend: LegendAt::LowerRight,
+        x_log10: false,
     })
 }
 

@@ -29,6 +29,7 @@ fn lines(x: &str, y: &str, series: Vec<Series>) -> LineChart {
         x_range: None,
         y_range: None,
         legend: LegendAt::UpperRight,
+        x_log10: false,
     }
 }
 
@@ -273,17 +274,35 @@ pub fn histogram_cut(h: &ScoreHistogram) -> Option<(f64, u64)> {
     Some((x, beyond))
 }
 
+/// A log-binned histogram with its edges as log10 values, so it draws (and is cut and
+/// placed) like a linear one on a log10 axis.
+fn in_log_space(h: &ScoreHistogram) -> ScoreHistogram {
+    ScoreHistogram {
+        edges: h.edges.iter().map(|e| e.log10()).collect(),
+        log_bins: true,
+        counts: h.counts.clone(),
+    }
+}
+
 /// Anomaly-score histogram per class with the threshold line.
 pub fn histogram_panel(d: &Diagnostics) -> Option<Panel> {
-    let h = d.score_histogram.as_ref()?;
+    let raw = d.score_histogram.as_ref()?;
+    let log = raw.log_bins;
+    let h = &if log { in_log_space(raw) } else { raw.clone() };
+    let at = |v: f64| if log { v.log10() } else { v };
     let cut = histogram_cut(h);
     let x_label = match cut {
         Some((x, beyond)) => format!(
             "anomaly score (axis cut at {}: {} rows beyond)",
-            super::chart::tick(x),
+            super::chart::tick(if log { 10f64.powf(x) } else { x }),
             fmt::count(beyond)
         ),
         None => "anomaly score".to_string(),
+    };
+    let x_label = if log {
+        x_label.replacen("anomaly score", "anomaly score (log scale)", 1)
+    } else {
+        x_label
     };
     let mut c = lines(
         &x_label,
@@ -317,7 +336,7 @@ pub fn histogram_panel(d: &Diagnostics) -> Option<Panel> {
     let t_left = d
         .threshold
         .as_ref()
-        .is_some_and(|t| t.value < (lo + hi) / 2.0);
+        .is_some_and(|t| at(t.value) < (lo + hi) / 2.0);
     c.legend = if left > right || (left == right && t_left) {
         LegendAt::UpperRight
     } else {
@@ -336,9 +355,10 @@ pub fn histogram_panel(d: &Diagnostics) -> Option<Panel> {
         c.markers.push(Marker {
             label: format!("threshold = {} ({})", super::chart::tick(t.value), t.method),
             vertical: true,
-            value: t.value,
+            value: at(t.value),
         });
     }
+    c.x_log10 = log;
     Some(Panel {
         title: "anomaly scores by class".into(),
         chart: Chart::Lines(c),
@@ -388,8 +408,8 @@ pub fn loss_panel(d: &Diagnostics) -> Option<Panel> {
 pub type Range = (f64, f64);
 
 /// Axis ranges for a scatter whose few far points would squash the rest into a corner:
-/// when the points span more than 3 x their 0.5-99.5 % quantile range on an axis, that
-/// axis shows the quantile range with a 10 % margin. Returns the ranges and how many
+/// when the points span more than 3 x their 0.5-99.5 % quantile range on an axis (2-98 %
+/// when the tails are heavy), that axis shows the quantile range with a 10 % margin. Returns the ranges and how many
 /// points fall outside them.
 pub fn robust_ranges(points: &[(f64, f64)]) -> (Option<Range>, Option<Range>, usize) {
     let axis = |get: fn(&(f64, f64)) -> f64| -> Option<Range> {
@@ -397,6 +417,13 @@ pub fn robust_ranges(points: &[(f64, f64)]) -> (Option<Range>, Option<Range>, us
         v.sort_by(f64::total_cmp);
         let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
         let (lo, hi) = (q(0.005), q(0.995));
+        // Heavy tails (flow byte counts): when the central 90 % fills less than a quarter
+        // of that range, the 2-98 % range is shown (normal data: 64 %, never cut this far).
+        let (lo, hi) = if q(0.95) - q(0.05) < 0.25 * (hi - lo) {
+            (q(0.02), q(0.98))
+        } else {
+            (lo, hi)
+        };
         let (min, max) = (*v.first()?, *v.last()?);
         let w = hi - lo;
         (w > 0.0 && max - min > 3.0 * w).then_some((lo - 0.1 * w, hi + 0.1 * w))
@@ -613,6 +640,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn heavy_tails_show_the_central_range() {
+        // 985 points with x in 0..9 and 15 (1.5 %) spread over 1,000..15,000: the
+        // 0.5-99.5 % range still reaches 10,000, so the axis shows the 2-98 % range
+        // [0, 9] with 10 % margin and says the 15 far points are beyond it.
+        let mut pts: Vec<(f64, f64)> = (0..985).map(|i| ((i % 10) as f64, 1.0)).collect();
+        pts.extend((1..=15).map(|i| (1000.0 * i as f64, 1.0)));
+        let (xr, yr, outside) = robust_ranges(&pts);
+        assert_eq!(xr, Some((-0.9, 9.9)));
+        assert_eq!(yr, None);
+        assert_eq!(outside, 15);
+    }
+
+    #[test]
     fn far_points_do_not_squash_the_scatter() {
         // 1000 points on a 10 x 10 grid of [0, 9] plus one at (1000, 5): the x axis
         // shows the 0.5-99.5 % range [0, 9] with 10 % margin; y spans 0..9 itself.
@@ -639,18 +679,21 @@ mod tests {
         b[2] = 100;
         b[9] = 1;
         let h = ScoreHistogram {
+            log_bins: false,
             edges: (0..=10).map(f64::from).collect(),
             counts: vec![("a".into(), a), ("b".into(), b.clone())],
         };
         assert_eq!(histogram_cut(&h), Some((3.0, 3)));
         // Spread over the whole range: no cut.
         let h = ScoreHistogram {
+            log_bins: false,
             edges: (0..=10).map(f64::from).collect(),
             counts: vec![("b".into(), vec![10; 10])],
         };
         assert_eq!(histogram_cut(&h), None);
         // An overflow bin [3, 100] after bins of width 1: cut at 3, its 4 rows beyond.
         let h = ScoreHistogram {
+            log_bins: false,
             edges: vec![0.0, 1.0, 2.0, 3.0, 100.0],
             counts: vec![
                 ("a".into(), vec![5, 5, 5, 3]),
@@ -664,6 +707,7 @@ mod tests {
     fn histogram_steps_are_fractions_of_each_class() {
         // Class a: counts [1, 3] over edges [0, 1, 2] -> fractions 0.25 and 0.75.
         let h = ScoreHistogram {
+            log_bins: false,
             edges: vec![0.0, 1.0, 2.0],
             counts: vec![("a".into(), vec![1, 3])],
         };

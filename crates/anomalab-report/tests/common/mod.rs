@@ -801,6 +801,7 @@ fn unsupervised() -> RunResults {
                 method: "contamination".into(),
             },
             ScoreHistogram {
+                log_bins: false,
                 edges,
                 counts: vec![("normal".into(), hist(0)), ("attack".into(), hist(1))],
             },
