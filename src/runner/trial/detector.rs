@@ -282,13 +282,18 @@ fn score_histogram(s: &[f64], y: &[u32], class_names: &[String], thr: f64) -> Sc
     ScoreHistogram {
         edges,
         log_bins: false,
-        counts: class_names
-            .iter()
-            .cloned()
-            .zip(counts)
-            .filter(|(_, c)| c.iter().any(|&n| n > 0))
-            .collect(),
+        counts: by_class(class_names, counts),
     }
+}
+
+/// Each class's bin counts under its name, classes with no scored row left out.
+fn by_class(class_names: &[String], counts: Vec<Vec<u64>>) -> Vec<(String, Vec<u64>)> {
+    class_names
+        .iter()
+        .cloned()
+        .zip(counts)
+        .filter(|(_, c)| c.iter().any(|&n| n > 0))
+        .collect()
 }
 
 /// Log-spaced bins, when the scores are positive and their bulk (0.5th to 99.5th
@@ -322,12 +327,7 @@ fn log_histogram(
     Some(ScoreHistogram {
         edges,
         log_bins: true,
-        counts: class_names
-            .iter()
-            .cloned()
-            .zip(counts)
-            .filter(|(_, c)| c.iter().any(|&n| n > 0))
-            .collect(),
+        counts: by_class(class_names, counts),
     })
 }
 
