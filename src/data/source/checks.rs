@@ -54,6 +54,23 @@ pub(super) fn normal_labels(normal: Option<&Vec<String>>, target: Target) -> Vec
     p
 }
 
+/// The checks of a source of flow records labelled by rules (pcap, netflow): its files,
+/// its `labels` and its `normal_labels`.
+pub(super) fn labelled_flows(
+    source: &str,
+    files: Option<&FilesSpec>,
+    labels: Option<&CaptureLabels>,
+    normal: Option<&Vec<String>>,
+    target: Target,
+) -> Vec<Problem> {
+    let mut p = required_files(source, files);
+    if let Some(labels) = labels {
+        p.extend(capture_labels(labels, files));
+    }
+    p.extend(normal_labels(normal, target));
+    p
+}
+
 /// `labels` of pcap and zeek: every per-file key names a file of `files`, every rule has
 /// a label.
 pub(super) fn capture_labels(labels: &CaptureLabels, files: Option<&FilesSpec>) -> Vec<Problem> {

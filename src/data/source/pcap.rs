@@ -69,12 +69,13 @@ impl DataSource for PcapSource {
     }
 
     fn problems(&self, target: Target, _max_rows: Option<usize>) -> Vec<Problem> {
-        let mut p = checks::required_files(self.name(), self.files.as_ref());
-        if let Some(labels) = &self.labels {
-            p.extend(checks::capture_labels(labels, self.files.as_ref()));
-        }
-        p.extend(checks::normal_labels(self.normal_labels.as_ref(), target));
-        p
+        checks::labelled_flows(
+            self.name(),
+            self.files.as_ref(),
+            self.labels.as_ref(),
+            self.normal_labels.as_ref(),
+            target,
+        )
     }
 
     fn has_test_files(&self) -> bool {
