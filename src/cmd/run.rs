@@ -64,7 +64,8 @@ pub(super) fn run_and_report(
     if !quiet {
         print_summary(&outcome, &written)?;
     }
-    Ok(if outcome.failed > 0 || outcome.results.best.is_none() {
+    let succeeded = outcome.results.trials.len() - outcome.failed;
+    Ok(if outcome.failed > 0 || succeeded == 0 {
         Status::Findings
     } else {
         Status::Ok
@@ -74,6 +75,11 @@ pub(super) fn run_and_report(
 fn print_summary(outcome: &RunOutcome, written: &[std::path::PathBuf]) -> Result<(), CliError> {
     let mut text = match &outcome.results.best {
         Some(b) => format!("best: {} with {} = {:.4}\n", b.label, b.metric, b.value),
+        None if outcome.results.trials.len() > outcome.failed => {
+            "no model saved: no successful trial both has the selection metric and can \
+             score new rows (a transductive clusterer such as dbscan cannot)\n"
+                .to_string()
+        }
         None => "no trial succeeded\n".to_string(),
     };
     if outcome.reused > 0 {

@@ -279,6 +279,19 @@ impl Candidates {
     }
 }
 
+/// The error constants `(c32, c64)` of squared distances `|q|^2 + |t|^2 - 2 q.t` with
+/// the dot product in f32 over `d` columns: the error is at most
+/// `(c32 + 2 c64) |q| |t| + c64 (|q|^2 + |t|^2)`. `|fl32(q.t) - q.t| <= (d + 3) u |q||t|`
+/// for f32 rounding of the inputs and any summation order (u = 2^-24); doubled for
+/// `-2 q.t`, with a margin. The f64 terms (norms, the sum) add at most `(d + 8) 2^-52` of
+/// their magnitudes.
+pub(crate) fn f32_error_constants(d: usize) -> (f64, f64) {
+    let d = d as f64;
+    let c32 = 2.0 * 1.03 * (d + 3.0) * f64::from(f32::EPSILON) / 2.0;
+    let c64 = (d + 8.0) * f64::EPSILON;
+    (c32, c64)
+}
+
 /// One query against a block of training rows: the f32 products and what bounds their
 /// error (see [`Knn::euclidean_chunk`]).
 pub(crate) struct Products<'a> {
@@ -294,7 +307,9 @@ pub(crate) struct Products<'a> {
 }
 
 impl Products<'_> {
-    fn bounds(&self, j: usize) -> (f64, f64) {
+    /// Lower and upper bounds of the exact squared distance to the block's row `j`.
+    #[inline]
+    pub(crate) fn bounds(&self, j: usize) -> (f64, f64) {
         let approx = self.base + self.norms[j] - 2.0 * f64::from(self.dots[j]);
         let err = self.cq * self.lens[j] + self.c64 * (self.base + self.norms[j]);
         (approx - err, approx + err)
@@ -420,12 +435,7 @@ impl Knn {
     fn euclidean_chunk(&self, q: ArrayView2<'_, f64>) -> Vec<Vec<u32>> {
         let k = self.params.n_neighbors;
         let n = self.x.nrows();
-        let d = self.x.ncols() as f64;
-        // |fl32(q.t) - q.t| <= (d + 3) u |q||t| for f32 rounding of the inputs and any
-        // summation order (u = 2^-24); doubled for -2 q.t, with a margin. The f64 terms
-        // (norms, the sum) add at most (d + 8) 2^-52 of their magnitudes.
-        let c32 = 2.0 * 1.03 * (d + 3.0) * f64::from(f32::EPSILON) / 2.0;
-        let c64 = (d + 8.0) * f64::EPSILON;
+        let (c32, c64) = f32_error_constants(self.x.ncols());
         let q32 = q.mapv(|v| v as f32);
         let qn: Vec<f64> = q.rows().into_iter().map(|r| r.dot(&r)).collect();
         let mut cands: Vec<Candidates> = (0..q.nrows()).map(|_| Candidates::new(k)).collect();

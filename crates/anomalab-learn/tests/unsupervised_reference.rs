@@ -241,3 +241,36 @@ fn mlp_classifier_matches_sklearn_accuracy() {
     );
     assert!(ours >= lda - 0.03, "ours {ours} vs LDA {lda}");
 }
+
+/// Larger cases (`scripts/ref_dbscan.py`): 2,550 and 1,500 rows cross the native
+/// DBSCAN's work splits; overlapping blobs give border rows reachable from two clusters,
+/// and duplicated rows and standard-scaled one-hot blocks are as in flow data.
+#[test]
+fn dbscan_large_cases_equal_sklearn() {
+    let r = common::reference("dbscan.json");
+    for data in ["blobs", "onehot"] {
+        let x = matrix(&r[data]["x"]);
+        for case in r[data]["cases"].as_array().unwrap() {
+            let want: Vec<Option<usize>> = case["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| usize::try_from(v.as_i64().unwrap()).ok())
+                .collect();
+            let p = DbscanParams {
+                eps: Some(case["eps"].as_f64().unwrap()),
+                min_samples: case["min_samples"].as_u64().unwrap() as usize,
+                max_rows: None,
+            };
+            let c = p.fit(x.view(), &FitContext::default()).unwrap();
+            let differ = c.labels.iter().zip(&want).filter(|(a, b)| a != b).count();
+            assert_eq!(
+                differ, 0,
+                "{data} eps {}: {differ} labels differ",
+                case["eps"]
+            );
+            let clusters = want.iter().flatten().max().map_or(0, |m| m + 1);
+            assert_eq!(c.n_clusters, clusters);
+        }
+    }
+}

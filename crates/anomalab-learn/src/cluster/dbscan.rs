@@ -7,13 +7,14 @@
 //! reachable from two clusters joins the one numbered first (the order of scikit-learn's
 //! `dbscan_inner`). Noise rows get `None` and are the anomalies.
 //!
-//! Neighbour search: rows are sorted by their projection on the first principal direction
-//! and also filtered on the next three; since a projection on a unit vector never exceeds
-//! the distance, only rows whose projections all lie within `eps` are compared, and the
-//! comparison stops once the partial distance exceeds `eps`. Core flags are counted in
-//! parallel (stopping at `min_samples`); the expansion is sequential and never compares a
-//! row already queued (its result does not depend on visiting order).
-//!
+//! Neighbour search (`index`): rows sorted by their projection on the first principal
+//! direction and filtered on the next three (a projection on a unit vector never exceeds
+//! the distance), searched outward from the query's place. Core flags are counted in
+//! parallel, stopping at `min_samples`. Clusters are the connected components of the core
+//! rows, found in parallel from f32 matrix products with a proven error bound (exact
+//! distances only where the bound cannot decide); a border row then takes the lowest
+//! cluster number among its core neighbours, which is what scikit-learn's traversal
+//! order gives it.
 //! `eps: auto`: the k-distance curve (k = `min_samples`, counting the row itself as
 //! scikit-learn's core test does, i.e. the distance to the (k-1)-th other row) of up to
 //! 2000 seeded query rows against all rows, sorted descending; `eps` is the value at its
@@ -23,11 +24,16 @@
 //! record the sampling.
 
 use anomalab_results::{KDistance, ModelDiagnostic};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
 
-use super::{CurveShape, checked_matrix, kneedle, sq_dist};
+mod index;
+
+use index::{ProjIndex, UnionFind};
+
+use super::{CurveShape, checked_matrix, kneedle};
 use crate::LearnError;
+use crate::knn::Products;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::ClustererEntry;
@@ -110,219 +116,215 @@ impl DbscanParams {
     }
 }
 
-/// Number of principal directions the neighbour index filters on.
-const N_PROJ: usize = 4;
+/// Sorted positions per parallel task of the component search.
+const POS_CHUNK: usize = 256;
+/// Tasks whose union-find links are held at once before they are merged (bounds memory).
+const TASK_BATCH: usize = 16;
 
-/// Sorted-projection neighbour index over row-major `data`: rows are stored sorted by
-/// their projection on the first principal direction, with their projections on the
-/// first [`N_PROJ`] directions. A candidate is compared in full only when every
-/// projection differs by at most `eps` (a projection on a unit vector never exceeds the
-/// distance), and the full distance stops early once it exceeds `eps^2`.
-struct ProjIndex {
-    d: usize,
-    dirs: Vec<Vec<f64>>,
-    mean: Vec<f64>,
-    /// Row id at each sorted position.
-    order: Vec<usize>,
-    /// Sorted position of each row id.
-    pos: Vec<usize>,
-    /// Rows in sorted order (row-major).
-    sorted_rows: Vec<f64>,
-    /// Projections in sorted order, `N_PROJ` per row.
-    proj: Vec<f64>,
+/// Core flags by sorted position: at least `min_samples` rows, the row itself included,
+/// within `eps`. The search walks outward and stops at the count.
+fn core_flags(index: &ProjIndex, eps: f64, min_samples: usize) -> Vec<bool> {
+    let eps2 = eps * eps;
+    (0..index.len())
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|k| {
+            let (q, pq) = (index.row_at(k), index.proj_at(k));
+            let mut c = 0usize;
+            index.outward(pq[0], eps, 0, |m| {
+                if index.may_be_within(m, &pq, eps) && index.dist_at(q, m, eps2).is_some() {
+                    c += 1;
+                    if c >= min_samples {
+                        return None;
+                    }
+                }
+                Some(eps)
+            });
+            c >= min_samples
+        })
+        .collect()
 }
 
-impl ProjIndex {
-    fn new(data: &[f64], d: usize) -> Self {
-        let n = data.len() / d;
-        let view = ArrayView2::from_shape((n, d), data).expect("shape");
-        let (mean, comps) = crate::linalg::principal_components(view, N_PROJ)
-            .unwrap_or_else(|_| (vec![0.0; d], Vec::new()));
-        let mut dirs: Vec<Vec<f64>> = comps.into_iter().map(|c| c.1).collect();
-        while dirs.len() < N_PROJ {
-            // Fewer columns than N_PROJ: repeat a unit axis (still a valid bound).
-            let mut e = vec![0.0; d];
-            e[dirs.len() % d] = 1.0;
-            dirs.push(e);
-        }
-        let project = |r: &[f64], k: usize| -> f64 {
-            r.iter()
-                .zip(&mean)
-                .zip(&dirs[k])
-                .map(|((x, m), w)| (x - m) * w)
-                .sum()
-        };
-        let p0: Vec<f64> = data.chunks_exact(d).map(|r| project(r, 0)).collect();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| p0[a].total_cmp(&p0[b]).then(a.cmp(&b)));
-        let mut pos = vec![0; n];
-        let mut sorted_rows = Vec::with_capacity(n * d);
-        let mut proj = Vec::with_capacity(n * N_PROJ);
-        for (k, &i) in order.iter().enumerate() {
-            pos[i] = k;
-            let r = &data[i * d..(i + 1) * d];
-            sorted_rows.extend_from_slice(r);
-            proj.push(p0[i]);
-            for j in 1..N_PROJ {
-                proj.push(project(r, j));
-            }
-        }
-        ProjIndex {
-            d,
-            dirs,
-            mean,
-            order,
-            pos,
-            sorted_rows,
-            proj,
-        }
-    }
+/// Columns of the f32 products per block of the component search.
+const COL_BLOCK: usize = 1024;
 
-    fn project_all(&self, q: &[f64]) -> [f64; N_PROJ] {
-        let mut out = [0.0; N_PROJ];
-        for (k, o) in out.iter_mut().enumerate() {
-            *o = q
-                .iter()
-                .zip(&self.mean)
-                .zip(&self.dirs[k])
-                .map(|((x, m), w)| (x - m) * w)
-                .sum();
-        }
-        out
-    }
-
-    /// Row `i` (by id).
-    fn row(&self, i: usize) -> &[f64] {
-        let k = self.pos[i];
-        &self.sorted_rows[k * self.d..(k + 1) * self.d]
-    }
-
-    /// Visits rows within `eps` of `q` (projections `pq`): for each candidate id `j`,
-    /// `skip(j)` is asked first (true = not compared); `f(j, squared distance)` is called
-    /// for each neighbour and returns false to stop the search.
-    fn search(
-        &self,
-        q: &[f64],
-        pq: &[f64; N_PROJ],
-        eps: f64,
-        skip: impl Fn(usize) -> bool,
-        mut f: impl FnMut(usize, f64) -> bool,
-    ) {
-        // The projections of q are recomputed from the same row values as the stored
-        // ones, but a query row outside the index is only bounded up to rounding: widen
-        // the window by a relative 1e-9 so no true neighbour is filtered out.
-        let slack = eps * (1.0 + 1e-9) + 1e-12;
-        let eps2 = eps * eps;
-        let d = self.d;
-        let n = self.order.len();
-        let lo = self.proj_lower_bound(pq[0] - slack);
-        for k in lo..n {
-            let pk = &self.proj[k * N_PROJ..(k + 1) * N_PROJ];
-            if pk[0] > pq[0] + slack {
-                break;
-            }
-            if (1..N_PROJ).any(|t| (pk[t] - pq[t]).abs() > slack) {
-                continue;
-            }
-            let j = self.order[k];
-            if skip(j) {
-                continue;
-            }
-            if let Some(d2) = bounded_sq_dist(q, &self.sorted_rows[k * d..(k + 1) * d], eps2)
-                && !f(j, d2)
-            {
-                return;
+/// The connected components of the core rows (two core rows within `eps` are joined), as a
+/// union-find over row ids whose roots are each component's lowest id.
+///
+/// Each task takes a run of sorted positions and compares its core rows with the core
+/// rows after them up to the end of the projection window. Squared distances come from
+/// f32 matrix products with `knn`'s proven error bound: a pair is joined at once when its
+/// upper bound is below `eps^2`, passed over when its lower bound is above, and only the
+/// few in between get the exact distance every other phase uses (the margins absorb that
+/// distance's own rounding, so the decisions equal its `<= eps^2`). Pairs the task's
+/// forest already joins are skipped. The components do not depend on how the work is
+/// split.
+fn core_components(index: &ProjIndex, core: &[bool], eps: f64) -> UnionFind {
+    let (n, d) = (index.len(), index.dim());
+    let x32 = Array2::from_shape_fn((n, d), |(k, c)| index.row_at(k)[c] as f32);
+    let norms: Vec<f64> = (0..n).map(|k| sq_norm(index.row_at(k))).collect();
+    let lens: Vec<f64> = norms.iter().map(|v| v.sqrt()).collect();
+    let (c32, c64) = crate::knn::f32_error_constants(d);
+    let eps2 = eps * eps;
+    let (near, far) = (eps2 * (1.0 - 1e-9), eps2 * (1.0 + 1e-9));
+    let task = |start: usize| -> Vec<(usize, usize)> {
+        let end = (start + POS_CHUNK).min(n);
+        let reach = index.window_end(end - 1, eps);
+        let mut uf = UnionFind::new(n);
+        for c0 in (start..reach).step_by(COL_BLOCK) {
+            let c1 = (c0 + COL_BLOCK).min(reach);
+            let dots = x32
+                .slice(s![start..end, ..])
+                .dot(&x32.slice(s![c0..c1, ..]).t());
+            for k in (start..end).filter(|&k| core[k]) {
+                let row = dots.row(k - start);
+                let products = Products {
+                    dots: row.as_slice().expect("a fresh product is contiguous"),
+                    norms: &norms[c0..c1],
+                    lens: &lens[c0..c1],
+                    base: norms[k],
+                    cq: (c32 + 2.0 * c64) * lens[k],
+                    c64,
+                };
+                let i = index.order[k];
+                for m in (c0.max(k + 1)..c1).filter(|&m| core[m]) {
+                    let (lo, hi) = products.bounds(m - c0);
+                    let j = index.order[m];
+                    if lo > far || uf.find(i) == uf.find(j) {
+                        continue;
+                    }
+                    if hi <= near || index.dist_at(index.row_at(k), m, eps2).is_some() {
+                        uf.union(i, j);
+                    }
+                }
             }
         }
-    }
-
-    fn proj_lower_bound(&self, v: f64) -> usize {
-        let (mut lo, mut hi) = (0usize, self.order.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.proj[mid * N_PROJ] < v {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+        uf.links()
+    };
+    let starts: Vec<usize> = (0..n).step_by(POS_CHUNK).collect();
+    let mut global = UnionFind::new(n);
+    for batch in starts.chunks(TASK_BATCH) {
+        let links: Vec<Vec<(usize, usize)>> = batch.par_iter().map(|&s| task(s)).collect();
+        for (a, b) in links.into_iter().flatten() {
+            global.union(a, b);
         }
-        lo
     }
+    global
 }
 
-/// Squared distance when it is at most `bound`, else `None` (stops early). The full sum is
-/// the same as [`sq_dist`] over 16-wide blocks, so the `<= eps^2` test is exact.
-#[inline]
-fn bounded_sq_dist(a: &[f64], b: &[f64], bound: f64) -> Option<f64> {
-    let mut s = 0.0;
-    for (ca, cb) in a.chunks(16).zip(b.chunks(16)) {
-        s += sq_dist(ca, cb);
-        if s > bound {
-            return None;
-        }
-    }
-    Some(s)
+fn sq_norm(r: &[f64]) -> f64 {
+    r.iter().map(|v| v * v).sum()
 }
 
-/// Core flags and cluster labels of DBSCAN on all rows of `data` (scikit-learn order).
+/// Core flags (by row id), cluster labels and the cluster count of DBSCAN on the rows of
+/// `index`, as scikit-learn's `dbscan_inner` numbers them: clusters in the order of their
+/// lowest core row id, and a border row joins the first-numbered cluster with a core row
+/// within `eps` (the cluster whose traversal reaches it first).
 fn dbscan_labels(
     index: &ProjIndex,
-    n: usize,
     eps: f64,
     min_samples: usize,
 ) -> (Vec<bool>, Vec<Option<usize>>, usize) {
-    let core: Vec<bool> = (0..n)
-        .into_par_iter()
-        .with_min_len(64)
-        .map(|i| {
-            let q = index.row(i);
-            let pq = index.project_all(q);
-            let mut c = 0usize;
-            index.search(
-                q,
-                &pq,
-                eps,
-                |_| false,
-                |_, _| {
-                    c += 1;
-                    c < min_samples
-                },
-            );
-            c >= min_samples
-        })
-        .collect();
-    // Expansion: rows already labelled or queued are never compared again.
+    let n = index.len();
+    let core_pos = core_flags(index, eps, min_samples);
+    let mut uf = core_components(index, &core_pos, eps);
+    let core: Vec<bool> = (0..n).map(|i| core_pos[index.pos[i]]).collect();
     let mut labels: Vec<Option<usize>> = vec![None; n];
-    let queued: Vec<std::cell::Cell<bool>> = (0..n).map(|_| std::cell::Cell::new(false)).collect();
-    let mut stack = Vec::new();
     let mut next = 0usize;
-    for i in 0..n {
-        if labels[i].is_some() || !core[i] {
-            continue;
+    for i in (0..n).filter(|&i| core[i]) {
+        let root = uf.find(i);
+        if root == i {
+            labels[i] = Some(next);
+            next += 1;
+        } else {
+            labels[i] = labels[root];
         }
-        stack.push(i);
-        queued[i].set(true);
-        while let Some(cur) = stack.pop() {
-            labels[cur] = Some(next);
-            if core[cur] {
-                let q = index.row(cur);
-                let pq = index.project_all(q);
-                index.search(
-                    q,
-                    &pq,
-                    eps,
-                    |j| queued[j].get(),
-                    |j, _| {
-                        queued[j].set(true);
-                        stack.push(j);
-                        true
-                    },
-                );
-            }
-        }
-        next += 1;
+    }
+    let border: Vec<(usize, Option<usize>)> = (0..n)
+        .into_par_iter()
+        .filter(|&i| !core[i])
+        .map(|i| (i, border_label(index, &core_pos, &labels, i, eps)))
+        .collect();
+    for (i, l) in border {
+        labels[i] = l;
     }
     (core, labels, next)
+}
+
+/// The lowest cluster label among the core rows within `eps` of the non-core row `i`.
+fn border_label(
+    index: &ProjIndex,
+    core_pos: &[bool],
+    labels: &[Option<usize>],
+    i: usize,
+    eps: f64,
+) -> Option<usize> {
+    let k = index.pos[i];
+    let (q, pq) = (index.row_at(k), index.proj_at(k));
+    let mut best: Option<usize> = None;
+    index.outward(pq[0], eps, 0, |m| {
+        let l = labels[index.order[m]];
+        if core_pos[m]
+            && l < best.or(Some(usize::MAX))
+            && index.may_be_within(m, &pq, eps)
+            && index.dist_at(q, m, eps * eps).is_some()
+        {
+            best = l;
+        }
+        Some(eps)
+    });
+    best
+}
+
+/// The core row of the index nearest to `q` within `eps` (ties: the lower row id), for
+/// a row outside the clustered sample. The radius shrinks to the best distance so far.
+fn nearest_core(index: &ProjIndex, core_pos: &[bool], q: &[f64], eps: f64) -> Option<usize> {
+    let pq = index.project(q);
+    let mut best: Option<(f64, usize)> = None;
+    let mut bound = eps * eps;
+    index.outward(pq[0], eps, 0, |m| {
+        let r = bound.sqrt();
+        if core_pos[m]
+            && index.may_be_within(m, &pq, r)
+            && let Some(d2) = index.dist_at(q, m, bound)
+        {
+            let j = index.order[m];
+            if best.is_none_or(|b| d2 < b.0 || (d2 == b.0 && j < b.1)) {
+                best = Some((d2, j));
+                bound = d2;
+            }
+        }
+        Some(bound.sqrt())
+    });
+    best.map(|b| b.1)
+}
+
+/// The distance from the row at sorted position `k` to its `k_nn`-th nearest row of the
+/// index, counting itself (distance 0) as the first.
+fn kth_distance(index: &ProjIndex, k: usize, k_nn: usize) -> f64 {
+    let (q, pq) = (index.row_at(k), index.proj_at(k));
+    let mut best: Vec<f64> = Vec::with_capacity(k_nn + 1);
+    index.outward(pq[0], f64::INFINITY, 0, |m| {
+        let worst = if best.len() < k_nn {
+            f64::INFINITY
+        } else {
+            best[k_nn - 1]
+        };
+        if index.may_be_within(m, &pq, worst.sqrt())
+            && let Some(v) = index.dist_at(q, m, worst)
+        {
+            let at = best.partition_point(|&b| b <= v);
+            best.insert(at, v);
+            best.truncate(k_nn);
+        }
+        let worst = if best.len() < k_nn {
+            f64::INFINITY
+        } else {
+            best[k_nn - 1]
+        };
+        Some(worst.sqrt())
+    });
+    best[k_nn - 1].sqrt()
 }
 
 /// The k-distance curve: for each of up to `max_queries` seeded query rows, the distance to
@@ -341,29 +343,22 @@ pub fn k_distance_curve(
             "k-distance with k = {k} needs at least {k} rows, found {n}"
         )));
     }
-    let data = xs.as_slice().expect("standard layout");
+    let index = ProjIndex::new(xs.as_slice().expect("standard layout"), d);
+    Ok(index_k_distances(&index, k, max_queries, seed))
+}
+
+/// [`k_distance_curve`] over the rows of an index.
+fn index_k_distances(index: &ProjIndex, k: usize, max_queries: usize, seed: u64) -> Vec<f64> {
+    let n = index.len();
     let mut rng = Rng::new(seed);
     let mut queries = rng.sample_indices(n, max_queries.min(n));
     queries.sort_unstable();
     let mut out: Vec<f64> = queries
         .par_iter()
-        .map(|&q| {
-            // Keep the k smallest squared distances (k is small).
-            let qr = &data[q * d..(q + 1) * d];
-            let mut best: Vec<f64> = Vec::with_capacity(k + 1);
-            for r in data.chunks_exact(d) {
-                let v = sq_dist(qr, r);
-                if best.len() < k || v < best[k - 1] {
-                    let pos = best.partition_point(|&b| b <= v);
-                    best.insert(pos, v);
-                    best.truncate(k);
-                }
-            }
-            best[k - 1].sqrt()
-        })
+        .map(|&q| kth_distance(index, index.pos[q], k))
         .collect();
     out.sort_by(|a, b| b.total_cmp(a));
-    Ok(out)
+    out
 }
 
 /// `eps` at the kneedle knee of a descending k-distance curve.
@@ -397,6 +392,74 @@ fn plotted_curve(curve: &[f64], rows: usize) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
+impl DbscanParams {
+    /// `eps`, from the knee of the k-distance curve of the index's rows when it is
+    /// `auto` (with the curve for the report); `sampled`: the index holds a sample of
+    /// `n_all` rows.
+    fn resolve_eps(
+        &self,
+        index: &ProjIndex,
+        sampled: bool,
+        n_all: usize,
+        seed: u64,
+    ) -> Result<(f64, Option<KDistance>), LearnError> {
+        if let Some(e) = self.eps {
+            return Ok((e, None));
+        }
+        let n = index.len();
+        let k = self.min_samples.min(n);
+        let curve = index_k_distances(index, k, 2000, derive_seed(seed, 2));
+        let (i, e) = knee_eps(&curve).ok_or_else(|| {
+            LearnError::Fit("eps: auto found no knee in the k-distance curve; set eps".into())
+        })?;
+        // Without a sample the curve's query count stands for the rows.
+        let (sampled_rows, total_rows) = if sampled {
+            (n, n_all)
+        } else {
+            (curve.len(), curve.len())
+        };
+        let (distances, positions) = plotted_curve(&curve, n);
+        let kd = KDistance {
+            k,
+            distances,
+            positions,
+            eps: e,
+            knee_index: Some(i),
+            sampled_rows,
+            total_rows,
+        };
+        Ok((e, Some(kd)))
+    }
+}
+
+/// Labels of every row of `all` (row-major, `d` columns) when DBSCAN ran on the sample
+/// rows `sample` (ascending ids): sample rows keep theirs, every other row takes the
+/// label of its nearest core row of the sample within `eps`, else noise.
+fn extend_labels(
+    index: &ProjIndex,
+    (all, d): (&[f64], usize),
+    sample: &[usize],
+    core: &[bool],
+    labels_s: &[Option<usize>],
+    eps: f64,
+) -> Vec<Option<usize>> {
+    let n_all = all.len() / d;
+    let mut in_sample = vec![usize::MAX; n_all];
+    for (k, &r) in sample.iter().enumerate() {
+        in_sample[r] = k;
+    }
+    let core_pos: Vec<bool> = index.order.iter().map(|&i| core[i]).collect();
+    (0..n_all)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|r| match in_sample[r] {
+            usize::MAX => nearest_core(index, &core_pos, &all[r * d..(r + 1) * d], eps)
+                .and_then(|j| labels_s[j]),
+            k => labels_s[k],
+        })
+        .collect()
+}
+
 impl ClustererParams for DbscanParams {
     fn fit(&self, x: ArrayView2<'_, f64>, ctx: &FitContext) -> Result<Clustering, LearnError> {
         let xs = checked_matrix(x, "DBSCAN")?;
@@ -412,83 +475,21 @@ impl ClustererParams for DbscanParams {
             }
             _ => None,
         };
-        let owned: Vec<f64>;
-        let data: &[f64] = match &sample {
+        let index = match &sample {
             Some(s) => {
-                owned = s
+                let rows: Vec<f64> = s
                     .iter()
                     .flat_map(|&r| all[r * d..(r + 1) * d].iter().copied())
                     .collect();
-                &owned
+                ProjIndex::new(&rows, d)
             }
-            None => all,
+            None => ProjIndex::new(all, d),
         };
-        let n = data.len() / d;
-        let view = ArrayView2::from_shape((n, d), data).expect("shape");
-        let mut kdist = None;
-        let eps = match self.eps {
-            Some(e) => e,
-            None => {
-                let k = self.min_samples.min(n);
-                let curve = k_distance_curve(view, k, 2000, derive_seed(ctx.seed, 2))?;
-                let (i, e) = knee_eps(&curve).ok_or_else(|| {
-                    LearnError::Fit(
-                        "eps: auto found no knee in the k-distance curve; set eps".into(),
-                    )
-                })?;
-                // Without a sample the curve's query count stands for the rows.
-                let (sampled_rows, total_rows) = match &sample {
-                    Some(s) => (s.len(), n_all),
-                    None => (curve.len(), curve.len()),
-                };
-                let (distances, positions) = plotted_curve(&curve, n);
-                kdist = Some(KDistance {
-                    k,
-                    distances,
-                    positions,
-                    eps: e,
-                    knee_index: Some(i),
-                    sampled_rows,
-                    total_rows,
-                });
-                e
-            }
-        };
-        let index = ProjIndex::new(data, d);
-        let (core, labels_s, n_clusters) = dbscan_labels(&index, n, eps, self.min_samples);
-        let labels: Vec<Option<usize>> = match &sample {
+        let (eps, kdist) = self.resolve_eps(&index, sample.is_some(), n_all, ctx.seed)?;
+        let (core, labels_s, n_clusters) = dbscan_labels(&index, eps, self.min_samples);
+        let labels = match &sample {
             None => labels_s,
-            Some(s) => {
-                let mut in_sample = vec![usize::MAX; n_all];
-                for (k, &r) in s.iter().enumerate() {
-                    in_sample[r] = k;
-                }
-                (0..n_all)
-                    .into_par_iter()
-                    .with_min_len(64)
-                    .map(|r| {
-                        if in_sample[r] != usize::MAX {
-                            return labels_s[in_sample[r]];
-                        }
-                        let mut best: Option<(f64, usize)> = None;
-                        let q = &all[r * d..(r + 1) * d];
-                        let pq = index.project_all(q);
-                        index.search(
-                            q,
-                            &pq,
-                            eps,
-                            |j| !core[j],
-                            |j, d2| {
-                                if best.is_none_or(|b| d2 < b.0 || (d2 == b.0 && j < b.1)) {
-                                    best = Some((d2, j));
-                                }
-                                true
-                            },
-                        );
-                        best.and_then(|b| labels_s[b.1])
-                    })
-                    .collect()
-            }
+            Some(s) => extend_labels(&index, (all, d), s, &core, &labels_s, eps),
         };
         let mut diagnostics: Vec<ModelDiagnostic> =
             kdist.map(ModelDiagnostic::KDistance).into_iter().collect();
@@ -581,5 +582,45 @@ mod tests {
         let x = ndarray::array![[0.0], [1.0], [3.0], [7.0]];
         let c = k_distance_curve(x.view(), 2, 100, 0).unwrap();
         assert_eq!(c, vec![4.0, 2.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn rows_outside_the_sample_take_their_nearest_core_row() {
+        // Brute force over every (row, core sample row) pair, ties to the lower id.
+        let mut rng = Rng::new(7);
+        let (n, d, eps) = (1500, 5, 0.9);
+        let all: Vec<f64> = (0..n * d)
+            .map(|i| ((i / d) % 4) as f64 * 3.0 + 2.5 * rng.next_f64())
+            .collect();
+        let sample: Vec<usize> = (0..n).step_by(3).collect();
+        let rows: Vec<f64> = sample
+            .iter()
+            .flat_map(|&r| all[r * d..(r + 1) * d].iter().copied())
+            .collect();
+        let index = ProjIndex::new(&rows, d);
+        let (core, labels_s, _) = dbscan_labels(&index, eps, 6);
+        assert!(core.iter().any(|&c| c) && core.iter().any(|&c| !c));
+        let got = extend_labels(&index, (&all, d), &sample, &core, &labels_s, eps);
+        let mut assigned = 0;
+        for r in (0..n).filter(|r| r % 3 != 0) {
+            let q = &all[r * d..(r + 1) * d];
+            let best = (0..sample.len())
+                .filter(|&k| core[k])
+                .map(|k| {
+                    (
+                        index::bounded_sq_dist(q, &rows[k * d..(k + 1) * d], f64::MAX),
+                        k,
+                    )
+                })
+                .filter(|(d2, _)| d2.is_some_and(|v| v <= eps * eps))
+                .min_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
+            let want = best.and_then(|(_, k)| labels_s[k]);
+            assigned += usize::from(want.is_some());
+            assert_eq!(got[r], want, "row {r}");
+        }
+        assert!(
+            assigned > 100 && assigned < 1000,
+            "{assigned} of 1000 assigned"
+        );
     }
 }
