@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use super::{CHUNK, CurveShape, checked_matrix, kneedle};
 use crate::LearnError;
 use crate::distance::{Kernel, dispatch, sqd};
-use crate::eval::silhouette_score_sampled;
+use crate::eval::SilhouetteSample;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::ClustererEntry;
@@ -1224,14 +1224,12 @@ pub fn elbow_sweep(
         chosen_k: None,
         method: "kneedle (max of normalised 1 - inertia minus normalised k)".into(),
     };
+    let sample = SilhouetteSample::new(xs.view(), params.silhouette_sample, sample_seed);
     for &k in ks {
         let (m, labels) = params.fit_k(xs.view(), k, derive_seed(seed, k as u64))?;
         out.inertia.push(m.inertia);
         // Undefined (None) with fewer than 2 clusters in the sample, as scikit-learn.
-        out.silhouette.push(
-            silhouette_score_sampled(xs.view(), &labels, params.silhouette_sample, sample_seed)
-                .ok(),
-        );
+        out.silhouette.push(sample.score(&labels).ok());
         fits.push((m, labels));
     }
     let kx: Vec<f64> = ks.iter().map(|&k| k as f64).collect();

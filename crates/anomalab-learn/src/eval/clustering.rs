@@ -31,6 +31,21 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
             labels.len()
         )));
     }
+    let xs = x.as_standard_layout();
+    let data = xs.as_slice().expect("standard layout");
+    let d = x.ncols();
+    silhouette_with(labels, |i, lab, k| {
+        distance_sums_by_cluster(data, d, i, lab, k)
+    })
+}
+
+/// The silhouette of `labels`, given `sums(i, dense_labels, k)`: the sum of the distances
+/// from row `i` to the rows of each of the `k` clusters.
+fn silhouette_with(
+    labels: &[usize],
+    sums: impl Fn(usize, &[usize], usize) -> Vec<f64> + Sync,
+) -> Result<f64, LearnError> {
+    let n = labels.len();
     // Re-index the labels densely (labels may be sparse, e.g. after sampling).
     let mut dense: HashMap<usize, usize> = HashMap::new();
     let lab: Vec<usize> = labels
@@ -50,9 +65,6 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
     for &l in &lab {
         sizes[l] += 1;
     }
-    let xs = x.as_standard_layout();
-    let data = xs.as_slice().expect("standard layout");
-    let d = x.ncols();
     let s: Vec<f64> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -60,7 +72,7 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
             if sizes[own] <= 1 {
                 return 0.0;
             }
-            let sums = distance_sums_by_cluster(data, d, i, &lab, k);
+            let sums = sums(i, &lab, k);
             let a = sums[own] / (sizes[own] - 1) as f64;
             let b = (0..k)
                 .filter(|&c| c != own)
@@ -71,6 +83,91 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
         })
         .collect();
     Ok(s.iter().sum::<f64>() / n as f64)
+}
+
+/// The silhouettes of several labelings of the same rows (an elbow sweep), on one seeded
+/// sample whose pairwise distances are computed once: each score equals
+/// [`silhouette_score_sampled`] with the same sample size and seed, bit for bit (the
+/// same distances, summed in the same order).
+pub struct SilhouetteSample {
+    idx: Vec<usize>,
+    /// Row-major `m x m` distances between the sample rows, when they fit in
+    /// [`SilhouetteSample::MAX_CACHED`] values; else computed per score.
+    dist: Option<Vec<f64>>,
+    rows: ndarray::Array2<f64>,
+}
+
+impl SilhouetteSample {
+    /// Largest distance matrix kept (64 MB of f64).
+    const MAX_CACHED: usize = 8 << 20;
+
+    /// The sample of [`silhouette_score_sampled`] (all rows when `sample_size >= n`).
+    pub fn new(x: ArrayView2<'_, f64>, sample_size: usize, seed: u64) -> Self {
+        let n = x.nrows();
+        let idx = if sample_size >= n {
+            (0..n).collect()
+        } else {
+            let mut idx = Rng::new(seed).sample_indices(n, sample_size);
+            idx.sort_unstable();
+            idx
+        };
+        let rows = x.select(ndarray::Axis(0), &idx);
+        let m = idx.len();
+        let dist = (m * m <= Self::MAX_CACHED).then(|| pairwise_distances(rows.view()));
+        SilhouetteSample { idx, dist, rows }
+    }
+
+    /// The silhouette of `labels` (one per row of the full matrix) on the sample.
+    pub fn score(&self, labels: &[usize]) -> Result<f64, LearnError> {
+        let ls: Vec<usize> = self.idx.iter().map(|&i| labels[i]).collect();
+        let m = self.idx.len();
+        match &self.dist {
+            Some(dist) => silhouette_with(&ls, |i, lab, k| {
+                let mut sums = vec![0.0f64; k];
+                for (v, &l) in dist[i * m..(i + 1) * m].iter().zip(lab) {
+                    sums[l] += v;
+                }
+                sums
+            }),
+            None => silhouette_score(self.rows.view(), &ls),
+        }
+    }
+}
+
+/// All pairwise distances of the rows of `x` (row-major `n x n`), each `sqrt` of the same
+/// squared distance [`silhouette_score`] computes; the lower half mirrors the upper.
+fn pairwise_distances(x: ArrayView2<'_, f64>) -> Vec<f64> {
+    let n = x.nrows();
+    let d = x.ncols();
+    let xs = x.as_standard_layout();
+    let data = xs.as_slice().expect("standard layout");
+    let upper: Vec<Vec<f64>> = (0..n)
+        .into_par_iter()
+        .map(|i| distances_after(data, d, i))
+        .collect();
+    let mut out = vec![0.0; n * n];
+    for (i, row) in upper.iter().enumerate() {
+        for (off, &v) in row.iter().enumerate() {
+            let j = i + 1 + off;
+            out[i * n + j] = v;
+            out[j * n + i] = v;
+        }
+    }
+    out
+}
+
+dispatch! {
+    fn distances_after = distances_after_impl(data: &[f64], d: usize, i: usize) -> Vec<f64>
+}
+
+/// Distances from row `i` to the rows after it.
+#[inline(always)]
+fn distances_after_impl<K: Kernel>(data: &[f64], d: usize, i: usize) -> Vec<f64> {
+    let xi = &data[i * d..(i + 1) * d];
+    data[(i + 1) * d..]
+        .chunks_exact(d)
+        .map(|xj| K::sqd(xi, xj).sqrt())
+        .collect()
 }
 
 dispatch! {
@@ -236,6 +333,22 @@ mod tests {
         ];
         let clusters = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2];
         assert!((purity(&classes, &clusters).unwrap() - 12.0 / 17.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_shared_sample_scores_as_the_sampled_silhouette_bit_for_bit() {
+        let mut rng = Rng::new(3);
+        let x =
+            ndarray::Array2::from_shape_fn((700, 13), |(i, _)| (i % 4) as f64 * 1.5 + rng.normal());
+        for (size, seed) in [(250, 1), (700, 2), (5000, 3)] {
+            let sample = SilhouetteSample::new(x.view(), size, seed);
+            for k in [2, 3, 7] {
+                let labels: Vec<usize> = (0..700).map(|i| (i * 7 + i / 5) % k).collect();
+                let want = silhouette_score_sampled(x.view(), &labels, size, seed).unwrap();
+                let got = sample.score(&labels).unwrap();
+                assert_eq!(got.to_bits(), want.to_bits(), "size {size} k {k}");
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub mod names;
 pub use classification::{
     ClassMetrics, ClassificationMetrics, classification_metrics, confusion_matrix,
 };
-pub use clustering::{adjusted_rand_score, purity, silhouette_score, silhouette_score_sampled};
+pub use clustering::{
+    SilhouetteSample, adjusted_rand_score, purity, silhouette_score, silhouette_score_sampled,
+};
 pub use curves::{
     CurvePoint, average_precision, average_precision_ovr_macro, downsample_curve,
     precision_recall_curve, roc_auc, roc_auc_ovr_macro, roc_curve,
