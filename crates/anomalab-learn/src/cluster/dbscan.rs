@@ -119,7 +119,7 @@ impl DbscanParams {
 /// Sorted positions per parallel task of the component search.
 const POS_CHUNK: usize = 256;
 /// Tasks whose union-find links are held at once before they are merged (bounds memory).
-const TASK_BATCH: usize = 16;
+const TASK_BATCH: usize = 8;
 
 /// Core flags by sorted position: at least `min_samples` rows, the row itself included,
 /// within `eps`. The search walks outward and stops at the count.
@@ -149,67 +149,131 @@ fn core_flags(index: &ProjIndex, eps: f64, min_samples: usize) -> Vec<bool> {
 const COL_BLOCK: usize = 1024;
 
 /// The connected components of the core rows (two core rows within `eps` are joined), as a
-/// union-find over row ids whose roots are each component's lowest id.
+/// union-find over sorted positions.
 ///
 /// Each task takes a run of sorted positions and compares its core rows with the core
 /// rows after them up to the end of the projection window. Squared distances come from
 /// f32 matrix products with `knn`'s proven error bound: a pair is joined at once when its
 /// upper bound is below `eps^2`, passed over when its lower bound is above, and only the
 /// few in between get the exact distance every other phase uses (the margins absorb that
-/// distance's own rounding, so the decisions equal its `<= eps^2`). Pairs the task's
-/// forest already joins are skipped. The components do not depend on how the work is
-/// split.
+/// distance's own rounding, so the decisions equal its `<= eps^2`). Tasks run in batches;
+/// pairs already joined by an earlier batch or by the task itself are skipped, and so is
+/// a whole block whose core rows an earlier batch has put in one component. The
+/// components do not depend on how the work is split.
 fn core_components(index: &ProjIndex, core: &[bool], eps: f64) -> UnionFind {
-    let (n, d) = (index.len(), index.dim());
-    let x32 = Array2::from_shape_fn((n, d), |(k, c)| index.row_at(k)[c] as f32);
-    let norms: Vec<f64> = (0..n).map(|k| sq_norm(index.row_at(k))).collect();
-    let lens: Vec<f64> = norms.iter().map(|v| v.sqrt()).collect();
-    let (c32, c64) = crate::knn::f32_error_constants(d);
-    let eps2 = eps * eps;
-    let (near, far) = (eps2 * (1.0 - 1e-9), eps2 * (1.0 + 1e-9));
-    let task = |start: usize| -> Vec<(usize, usize)> {
-        let end = (start + POS_CHUNK).min(n);
-        let reach = index.window_end(end - 1, eps);
-        let mut uf = UnionFind::new(n);
-        for c0 in (start..reach).step_by(COL_BLOCK) {
-            let c1 = (c0 + COL_BLOCK).min(reach);
-            let dots = x32
-                .slice(s![start..end, ..])
-                .dot(&x32.slice(s![c0..c1, ..]).t());
-            for k in (start..end).filter(|&k| core[k]) {
-                let row = dots.row(k - start);
-                let products = Products {
-                    dots: row.as_slice().expect("a fresh product is contiguous"),
-                    norms: &norms[c0..c1],
-                    lens: &lens[c0..c1],
-                    base: norms[k],
-                    cq: (c32 + 2.0 * c64) * lens[k],
-                    c64,
-                };
-                let i = index.order[k];
-                for m in (c0.max(k + 1)..c1).filter(|&m| core[m]) {
-                    let (lo, hi) = products.bounds(m - c0);
-                    let j = index.order[m];
-                    if lo > far || uf.find(i) == uf.find(j) {
-                        continue;
-                    }
-                    if hi <= near || index.dist_at(index.row_at(k), m, eps2).is_some() {
-                        uf.union(i, j);
-                    }
-                }
-            }
-        }
-        uf.links()
-    };
-    let starts: Vec<usize> = (0..n).step_by(POS_CHUNK).collect();
+    let n = index.len();
+    let products = BlockProducts::new(index, eps);
     let mut global = UnionFind::new(n);
+    let mut joined: Vec<u32> = (0..n as u32).collect();
+    let starts: Vec<usize> = (0..n).step_by(POS_CHUNK).collect();
     for batch in starts.chunks(TASK_BATCH) {
-        let links: Vec<Vec<(usize, usize)>> = batch.par_iter().map(|&s| task(s)).collect();
+        let links: Vec<Vec<(usize, usize)>> = batch
+            .par_iter()
+            .map(|&s| products.task(s, core, &joined))
+            .collect();
         for (a, b) in links.into_iter().flatten() {
             global.union(a, b);
         }
+        joined = (0..n).map(|x| global.find(x) as u32).collect();
     }
     global
+}
+
+/// The sorted rows in f32 with their norms, for [`core_components`].
+struct BlockProducts<'a> {
+    index: &'a ProjIndex,
+    x32: Array2<f32>,
+    norms: Vec<f64>,
+    lens: Vec<f64>,
+    c32: f64,
+    c64: f64,
+    eps: f64,
+}
+
+impl<'a> BlockProducts<'a> {
+    fn new(index: &'a ProjIndex, eps: f64) -> Self {
+        let (n, d) = (index.len(), index.dim());
+        let x32 = Array2::from_shape_fn((n, d), |(k, c)| index.row_at(k)[c] as f32);
+        let norms: Vec<f64> = (0..n).map(|k| sq_norm(index.row_at(k))).collect();
+        let lens = norms.iter().map(|v| v.sqrt()).collect();
+        let (c32, c64) = crate::knn::f32_error_constants(d);
+        BlockProducts {
+            index,
+            x32,
+            norms,
+            lens,
+            c32,
+            c64,
+            eps,
+        }
+    }
+
+    /// The joins found from the core rows at positions `start..start + POS_CHUNK`, as
+    /// (position, root) links; `joined`: each position's root after the earlier batches.
+    fn task(&self, start: usize, core: &[bool], joined: &[u32]) -> Vec<(usize, usize)> {
+        let n = self.index.len();
+        let end = (start + POS_CHUNK).min(n);
+        let reach = self.index.window_end(end - 1, self.eps);
+        let mut uf = UnionFind::new(n);
+        for c0 in (start..reach).step_by(COL_BLOCK) {
+            let c1 = (c0 + COL_BLOCK).min(reach);
+            if one_component(core, joined, (start..end).chain(c0..c1)) {
+                continue;
+            }
+            let dots = self
+                .x32
+                .slice(s![start..end, ..])
+                .dot(&self.x32.slice(s![c0..c1, ..]).t());
+            for k in (start..end).filter(|&k| core[k]) {
+                let row = dots.row(k - start);
+                let row = row.as_slice().expect("a fresh product is contiguous");
+                self.join_row(k, (c0.max(k + 1), c0, c1), row, core, joined, &mut uf);
+            }
+        }
+        uf.links()
+    }
+
+    /// Joins the core row at position `k` with the core rows at `from..c1` within `eps`
+    /// (`dots`: its f32 products with the rows at `c0..c1`).
+    fn join_row(
+        &self,
+        k: usize,
+        (from, c0, c1): (usize, usize, usize),
+        dots: &[f32],
+        core: &[bool],
+        joined: &[u32],
+        uf: &mut UnionFind,
+    ) {
+        let eps2 = self.eps * self.eps;
+        let (near, far) = (eps2 * (1.0 - 1e-9), eps2 * (1.0 + 1e-9));
+        let products = Products {
+            dots,
+            norms: &self.norms[c0..c1],
+            lens: &self.lens[c0..c1],
+            base: self.norms[k],
+            cq: (self.c32 + 2.0 * self.c64) * self.lens[k],
+            c64: self.c64,
+        };
+        let q = self.index.row_at(k);
+        for m in (from..c1).filter(|&m| core[m] && joined[m] != joined[k]) {
+            let (lo, hi) = products.bounds(m - c0);
+            if lo > far || uf.find(k) == uf.find(m) {
+                continue;
+            }
+            if hi <= near || self.index.dist_at(q, m, eps2).is_some() {
+                uf.union(k, m);
+            }
+        }
+    }
+}
+
+/// Whether every core position of `positions` has the same root in `joined`.
+fn one_component(core: &[bool], joined: &[u32], positions: impl Iterator<Item = usize>) -> bool {
+    let mut roots = positions.filter(|&k| core[k]).map(|k| joined[k]);
+    match roots.next() {
+        Some(r) => roots.all(|x| x == r),
+        None => true,
+    }
 }
 
 fn sq_norm(r: &[f64]) -> f64 {
@@ -230,15 +294,15 @@ fn dbscan_labels(
     let mut uf = core_components(index, &core_pos, eps);
     let core: Vec<bool> = (0..n).map(|i| core_pos[index.pos[i]]).collect();
     let mut labels: Vec<Option<usize>> = vec![None; n];
+    let mut root_label: Vec<Option<usize>> = vec![None; n];
     let mut next = 0usize;
     for i in (0..n).filter(|&i| core[i]) {
-        let root = uf.find(i);
-        if root == i {
-            labels[i] = Some(next);
+        let root = uf.find(index.pos[i]);
+        let l = *root_label[root].get_or_insert_with(|| {
             next += 1;
-        } else {
-            labels[i] = labels[root];
-        }
+            next - 1
+        });
+        labels[i] = Some(l);
     }
     let border: Vec<(usize, Option<usize>)> = (0..n)
         .into_par_iter()
@@ -299,34 +363,6 @@ fn nearest_core(index: &ProjIndex, core_pos: &[bool], q: &[f64], eps: f64) -> Op
     best.map(|b| b.1)
 }
 
-/// The distance from the row at sorted position `k` to its `k_nn`-th nearest row of the
-/// index, counting itself (distance 0) as the first.
-fn kth_distance(index: &ProjIndex, k: usize, k_nn: usize) -> f64 {
-    let (q, pq) = (index.row_at(k), index.proj_at(k));
-    let mut best: Vec<f64> = Vec::with_capacity(k_nn + 1);
-    index.outward(pq[0], f64::INFINITY, 0, |m| {
-        let worst = if best.len() < k_nn {
-            f64::INFINITY
-        } else {
-            best[k_nn - 1]
-        };
-        if index.may_be_within(m, &pq, worst.sqrt())
-            && let Some(v) = index.dist_at(q, m, worst)
-        {
-            let at = best.partition_point(|&b| b <= v);
-            best.insert(at, v);
-            best.truncate(k_nn);
-        }
-        let worst = if best.len() < k_nn {
-            f64::INFINITY
-        } else {
-            best[k_nn - 1]
-        };
-        Some(worst.sqrt())
-    });
-    best[k_nn - 1].sqrt()
-}
-
 /// The k-distance curve: for each of up to `max_queries` seeded query rows, the distance to
 /// its k-th nearest row of `x` counting itself (distance 0) as the first, sorted
 /// descending.
@@ -347,15 +383,28 @@ pub fn k_distance_curve(
     Ok(index_k_distances(&index, k, max_queries, seed))
 }
 
-/// [`k_distance_curve`] over the rows of an index.
+/// [`k_distance_curve`] over the rows of an index. The neighbours come from `knn`'s exact
+/// search; the k-th distance is then the one every other phase computes.
 fn index_k_distances(index: &ProjIndex, k: usize, max_queries: usize, seed: u64) -> Vec<f64> {
-    let n = index.len();
+    let (n, d) = (index.len(), index.dim());
     let mut rng = Rng::new(seed);
     let mut queries = rng.sample_indices(n, max_queries.min(n));
     queries.sort_unstable();
+    let rows = Array2::from_shape_fn((n, d), |(p, c)| index.row_at(p)[c]);
+    let q = Array2::from_shape_fn((queries.len(), d), |(r, c)| {
+        index.row_at(index.pos[queries[r]])[c]
+    });
+    let found = crate::knn::euclidean_index(rows, k).kneighbors(q.view());
     let mut out: Vec<f64> = queries
-        .par_iter()
-        .map(|&q| kth_distance(index, index.pos[q], k))
+        .iter()
+        .zip(&found)
+        .map(|(&id, nb)| {
+            let kth = nb[k - 1] as usize;
+            let q = index.row_at(index.pos[id]);
+            index
+                .dist_at(q, kth, f64::INFINITY)
+                .map_or(f64::INFINITY, f64::sqrt)
+        })
         .collect();
     out.sort_by(|a, b| b.total_cmp(a));
     out

@@ -218,8 +218,8 @@ pub(super) fn bounded_sq_dist(a: &[f64], b: &[f64], bound: f64) -> Option<f64> {
     Some(s)
 }
 
-/// A union-find over `n` elements (path halving, union by lower root: the root of a set
-/// is its smallest element, which the cluster numbering needs).
+/// A union-find over `n` elements (path halving; the root of a set is its smallest
+/// element).
 pub(super) struct UnionFind {
     parent: Vec<u32>,
 }
