@@ -1,4 +1,4 @@
-//! Squared Euclidean distance kernels for k-means and the silhouette, with one fixed
+//! Squared Euclidean distance kernels for k-means, with one fixed
 //! summation order.
 //!
 //! Every squared distance is computed the same way whichever function computes it: eight

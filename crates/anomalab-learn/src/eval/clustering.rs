@@ -7,11 +7,12 @@
 
 use std::collections::HashMap;
 
-use ndarray::ArrayView2;
+use std::ops::Range;
+
+use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, s};
 use rayon::prelude::*;
 
 use crate::LearnError;
-use crate::distance::{Kernel, dispatch};
 use crate::rng::Rng;
 
 /// Mean silhouette coefficient over all rows, scikit-learn's
@@ -20,9 +21,11 @@ use crate::rng::Rng;
 /// For row `i` in cluster `A`: `a` = mean distance to the other rows of `A`, `b` = the
 /// smallest mean distance to the rows of another cluster, `s = (b - a) / max(a, b)`; rows
 /// of a singleton cluster get `s = 0` (as do rows with `max(a, b) = 0`), as in scikit-learn.
-/// O(n^2 d) time, parallel over rows (each row's value is computed by one thread, so the
-/// result does not depend on the thread count), O(n * clusters) memory. Errors (as scikit-learn does)
-/// unless `2 <= number of distinct labels <= n - 1`.
+/// Distances are computed as scikit-learn's `euclidean_distances` computes them (see
+/// [`Rows::block`]). O(n^2 d) time, parallel over fixed blocks of rows (each row's value is
+/// computed by one thread, so the result does not depend on the thread count),
+/// O(n * clusters) memory. Errors (as scikit-learn does) unless `2 <= number of distinct
+/// labels <= n - 1`.
 pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64, LearnError> {
     let n = x.nrows();
     if labels.len() != n {
@@ -31,19 +34,21 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[usize]) -> Result<f64,
             labels.len()
         )));
     }
-    let xs = x.as_standard_layout();
-    let data = xs.as_slice().expect("standard layout");
-    let d = x.ncols();
-    silhouette_with(labels, |i, lab, k| {
-        distance_sums_by_cluster(data, d, i, lab, k)
-    })
+    let rows = Rows::new(x);
+    silhouette_with(labels, |r, lab, k| rows.sums(r, lab, k))
 }
 
-/// The silhouette of `labels`, given `sums(i, dense_labels, k)`: the sum of the distances
-/// from row `i` to the rows of each of the `k` clusters.
+/// Rows per parallel block of the silhouette.
+const ROW_BLOCK: usize = 128;
+/// Columns per matrix product of the silhouette.
+const COL_BLOCK: usize = 2048;
+
+/// The silhouette of `labels`, given `sums(rows, dense_labels, k)`: for each row of the
+/// range, the sums of its distances to the rows of each of the `k` clusters (row-major
+/// `rows.len() x k`).
 fn silhouette_with(
     labels: &[usize],
-    sums: impl Fn(usize, &[usize], usize) -> Vec<f64> + Sync,
+    sums: impl Fn(Range<usize>, &[usize], usize) -> Vec<f64> + Sync,
 ) -> Result<f64, LearnError> {
     let n = labels.len();
     // Re-index the labels densely (labels may be sparse, e.g. after sampling).
@@ -65,24 +70,107 @@ fn silhouette_with(
     for &l in &lab {
         sizes[l] += 1;
     }
-    let s: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let own = lab[i];
-            if sizes[own] <= 1 {
-                return 0.0;
-            }
-            let sums = sums(i, &lab, k);
-            let a = sums[own] / (sizes[own] - 1) as f64;
-            let b = (0..k)
-                .filter(|&c| c != own)
-                .map(|c| sums[c] / sizes[c] as f64)
-                .fold(f64::INFINITY, f64::min);
-            let m = a.max(b);
-            if m > 0.0 { (b - a) / m } else { 0.0 }
+    let starts: Vec<usize> = (0..n).step_by(ROW_BLOCK).collect();
+    let s: Vec<Vec<f64>> = starts
+        .par_iter()
+        .map(|&r0| {
+            let r = r0..(r0 + ROW_BLOCK).min(n);
+            let block = sums(r.clone(), &lab, k);
+            r.zip(block.chunks_exact(k))
+                .map(|(i, sums)| silhouette_of(lab[i], sums, &sizes))
+                .collect()
         })
         .collect();
-    Ok(s.iter().sum::<f64>() / n as f64)
+    Ok(s.iter().flatten().sum::<f64>() / n as f64)
+}
+
+/// One row's silhouette from its distance sums to each cluster.
+fn silhouette_of(own: usize, sums: &[f64], sizes: &[usize]) -> f64 {
+    if sizes[own] <= 1 {
+        return 0.0;
+    }
+    let a = sums[own] / (sizes[own] - 1) as f64;
+    let b = (0..sizes.len())
+        .filter(|&c| c != own)
+        .map(|c| sums[c] / sizes[c] as f64)
+        .fold(f64::INFINITY, f64::min);
+    let m = a.max(b);
+    if m > 0.0 { (b - a) / m } else { 0.0 }
+}
+
+/// Rows and their squared norms, for distance blocks.
+struct Rows<'a> {
+    x: CowArray<'a, f64, Ix2>,
+    norms: Vec<f64>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(x: ArrayView2<'a, f64>) -> Self {
+        let x: CowArray<'a, f64, Ix2> = if x.is_standard_layout() {
+            x.into()
+        } else {
+            x.as_standard_layout().into_owned().into()
+        };
+        let norms = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        Rows { x, norms }
+    }
+
+    /// Distances from the rows `r` to the rows `c`, as scikit-learn's `euclidean_distances`
+    /// computes them: `sqrt(max(0, (-2 a.b + |a|^2) + |b|^2))` with the dot products from
+    /// one matrix product, and 0 between a row and itself.
+    fn block(&self, r: Range<usize>, c: Range<usize>) -> Array2<f64> {
+        let mut out = self
+            .x
+            .slice(s![r.clone(), ..])
+            .dot(&self.x.slice(s![c.clone(), ..]).t());
+        for ((a, b), v) in out.indexed_iter_mut() {
+            let (i, j) = (r.start + a, c.start + b);
+            let sq = (-2.0 * *v + self.norms[i]) + self.norms[j];
+            *v = if i == j { 0.0 } else { sq.max(0.0).sqrt() };
+        }
+        out
+    }
+
+    /// For each row of `r`, the sums of its distances to the rows of each cluster, over
+    /// the columns in order (row-major `r.len() x k`).
+    fn sums(&self, r: Range<usize>, lab: &[usize], k: usize) -> Vec<f64> {
+        let n = self.x.nrows();
+        let mut out = vec![0.0; r.len() * k];
+        for c0 in (0..n).step_by(COL_BLOCK) {
+            let c = c0..(c0 + COL_BLOCK).min(n);
+            let block = self.block(r.clone(), c.clone());
+            for (acc, row) in out.chunks_exact_mut(k).zip(block.rows()) {
+                for (v, &l) in row.iter().zip(&lab[c.clone()]) {
+                    acc[l] += v;
+                }
+            }
+        }
+        out
+    }
+
+    /// Every distance, row-major `n x n`, from the same blocks as [`Rows::sums`].
+    fn all(&self) -> Vec<f64> {
+        let n = self.x.nrows();
+        let starts: Vec<usize> = (0..n).step_by(ROW_BLOCK).collect();
+        let parts: Vec<Vec<f64>> = starts
+            .par_iter()
+            .map(|&r0| {
+                let r = r0..(r0 + ROW_BLOCK).min(n);
+                let mut part = vec![0.0; r.len() * n];
+                for c0 in (0..n).step_by(COL_BLOCK) {
+                    let c = c0..(c0 + COL_BLOCK).min(n);
+                    let block = self.block(r.clone(), c.clone());
+                    for (a, row) in block.rows().into_iter().enumerate() {
+                        part[a * n + c.start..a * n + c.end].copy_from_slice(
+                            row.as_slice().expect("a fresh product is contiguous"),
+                        );
+                    }
+                }
+                part
+            })
+            .collect();
+        parts.concat()
+    }
 }
 
 /// The silhouettes of several labelings of the same rows (an elbow sweep), on one seeded
@@ -94,7 +182,7 @@ pub struct SilhouetteSample {
     /// Row-major `m x m` distances between the sample rows, when they fit in
     /// [`SilhouetteSample::MAX_CACHED`] values; else computed per score.
     dist: Option<Vec<f64>>,
-    rows: ndarray::Array2<f64>,
+    rows: Array2<f64>,
 }
 
 impl SilhouetteSample {
@@ -111,9 +199,9 @@ impl SilhouetteSample {
             idx.sort_unstable();
             idx
         };
-        let rows = x.select(ndarray::Axis(0), &idx);
+        let rows = x.select(Axis(0), &idx);
         let m = idx.len();
-        let dist = (m * m <= Self::MAX_CACHED).then(|| pairwise_distances(rows.view()));
+        let dist = (m * m <= Self::MAX_CACHED).then(|| Rows::new(rows.view()).all());
         SilhouetteSample { idx, dist, rows }
     }
 
@@ -122,80 +210,18 @@ impl SilhouetteSample {
         let ls: Vec<usize> = self.idx.iter().map(|&i| labels[i]).collect();
         let m = self.idx.len();
         match &self.dist {
-            Some(dist) => silhouette_with(&ls, |i, lab, k| {
-                let mut sums = vec![0.0f64; k];
-                for (v, &l) in dist[i * m..(i + 1) * m].iter().zip(lab) {
-                    sums[l] += v;
+            Some(dist) => silhouette_with(&ls, |r, lab, k| {
+                let mut out = vec![0.0; r.len() * k];
+                for (acc, i) in out.chunks_exact_mut(k).zip(r) {
+                    for (v, &l) in dist[i * m..(i + 1) * m].iter().zip(lab) {
+                        acc[l] += v;
+                    }
                 }
-                sums
+                out
             }),
             None => silhouette_score(self.rows.view(), &ls),
         }
     }
-}
-
-/// All pairwise distances of the rows of `x` (row-major `n x n`), each `sqrt` of the same
-/// squared distance [`silhouette_score`] computes; the lower half mirrors the upper.
-fn pairwise_distances(x: ArrayView2<'_, f64>) -> Vec<f64> {
-    let n = x.nrows();
-    let d = x.ncols();
-    let xs = x.as_standard_layout();
-    let data = xs.as_slice().expect("standard layout");
-    let upper: Vec<Vec<f64>> = (0..n)
-        .into_par_iter()
-        .map(|i| distances_after(data, d, i))
-        .collect();
-    let mut out = vec![0.0; n * n];
-    for (i, row) in upper.iter().enumerate() {
-        for (off, &v) in row.iter().enumerate() {
-            let j = i + 1 + off;
-            out[i * n + j] = v;
-            out[j * n + i] = v;
-        }
-    }
-    out
-}
-
-dispatch! {
-    fn distances_after = distances_after_impl(data: &[f64], d: usize, i: usize) -> Vec<f64>
-}
-
-/// Distances from row `i` to the rows after it.
-#[inline(always)]
-fn distances_after_impl<K: Kernel>(data: &[f64], d: usize, i: usize) -> Vec<f64> {
-    let xi = &data[i * d..(i + 1) * d];
-    data[(i + 1) * d..]
-        .chunks_exact(d)
-        .map(|xj| K::sqd(xi, xj).sqrt())
-        .collect()
-}
-
-dispatch! {
-    fn distance_sums_by_cluster = distance_sums_impl(
-        data: &[f64],
-        d: usize,
-        i: usize,
-        lab: &[usize],
-        k: usize,
-    ) -> Vec<f64>
-}
-
-/// Sum of the Euclidean distances from row `i` to the rows of each cluster (row `i`
-/// itself contributes 0).
-#[inline(always)]
-fn distance_sums_impl<K: Kernel>(
-    data: &[f64],
-    d: usize,
-    i: usize,
-    lab: &[usize],
-    k: usize,
-) -> Vec<f64> {
-    let xi = &data[i * d..(i + 1) * d];
-    let mut sums = vec![0.0f64; k];
-    for (xj, &l) in data.chunks_exact(d).zip(lab) {
-        sums[l] += K::sqd(xi, xj).sqrt();
-    }
-    sums
 }
 
 /// Silhouette on a seeded random sample of `sample_size` rows (without replacement), for
@@ -221,7 +247,7 @@ pub fn silhouette_score_sampled(
     }
     let mut idx = Rng::new(seed).sample_indices(n, sample_size);
     idx.sort_unstable();
-    let xs = x.select(ndarray::Axis(0), &idx);
+    let xs = x.select(Axis(0), &idx);
     let ls: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
     silhouette_score(xs.view(), &ls)
 }
