@@ -1,5 +1,6 @@
-//! Dense-matrix helpers every learner shares: input checks, a squared distance, and the
-//! serde form of a matrix. A leaf: it imports nothing of the crate but its error type.
+//! Dense-matrix helpers every learner shares: input checks, a squared distance, the one-hot
+//! column blocks of a matrix, and the serde form of a matrix. A leaf: it imports nothing of
+//! the crate but its error type.
 
 use ndarray::{ArrayView2, CowArray, Ix2};
 use rayon::prelude::*;
@@ -74,6 +75,123 @@ pub fn two_values(x: ArrayView2<'_, f64>, c: usize) -> Option<(f64, f64)> {
     }
     let o = other?;
     Some((first.min(o), first.max(o)))
+}
+
+/// A run of columns with two values each (`lo`, `hi`, as one-hot encoding then scaling
+/// leaves them) where every training row has exactly one `hi`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneHotBlock {
+    /// The block's first column; it spans `start..start + lo.len()`.
+    pub start: usize,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+/// The one-hot blocks of a training matrix and its other (numeric) columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneHotLayout {
+    pub numeric: Vec<usize>,
+    pub blocks: Vec<OneHotBlock>,
+}
+
+impl OneHotLayout {
+    /// The blocks of `x`, or `None` when it has none (or one of more than `u16::MAX`
+    /// columns, beyond a `u16` category).
+    pub fn detect(x: ArrayView2<'_, f64>) -> Option<OneHotLayout> {
+        let (n, d) = x.dim();
+        if n == 0 {
+            return None;
+        }
+        let binary: Vec<Option<(f64, f64)>> = (0..d).map(|c| two_values(x, c)).collect();
+        let mut blocks = Vec::new();
+        let mut numeric = Vec::new();
+        let mut c = 0;
+        while c < d {
+            match grow_block(x, &binary, c) {
+                Some(end) => {
+                    let (lo, hi) = binary[c..end]
+                        .iter()
+                        .map(|b| b.expect("two values"))
+                        .unzip();
+                    blocks.push(OneHotBlock { start: c, lo, hi });
+                    c = end;
+                }
+                None => {
+                    numeric.push(c);
+                    c += 1;
+                }
+            }
+        }
+        if blocks.is_empty() || blocks.iter().any(|b| b.len() > usize::from(u16::MAX)) {
+            return None;
+        }
+        Some(OneHotLayout { numeric, blocks })
+    }
+}
+
+/// The end of a one-hot block starting at column `c`, if one does.
+fn grow_block(x: ArrayView2<'_, f64>, binary: &[Option<(f64, f64)>], c: usize) -> Option<usize> {
+    let mut hot = vec![0u8; x.nrows()];
+    let mut end = c;
+    while end < binary.len() {
+        let Some((_, hi)) = binary[end] else { break };
+        let col = x.column(end);
+        if col.iter().zip(&hot).any(|(&v, &h)| v == hi && h > 0) {
+            break;
+        }
+        for (h, &v) in hot.iter_mut().zip(col) {
+            *h += u8::from(v == hi);
+        }
+        end += 1;
+        if hot.iter().all(|&h| h == 1) {
+            return (end - c >= 2).then_some(end);
+        }
+    }
+    None
+}
+
+impl OneHotBlock {
+    /// Number of columns (categories).
+    pub fn len(&self) -> usize {
+        self.lo.len()
+    }
+
+    /// Always false: a block has at least two columns.
+    pub fn is_empty(&self) -> bool {
+        self.lo.is_empty()
+    }
+
+    /// The block's columns.
+    pub fn cols(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len()
+    }
+
+    /// A training row's category (its one `hi` column).
+    pub fn category(&self, row: &[f64]) -> Option<u16> {
+        row[self.cols()]
+            .iter()
+            .zip(&self.hi)
+            .position(|(&v, &hi)| v == hi)
+            .map(|p| p as u16)
+    }
+
+    /// Another row's category: its `hi` column, `len()` when every column is `lo` (a
+    /// category not seen in training), `None` when the row does not fit (a value that is
+    /// neither `lo` nor `hi`, or two `hi`).
+    pub fn category_or_none(&self, row: &[f64]) -> Option<u16> {
+        let mut found = None;
+        for (j, &v) in row[self.cols()].iter().enumerate() {
+            if v == self.hi[j] {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(j as u16);
+            } else if v != self.lo[j] {
+                return None;
+            }
+        }
+        Some(found.unwrap_or(self.len() as u16))
+    }
 }
 
 /// serde for `Array2<f64>` as `(rows, cols, row-major data)` without ndarray's `serde`
