@@ -99,15 +99,29 @@ impl OneHotLayout {
     /// columns, beyond a `u16` category).
     pub fn detect(x: ArrayView2<'_, f64>) -> Option<OneHotLayout> {
         let (n, d) = x.dim();
-        if n == 0 {
+        if n == 0 || d == 0 {
             return None;
         }
-        let binary: Vec<Option<(f64, f64)>> = (0..d).map(|c| two_values(x, c)).collect();
+        let xs = x.as_standard_layout();
+        let rows = xs.as_slice().expect("standard layout").chunks_exact(d);
+        let binary = two_values_all(rows.clone(), d);
+        // Per two-valued column, which rows hold its `hi` (contiguous, unlike a column).
+        let mut hot: Vec<Vec<bool>> = binary
+            .iter()
+            .map(|b| Vec::with_capacity(if b.is_some() { n } else { 0 }))
+            .collect();
+        for row in rows {
+            for ((h, b), &v) in hot.iter_mut().zip(&binary).zip(row) {
+                if let Some((_, hi)) = b {
+                    h.push(v == *hi);
+                }
+            }
+        }
         let mut blocks = Vec::new();
         let mut numeric = Vec::new();
         let mut c = 0;
         while c < d {
-            match grow_block(x, &binary, c) {
+            match grow_block(&hot, &binary, c) {
                 Some(end) => {
                     let (lo, hi) = binary[c..end]
                         .iter()
@@ -129,21 +143,50 @@ impl OneHotLayout {
     }
 }
 
-/// The end of a one-hot block starting at column `c`, if one does.
-fn grow_block(x: ArrayView2<'_, f64>, binary: &[Option<(f64, f64)>], c: usize) -> Option<usize> {
-    let mut hot = vec![0u8; x.nrows()];
+/// [`two_values`] of each of the `d` columns of `rows`, in one pass.
+fn two_values_all<'a>(
+    rows: impl Iterator<Item = &'a [f64]> + Clone,
+    d: usize,
+) -> Vec<Option<(f64, f64)>> {
+    let Some(first) = rows.clone().next() else {
+        return vec![None; d];
+    };
+    // Per column: 0 = one value so far, 1 = two (the second in `other`), 2 = more.
+    let mut state = vec![0u8; d];
+    let mut other = vec![0.0; d];
+    for row in rows {
+        for c in 0..d {
+            let v = row[c];
+            if v != first[c] {
+                match state[c] {
+                    0 => (state[c], other[c]) = (1, v),
+                    1 if other[c] != v => state[c] = 2,
+                    _ => {}
+                }
+            }
+        }
+    }
+    (0..d)
+        .map(|c| (state[c] == 1).then(|| (first[c].min(other[c]), first[c].max(other[c]))))
+        .collect()
+}
+
+/// The end of a one-hot block starting at column `c`, if one does (`hot[c][i]`: row `i`
+/// holds column `c`'s `hi`).
+fn grow_block(hot: &[Vec<bool>], binary: &[Option<(f64, f64)>], c: usize) -> Option<usize> {
+    let n = hot[c].len();
+    let mut count = vec![0u8; n];
     let mut end = c;
-    while end < binary.len() {
-        let Some((_, hi)) = binary[end] else { break };
-        let col = x.column(end);
-        if col.iter().zip(&hot).any(|(&v, &h)| v == hi && h > 0) {
+    while end < binary.len() && binary[end].is_some() {
+        let col = &hot[end];
+        if col.iter().zip(&count).any(|(&h, &k)| h && k > 0) {
             break;
         }
-        for (h, &v) in hot.iter_mut().zip(col) {
-            *h += u8::from(v == hi);
+        for (k, &h) in count.iter_mut().zip(col) {
+            *k += u8::from(h);
         }
         end += 1;
-        if hot.iter().all(|&h| h == 1) {
+        if count.iter().all(|&k| k == 1) {
             return (end - c >= 2).then_some(end);
         }
     }

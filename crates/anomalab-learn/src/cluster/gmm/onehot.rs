@@ -95,11 +95,13 @@ impl OneHotRows {
         let n_hot = order.len();
         order.extend(&numeric);
         let mut cats = Vec::with_capacity(x.nrows() * nb);
+        let mut xn = Vec::with_capacity(x.nrows() * numeric.len());
         for row in x.rows() {
             let row = row.to_slice()?;
             for b in &blocks {
                 cats.push(b.category(row)?);
             }
+            xn.extend(numeric.iter().map(|&c| row[c]));
         }
         let (tuple, tuples) = distinct_tuples(&cats, nb);
         let pairs = (0..nb)
@@ -139,6 +141,14 @@ impl OneHotRows {
         }
     }
 
+    /// The numeric columns of `means` (row-major).
+    fn numeric_means(&self, means: &Array2<f64>) -> Array2<f64> {
+        let numeric = &self.order[self.n_hot..];
+        Array2::from_shape_fn((means.nrows(), numeric.len()), |(j, c)| {
+            means[[j, numeric[c]]]
+        })
+    }
+
     /// A working-order matrix in the original column order.
     pub(super) fn to_original(&self, w: &Array2<f64>) -> Array2<f64> {
         let d = self.order.len();
@@ -161,8 +171,7 @@ impl OneHotRows {
         cov: CovarianceType,
     ) -> Vec<Array2<f64>> {
         let n = self.xn.nrows();
-        let numeric = self.order[self.n_hot..].to_vec();
-        let means_n = means.select(Axis(1), &numeric);
+        let means_n = self.numeric_means(means);
         let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
         let parts: Vec<Vec<Sums>> = starts
             .par_iter()
@@ -193,18 +202,27 @@ impl OneHotRows {
         let mut acc = vec![self.zero_sums(); resp.ncols()];
         let mut diff = Array2::<f64>::zeros((CHUNK, p));
         let mut weighted = Array2::<f64>::zeros((CHUNK, p));
+        let xn = self.xn.as_slice().expect("standard layout");
         for c0 in g.clone().step_by(CHUNK) {
             let rows = c0..(c0 + CHUNK).min(g.end);
             let m = rows.len();
             for (j, sums) in acc.iter_mut().enumerate() {
-                let mut dc = diff.slice_mut(s![..m, ..]);
-                dc.assign(&self.xn.slice(s![rows.clone(), ..]));
-                dc -= &means_n.row(j);
-                let mut wc = weighted.slice_mut(s![..m, ..]);
-                wc.assign(&dc);
-                wc *= &resp.slice(s![rows.clone(), j..j + 1]);
-                add_scatter(&mut sums.nn, wc.view(), dc.view(), cov);
-                self.add_categories(sums, rows.clone(), wc.view(), resp.column(j));
+                let mu = means_n.row(j);
+                let mu = mu.as_slice().expect("standard layout");
+                let (dc, wc) = (diff.as_slice_mut(), weighted.as_slice_mut());
+                let (dc, wc) = (dc.expect("fresh array"), wc.expect("fresh array"));
+                for (local, i) in rows.clone().enumerate() {
+                    let r = resp[[i, j]];
+                    let x = &xn[i * p..(i + 1) * p];
+                    let (d, w) = (&mut dc[local * p..], &mut wc[local * p..]);
+                    for (((d, w), &x), &mu) in d.iter_mut().zip(w).zip(x).zip(mu) {
+                        *d = x - mu;
+                        *w = *d * r;
+                    }
+                }
+                let (dc, wc) = (diff.slice(s![..m, ..]), weighted.slice(s![..m, ..]));
+                add_scatter(&mut sums.nn, wc, dc, cov);
+                self.add_categories(sums, rows.clone(), wc, resp.column(j));
             }
         }
         acc
@@ -226,6 +244,7 @@ impl OneHotRows {
             let cats = &self.cats[i * nb..(i + 1) * nb];
             let ri = r[i];
             let wrow = wc.row(local);
+            let wrow = wrow.as_slice().expect("rows of a standard layout buffer");
             for (b, &a) in cats.iter().enumerate() {
                 let pos = self.off[b] + usize::from(a);
                 sums.w[pos] += ri;
@@ -305,7 +324,7 @@ impl OneHotRows {
             .into_par_iter()
             .map(|j| self.tuple_terms(&factors[j].q, model.means.row(j)))
             .collect();
-        let means_n = model.means.select(Axis(1), &self.order[self.n_hot..]);
+        let means_n = self.numeric_means(&model.means);
         let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
         let parts: Vec<Array2<f64>> = starts
             .par_iter()
@@ -332,22 +351,26 @@ impl OneHotRows {
         let mut o = Array2::zeros((rows.len(), factors.len()));
         let mut y = Array2::<f64>::zeros((rows.len(), p));
         for (j, (f, t)) in factors.iter().zip(terms).enumerate() {
-            // The numeric rows of y: (x_num - mu_num) Q_num^T, Q_num lower triangular.
+            // The numeric rows of y: the tuple's part, then (x_num - mu_num) Q_num^T with
+            // Q_num lower triangular.
             let qn = f.q.slice(s![h.., h..]);
             let shift = means_n.row(j).dot(&qn.t());
-            y.fill(0.0);
+            let tail = t.tail.as_slice().expect("fresh array");
+            for (i, mut yr) in rows.clone().zip(y.rows_mut()) {
+                let ti = self.tuple[i] as usize;
+                for ((y, &a), &b) in yr.iter_mut().zip(&tail[ti * p..]).zip(&shift) {
+                    *y = a - b;
+                }
+            }
             for (bi, bj) in lower_blocks(p) {
                 let qb = qn.slice(s![bi.clone(), bj.clone()]);
                 let mut yb = y.slice_mut(s![.., bi]);
                 general_mat_mul(1.0, &xc.slice(s![.., bj]), &qb.t(), 1.0, &mut yb);
             }
-            y -= &shift;
             let head = model.weights[j].ln() + f.log_det - 0.5 * d as f64 * LN_2PI;
             for ((i, yr), oi) in rows.clone().zip(y.rows()).zip(o.column_mut(j)) {
-                let ti = self.tuple[i] as usize;
-                let tail = t.tail.row(ti);
-                let m: f64 = yr.iter().zip(tail).map(|(a, b)| (a + b) * (a + b)).sum();
-                *oi = head - 0.5 * (t.hot[ti] + m);
+                let yr = yr.to_slice().expect("rows of a standard layout buffer");
+                *oi = head - 0.5 * (t.hot[self.tuple[i] as usize] + sq_norm(yr));
             }
         }
         o
@@ -396,6 +419,23 @@ impl Sums {
             }
         }
     }
+}
+
+/// `|a|^2` (four accumulators, so that it vectorises).
+fn sq_norm(a: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = a.chunks_exact(4);
+    let rest = chunks.remainder();
+    for x in chunks {
+        for k in 0..4 {
+            acc[k] += x[k] * x[k];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for x in rest {
+        s += x * x;
+    }
+    s
 }
 
 /// Each row's index among the distinct tuples of `cats` (`nb` per row), numbered in order
