@@ -105,23 +105,18 @@ impl OneHotLayout {
         let xs = x.as_standard_layout();
         let rows = xs.as_slice().expect("standard layout").chunks_exact(d);
         let binary = two_values_all(rows.clone(), d);
-        // Per two-valued column, which rows hold its `hi` (contiguous, unlike a column).
-        let mut hot: Vec<Vec<bool>> = binary
-            .iter()
-            .map(|b| Vec::with_capacity(if b.is_some() { n } else { 0 }))
-            .collect();
-        for row in rows {
-            for ((h, b), &v) in hot.iter_mut().zip(&binary).zip(row) {
-                if let Some((_, hi)) = b {
-                    h.push(v == *hi);
-                }
-            }
-        }
+        let (slot, hot) = hot_columns(rows, &binary, n);
+        let hot_col = |c: usize| {
+            slot.get(c)
+                .copied()
+                .flatten()
+                .map(|s| &hot[s * n..(s + 1) * n])
+        };
         let mut blocks = Vec::new();
         let mut numeric = Vec::new();
         let mut c = 0;
         while c < d {
-            match grow_block(&hot, &binary, c) {
+            match grow_block(&hot_col, c) {
                 Some(end) => {
                     let (lo, hi) = binary[c..end]
                         .iter()
@@ -141,6 +136,34 @@ impl OneHotLayout {
         }
         Some(OneHotLayout { numeric, blocks })
     }
+}
+
+/// Per two-valued column, which rows hold its `hi`: the column's slot, and the slots
+/// one after the other in one buffer (contiguous, unlike a column of `x`).
+fn hot_columns<'a>(
+    rows: impl Iterator<Item = &'a [f64]>,
+    binary: &[Option<(f64, f64)>],
+    n: usize,
+) -> (Vec<Option<usize>>, Vec<bool>) {
+    let mut next = 0;
+    let slot: Vec<Option<usize>> = binary
+        .iter()
+        .map(|b| {
+            b.map(|_| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect();
+    let mut hot = vec![false; next * n];
+    for (i, row) in rows.enumerate() {
+        for ((s, b), &v) in slot.iter().zip(binary).zip(row) {
+            if let (Some(s), Some((_, hi))) = (s, b) {
+                hot[s * n + i] = v == *hi;
+            }
+        }
+    }
+    (slot, hot)
 }
 
 /// [`two_values`] of each of the `d` columns of `rows`, in one pass.
@@ -171,14 +194,12 @@ fn two_values_all<'a>(
         .collect()
 }
 
-/// The end of a one-hot block starting at column `c`, if one does (`hot[c][i]`: row `i`
-/// holds column `c`'s `hi`).
-fn grow_block(hot: &[Vec<bool>], binary: &[Option<(f64, f64)>], c: usize) -> Option<usize> {
-    let n = hot[c].len();
-    let mut count = vec![0u8; n];
+/// The end of a one-hot block starting at column `c`, if one does (`hot(c)`: whether each
+/// row holds two-valued column `c`'s `hi`; `None` for other columns).
+fn grow_block<'h>(hot: &impl Fn(usize) -> Option<&'h [bool]>, c: usize) -> Option<usize> {
+    let mut count = vec![0u8; hot(c)?.len()];
     let mut end = c;
-    while end < binary.len() && binary[end].is_some() {
-        let col = &hot[end];
+    while let Some(col) = hot(end) {
         if col.iter().zip(&count).any(|(&h, &k)| h && k > 0) {
             break;
         }
@@ -251,5 +272,58 @@ pub mod mat_serde {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Array2<f64>, D::Error> {
         let (r, c, data): (usize, usize, Vec<f64>) = Deserialize::deserialize(d)?;
         Array2::from_shape_vec((r, c), data).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn one_hot_layout_of_adjacent_blocks() {
+        // Columns: numeric, a lone 0/1 column, block A (3 columns, scaled values), block B
+        // (2 columns) right after A and ending the matrix. Rows cycle through the
+        // categories, so A is complete after its third column and B starts there.
+        let rows = 12;
+        let x = Array2::from_shape_fn((rows, 7), |(i, c)| match c {
+            0 => i as f64 * 0.5,
+            1 => (i % 5 == 0) as u8 as f64,
+            2..=4 => {
+                if i % 3 == c - 2 {
+                    2.5
+                } else {
+                    -0.4
+                }
+            }
+            _ => {
+                if i % 2 == c - 5 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+        });
+        let layout = OneHotLayout::detect(x.view()).unwrap();
+        assert_eq!(layout.numeric, vec![0, 1]);
+        let spans: Vec<_> = layout.blocks.iter().map(|b| b.cols()).collect();
+        assert_eq!(spans, vec![2..5, 5..7]);
+        assert_eq!(
+            (layout.blocks[0].lo[1], layout.blocks[0].hi[1]),
+            (-0.4, 2.5)
+        );
+        let row = x.row(4);
+        let row = row.as_slice().unwrap();
+        assert_eq!(layout.blocks[0].category(row), Some(1));
+        assert_eq!(
+            layout.blocks[0].category_or_none(&[0.0, 0.0, -0.4, -0.4, -0.4]),
+            Some(3)
+        );
+        assert_eq!(
+            layout.blocks[0].category_or_none(&[0.0, 0.0, 2.5, 2.5, -0.4]),
+            None
+        );
+        // Without a block: none.
+        assert!(OneHotLayout::detect(x.slice(ndarray::s![.., ..2])).is_none());
     }
 }

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2, s};
 use rayon::prelude::*;
 
 use super::{CHUNK, CovarianceType, GROUP, GaussianMixture, LN_2PI, add_scatter, lower_blocks};
@@ -29,7 +29,7 @@ use crate::matrix::{OneHotBlock, OneHotLayout};
 
 /// The training rows split into numeric columns and categories.
 #[derive(Debug)]
-pub(super) struct OneHotRows {
+pub(super) struct OneHotRows<'a> {
     /// Original column of each working position.
     order: Vec<usize>,
     blocks: Vec<OneHotBlock>,
@@ -39,8 +39,8 @@ pub(super) struct OneHotRows {
     n_hot: usize,
     /// Block pairs `(b1, b2)`, `b1 < b2`.
     pairs: Vec<(usize, usize)>,
-    /// The numeric columns, row-major.
-    xn: Array2<f64>,
+    /// The numeric columns (rows contiguous).
+    xn: CowArray<'a, f64, Ix2>,
     /// Category of row `i` in block `b` at `cats[i * n_blocks + b]`.
     cats: Vec<u16>,
     /// Index of each row's category tuple in `tuples`.
@@ -77,10 +77,10 @@ struct TupleTerms {
     tail: Array2<f64>,
 }
 
-impl OneHotRows {
+impl<'a> OneHotRows<'a> {
     /// The split of a (standard layout) training matrix, `None` when it has no one-hot
     /// blocks.
-    pub(super) fn new(x: ArrayView2<'_, f64>) -> Option<OneHotRows> {
+    pub(super) fn new(x: ArrayView2<'a, f64>) -> Option<OneHotRows<'a>> {
         if x.nrows() > u32::MAX as usize {
             return None;
         }
@@ -94,15 +94,30 @@ impl OneHotRows {
         }
         let n_hot = order.len();
         order.extend(&numeric);
+        // Numeric columns side by side (as one-hot encoding after the numeric ones leaves
+        // them) are read in place; others are copied.
+        let start = numeric.first().copied().unwrap_or(0);
+        let in_place = numeric.iter().enumerate().all(|(k, &c)| c == start + k);
         let mut cats = Vec::with_capacity(x.nrows() * nb);
-        let mut xn = Vec::with_capacity(x.nrows() * numeric.len());
+        let mut copy = Vec::with_capacity(if in_place {
+            0
+        } else {
+            x.nrows() * numeric.len()
+        });
         for row in x.rows() {
             let row = row.to_slice()?;
             for b in &blocks {
                 cats.push(b.category(row)?);
             }
-            xn.extend(numeric.iter().map(|&c| row[c]));
+            if !in_place {
+                copy.extend(numeric.iter().map(|&c| row[c]));
+            }
         }
+        let xn = if in_place {
+            CowArray::from(x.slice_move(s![.., start..start + numeric.len()]))
+        } else {
+            CowArray::from(Array2::from_shape_vec((x.nrows(), numeric.len()), copy).ok()?)
+        };
         let (tuple, tuples) = distinct_tuples(&cats, nb);
         let pairs = (0..nb)
             .flat_map(|b1| (b1 + 1..nb).map(move |b2| (b1, b2)))
@@ -113,10 +128,7 @@ impl OneHotRows {
             off,
             n_hot,
             pairs,
-            xn: x
-                .select(Axis(1), &numeric)
-                .as_standard_layout()
-                .into_owned(),
+            xn,
             cats,
             tuple,
             tuples,
@@ -202,7 +214,6 @@ impl OneHotRows {
         let mut acc = vec![self.zero_sums(); resp.ncols()];
         let mut diff = Array2::<f64>::zeros((CHUNK, p));
         let mut weighted = Array2::<f64>::zeros((CHUNK, p));
-        let xn = self.xn.as_slice().expect("standard layout");
         for c0 in g.clone().step_by(CHUNK) {
             let rows = c0..(c0 + CHUNK).min(g.end);
             let m = rows.len();
@@ -213,7 +224,8 @@ impl OneHotRows {
                 let (dc, wc) = (dc.expect("fresh array"), wc.expect("fresh array"));
                 for (local, i) in rows.clone().enumerate() {
                     let r = resp[[i, j]];
-                    let x = &xn[i * p..(i + 1) * p];
+                    let x = self.xn.row(i);
+                    let x = x.to_slice().expect("contiguous rows");
                     let (d, w) = (&mut dc[local * p..], &mut wc[local * p..]);
                     for (((d, w), &x), &mu) in d.iter_mut().zip(w).zip(x).zip(mu) {
                         *d = x - mu;
