@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
 use super::{CHUNK, CovarianceType, GROUP, GaussianMixture, LN_2PI, add_scatter, lower_blocks};
@@ -39,8 +39,8 @@ pub(super) struct OneHotRows<'a> {
     n_hot: usize,
     /// Block pairs `(b1, b2)`, `b1 < b2`.
     pairs: Vec<(usize, usize)>,
-    /// The numeric columns (rows contiguous).
-    xn: CowArray<'a, f64, Ix2>,
+    /// The training rows (standard layout).
+    x: ArrayView2<'a, f64>,
     /// Category of row `i` in block `b` at `cats[i * n_blocks + b]`.
     cats: Vec<u16>,
     /// Index of each row's category tuple in `tuples`.
@@ -94,30 +94,13 @@ impl<'a> OneHotRows<'a> {
         }
         let n_hot = order.len();
         order.extend(&numeric);
-        // Numeric columns side by side (as one-hot encoding after the numeric ones leaves
-        // them) are read in place; others are copied.
-        let start = numeric.first().copied().unwrap_or(0);
-        let in_place = numeric.iter().enumerate().all(|(k, &c)| c == start + k);
         let mut cats = Vec::with_capacity(x.nrows() * nb);
-        let mut copy = Vec::with_capacity(if in_place {
-            0
-        } else {
-            x.nrows() * numeric.len()
-        });
         for row in x.rows() {
             let row = row.to_slice()?;
             for b in &blocks {
                 cats.push(b.category(row)?);
             }
-            if !in_place {
-                copy.extend(numeric.iter().map(|&c| row[c]));
-            }
         }
-        let xn = if in_place {
-            CowArray::from(x.slice_move(s![.., start..start + numeric.len()]))
-        } else {
-            CowArray::from(Array2::from_shape_vec((x.nrows(), numeric.len()), copy).ok()?)
-        };
         let (tuple, tuples) = distinct_tuples(&cats, nb);
         let pairs = (0..nb)
             .flat_map(|b1| (b1 + 1..nb).map(move |b2| (b1, b2)))
@@ -128,11 +111,27 @@ impl<'a> OneHotRows<'a> {
             off,
             n_hot,
             pairs,
-            xn,
+            x,
             cats,
             tuple,
             tuples,
         })
+    }
+
+    fn n_numeric(&self) -> usize {
+        self.order.len() - self.n_hot
+    }
+
+    /// The numeric columns of the rows `rows` into the first rows of `out`.
+    fn gather(&self, rows: Range<usize>, out: &mut Array2<f64>) {
+        let numeric = &self.order[self.n_hot..];
+        for (i, mut o) in rows.zip(out.rows_mut()) {
+            let row = self.x.row(i);
+            let row = row.to_slice().expect("standard layout");
+            for (o, &c) in o.iter_mut().zip(numeric) {
+                *o = row[c];
+            }
+        }
     }
 
     fn n_blocks(&self) -> usize {
@@ -140,7 +139,7 @@ impl<'a> OneHotRows<'a> {
     }
 
     fn zero_sums(&self) -> Sums {
-        let p = self.xn.ncols();
+        let p = self.n_numeric();
         Sums {
             nn: Array2::zeros((p, p)),
             u: Array2::zeros((self.n_hot, p)),
@@ -182,7 +181,7 @@ impl<'a> OneHotRows<'a> {
         means: &Array2<f64>,
         cov: CovarianceType,
     ) -> Vec<Array2<f64>> {
-        let n = self.xn.nrows();
+        let n = self.x.nrows();
         let means_n = self.numeric_means(means);
         let starts: Vec<usize> = (0..n).step_by(GROUP).collect();
         let parts: Vec<Vec<Sums>> = starts
@@ -210,13 +209,16 @@ impl<'a> OneHotRows<'a> {
         means_n: &Array2<f64>,
         cov: CovarianceType,
     ) -> Vec<Sums> {
-        let p = self.xn.ncols();
+        let p = self.n_numeric();
         let mut acc = vec![self.zero_sums(); resp.ncols()];
         let mut diff = Array2::<f64>::zeros((CHUNK, p));
         let mut weighted = Array2::<f64>::zeros((CHUNK, p));
+        let mut xg = Array2::<f64>::zeros((CHUNK, p));
         for c0 in g.clone().step_by(CHUNK) {
             let rows = c0..(c0 + CHUNK).min(g.end);
             let m = rows.len();
+            self.gather(rows.clone(), &mut xg);
+            let xs = xg.as_slice().expect("fresh array");
             for (j, sums) in acc.iter_mut().enumerate() {
                 let mu = means_n.row(j);
                 let mu = mu.as_slice().expect("standard layout");
@@ -224,8 +226,7 @@ impl<'a> OneHotRows<'a> {
                 let (dc, wc) = (dc.expect("fresh array"), wc.expect("fresh array"));
                 for (local, i) in rows.clone().enumerate() {
                     let r = resp[[i, j]];
-                    let x = self.xn.row(i);
-                    let x = x.to_slice().expect("contiguous rows");
+                    let x = &xs[local * p..(local + 1) * p];
                     let (d, w) = (&mut dc[local * p..], &mut wc[local * p..]);
                     for (((d, w), &x), &mu) in d.iter_mut().zip(w).zip(x).zip(mu) {
                         *d = x - mu;
@@ -250,7 +251,7 @@ impl<'a> OneHotRows<'a> {
         r: ArrayView1<'_, f64>,
     ) {
         let nb = self.n_blocks();
-        let p = self.xn.ncols();
+        let p = self.n_numeric();
         let u = sums.u.as_slice_mut().expect("fresh array");
         for (local, i) in rows.enumerate() {
             let cats = &self.cats[i * nb..(i + 1) * nb];
@@ -331,7 +332,7 @@ impl<'a> OneHotRows<'a> {
         model: &GaussianMixture,
         factors: &[Factor],
     ) -> Array2<f64> {
-        let n = self.xn.nrows();
+        let n = self.x.nrows();
         let terms: Vec<TupleTerms> = (0..factors.len())
             .into_par_iter()
             .map(|j| self.tuple_terms(&factors[j].q, model.means.row(j)))
@@ -358,8 +359,9 @@ impl<'a> OneHotRows<'a> {
         terms: &[TupleTerms],
         means_n: &Array2<f64>,
     ) -> Array2<f64> {
-        let (h, d, p) = (self.n_hot, self.order.len(), self.xn.ncols());
-        let xc = self.xn.slice(s![rows.clone(), ..]);
+        let (h, d, p) = (self.n_hot, self.order.len(), self.n_numeric());
+        let mut xc = Array2::zeros((rows.len(), p));
+        self.gather(rows.clone(), &mut xc);
         let mut o = Array2::zeros((rows.len(), factors.len()));
         let mut y = Array2::<f64>::zeros((rows.len(), p));
         for (j, (f, t)) in factors.iter().zip(terms).enumerate() {
