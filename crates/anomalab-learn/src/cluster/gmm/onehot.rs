@@ -27,6 +27,9 @@ use rayon::prelude::*;
 use super::{CHUNK, CovarianceType, GROUP, GaussianMixture, LN_2PI, add_scatter, lower_blocks};
 use crate::matrix::{OneHotBlock, OneHotLayout};
 
+/// Rows per distinct category tuple below which the one-hot path is not taken.
+const MAX_TUPLE_SHARE: usize = 8;
+
 /// The training rows split into numeric columns and categories.
 #[derive(Debug)]
 pub(super) struct OneHotRows<'a> {
@@ -79,7 +82,8 @@ struct TupleTerms {
 
 impl<'a> OneHotRows<'a> {
     /// The split of a (standard layout) training matrix, `None` when it has no one-hot
-    /// blocks.
+    /// blocks, or so many distinct category tuples (more than one per [`MAX_TUPLE_SHARE`]
+    /// rows) that the per-tuple tables would cost about as much as the rows.
     pub(super) fn new(x: ArrayView2<'a, f64>) -> Option<OneHotRows<'a>> {
         if x.nrows() > u32::MAX as usize {
             return None;
@@ -102,6 +106,9 @@ impl<'a> OneHotRows<'a> {
             }
         }
         let (tuple, tuples) = distinct_tuples(&cats, nb);
+        if tuples.len() / nb > x.nrows() / MAX_TUPLE_SHARE {
+            return None;
+        }
         let pairs = (0..nb)
             .flat_map(|b1| (b1 + 1..nb).map(move |b2| (b1, b2)))
             .collect();
