@@ -44,6 +44,8 @@ pub(super) struct OneHotRows<'a> {
     pairs: Vec<(usize, usize)>,
     /// The training rows (standard layout).
     x: ArrayView2<'a, f64>,
+    /// The numeric columns as runs of adjacent columns.
+    numeric_runs: Vec<Range<usize>>,
     /// Category of row `i` in block `b` at `cats[i * n_blocks + b]`.
     cats: Vec<u16>,
     /// Index of each row's category tuple in `tuples`.
@@ -119,6 +121,7 @@ impl<'a> OneHotRows<'a> {
             n_hot,
             pairs,
             x,
+            numeric_runs: runs(&numeric),
             cats,
             tuple,
             tuples,
@@ -131,12 +134,15 @@ impl<'a> OneHotRows<'a> {
 
     /// The numeric columns of the rows `rows` into the first rows of `out`.
     fn gather(&self, rows: Range<usize>, out: &mut Array2<f64>) {
-        let numeric = &self.order[self.n_hot..];
-        for (i, mut o) in rows.zip(out.rows_mut()) {
+        let p = self.n_numeric();
+        let out = out.as_slice_mut().expect("fresh array");
+        for (i, o) in rows.zip(out.chunks_exact_mut(p.max(1))) {
             let row = self.x.row(i);
             let row = row.to_slice().expect("standard layout");
-            for (o, &c) in o.iter_mut().zip(numeric) {
-                *o = row[c];
+            let mut at = 0;
+            for r in &self.numeric_runs {
+                o[at..at + r.len()].copy_from_slice(&row[r.clone()]);
+                at += r.len();
             }
         }
     }
@@ -457,6 +463,18 @@ fn sq_norm(a: &[f64]) -> f64 {
         s += x * x;
     }
     s
+}
+
+/// `cols` (increasing) as runs of adjacent columns.
+fn runs(cols: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for &c in cols {
+        match out.last_mut() {
+            Some(r) if r.end == c => r.end += 1,
+            _ => out.push(c..c + 1),
+        }
+    }
+    out
 }
 
 /// Each row's index among the distinct tuples of `cats` (`nb` per row), numbered in order
