@@ -13,7 +13,7 @@
 use ndarray::{Array2, ArrayView2, s};
 
 use super::{Candidates, Products, TRAIN_BLOCK};
-use crate::matrix::two_values;
+use crate::matrix::{OneHotBlock, OneHotLayout};
 
 /// The one-hot structure of a training matrix, and the training rows grouped by category.
 #[derive(Debug, Clone)]
@@ -32,9 +32,7 @@ pub(super) struct Blocks {
 
 #[derive(Debug, Clone)]
 struct Block {
-    cols: Vec<usize>,
-    lo: Vec<f64>,
-    hi: Vec<f64>,
+    hot: OneHotBlock,
     /// `table[a * m + b]`: the block's part of the squared distance between category `a`
     /// (`m` = none hot, a category unseen in training) and category `b`.
     table: Vec<f64>,
@@ -50,30 +48,12 @@ struct Group {
 impl Blocks {
     /// The blocks of `x`, or `None` when it has none worth using.
     pub(super) fn detect(x: ArrayView2<'_, f64>) -> Option<Blocks> {
-        let (n, d) = x.dim();
-        if n == 0 || n > u32::MAX as usize {
+        if x.nrows() > u32::MAX as usize {
             return None;
         }
-        let binary: Vec<Option<(f64, f64)>> = (0..d).map(|c| two_values(x, c)).collect();
-        let mut blocks = Vec::new();
-        let mut numeric = Vec::new();
-        let mut c = 0;
-        while c < d {
-            match grow_block(x, &binary, c) {
-                Some(end) => {
-                    blocks.push(Block::new(&binary, c, end));
-                    c = end;
-                }
-                None => {
-                    numeric.push(c);
-                    c += 1;
-                }
-            }
-        }
-        if blocks.is_empty() || blocks.iter().any(|b| b.cols.len() > u16::MAX as usize) {
-            return None;
-        }
-        Some(Blocks::grouped(x, numeric, blocks))
+        let layout = OneHotLayout::detect(x)?;
+        let blocks = layout.blocks.into_iter().map(Block::new).collect();
+        Some(Blocks::grouped(x, layout.numeric, blocks))
     }
 
     fn grouped(x: ArrayView2<'_, f64>, numeric: Vec<usize>, blocks: Vec<Block>) -> Blocks {
@@ -250,41 +230,15 @@ impl Blocks {
         self.blocks
             .iter()
             .zip(a.iter().zip(b))
-            .map(|(blk, (&x, &y))| blk.table[x as usize * blk.cols.len() + y as usize])
+            .map(|(blk, (&x, &y))| blk.table[x as usize * blk.hot.len() + y as usize])
             .sum()
     }
 }
 
-/// The end of a one-hot block starting at column `c`, if one does.
-fn grow_block(x: ArrayView2<'_, f64>, binary: &[Option<(f64, f64)>], c: usize) -> Option<usize> {
-    let n = x.nrows();
-    let mut hot = vec![0u8; n];
-    let mut end = c;
-    while end < binary.len() {
-        let Some((_, hi)) = binary[end] else { break };
-        let col = x.column(end);
-        if col.iter().zip(&hot).any(|(&v, &h)| v == hi && h > 0) {
-            break;
-        }
-        for (h, &v) in hot.iter_mut().zip(col) {
-            *h += u8::from(v == hi);
-        }
-        end += 1;
-        if hot.iter().all(|&h| h == 1) {
-            return (end - c >= 2).then_some(end);
-        }
-    }
-    None
-}
-
 impl Block {
-    fn new(binary: &[Option<(f64, f64)>], start: usize, end: usize) -> Block {
-        let cols: Vec<usize> = (start..end).collect();
-        let (lo, hi): (Vec<f64>, Vec<f64>) = cols
-            .iter()
-            .map(|&c| binary[c].expect("a block column has two values"))
-            .unzip();
-        let m = cols.len();
+    fn new(hot: OneHotBlock) -> Block {
+        let m = hot.len();
+        let (lo, hi) = (&hot.lo, &hot.hi);
         let value = |cat: usize, j: usize| if cat == j { hi[j] } else { lo[j] };
         let mut table = vec![0.0; (m + 1) * m];
         for a in 0..=m {
@@ -292,38 +246,16 @@ impl Block {
                 table[a * m + b] = (0..m).map(|j| (value(a, j) - value(b, j)).powi(2)).sum();
             }
         }
-        Block {
-            cols,
-            lo,
-            hi,
-            table,
-        }
+        Block { hot, table }
     }
 
     /// The training row's category (its one `hi` column).
     fn category(&self, row: &[f64]) -> Option<u16> {
-        self.cols
-            .iter()
-            .zip(&self.hi)
-            .position(|(&c, &hi)| row[c] == hi)
-            .map(|p| p as u16)
+        self.hot.category(row)
     }
 
-    /// A query's category: its `hi` column, `m` when every column is `lo` (a category
-    /// not seen in training), `None` when the row does not fit.
+    /// A query's category (see [`OneHotBlock::category_or_none`]).
     fn category_or_none(&self, row: &[f64]) -> Option<u16> {
-        let mut found = None;
-        for (j, &c) in self.cols.iter().enumerate() {
-            let v = row[c];
-            if v == self.hi[j] {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some(j as u16);
-            } else if v != self.lo[j] {
-                return None;
-            }
-        }
-        Some(found.unwrap_or(self.cols.len() as u16))
+        self.hot.category_or_none(row)
     }
 }

@@ -9,7 +9,8 @@
 //! when the mean log-likelihood changes by less than `tol`, best of `n_init` runs by
 //! mean log-likelihood. Covariance `full` or `diag`. The E-step uses the Cholesky factor of
 //! each precision matrix, computed per 1024-row chunk in parallel and reduced in chunk
-//! order.
+//! order. On training rows with one-hot column blocks both steps take the shortcuts of
+//! [`onehot`]; other rows (scoring) take the dense path, always correct.
 
 use anomalab_results::{InformationCriteria, ModelDiagnostic};
 use ndarray::linalg::general_mat_mul;
@@ -17,6 +18,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use self::onehot::{Factor, OneHotRows};
 use super::kmeans::KMeansParams;
 use super::{CHUNK, checked_matrix};
 use crate::LearnError;
@@ -24,6 +26,8 @@ use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::derive_seed;
 use crate::traits::ClustererEntry;
 use crate::traits::{Clusterer, ClustererParams, Clustering, Detector, FitContext};
+
+mod onehot;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
@@ -194,26 +198,7 @@ impl GmmParams {
                         let mut wc = weighted.slice_mut(s![..m, ..]);
                         wc.assign(&dc);
                         wc *= &resp.slice(s![rows.clone(), j..j + 1]);
-                        match self.covariance_type {
-                            CovarianceType::Full => {
-                                for (bi, bj) in lower_blocks(d) {
-                                    let mut a = acc.slice_mut(s![bi.clone(), bj.clone()]);
-                                    let w = wc.slice(s![.., bi]);
-                                    general_mat_mul(
-                                        1.0,
-                                        &w.t(),
-                                        &dc.slice(s![.., bj]),
-                                        1.0,
-                                        &mut a,
-                                    );
-                                }
-                            }
-                            CovarianceType::Diag => {
-                                for i in 0..d {
-                                    acc[[i, i]] += wc.column(i).dot(&dc.column(i));
-                                }
-                            }
-                        }
+                        add_scatter(acc, wc.view(), dc.view(), self.covariance_type);
                     }
                 }
                 acc
@@ -236,13 +221,29 @@ impl GmmParams {
         k: usize,
         seed: u64,
     ) -> Result<(GaussianMixture, Vec<usize>), LearnError> {
+        self.fit_k_with(x, k, seed, true)
+    }
+
+    /// [`Self::fit_k`], with the one-hot shortcuts when `one_hot` and `x` has blocks.
+    fn fit_k_with(
+        &self,
+        x: ArrayView2<'_, f64>,
+        k: usize,
+        seed: u64,
+        one_hot: bool,
+    ) -> Result<(GaussianMixture, Vec<usize>), LearnError> {
         let xs = checked_matrix(x, "GMM")?;
-        let (n, _d) = xs.dim();
+        let n = xs.nrows();
         if k > n {
             return Err(LearnError::InvalidInput(format!(
                 "a mixture of {k} components needs at least {k} rows, found {n}"
             )));
         }
+        let rows = if one_hot {
+            OneHotRows::new(xs.view())
+        } else {
+            None
+        };
         let mut best: Option<(GaussianMixture, Vec<usize>)> = None;
         for run in 0..self.n_init {
             let km = KMeansParams {
@@ -255,80 +256,90 @@ impl GmmParams {
             for (i, &l) in labels.iter().enumerate() {
                 resp[[i, l]] = 1.0;
             }
-            let mut model = self.m_step(xs.view(), &resp)?;
-            let mut prev = f64::NEG_INFINITY;
-            // The E-step of the converged parameters, which the final one would repeat.
-            let mut converged_resp = None;
-            for it in 0..self.max_iter {
-                let (lpr, ll) = model.log_resp(xs.view());
-                model.n_iter = it + 1;
-                model.mean_log_likelihood = ll;
-                if (ll - prev).abs() < self.tol {
-                    model.converged = true;
-                    converged_resp = Some((lpr, ll));
-                    break;
-                }
-                prev = ll;
-                resp = lpr.mapv(f64::exp);
-                let (n_iter, conv) = (model.n_iter, model.converged);
-                model = self.m_step(xs.view(), &resp)?;
-                model.n_iter = n_iter;
-                model.converged = conv;
-            }
-            // Final likelihood and labels under the final parameters.
-            let (lpr, ll) = converged_resp.unwrap_or_else(|| model.log_resp(xs.view()));
-            model.mean_log_likelihood = ll;
-            let labels: Vec<usize> = lpr
-                .rows()
-                .into_iter()
-                .map(|r| {
-                    let mut b = 0;
-                    for j in 1..r.len() {
-                        if r[j] > r[b] {
-                            b = j;
-                        }
-                    }
-                    b
-                })
-                .collect();
+            let fit = self.em(xs.view(), rows.as_ref(), resp)?;
             if best
                 .as_ref()
-                .is_none_or(|b| model.mean_log_likelihood > b.0.mean_log_likelihood)
+                .is_none_or(|b| fit.0.mean_log_likelihood > b.0.mean_log_likelihood)
             {
-                best = Some((model, labels));
+                best = Some(fit);
             }
         }
         Ok(best.expect("n_init >= 1"))
     }
 
+    /// One EM run from the responsibilities `resp`: the model and the training labels.
+    fn em(
+        &self,
+        x: ArrayView2<'_, f64>,
+        rows: Option<&OneHotRows<'_>>,
+        mut resp: Array2<f64>,
+    ) -> Result<(GaussianMixture, Vec<usize>), LearnError> {
+        let e_step = |model: &GaussianMixture, factors: &[Factor]| {
+            normalised(match rows {
+                Some(r) => r.weighted_log_prob(model, factors),
+                None => model.weighted_log_prob(x),
+            })
+        };
+        let (mut model, mut factors) = self.m_step(x, &resp, rows)?;
+        let mut prev = f64::NEG_INFINITY;
+        // The E-step of the converged parameters, which the final one would repeat.
+        let mut converged_resp = None;
+        for it in 0..self.max_iter {
+            let (lpr, ll) = e_step(&model, &factors);
+            model.n_iter = it + 1;
+            model.mean_log_likelihood = ll;
+            if (ll - prev).abs() < self.tol {
+                model.converged = true;
+                converged_resp = Some((lpr, ll));
+                break;
+            }
+            prev = ll;
+            resp = lpr.mapv(f64::exp);
+            let (n_iter, conv) = (model.n_iter, model.converged);
+            (model, factors) = self.m_step(x, &resp, rows)?;
+            model.n_iter = n_iter;
+            model.converged = conv;
+        }
+        // Final likelihood and labels under the final parameters.
+        let (lpr, ll) = converged_resp.unwrap_or_else(|| e_step(&model, &factors));
+        model.mean_log_likelihood = ll;
+        Ok((model, argmax_rows(&lpr)))
+    }
+
+    /// The M-step: weights, means and precision factors from the responsibilities; with
+    /// one-hot `rows`, also the factors in their working order.
     fn m_step(
         &self,
         x: ArrayView2<'_, f64>,
         resp: &Array2<f64>,
-    ) -> Result<GaussianMixture, LearnError> {
-        let (n, d) = x.dim();
+        rows: Option<&OneHotRows<'_>>,
+    ) -> Result<(GaussianMixture, Vec<Factor>), LearnError> {
+        let n = x.nrows();
         let k = resp.ncols();
         let nk: Array1<f64> = resp.sum_axis(Axis(0)) + 10.0 * f64::EPSILON;
         let means = resp.t().dot(&x) / nk.view().insert_axis(Axis(1));
-        let scatter = self.scatter(x, resp, &means);
+        let mut factors = Vec::new();
+        let scatter = match rows {
+            None => self.scatter(x, resp, &means),
+            Some(r) => {
+                let working = r.scatter(resp, &means, self.covariance_type);
+                let original = working.iter().map(|w| r.to_original(w)).collect();
+                for (j, w) in working.into_iter().enumerate() {
+                    let (q, log_det) = self.precision_factor(w, nk[j], j)?;
+                    factors.push(Factor { q, log_det });
+                }
+                original
+            }
+        };
         let mut prec_chol = Vec::with_capacity(k);
         let mut log_det = Vec::with_capacity(k);
-        for (j, mut cov) in scatter.into_iter().enumerate() {
-            cov /= nk[j];
-            for i in 0..d {
-                cov[[i, i]] += self.reg_covar;
-            }
-            let l = cholesky(&cov).ok_or_else(|| {
-                LearnError::Fit(format!(
-                    "GMM component {j}: covariance is not positive definite; raise reg_covar"
-                ))
-            })?;
-            let (p, ld) = lower_inverse(&l);
+        for (j, sc) in scatter.into_iter().enumerate() {
+            let (p, ld) = self.precision_factor(sc, nk[j], j)?;
             prec_chol.push(p);
             log_det.push(ld);
         }
         let weights: Vec<f64> = nk.iter().map(|v| v / n as f64).collect();
-        Ok(GaussianMixture {
+        let model = GaussianMixture {
             covariance_type: self.covariance_type,
             weights,
             means,
@@ -337,7 +348,85 @@ impl GmmParams {
             mean_log_likelihood: f64::NEG_INFINITY,
             n_iter: 0,
             converged: false,
+        };
+        Ok((model, factors))
+    }
+
+    /// The precision Cholesky factor and its log-determinant of component `j` from its
+    /// scatter and weight `nk`.
+    fn precision_factor(
+        &self,
+        mut cov: Array2<f64>,
+        nk: f64,
+        j: usize,
+    ) -> Result<(Array2<f64>, f64), LearnError> {
+        cov /= nk;
+        for i in 0..cov.nrows() {
+            cov[[i, i]] += self.reg_covar;
+        }
+        let l = cholesky(&cov).ok_or_else(|| {
+            LearnError::Fit(format!(
+                "GMM component {j}: covariance is not positive definite; raise reg_covar"
+            ))
+        })?;
+        Ok(lower_inverse(&l))
+    }
+}
+
+/// Index of the largest value of each row (the first on ties).
+fn argmax_rows(a: &Array2<f64>) -> Vec<usize> {
+    a.rows()
+        .into_iter()
+        .map(|r| {
+            let mut b = 0;
+            for j in 1..r.len() {
+                if r[j] > r[b] {
+                    b = j;
+                }
+            }
+            b
         })
+        .collect()
+}
+
+/// Log responsibilities and the mean log-likelihood from weighted log densities.
+fn normalised(mut w: Array2<f64>) -> (Array2<f64>, f64) {
+    let mut total = 0.0;
+    for mut r in w.rows_mut() {
+        let lse = logsumexp(r.as_slice().expect("row-major"));
+        total += lse;
+        r.mapv_inplace(|v| v - lse);
+    }
+    let n = w.nrows().max(1) as f64;
+    (w, total / n)
+}
+
+/// Add `w^T dc` (`w` = the rows of `dc` times their responsibilities) to a scatter: its
+/// lower blocks for `full`, its diagonal for `diag`.
+fn add_scatter(
+    acc: &mut Array2<f64>,
+    w: ArrayView2<'_, f64>,
+    dc: ArrayView2<'_, f64>,
+    cov: CovarianceType,
+) {
+    match cov {
+        CovarianceType::Full => {
+            for (bi, bj) in lower_blocks(dc.ncols()) {
+                let mut a = acc.slice_mut(s![bi.clone(), bj.clone()]);
+                general_mat_mul(
+                    1.0,
+                    &w.slice(s![.., bi]).t(),
+                    &dc.slice(s![.., bj]),
+                    1.0,
+                    &mut a,
+                );
+            }
+        }
+        CovarianceType::Diag => {
+            for i in 0..dc.ncols() {
+                acc[[i, i]] += w.column(i).dot(&dc.column(i));
+            }
+        }
     }
 }
 
@@ -477,18 +566,6 @@ impl GaussianMixture {
         out
     }
 
-    /// Log responsibilities and the mean log-likelihood.
-    fn log_resp(&self, x: ArrayView2<'_, f64>) -> (Array2<f64>, f64) {
-        let mut w = self.weighted_log_prob(x);
-        let mut total = 0.0;
-        for mut r in w.rows_mut() {
-            let lse = logsumexp(r.as_slice().expect("row-major"));
-            total += lse;
-            r.mapv_inplace(|v| v - lse);
-        }
-        (w, total / x.nrows().max(1) as f64)
-    }
-
     /// Log-likelihood of each row.
     pub fn log_likelihood(&self, x: ArrayView2<'_, f64>) -> Vec<f64> {
         if x.ncols() != self.means.ncols() {
@@ -566,19 +643,7 @@ impl Clusterer for GaussianMixture {
         if x.ncols() != self.means.ncols() {
             return vec![0; x.nrows()];
         }
-        self.weighted_log_prob(x)
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let mut b = 0;
-                for j in 1..r.len() {
-                    if r[j] > r[b] {
-                        b = j;
-                    }
-                }
-                b
-            })
-            .collect()
+        argmax_rows(&self.weighted_log_prob(x))
     }
 }
 
@@ -755,5 +820,190 @@ mod tests {
             let direct = logsumexp(&lp);
             assert!((ours[i] - direct).abs() < 1e-9 * direct.abs().max(1.0));
         }
+    }
+
+    /// 20,000 rows (two M-step row groups, a partial chunk) in three clusters with columns
+    /// `num0, A0..A2, num1, num2, B0..B4, num3`: two one-hot blocks between numeric
+    /// columns, each column with its own `lo`/`hi` (as standard scaling leaves them). `B4`
+    /// is hot in 3 rows only, with a large `hi - lo` (as scaling leaves a rare category).
+    /// Cluster 2 has `num1` constant, `A2` and `B1` always: its component has variances of
+    /// `reg_covar` only, where the one-hot sums cancel the most.
+    fn one_hot_matrix() -> Array2<f64> {
+        let n = 20_000;
+        let mut rng = crate::rng::Rng::new(11);
+        let mut x = Array2::zeros((n, 12));
+        let lo = |c: usize| -0.1 * c as f64 - 0.05;
+        let hi = |c: usize| lo(c) + 1.0 + 0.25 * c as f64;
+        for i in 0..n {
+            let cl = i % 3;
+            let centre = [0.0, 8.0, -8.0][cl];
+            for c in [0, 4, 5, 11] {
+                x[[i, c]] = centre + (1.0 + c as f64 * 0.1) * rng.normal();
+            }
+            let (a, b) = match cl {
+                2 => {
+                    x[[i, 4]] = -8.0;
+                    (2, 1)
+                }
+                _ => (rng.below(3), rng.below(4)),
+            };
+            let b = if i % 5000 == 3 && cl != 2 { 4 } else { b };
+            for j in 0..3 {
+                x[[i, 1 + j]] = if j == a { hi(1 + j) } else { lo(1 + j) };
+            }
+            for j in 0..5 {
+                let h = if j == 4 { 80.0 } else { hi(6 + j) - lo(6 + j) };
+                x[[i, 6 + j]] = lo(6 + j) + if j == b { h } else { 0.0 };
+            }
+        }
+        x
+    }
+
+    /// `|a - b| <= tol * scale` for every pair of values.
+    fn close(a: &[f64], b: &[f64], scale: impl Fn(usize) -> f64, tol: f64) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .enumerate()
+                .all(|(i, (x, y))| (x - y).abs() <= tol * scale(i))
+    }
+
+    #[test]
+    fn one_hot_steps_match_dense_steps() {
+        // From the same soft responsibilities, the one-hot M-step gives the dense
+        // covariances (to 1e-9 of sqrt(cov_ii cov_jj)) and the one-hot E-step the dense
+        // log densities (to 1e-9 relative).
+        let x = one_hot_matrix();
+        let rows = OneHotRows::new(x.view()).expect("two blocks");
+        let mut rng = crate::rng::Rng::new(5);
+        let mut resp = Array2::from_shape_fn((x.nrows(), 3), |(i, j)| {
+            if j == i % 3 { 8.0 } else { rng.next_f64() }
+        });
+        for mut r in resp.rows_mut() {
+            let t = r.sum();
+            r /= t;
+        }
+        for cov in [CovarianceType::Full, CovarianceType::Diag] {
+            let p = GmmParams {
+                covariance_type: cov,
+                ..Default::default()
+            };
+            let nk = resp.sum_axis(Axis(0)) + 10.0 * f64::EPSILON;
+            let means = resp.t().dot(&x) / nk.view().insert_axis(Axis(1));
+            let dense = p.scatter(x.view(), &resp, &means);
+            let fast = rows.scatter(&resp, &means, cov);
+            for j in 0..3 {
+                let c = |s: &Array2<f64>| s / nk[j] + Array2::<f64>::eye(12) * p.reg_covar;
+                let (cd, cf) = (c(&dense[j]), c(&rows.to_original(&fast[j])));
+                let lower = |m: &Array2<f64>| -> Vec<f64> {
+                    (0..12)
+                        .flat_map(|a| (0..=a).map(move |b| (a, b)))
+                        .map(|(a, b)| m[[a, b]])
+                        .collect()
+                };
+                let pos: Vec<(usize, usize)> =
+                    (0..12).flat_map(|a| (0..=a).map(move |b| (a, b))).collect();
+                let scale = |t: usize| (cd[[pos[t].0, pos[t].0]] * cd[[pos[t].1, pos[t].1]]).sqrt();
+                assert!(
+                    close(&lower(&cd), &lower(&cf), scale, 1e-9),
+                    "{cov:?} component {j}"
+                );
+            }
+            let (md, _) = p.m_step(x.view(), &resp, None).unwrap();
+            let (mf, factors) = p.m_step(x.view(), &resp, Some(&rows)).unwrap();
+            assert_eq!(md.means, mf.means);
+            let wd = md.weighted_log_prob(x.view());
+            let wf = rows.weighted_log_prob(&mf, &factors);
+            let (wd, wf) = (wd.as_slice().unwrap(), wf.as_slice().unwrap());
+            assert!(close(wd, wf, |i| wd[i].abs().max(1.0), 1e-9), "{cov:?}");
+        }
+    }
+
+    #[test]
+    fn one_hot_fit_matches_dense_fit() {
+        // Blocks between numeric columns (copied), and after them (read in place).
+        let x = one_hot_matrix();
+        fit_matches_dense_fit(x.view());
+        let numeric_first = x.select(Axis(1), &[0, 4, 5, 11, 1, 2, 3, 6, 7, 8, 9, 10]);
+        fit_matches_dense_fit(numeric_first.as_standard_layout().view());
+    }
+
+    /// Whole EM runs: same iterations, labels and log-likelihoods, and the same fitted
+    /// parameters to 1e-9; the tiny-variance component has precisions near 1e3.
+    fn fit_matches_dense_fit(x: ArrayView2<'_, f64>) {
+        assert!(OneHotRows::new(x).is_some());
+        let p = GmmParams::default();
+        let (md, ld) = p.fit_k_with(x, 3, 7, false).unwrap();
+        let (mf, lf) = p.fit_k_with(x, 3, 7, true).unwrap();
+        assert_eq!((md.n_iter, md.converged), (mf.n_iter, mf.converged));
+        assert_eq!(ld, lf);
+        let rel = |a: f64, b: f64| (a - b).abs() / a.abs().max(1.0);
+        assert!(rel(md.mean_log_likelihood, mf.mean_log_likelihood) < 1e-9);
+        let big = md
+            .prec_chol
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            big > 500.0,
+            "a component of variance about reg_covar: {big}"
+        );
+        for j in 0..3 {
+            let (pd, pf) = (&md.prec_chol[j], &mf.prec_chol[j]);
+            let row_scale = |t: usize| pd.row(t / 12).iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            assert!(close(
+                pd.as_slice().unwrap(),
+                pf.as_slice().unwrap(),
+                row_scale,
+                1e-9
+            ));
+            assert!(rel(md.log_det[j], mf.log_det[j]) < 1e-9);
+            assert!(rel(md.weights[j], mf.weights[j]) < 1e-9);
+        }
+        let mean_scale = |_| 8.0;
+        assert!(close(
+            md.means.as_slice().unwrap(),
+            mf.means.as_slice().unwrap(),
+            mean_scale,
+            1e-9
+        ));
+        let (lld, llf) = (md.log_likelihood(x), mf.log_likelihood(x));
+        assert!(close(&lld, &llf, |i| lld[i].abs().max(1.0), 1e-9));
+    }
+
+    #[test]
+    fn one_hot_fit_same_at_any_thread_count() {
+        let x = one_hot_matrix();
+        let p = GmmParams::default();
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| p.fit_k(x.view(), 3, 7).unwrap())
+        };
+        let (m1, l1) = fit(1);
+        let (m2, l2) = fit(2);
+        assert_eq!(l1, l2);
+        assert_eq!(m1.prec_chol, m2.prec_chol);
+        assert_eq!(m1.means, m2.means);
+        assert_eq!(m1.mean_log_likelihood, m2.mean_log_likelihood);
+    }
+
+    #[test]
+    fn only_one_hot_columns() {
+        // No numeric column at all: the one-hot path still matches the dense one.
+        let x = one_hot_matrix().select(Axis(1), &[1, 2, 3, 6, 7, 8, 9, 10]);
+        let x = x.as_standard_layout();
+        assert!(OneHotRows::new(x.view()).is_some());
+        let p = GmmParams {
+            reg_covar: 1e-3,
+            ..Default::default()
+        };
+        let (md, ld) = p.fit_k_with(x.view(), 2, 1, false).unwrap();
+        let (mf, lf) = p.fit_k_with(x.view(), 2, 1, true).unwrap();
+        assert_eq!(ld, lf);
+        let rel = (md.mean_log_likelihood - mf.mean_log_likelihood).abs();
+        assert!(rel < 1e-9 * md.mean_log_likelihood.abs().max(1.0));
     }
 }
