@@ -96,6 +96,28 @@ fn a_failing_trial_is_recorded_and_the_run_goes_on() {
 }
 
 #[test]
+fn a_run_of_transductive_clusterers_only_saves_no_model_and_exits_zero() {
+    let p = Project::new();
+    p.write("d.csv", &flows_csv(300));
+    let dbscan = "  - algorithm: dbscan\n    params: {eps: 1.0, min_samples: 5}\n";
+    p.write(
+        "s.yaml",
+        &csv_spec("t", "d.csv", "").replace("  - algorithm: dummy\n", dbscan),
+    );
+    let out = p.run(&["run", "s.yaml"]);
+    out.expect(0);
+    assert!(
+        out.stdout().contains("no model saved") && !out.stdout().contains("no trial succeeded"),
+        "{}",
+        out.stdout()
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&p.read("reports/t/results.json")).unwrap();
+    assert_eq!(results["trials"][0]["status"], "ok");
+    assert!(!p.path("models/t/best.model").exists());
+}
+
+#[test]
 fn predict_reproduces_the_test_predictions_of_the_run() {
     let p = Project::new();
     p.write("train.csv", &flows_csv(200));
