@@ -243,6 +243,7 @@ fn draw_bars<DB: DrawingBackend>(
     let labels: Vec<String> = c.bars.iter().map(|b| b.label.clone()).collect();
     let log = c.log;
     let fx = tick_labels(base, x1, 10);
+    let unit = c.unit_scores && !log && values.iter().all(|v| v.0 >= 0.0 && v.2 <= 1.0);
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -266,6 +267,8 @@ fn draw_bars<DB: DrawingBackend>(
         .x_label_formatter(&|v| {
             if log {
                 crate::fmt::seconds(10f64.powf(*v))
+            } else if unit && *v > 1.0 + 1e-9 {
+                String::new()
             } else {
                 fx(*v)
             }
@@ -498,5 +501,48 @@ mod tests {
         assert_eq!(padded_range(std::iter::empty()), (0.0, 1.0));
         let (lo, hi) = padded_range([0.0, 10.0].into_iter());
         assert!((lo + 0.5).abs() < 1e-12 && (hi - 10.5).abs() < 1e-12);
+    }
+
+    /// The x tick labels of a bar chart of `values`, as rendered to SVG.
+    fn bar_ticks(values: &[f64], unit_scores: bool) -> Vec<String> {
+        let bars = values
+            .iter()
+            .map(|&v| super::super::Bar {
+                label: format!("m{v}"),
+                value: v,
+                error: None,
+                highlight: false,
+                value_text: format!("{v:.4}"),
+            })
+            .collect();
+        let chart = Chart::Bars(BarChart {
+            value_label: "score".into(),
+            bars,
+            log: false,
+            unit_scores,
+        });
+        let fig = Figure::single("b".into(), "t".into(), "c".into(), chart, (600, 300));
+        let svg = super::super::to_svg(&fig).unwrap();
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>')?.1.split("</text>").next())
+            .map(str::trim)
+            .collect();
+        ["0.2", "0.4", "0.6", "0.8", "1", "1.2", "1.4"]
+            .iter()
+            .filter(|t| texts.contains(t))
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn score_bars_label_no_tick_beyond_one() {
+        // The axis runs to 1.3 x the largest value, for the value labels.
+        assert!(bar_ticks(&[0.97, 0.5], false).contains(&"1.2".to_string()));
+        let unit = bar_ticks(&[0.97, 0.5], true);
+        assert!(unit.contains(&"1".to_string()) && !unit.contains(&"1.2".to_string()));
+        // A score chart whose values leave [0, 1] keeps its labels.
+        assert!(bar_ticks(&[1.1, 0.5], true).contains(&"1.4".to_string()));
     }
 }

@@ -109,6 +109,7 @@ pub fn figures(results: &RunResults) -> Vec<Figure> {
             value_label: format!("{metric} (mean ± std over folds)"),
             bars,
             log: false,
+            unit_scores: true,
         }),
         (900, height(n)),
     )];
@@ -132,6 +133,7 @@ pub fn figures(results: &RunResults) -> Vec<Figure> {
                     value_label: format!("fit time ({})", desc(lf)),
                     bars: fit,
                     log: lf,
+                    unit_scores: false,
                 }),
             },
             Panel {
@@ -140,6 +142,7 @@ pub fn figures(results: &RunResults) -> Vec<Figure> {
                     value_label: format!("predict time ({})", desc(lp)),
                     bars: predict,
                     log: lp,
+                    unit_scores: false,
                 }),
             },
         ],

@@ -62,6 +62,7 @@ pub fn figure(trial: &TrialResult) -> Option<Figure> {
             value_label: "importance (normalised)".into(),
             bars,
             log: false,
+            unit_scores: false,
         }),
         (900, (90 + 26 * n as u32).max(220)),
     ))

@@ -122,6 +122,9 @@ pub struct BarChart {
     pub bars: Vec<Bar>,
     /// Log-10 value axis (for durations spanning several decades).
     pub log: bool,
+    /// The values are scores on [0, 1] (F1, accuracy, AUC): when every bar lies there,
+    /// the axis labels stop at 1 (the room beyond holds the value labels).
+    pub unit_scores: bool,
 }
 
 /// A matrix of cells with row and column labels (confusion matrix, SOM U-matrix).
