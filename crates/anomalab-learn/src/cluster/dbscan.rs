@@ -672,4 +672,30 @@ mod tests {
             "{assigned} of 1000 assigned"
         );
     }
+
+    #[test]
+    fn one_and_three_threads_give_the_same_clustering() {
+        // A 2,500-row sample: ten component tasks in two batches, run in a different
+        // order by each pool; the other 500 rows join by their nearest core row.
+        let mut rng = Rng::new(11);
+        let x = ndarray::Array2::from_shape_fn((3000, 6), |(i, _)| {
+            ((i / 7) % 5) as f64 * 2.5 + 1.6 * rng.next_f64()
+        });
+        let p = DbscanParams {
+            eps: None,
+            min_samples: 6,
+            max_rows: Some(2500),
+        };
+        let fit = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| p.fit(x.view(), &FitContext::default()).unwrap())
+        };
+        let (a, b) = (fit(1), fit(3));
+        assert_eq!(a.labels, b.labels);
+        assert!(a.n_clusters >= 2, "{} clusters", a.n_clusters);
+        assert!(a.labels.iter().any(Option::is_none));
+    }
 }
