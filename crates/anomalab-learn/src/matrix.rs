@@ -28,6 +28,23 @@ pub fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// `|a|^2` (four accumulators, so that it vectorises).
+pub fn sq_norm(a: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = a.chunks_exact(4);
+    let rest = chunks.remainder();
+    for x in chunks {
+        for k in 0..4 {
+            acc[k] += x[k] * x[k];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for x in rest {
+        s += x * x;
+    }
+    s
+}
+
 /// A row-major, contiguous view of `x` (copied only when needed), checked to be non-empty
 /// and finite.
 pub fn checked_matrix<'a>(

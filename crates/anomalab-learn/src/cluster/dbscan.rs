@@ -34,6 +34,7 @@ use index::{ProjIndex, UnionFind};
 use super::{CurveShape, checked_matrix, kneedle};
 use crate::LearnError;
 use crate::knn::Products;
+use crate::matrix::sq_norm;
 use crate::params::{ParamKind, ParamMap, ParamSpec, ParamValue};
 use crate::rng::{Rng, derive_seed};
 use crate::traits::ClustererEntry;
@@ -276,10 +277,6 @@ fn one_component(core: &[bool], joined: &[u32], positions: impl Iterator<Item = 
     }
 }
 
-fn sq_norm(r: &[f64]) -> f64 {
-    r.iter().map(|v| v * v).sum()
-}
-
 /// Core flags (by row id), cluster labels and the cluster count of DBSCAN on the rows of
 /// `index`, as scikit-learn's `dbscan_inner` numbers them: clusters in the order of their
 /// lowest core row id, and a border row joins the first-numbered cluster with a core row
@@ -327,13 +324,13 @@ fn border_label(
     let (q, pq) = (index.row_at(k), index.proj_at(k));
     let mut best: Option<usize> = None;
     index.outward(pq[0], eps, 0, |m| {
-        let l = labels[index.order[m]];
-        if core_pos[m]
-            && l < best.or(Some(usize::MAX))
+        // Every core row has a label; only a lower one than the best so far can matter.
+        if let Some(l) = labels[index.order[m]].filter(|_| core_pos[m])
+            && best.is_none_or(|b| l < b)
             && index.may_be_within(m, &pq, eps)
             && index.dist_at(q, m, eps * eps).is_some()
         {
-            best = l;
+            best = Some(l);
         }
         Some(eps)
     });

@@ -191,14 +191,7 @@ impl SilhouetteSample {
 
     /// The sample of [`silhouette_score_sampled`] (all rows when `sample_size >= n`).
     pub fn new(x: ArrayView2<'_, f64>, sample_size: usize, seed: u64) -> Self {
-        let n = x.nrows();
-        let idx = if sample_size >= n {
-            (0..n).collect()
-        } else {
-            let mut idx = Rng::new(seed).sample_indices(n, sample_size);
-            idx.sort_unstable();
-            idx
-        };
+        let idx = sample_rows(x.nrows(), sample_size, seed);
         let rows = x.select(Axis(0), &idx);
         let m = idx.len();
         let dist = (m * m <= Self::MAX_CACHED).then(|| Rows::new(rows.view()).all());
@@ -245,11 +238,21 @@ pub fn silhouette_score_sampled(
     if sample_size >= n {
         return silhouette_score(x, labels);
     }
-    let mut idx = Rng::new(seed).sample_indices(n, sample_size);
-    idx.sort_unstable();
+    let idx = sample_rows(n, sample_size, seed);
     let xs = x.select(Axis(0), &idx);
     let ls: Vec<usize> = idx.iter().map(|&i| labels[i]).collect();
     silhouette_score(xs.view(), &ls)
+}
+
+/// The seeded sample of the sampled silhouette, ascending (every row when `sample_size >=
+/// n`).
+fn sample_rows(n: usize, sample_size: usize, seed: u64) -> Vec<usize> {
+    if sample_size >= n {
+        return (0..n).collect();
+    }
+    let mut idx = Rng::new(seed).sample_indices(n, sample_size);
+    idx.sort_unstable();
+    idx
 }
 
 /// Sparse contingency table, row sums, column sums.

@@ -25,7 +25,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 use rayon::prelude::*;
 
 use super::{CHUNK, CovarianceType, GROUP, GaussianMixture, LN_2PI, add_scatter, lower_blocks};
-use crate::matrix::{OneHotBlock, OneHotLayout};
+use crate::matrix::{OneHotBlock, OneHotLayout, sq_norm};
 
 /// Rows per distinct category tuple below which the one-hot path is not taken.
 const MAX_TUPLE_SHARE: usize = 8;
@@ -446,23 +446,6 @@ impl Sums {
             }
         }
     }
-}
-
-/// `|a|^2` (four accumulators, so that it vectorises).
-fn sq_norm(a: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = a.chunks_exact(4);
-    let rest = chunks.remainder();
-    for x in chunks {
-        for k in 0..4 {
-            acc[k] += x[k] * x[k];
-        }
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for x in rest {
-        s += x * x;
-    }
-    s
 }
 
 /// `cols` (increasing) as runs of adjacent columns.
