@@ -5,6 +5,29 @@ use plotters::prelude::*;
 
 use super::FONT_FAMILY;
 
+/// A chart with a value axis across and one row per item (bars, box plots).
+pub(crate) type RowsCtx<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>,
+    >,
+>;
+
+/// The label of a row of a [`RowsCtx`] chart: the first item is drawn on top, so row `k`
+/// from the bottom shows item `n - 1 - k`.
+pub(crate) fn row_label(labels: &[String], v: &SegmentValue<usize>) -> String {
+    match v {
+        SegmentValue::CenterOf(k) => (labels.len().max(1) - 1)
+            .checked_sub(*k)
+            .and_then(|i| labels.get(i))
+            .cloned()
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 /// The plots' text style at `size` pixels.
 pub(crate) fn text(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT_FAMILY, size).into_font()).color(&BLACK)

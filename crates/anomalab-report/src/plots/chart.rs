@@ -7,7 +7,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axis::{label_width, text};
+use super::axis::{RowsCtx, label_width, row_label, text};
 pub use super::axis::{padded_range, tick, tick_labels, tick_step};
 use super::{Bar, BarChart, Chart, Figure, Heatmap, LegendAt, LineChart, Scatter, palette};
 
@@ -256,14 +256,7 @@ fn draw_bars<DB: DrawingBackend>(
         } else {
             10
         })
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => (n - 1)
-                .checked_sub(*k)
-                .and_then(|i| labels.get(i))
-                .cloned()
-                .unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| row_label(&labels, v))
         .x_label_formatter(&|v| {
             if log {
                 crate::fmt::seconds(10f64.powf(*v))
@@ -283,17 +276,8 @@ fn draw_bars<DB: DrawingBackend>(
     Ok(())
 }
 
-type BarChartCtx<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<
-        plotters::coord::types::RangedCoordf64,
-        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>,
-    >,
->;
-
 fn draw_bar<DB: DrawingBackend>(
-    chart: &mut BarChartCtx<'_, DB>,
+    chart: &mut RowsCtx<'_, DB>,
     y: usize,
     base: f64,
     b: &Bar,

@@ -6,7 +6,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axis::{label_width, padded_range, text, tick, tick_labels};
+use super::axis::{RowsCtx, label_width, padded_range, row_label, text, tick, tick_labels};
 use super::{BoxChart, BoxStats, CdDiagram, palette};
 
 type DrawResult = Result<(), String>;
@@ -182,14 +182,7 @@ pub(super) fn draw_boxes<DB: DrawingBackend>(
         .label_style(text(12))
         .axis_desc_style(text(13))
         .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) => (n - 1)
-                .checked_sub(*k)
-                .and_then(|i| labels.get(i))
-                .cloned()
-                .unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|v| row_label(&labels, v))
         .x_label_formatter(&|v| fmt_x(*v))
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(215, 215, 215))
@@ -203,17 +196,8 @@ pub(super) fn draw_boxes<DB: DrawingBackend>(
     Ok(())
 }
 
-type BoxCtx<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<
-        plotters::coord::types::RangedCoordf64,
-        plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize>,
-    >,
->;
-
 fn draw_box<DB: DrawingBackend>(
-    chart: &mut BoxCtx<'_, DB>,
+    chart: &mut RowsCtx<'_, DB>,
     y: usize,
     color_index: usize,
     b: &BoxStats,
